@@ -1,0 +1,1 @@
+"""The arena game: simulation (numpy), renderer (pygame) and app."""

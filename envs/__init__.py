@@ -1,0 +1,1 @@
+"""Gymnasium environments built on the arena game's simulation."""

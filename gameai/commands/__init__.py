@@ -1,0 +1,1 @@
+"""The ``gameai`` sub-commands, one module each (see :mod:`gameai.cli`)."""
