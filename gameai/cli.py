@@ -17,10 +17,7 @@ import sys
 from collections.abc import Callable
 
 #: Modules that contribute commands, in the order their commands appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "gameai.commands.demo",
-    "gameai.commands.bench_env",
-)
+COMMAND_MODULES: tuple[str, ...] = ()
 
 #: Groups of sub-commands and their one-line help.
 GROUPS: dict[str, str] = {
