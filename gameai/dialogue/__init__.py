@@ -1,0 +1,1 @@
+"""NPC dialogue: prompt format, generation backends, corpus and training."""

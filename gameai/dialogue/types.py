@@ -1,0 +1,80 @@
+"""What the service asks of a dialogue backend.
+
+The runtime's dialogue worker drives any :class:`DialogueBackend`; backends live in
+this package (our own trained model, any local Hugging Face causal LM directory).
+Calling order: build a :class:`DialogueContext` from the request and the session
+(NPC memory, latest recognised behaviour), then iterate ``backend.stream(...)`` off
+the event loop; each item is a text delta to forward as ``dialogue.delta``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class DialogueTurn:
+    """One earlier exchange with the same NPC."""
+
+    player_line: str
+    npc_line: str
+
+
+@dataclass(frozen=True)
+class DialogueContext:
+    """Everything a reply is conditioned on."""
+
+    npc_id: str
+    """The game's id for the NPC (memory is kept per NPC id)."""
+    persona: str
+    """A persona key of :data:`gameai.vocabulary.PERSONAS` or a free-text description."""
+    player_line: str
+    """What the player just said (may be empty: the NPC speaks first)."""
+    behaviour: str | None = None
+    """The recognised player behaviour (:data:`gameai.vocabulary.BEHAVIOURS`), if known."""
+    mood: str | None = None
+    """The NPC's mood (e.g. "cheerful", "wary"); the persona's default when None."""
+    events: tuple[str, ...] = ()
+    """Recent game events or conditions, most recent last (e.g. "kill", "low_health")."""
+    game_state: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form game state from the request (health, score, ...)."""
+    history: tuple[DialogueTurn, ...] = ()
+    """Earlier turns with this NPC, oldest first."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling settings of one reply."""
+
+    max_new_tokens: int = 48
+    """Upper bound on generated tokens."""
+    temperature: float = 0.8
+    """Softmax temperature; 0 means greedy."""
+    top_p: float = 0.95
+    """Nucleus sampling mass."""
+    seed: int | None = None
+    """Seed for reproducible sampling; None draws a fresh one."""
+    stop: tuple[str, ...] = ()
+    """Stop sequences: generation ends before any of them."""
+
+
+class DialogueBackend(Protocol):
+    """A model that streams NPC replies."""
+
+    name: str
+    """Short name reported in ``welcome`` (e.g. "gameai-npc-gpt")."""
+    version: str
+    """Version or content hash of the loaded weights."""
+
+    def stream(
+        self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield the reply as text deltas, in order, until done or ``cancel`` is set.
+
+        Blocking; call it from a worker thread, never from the event loop.
+        Joining all deltas gives the full reply.
+        """
+        ...

@@ -1,0 +1,35 @@
+"""Names shared by the game, the models and the protocol.
+
+The service never imports the game; these strings are the contract between them.
+The behaviour model's own JSON config is authoritative for its class names at serve
+time; :data:`BEHAVIOURS` is the set our shipped model is trained on.
+"""
+
+from typing import Final
+
+#: Player behaviour classes recognised from the screen (the scripted styles' names).
+BEHAVIOURS: Final[tuple[str, ...]] = ("aggressive", "explorer", "collector", "evasive", "idle", "bot_like")
+
+#: Game events recorded per step by the arena simulation and sent by games.
+EVENTS: Final[tuple[str, ...]] = (
+    "fire",
+    "hit",
+    "hurt",
+    "kill",
+    "death",
+    "pickup_health",
+    "pickup_coin",
+    "dash",
+    "talk",
+    "win",
+    "loss",
+    "timeout",
+)
+
+#: Friendly NPC personas of the demo game: persona key -> display name.
+PERSONAS: Final[dict[str, str]] = {
+    "blacksmith": "Brann",
+    "scout": "Kestrel",
+    "healer": "Mira",
+    "rival": "Vex",
+}
