@@ -17,7 +17,10 @@ import sys
 from collections.abc import Callable
 
 #: Modules that contribute commands, in the order their commands appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "gameai.commands.train_dialogue",
+    "gameai.commands.eval_dialogue",
+)
 
 #: Groups of sub-commands and their one-line help.
 GROUPS: dict[str, str] = {

@@ -1,0 +1,137 @@
+"""Text metrics of generated replies: diversity, copying, well-formedness, condition adherence.
+
+Pure Python on strings, so each is checked on known inputs in the tests:
+
+- :func:`distinct_n`: unique n-grams / all n-grams over a set of replies (word level).
+- :func:`copy_rate`: share of replies that equal a training reply (after :func:`normalise`).
+- :func:`is_well_formed`: ended by the model, starts and ends like a sentence, no marker
+  leak, no stutter.
+- :class:`NaiveBayesClassifier`: a multinomial naive Bayes over word uni- and bigrams,
+  trained on the corpus to tell which persona (or behaviour) a reply fits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+_SENTENCE_START = re.compile(r"^[\"'(\[]*[A-Z0-9]")
+_STUTTER = re.compile(r"\b(\w+)(?:\W+\1\b){2,}", re.IGNORECASE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word and punctuation tokens."""
+    return _WORD.findall(text.lower())
+
+
+def normalise(text: str) -> str:
+    """Lower case, single spaces: the form in which replies are compared for copying."""
+    return " ".join(text.lower().split())
+
+
+def distinct_n(replies: Iterable[str], n: int) -> float:
+    """Distinct-n: unique word n-grams divided by all word n-grams (0 when there are none)."""
+    grams: list[tuple[str, ...]] = []
+    for reply in replies:
+        tokens = words(reply)
+        grams.extend(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def copy_rate(replies: Sequence[str], training_replies: Iterable[str]) -> float:
+    """Share of ``replies`` that appear verbatim (normalised) among ``training_replies``."""
+    if not replies:
+        return 0.0
+    seen = {normalise(r) for r in training_replies}
+    return sum(normalise(r) in seen for r in replies) / len(replies)
+
+
+def is_well_formed(reply: str, ended: bool = True) -> bool:
+    """A reply a game can show as it is.
+
+    Args:
+        reply: The generated text, end marker removed.
+        ended: Whether the model emitted the end marker (False: cut at the token limit).
+
+    Returns:
+        True when it ended, is non-empty, starts with a capital letter or digit (after
+        any opening quote), ends with ``.``, ``!``, ``?`` or ``…`` (before any closing quote),
+        holds no ``<|`` or ``|>`` marker text and repeats no word three times running.
+    """
+    text = reply.strip()
+    return (
+        ended
+        and bool(text)
+        and _SENTENCE_START.search(text) is not None
+        and _SENTENCE_END.search(text) is not None
+        and "<|" not in text
+        and "|>" not in text
+        and _STUTTER.search(text) is None
+    )
+
+
+def ngram_features(text: str) -> list[str]:
+    """Word unigrams and bigrams of ``text`` (punctuation dropped)."""
+    tokens = [t for t in words(text) if t[0].isalnum()]
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+class NaiveBayesClassifier:
+    """Multinomial naive Bayes with add-``alpha`` smoothing over :func:`ngram_features`."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+        self.labels: list[str] = []
+        self._log_prior: dict[str, float] = {}
+        self._log_likelihood: dict[str, dict[str, float]] = {}
+        self._log_unseen: dict[str, float] = {}
+        self._vocabulary: set[str] = set()
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> NaiveBayesClassifier:
+        """Count features per label; returns self.
+
+        Raises:
+            ValueError: If ``texts`` and ``labels`` differ in length or are empty.
+        """
+        if len(texts) != len(labels) or not texts:
+            raise ValueError("need as many labels as texts, and at least one")
+        counts: dict[str, Counter[str]] = {}
+        for text, label in zip(texts, labels, strict=True):
+            counts.setdefault(label, Counter()).update(ngram_features(text))
+        vocabulary: set[str] = set().union(*counts.values())
+        self._vocabulary = vocabulary
+        label_totals = Counter(labels)
+        self.labels = sorted(counts)
+        for label in self.labels:
+            total = sum(counts[label].values()) + self.alpha * (len(vocabulary) + 1)
+            self._log_prior[label] = math.log(label_totals[label] / len(labels))
+            self._log_likelihood[label] = {
+                f: math.log((c + self.alpha) / total) for f, c in counts[label].items()
+            }
+            self._log_unseen[label] = math.log(self.alpha / total)
+        return self
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Log posterior (up to a constant) of each label; features never seen in training are ignored."""
+        features = [f for f in ngram_features(text) if f in self._vocabulary]
+        return {
+            label: self._log_prior[label]
+            + sum(self._log_likelihood[label].get(f, self._log_unseen[label]) for f in features)
+            for label in self.labels
+        }
+
+    def predict(self, text: str) -> str:
+        """The most likely label of ``text``."""
+        scores = self.scores(text)
+        return max(self.labels, key=scores.__getitem__)
+
+    def accuracy(self, texts: Sequence[str], labels: Sequence[str]) -> float:
+        """Share of ``texts`` predicted as their label."""
+        if not texts:
+            return 0.0
+        return sum(self.predict(t) == y for t, y in zip(texts, labels, strict=True)) / len(texts)
