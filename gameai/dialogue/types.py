@@ -61,6 +61,22 @@ class GenerationParams:
     """Stop sequences: generation ends before any of them."""
 
 
+class TextDelta(str):
+    """A text delta that also says how many tokens produced it.
+
+    Backends may yield these instead of plain ``str`` (it *is* a ``str``); the runtime
+    then reports exact token counts, and otherwise counts one token per delta.
+    """
+
+    tokens: int
+    """Tokens generated for this piece of text."""
+
+    def __new__(cls, text: str, tokens: int) -> TextDelta:
+        delta = super().__new__(cls, text)
+        delta.tokens = tokens
+        return delta
+
+
 class DialogueBackend(Protocol):
     """A model that streams NPC replies."""
 

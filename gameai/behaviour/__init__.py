@@ -1,0 +1,1 @@
+"""Player behaviour recognition: the CNN over stacked frames and its serving format."""

@@ -1,0 +1,236 @@
+"""The behaviour CNN: K stacked downscaled frames -> player behaviour logits.
+
+Serving format (the contract with the training code): a directory, by default
+``assets/behaviour/``, holding
+
+* ``model.safetensors``: the :class:`BehaviourNet` state dict;
+* ``config.json``: ``{"format": "gameai-behaviour", "format_version": 1,
+  "config": {...BehaviourNetConfig fields...}, "metadata": {...free-form...}}``.
+
+Write it with :func:`save_behaviour_model`, read it with :func:`load_behaviour_model`.
+
+Input layout: a window is the ``K = frames_per_window`` most recent frames, oldest
+first, each ``(H, W, 3)`` uint8 RGB as produced by
+:func:`gameai.client.frames.downscale_frame`. :func:`frames_to_input` turns windows
+``(B, K, H, W, 3)`` into the network input ``(B, K*3, H, W)``: channels ``3k..3k+2``
+are frame ``k``'s R, G, B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+from torch import nn
+
+from gameai.model_files import (
+    ModelLoadError,
+    config_from_dict,
+    config_to_dict,
+    file_version,
+    load_weights,
+    read_json,
+    save_weights,
+    write_json,
+)
+from gameai.vocabulary import BEHAVIOURS
+
+FORMAT: Final = "gameai-behaviour"
+FORMAT_VERSION: Final = 1
+WEIGHTS_FILE: Final = "model.safetensors"
+CONFIG_FILE: Final = "config.json"
+
+
+@dataclass(frozen=True)
+class BehaviourNetConfig:
+    """Shape, preprocessing and widths of the behaviour CNN (saved beside its weights)."""
+
+    frame_size: tuple[int, int] = (84, 84)
+    """(height, width) of each frame in pixels; clients downscale to this."""
+    frames_per_window: int = 4
+    """K: how many consecutive frames one classification looks at."""
+    channels: int = 3
+    """Colour channels per frame (RGB)."""
+    class_names: tuple[str, ...] = BEHAVIOURS
+    """Behaviour labels in output order."""
+    sample_fps: float = 5.0
+    """Frames per second the model was trained on; clients send frames at this rate."""
+    pixel_mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Per-channel mean subtracted after scaling pixels to [0, 1]."""
+    pixel_std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    """Per-channel standard deviation divided by after the mean is subtracted."""
+    conv_channels: tuple[int, int, int] = (32, 64, 64)
+    """Output channels of the three conv layers (Nature DQN: 32, 64, 64)."""
+    hidden: int = 512
+    """Width of the fully connected layer."""
+    dropout: float = 0.0
+    """Dropout before the output layer (training only)."""
+
+    def __post_init__(self) -> None:
+        height, width = self.frame_size
+        if not (isinstance(height, int) and isinstance(width, int) and height >= 36 and width >= 36):
+            raise ValueError(f"frame_size must be two ints >= 36, got {self.frame_size}")
+        if not (isinstance(self.frames_per_window, int) and self.frames_per_window >= 1):
+            raise ValueError(f"frames_per_window must be an int >= 1, got {self.frames_per_window}")
+        if self.channels != 3:
+            raise ValueError(f"channels must be 3 (RGB), got {self.channels}")
+        if len(self.class_names) < 2 or not all(isinstance(c, str) and c for c in self.class_names):
+            raise ValueError(f"class_names must be at least two non-empty strings, got {self.class_names}")
+        if not self.sample_fps > 0:
+            raise ValueError(f"sample_fps must be > 0, got {self.sample_fps}")
+        if len(self.pixel_mean) != 3 or len(self.pixel_std) != 3 or min(self.pixel_std) <= 0:
+            raise ValueError("pixel_mean and pixel_std need 3 values each, std > 0")
+        if len(self.conv_channels) != 3 or min(self.conv_channels) < 1 or self.hidden < 1:
+            raise ValueError("conv_channels needs 3 positive widths and hidden must be positive")
+
+    @property
+    def in_channels(self) -> int:
+        """Input channels of the network: K * 3."""
+        return self.frames_per_window * self.channels
+
+
+def _conv_out(size: int, kernel: int, stride: int) -> int:
+    return (size - kernel) // stride + 1
+
+
+class BehaviourNet(nn.Module):
+    """Nature-DQN-shaped CNN over a window of frames.
+
+    Args:
+        config: Shapes and widths.
+    """
+
+    pixel_mean: torch.Tensor
+    pixel_std: torch.Tensor
+
+    def __init__(self, config: BehaviourNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = config.conv_channels
+        self.features = nn.Sequential(
+            nn.Conv2d(config.in_channels, c1, kernel_size=8, stride=4),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c1, c2, kernel_size=4, stride=2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c2, c3, kernel_size=3, stride=1),
+            nn.ReLU(inplace=True),
+            nn.Flatten(),
+        )
+        height, width = config.frame_size
+        for kernel, stride in ((8, 4), (4, 2), (3, 1)):
+            height, width = _conv_out(height, kernel, stride), _conv_out(width, kernel, stride)
+        self.head = nn.Sequential(
+            nn.Linear(c3 * height * width, config.hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.hidden, len(config.class_names)),
+        )
+        k = config.frames_per_window
+        mean = torch.tensor(config.pixel_mean, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
+        std = torch.tensor(config.pixel_std, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
+        self.register_buffer("pixel_mean", mean, persistent=False)
+        self.register_buffer("pixel_std", std, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Classify windows.
+
+        Args:
+            x: ``(B, K*3, H, W)``; uint8 pixels, or floats already scaled to [0, 1].
+
+        Returns:
+            Logits ``(B, n_classes)``.
+        """
+        if x.dtype == torch.uint8:
+            x = x.float().mul_(1.0 / 255.0)
+        x = (x - self.pixel_mean) / self.pixel_std  # (B, K*3, H, W)
+        return self.head(self.features(x))  # (B, n_classes)
+
+
+def frames_to_input(windows: np.ndarray) -> np.ndarray:
+    """Turn frame windows into the network's input layout.
+
+    Args:
+        windows: ``(..., K, H, W, 3)`` uint8, oldest frame first.
+
+    Returns:
+        ``(..., K*3, H, W)`` uint8 (a contiguous copy).
+    """
+    *lead, k, height, width, channels = windows.shape
+    moved = np.moveaxis(windows, -1, -3)  # (..., K, 3, H, W)
+    return np.ascontiguousarray(moved).reshape(*lead, k * channels, height, width)
+
+
+def save_behaviour_model(
+    directory: Path | str, net: BehaviourNet, metadata: dict[str, Any] | None = None
+) -> None:
+    """Write ``model.safetensors`` and ``config.json`` into ``directory``.
+
+    Args:
+        directory: Target directory (created if needed).
+        net: The network; its ``config`` is saved with it.
+        metadata: Free-form JSON data kept in ``config.json`` (training run, accuracy...).
+    """
+    directory = Path(directory)
+    save_weights(directory / WEIGHTS_FILE, net, metadata={"format": FORMAT})
+    write_json(
+        directory / CONFIG_FILE,
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "config": config_to_dict(net.config),
+            "metadata": metadata or {},
+        },
+    )
+
+
+@dataclass(frozen=True)
+class LoadedBehaviourModel:
+    """A behaviour model ready for inference."""
+
+    net: BehaviourNet
+    """The network in eval mode on its device."""
+    config: BehaviourNetConfig
+    """Its config."""
+    version: str
+    """Content hash of the weights."""
+    metadata: dict[str, Any]
+    """The ``metadata`` of ``config.json``."""
+
+
+def load_behaviour_model(directory: Path | str, device: torch.device | str = "cpu") -> LoadedBehaviourModel:
+    """Load a behaviour model saved by :func:`save_behaviour_model`.
+
+    Args:
+        directory: The model directory.
+        device: Where to put the network.
+
+    Returns:
+        The network in eval mode, its config, version and metadata.
+
+    Raises:
+        ModelLoadError: If a file is missing, corrupt, of another format, or the weights
+            do not fit the config.
+    """
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: not a JSON object")
+    if data.get("format") != FORMAT:
+        raise ModelLoadError(f"{path}: not a {FORMAT} config (format={data.get('format')!r})")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ModelLoadError(f"{path}: format_version {data.get('format_version')!r} unsupported")
+    config = config_from_dict(BehaviourNetConfig, data.get("config", {}), path)
+    net = BehaviourNet(config)
+    load_weights(directory / WEIGHTS_FILE, net, device)
+    net.to(device).eval()
+    metadata = data.get("metadata") or {}
+    return LoadedBehaviourModel(
+        net=net,
+        config=config,
+        version=file_version(directory / WEIGHTS_FILE),
+        metadata=metadata if isinstance(metadata, dict) else {},
+    )

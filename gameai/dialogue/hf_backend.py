@@ -1,0 +1,310 @@
+"""A :class:`~gameai.dialogue.types.DialogueBackend` for any local Hugging Face causal LM.
+
+Loads a model directory with ``local_files_only=True`` (the hub is never contacted) and
+safetensors weights only. The prompt depends on what the directory holds:
+
+1. ``gameai_dialogue.json`` (our trained model's card): the prompt is
+   :func:`gameai.dialogue.prompt.format_prompt` and generation stops at the token named
+   by the card's ``"eos_token"``; ``"serve_dtype"`` and ``"name"`` are honoured too.
+2. Else, a tokenizer with a chat template: :func:`~gameai.dialogue.generic_prompt.chat_messages`
+   through ``apply_chat_template``.
+3. Else: the plain script of :func:`~gameai.dialogue.generic_prompt.plain_prompt`,
+   stopping at a line break.
+
+Generation runs ``model.generate`` in its own thread feeding a ``TextIteratorStreamer``;
+:meth:`HuggingFaceBackend.stream` yields the text as it comes. Sampling is done by a
+logits processor with its own ``torch.Generator`` seeded per request, so a seed gives
+the same reply whatever else runs in the process; temperature 0 is greedy. Cancelling
+(the ``cancel`` event), a stop sequence, or the consumer closing the iterator all end
+generation at the next token through a stopping criterion.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import torch
+
+from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
+from gameai.dialogue.stop_sequences import StopSequenceBuffer
+from gameai.dialogue.types import DialogueContext, GenerationParams, TextDelta
+from gameai.model_files import ModelLoadError, file_version, read_json
+
+MODEL_CARD_FILE: Final = "gameai_dialogue.json"
+"""Marks a directory as our trained model (see the module docstring)."""
+_PROMPT_FUNCTION: Final = "gameai.dialogue.prompt.format_prompt"
+
+PromptStyle = Literal["gameai", "chat", "plain"]
+
+
+def _make_sampler(temperature: float, top_p: float, seed: int, device: torch.device) -> Any:
+    from transformers import LogitsProcessor
+
+    class SeededSampler(LogitsProcessor):
+        """Samples the next token itself (own generator) and leaves only it for greedy search."""
+
+        def __init__(self) -> None:
+            self.generator = torch.Generator(device=device)
+            self.generator.manual_seed(seed)
+
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
+            if top_p < 1.0:
+                sorted_probs, order = probs.sort(dim=-1, descending=True)
+                outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
+                sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+                probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+            choice = torch.multinomial(probs, 1, generator=self.generator)  # (B, 1)
+            return torch.full_like(scores, float("-inf")).scatter(-1, choice, 0.0)
+
+    return SeededSampler()
+
+
+def _make_stopping_criterion(*events: threading.Event) -> Any:
+    from transformers import StoppingCriteria
+
+    class EventSet(StoppingCriteria):
+        """Stops generation once any of the events is set."""
+
+        def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+            stop = any(event.is_set() for event in events)
+            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+    return EventSet()
+
+
+def _make_streamer(tokenizer: Any) -> Any:
+    from transformers import TextIteratorStreamer
+
+    class CountingStreamer(TextIteratorStreamer):
+        """A TextIteratorStreamer that also counts generated tokens."""
+
+        def __init__(self) -> None:
+            super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+            self.tokens = 0
+            self._reported = 0
+
+        def put(self, value: torch.Tensor) -> None:
+            if not (self.skip_prompt and self.next_tokens_are_prompt):
+                self.tokens += int(value.numel())
+            super().put(value)
+
+        def take_token_count(self) -> int:
+            """Tokens generated since the previous call."""
+            new, self._reported = self.tokens - self._reported, self.tokens
+            return new
+
+    return CountingStreamer()
+
+
+class HuggingFaceBackend:
+    """Streams NPC replies from a local Hugging Face causal LM (see the module docstring).
+
+    Build it with :meth:`load`.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        version: str,
+        prompt_style: PromptStyle,
+        eos_token_ids: list[int],
+        pad_token_id: int | None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.version = version
+        self.prompt_style: PromptStyle = prompt_style
+        self.eos_token_ids = eos_token_ids
+        self.pad_token_id = pad_token_id
+        self.device: torch.device = next(model.parameters()).device
+        config = model.config
+        self.max_context: int | None = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
+
+    @classmethod
+    def load(cls, directory: Path | str, device: torch.device | str = "cpu") -> HuggingFaceBackend:
+        """Load a model directory.
+
+        Args:
+            directory: A directory written by ``save_pretrained`` (model and tokenizer).
+            device: Where to run the model.
+
+        Returns:
+            The backend.
+
+        Raises:
+            ModelLoadError: If the directory is missing, is not a causal LM with a tokenizer,
+                has no safetensors weights, or its card is invalid.
+        """
+        directory = Path(directory)
+        device = torch.device(device)
+        if not (directory / "config.json").is_file():
+            raise ModelLoadError(f"{directory}: no Hugging Face model here (config.json not found)")
+        card: dict[str, Any] | None = None
+        if (directory / MODEL_CARD_FILE).is_file():
+            data = read_json(directory / MODEL_CARD_FILE)
+            if not isinstance(data, dict) or not isinstance(data.get("eos_token"), str):
+                raise ModelLoadError(f"{directory / MODEL_CARD_FILE}: needs a string 'eos_token'")
+            if data.get("prompt", _PROMPT_FUNCTION) != _PROMPT_FUNCTION:
+                raise ModelLoadError(
+                    f"{directory / MODEL_CARD_FILE}: unsupported prompt {data.get('prompt')!r}"
+                )
+            card = data
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        dtype: Any = torch.float32 if device.type == "cpu" else "auto"
+        if card is not None and isinstance(card.get("serve_dtype"), str):
+            dtype = getattr(torch, card["serve_dtype"], None)
+            if not isinstance(dtype, torch.dtype):
+                raise ModelLoadError(
+                    f"{directory / MODEL_CARD_FILE}: unknown serve_dtype {card['serve_dtype']!r}"
+                )
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                str(directory), local_files_only=True, use_safetensors=True, dtype=dtype
+            )
+        except Exception as exc:  # transformers raises OSError, ValueError, KeyError... for bad dirs
+            message = " ".join(str(exc).split())[:400]
+            raise ModelLoadError(
+                f"{directory}: cannot load model ({type(exc).__name__}: {message})"
+            ) from None
+        model = model.to(device).eval()  # type: ignore[arg-type]
+        style: PromptStyle
+        if card is not None:
+            style = "gameai"
+            eos_id = tokenizer.convert_tokens_to_ids(card["eos_token"])
+            if not isinstance(eos_id, int) or eos_id == tokenizer.unk_token_id:
+                raise ModelLoadError(f"{directory}: eos_token {card['eos_token']!r} is not in the vocabulary")
+            eos_ids = [eos_id]
+        else:
+            style = "chat" if getattr(tokenizer, "chat_template", None) else "plain"
+            configured = model.generation_config.eos_token_id
+            if configured is None:
+                configured = tokenizer.eos_token_id
+            eos_ids = [configured] if isinstance(configured, int) else list(configured or [])
+        pad_id: int | None = tokenizer.pad_token_id
+        if pad_id is None and eos_ids:
+            pad_id = eos_ids[0]
+        weights = directory / "model.safetensors"
+        index = directory / "model.safetensors.index.json"
+        version = file_version(weights if weights.is_file() else index)
+        name = str(card.get("name")) if card and card.get("name") else directory.name
+        return cls(
+            model,
+            tokenizer,
+            name=name,
+            version=version,
+            prompt_style=style,
+            eos_token_ids=eos_ids,
+            pad_token_id=pad_id,
+        )
+
+    def build_prompt(self, context: DialogueContext) -> tuple[str, tuple[str, ...]]:
+        """The prompt text for ``context`` and the stop sequences its style adds."""
+        if self.prompt_style == "gameai":
+            from gameai.dialogue.prompt import format_prompt
+
+            return format_prompt(context), ()
+        if self.prompt_style == "chat":
+            text = self.tokenizer.apply_chat_template(
+                chat_messages(context), tokenize=False, add_generation_prompt=True
+            )
+            return str(text), ()
+        return plain_prompt(context), PLAIN_STOPS
+
+    def stream(
+        self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """Yield the reply as :class:`~gameai.dialogue.types.TextDelta` pieces (see the protocol).
+
+        Blocking; call it from a worker thread. Stops early when ``cancel`` is set.
+
+        Raises:
+            Exception: Whatever ``model.generate`` raised, after the stream ends.
+        """
+        prompt, style_stops = self.build_prompt(context)
+        stops = StopSequenceBuffer(params.stop + style_stops)
+        encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=self.prompt_style != "chat")
+        input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
+        if self.max_context is not None:
+            keep = max(1, self.max_context - params.max_new_tokens)
+            input_ids, attention_mask = input_ids[:, -keep:], attention_mask[:, -keep:]
+        halt = threading.Event()
+        streamer = _make_streamer(self.tokenizer)
+        errors: list[BaseException] = []
+        thread = threading.Thread(
+            target=self._generate,
+            args=(input_ids, attention_mask, params, streamer, cancel, halt, errors),
+            name="gameai-dialogue-generate",
+            daemon=True,
+        )
+        thread.start()
+        try:
+            for text in streamer:
+                if cancel.is_set():
+                    break
+                out = stops.push(text)
+                if out:
+                    yield TextDelta(out, streamer.take_token_count())
+                if stops.stopped:
+                    break
+            else:
+                rest = stops.flush()
+                tokens = streamer.take_token_count()
+                if rest or tokens:
+                    yield TextDelta(rest, tokens)
+        finally:
+            halt.set()
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _generate(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        params: GenerationParams,
+        streamer: Any,
+        cancel: threading.Event,
+        halt: threading.Event,
+        errors: list[BaseException],
+    ) -> None:
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        config = GenerationConfig(
+            max_new_tokens=params.max_new_tokens,
+            do_sample=False,
+            eos_token_id=self.eos_token_ids or None,
+            pad_token_id=self.pad_token_id,
+        )
+        processors = LogitsProcessorList()
+        if params.temperature > 0:
+            seed = params.seed if params.seed is not None else secrets.randbits(32)
+            processors.append(_make_sampler(params.temperature, params.top_p, seed, self.device))
+        try:
+            with torch.inference_mode():
+                self.model.generate(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=attention_mask.to(self.device),
+                    generation_config=config,
+                    logits_processor=processors,
+                    stopping_criteria=StoppingCriteriaList([_make_stopping_criterion(cancel, halt)]),
+                    streamer=streamer,
+                )
+        except BaseException as exc:  # surfaced by stream(); the streamer must end either way
+            errors.append(exc)
+            streamer.on_finalized_text("", stream_end=True)

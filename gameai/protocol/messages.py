@@ -1,0 +1,396 @@
+"""The protocol's control messages: one frozen dataclass per JSON message type.
+
+Each message class has a ``TYPE`` (the JSON ``type`` string) and typed fields whose
+bounds are declared with :func:`~gameai.protocol.fields.constrained`. Parsing,
+validation and serialisation all live in :mod:`gameai.protocol.codec`; the JSON
+Schema in :mod:`gameai.protocol.schema` is generated from these classes.
+
+Client to server: :class:`Hello`, :class:`Events`, :class:`DialogueRequest`,
+:class:`DialogueCancel`, :class:`Act`, :class:`MatchResult`, :class:`Ping`
+(and binary frames, :mod:`gameai.protocol.frames`).
+Server to client: :class:`Welcome`, :class:`BehaviourResult`, :class:`DialogueDelta`,
+:class:`DialogueDone`, :class:`Action`, :class:`Error`, :class:`Pong`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, Literal
+
+from gameai.protocol.errors import ErrorCode
+from gameai.protocol.fields import Constraint, constrained
+
+#: The protocol version this code speaks (``hello.protocol`` / ``welcome.protocol``).
+PROTOCOL_VERSION: Final = 1
+
+Service = Literal["behaviour", "dialogue", "agents"]
+"""A service a client can ask for in ``hello``."""
+ALL_SERVICES: Final[tuple[Service, ...]] = ("behaviour", "dialogue", "agents")
+
+Encoding = Literal["raw", "png", "jpeg"]
+"""How a frame's pixels are encoded (``raw`` is packed RGB, row-major, top row first)."""
+
+_ID = {"min_length": 1, "max_length": 64}
+_NAME = {"min_length": 1, "max_length": 64}
+_UINT32_MAX = 2**32 - 1
+_EVENT_NAME = Constraint(min_length=1, max_length=32)
+_STOP_SEQUENCE = Constraint(min_length=1, max_length=32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """Base of every control message."""
+
+    TYPE: ClassVar[str] = ""
+
+
+# ---------------------------------------------------------------- message parts
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameFormat:
+    """The frames a client will send (declared in ``hello``)."""
+
+    width: int = constrained(minimum=1, maximum=4096)
+    """Frame width in pixels."""
+    height: int = constrained(minimum=1, maximum=4096)
+    """Frame height in pixels."""
+    encoding: Encoding = "raw"
+    """Pixel encoding of the payloads."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelInfo:
+    """What the server knows about one model (a value of ``welcome.models``)."""
+
+    service: Literal["behaviour", "dialogue", "agent"]
+    """Which service the model backs."""
+    status: Literal["ready", "unavailable"]
+    """``ready``: requests are served. ``unavailable``: requests get ``model_unavailable``."""
+    name: str | None = None
+    """The model's name."""
+    version: str | None = None
+    """Version or content hash of the loaded weights."""
+    reason: str | None = None
+    """Why the model is unavailable (missing file, corrupt weights...)."""
+    random_init: bool = False
+    """True when the weights are random (an untrained stand-in, for benchmarks)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BehaviourSpec:
+    """What the behaviour model takes: clients send frames exactly like this."""
+
+    width: int
+    """Frame width in pixels."""
+    height: int
+    """Frame height in pixels."""
+    channels: int
+    """Colour channels per frame (3: RGB)."""
+    frames_per_window: int
+    """How many consecutive frames one classification looks at."""
+    sample_fps: float
+    """The frame rate the model was trained at: send frames at this rate."""
+    classes: tuple[str, ...]
+    """The behaviour labels, in the model's output order."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentSpec:
+    """What one agent takes and returns (a value of ``welcome.agents``)."""
+
+    obs_dim: int
+    """Length of the observation vector of ``act``."""
+    action_nvec: tuple[int, ...]
+    """Choices per action branch (a MultiDiscrete space): ``action[i]`` is in ``[0, action_nvec[i])``."""
+    difficulty_input: bool
+    """Whether the policy is conditioned on the difficulty (else difficulty is recorded only)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """The limits of this session (``welcome.limits``)."""
+
+    max_message_bytes: int
+    """Largest text message accepted, in bytes of UTF-8."""
+    max_frame_bytes: int
+    """Largest frame payload accepted, in bytes (header not included)."""
+    max_fps: float
+    """Frames per second accepted; the excess is dropped with ``rate_limited``."""
+    max_messages_per_s: float
+    """Control messages per second accepted; the excess is dropped with ``rate_limited``."""
+    max_inflight_requests: int
+    """Requests (dialogue + act) that may be in flight at once."""
+    max_new_tokens: int
+    """Largest ``max_new_tokens`` of a dialogue request."""
+    frame_queue: int
+    """Frames queued per session before the oldest is dropped."""
+    idle_timeout_s: float
+    """The connection closes after this long without a message."""
+
+
+# ---------------------------------------------------------------- client -> server
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hello(Message):
+    """First message of every connection: who the client is and what it wants."""
+
+    TYPE: ClassVar[str] = "hello"
+    protocol: int = constrained(minimum=0, maximum=65535)
+    """Protocol version the client speaks (this document: 1)."""
+    game_id: str = constrained(**_NAME)
+    """Which game this is (free text, for logs and metrics)."""
+    token: str | None = constrained(None, max_length=256)
+    """Auth token; required when the server is bound to a non-loopback address."""
+    services: tuple[Service, ...] = constrained(ALL_SERVICES, min_length=1, max_length=3)
+    """The services this session will use."""
+    frames: FrameFormat | None = None
+    """The frames the client will send; checked against the behaviour model when given."""
+    behaviour_every: int = constrained(1, minimum=1, maximum=1000)
+    """Push a ``behaviour`` result every this many frames (1: after every frame)."""
+    client: str | None = constrained(None, max_length=64)
+    """Client name and version, for logs (e.g. ``"gameai-pygame/0.1"``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Events(Message):
+    """Game events that just happened (kept per session; they condition dialogue)."""
+
+    TYPE: ClassVar[str] = "events"
+    events: tuple[str, ...] = constrained(min_length=1, max_length=32, items=_EVENT_NAME)
+    """Event names, oldest first (the demo game's are in ``gameai.vocabulary.EVENTS``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialogueRequest(Message):
+    """Ask an NPC to say something; the reply streams as ``dialogue.delta`` then ``dialogue.done``."""
+
+    TYPE: ClassVar[str] = "dialogue.request"
+    id: str = constrained(**_ID)
+    """Request id, echoed by every reply (unique among requests in flight)."""
+    npc_id: str = constrained(**_NAME)
+    """The game's id of the NPC (dialogue memory is kept per NPC id)."""
+    persona: str = constrained(min_length=1, max_length=512)
+    """A persona key (``blacksmith``, ``scout``, ``healer``, ``rival``) or a free-text description."""
+    player_line: str = constrained("", max_length=1000)
+    """What the player said (empty: the NPC speaks first)."""
+    mood: str | None = constrained(None, max_length=64)
+    """The NPC's mood (e.g. ``"cheerful"``)."""
+    behaviour: str | None = constrained(None, max_length=64)
+    """Overrides the recognised player behaviour (default: the session's latest result)."""
+    events: tuple[str, ...] = constrained((), max_length=32, items=_EVENT_NAME)
+    """Events to add to the session's recent events for this reply."""
+    game_state: dict[str, Any] = constrained(factory=dict, max_length=64)  # noqa: RUF009
+    """Free-form game state (health, coins, ...); any JSON values."""
+    max_new_tokens: int | None = constrained(None, minimum=1, maximum=4096)
+    """Most tokens to generate (at most ``limits.max_new_tokens``)."""
+    temperature: float | None = constrained(None, minimum=0.0, maximum=2.0)
+    """Sampling temperature; 0 is greedy (deterministic)."""
+    top_p: float | None = constrained(None, exclusive_minimum=0.0, maximum=1.0)
+    """Nucleus sampling mass."""
+    seed: int | None = constrained(None, minimum=0, maximum=_UINT32_MAX)
+    """Seed for reproducible sampling."""
+    stop: tuple[str, ...] = constrained((), max_length=4, items=_STOP_SEQUENCE)
+    """Stop sequences: the reply ends before any of them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialogueCancel(Message):
+    """Stop a dialogue in flight; its ``dialogue.done`` comes with ``finish_reason: "cancelled"``."""
+
+    TYPE: ClassVar[str] = "dialogue.cancel"
+    id: str = constrained(**_ID)
+    """The ``id`` of the ``dialogue.request`` to stop."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Act(Message):
+    """Ask an agent for an NPC's next action."""
+
+    TYPE: ClassVar[str] = "act"
+    id: str = constrained(**_ID)
+    """Request id, echoed by ``action``."""
+    npc_id: str = constrained(**_NAME)
+    """The NPC the action is for."""
+    observation: tuple[float, ...] = constrained(min_length=1, max_length=4096)
+    """The agent's observation vector (length ``welcome.agents[agent].obs_dim``)."""
+    difficulty: float | None = constrained(None, minimum=0.0, maximum=1.0)
+    """Difficulty in [0, 1]; default: the session's difficulty controller decides."""
+    agent: str | None = constrained(None, **_NAME)
+    """Which agent (a key of ``welcome.agents``); default ``welcome.default_agent``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchResult(Message):
+    """A match or round ended; kept per session, it feeds the difficulty controller."""
+
+    TYPE: ClassVar[str] = "match.result"
+    outcome: Literal["win", "loss", "draw"]
+    """The outcome from the player's side."""
+    id: str | None = constrained(None, **_ID)
+    """Optional id, echoed by an ``error`` if the message is refused."""
+    npc_id: str | None = constrained(None, **_NAME)
+    """The NPC the player played against, if any."""
+    player_score: float | None = None
+    """The player's score."""
+    npc_score: float | None = None
+    """The NPC's score."""
+    duration_s: float | None = constrained(None, minimum=0.0)
+    """How long the match lasted, in seconds."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ping(Message):
+    """Round-trip probe; answered at once with ``pong``."""
+
+    TYPE: ClassVar[str] = "ping"
+    id: str | None = constrained(None, **_ID)
+    """Echoed by ``pong``."""
+    t: float | None = None
+    """Any number (typically the client's clock), echoed by ``pong``."""
+
+
+# ---------------------------------------------------------------- server -> client
+
+
+@dataclass(frozen=True, kw_only=True)
+class Welcome(Message):
+    """The server accepted ``hello``: the session, its models and its limits."""
+
+    TYPE: ClassVar[str] = "welcome"
+    protocol: int
+    """Protocol version of this session."""
+    session_id: str
+    """The session's id (it appears in the server's logs)."""
+    server: str
+    """Server name and version."""
+    services: tuple[Service, ...]
+    """The services of this session (those asked for in ``hello``)."""
+    models: dict[str, ModelInfo]
+    """Every model: ``behaviour``, ``dialogue`` and ``agent/<name>`` per agent."""
+    behaviour: BehaviourSpec | None = None
+    """Frame format of the behaviour model (absent when it is unavailable)."""
+    agents: dict[str, AgentSpec]
+    """Ready agents by name."""
+    default_agent: str | None = None
+    """The agent used by ``act`` without ``agent``."""
+    difficulty: float
+    """The session's starting difficulty in [0, 1]."""
+    limits: Limits
+    """The session's limits."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BehaviourResult(Message):
+    """The recognised player behaviour over the latest window of frames (pushed)."""
+
+    TYPE: ClassVar[str] = "behaviour"
+    seq: int
+    """Sequence number of the newest frame in the window."""
+    timestamp: float
+    """That frame's header timestamp, echoed (measure end-to-end latency with it)."""
+    label: str
+    """The most probable behaviour."""
+    probabilities: dict[str, float]
+    """Probability per behaviour class (sums to 1)."""
+    latency_ms: float
+    """Server time from receiving the frame to sending this result, in milliseconds."""
+    dropped_frames: int = 0
+    """Frames of this session dropped since the previous result (queue full)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialogueDelta(Message):
+    """The next piece of a streamed NPC reply."""
+
+    TYPE: ClassVar[str] = "dialogue.delta"
+    id: str
+    """The request's id."""
+    index: int
+    """0, 1, 2... in order."""
+    text: str
+    """The new text; concatenating all deltas gives the reply."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialogueDone(Message):
+    """A streamed reply ended."""
+
+    TYPE: ClassVar[str] = "dialogue.done"
+    id: str
+    """The request's id."""
+    text: str
+    """The full reply."""
+    tokens: int
+    """Tokens generated."""
+    finish_reason: Literal["stop", "length", "cancelled"]
+    """``stop``: the model ended or hit a stop sequence; ``length``: ``max_new_tokens``; ``cancelled``."""
+    first_token_ms: float | None = None
+    """Time from receiving the request to the first delta, in milliseconds."""
+    duration_ms: float
+    """Time from receiving the request to this message, in milliseconds."""
+    tokens_per_s: float
+    """Generation speed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action(Message):
+    """An agent's action for one NPC."""
+
+    TYPE: ClassVar[str] = "action"
+    id: str
+    """The request's id."""
+    npc_id: str
+    """The NPC the action is for."""
+    agent: str
+    """The agent that chose it."""
+    action: tuple[int, ...]
+    """One choice per action branch (see ``welcome.agents[agent].action_nvec``)."""
+    difficulty: float
+    """The difficulty the action was chosen at."""
+    latency_ms: float
+    """Server time from receiving ``act`` to sending this, in milliseconds."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Error(Message):
+    """Something was wrong; fatal errors are followed by a close."""
+
+    TYPE: ClassVar[str] = "error"
+    code: ErrorCode
+    """What went wrong (see the error code table)."""
+    message: str
+    """A sentence for the developer."""
+    id: str | None = None
+    """The ``id`` of the request concerned, when there is one."""
+    seq: int | None = None
+    """The frame's sequence number, for errors about a frame."""
+    fatal: bool = False
+    """True when the server closes the connection right after this message."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pong(Message):
+    """Answer to ``ping``."""
+
+    TYPE: ClassVar[str] = "pong"
+    id: str | None = None
+    """The ping's id."""
+    t: float | None = None
+    """The ping's ``t``, echoed."""
+    server_time: float
+    """The server's wall clock (Unix seconds)."""
+
+
+#: Messages a client may send, by ``type``.
+CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
+    cls.TYPE: cls for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, MatchResult, Ping)
+}
+#: Messages the server sends, by ``type``.
+SERVER_MESSAGES: Final[dict[str, type[Message]]] = {
+    cls.TYPE: cls for cls in (Welcome, BehaviourResult, DialogueDelta, DialogueDone, Action, Error, Pong)
+}
+
+ClientMessage = Hello | Events | DialogueRequest | DialogueCancel | Act | MatchResult | Ping
+ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Error | Pong

@@ -1,0 +1,227 @@
+"""Dynamic batching of requests from many sessions onto one model, off the event loop.
+
+A :class:`BatchingWorker` owns one thread. Coroutines on the event loop call
+:meth:`~BatchingWorker.submit` and await the future it returns; the thread takes the
+oldest request, waits up to ``max_wait_ms`` (counted from when that request was
+submitted) for more, up to ``max_batch``, runs the whole batch through ``process`` in
+one call and resolves every future with one hop back to the loop. Torch releases the
+GIL during inference, so the loop keeps moving bytes meanwhile.
+
+The queue is bounded: when ``max_queue`` requests are waiting, :meth:`submit` raises
+:class:`OverloadedError` at once rather than letting latency grow without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gameai.observability.metrics import ServiceMetrics
+
+InputT = TypeVar("InputT")
+OutputT = TypeVar("OutputT")
+
+logger = logging.getLogger(__name__)
+
+
+class OverloadedError(Exception):
+    """The model's queue is full; the request was not queued."""
+
+
+class WorkerStoppedError(Exception):
+    """The worker is stopped (the server is shutting down); the request was not run."""
+
+
+@dataclass(frozen=True)
+class BatchingConfig:
+    """How a worker forms batches."""
+
+    max_batch: int = 32
+    """Most requests in one inference call."""
+    max_wait_ms: float = 5.0
+    """How long the oldest request may wait for others to join its batch, in milliseconds."""
+    max_queue: int = 1024
+    """Most requests waiting; beyond it :meth:`BatchingWorker.submit` raises :class:`OverloadedError`."""
+
+
+@dataclass
+class _Pending(Generic[InputT, OutputT]):
+    item: InputT
+    future: asyncio.Future[OutputT]
+    submitted: float
+
+
+_STOP = object()
+
+
+class BatchingWorker(Generic[InputT, OutputT]):
+    """One model, one thread, batches across sessions (see the module docstring).
+
+    Calling order: :meth:`start` (from the event loop), :meth:`submit` many times,
+    :meth:`stop`.
+
+    Args:
+        name: The model's name in metrics and logs.
+        process: Runs one batch: a list of inputs -> the list of outputs, same order.
+            Called only from the worker thread.
+        config: Batching limits.
+        metrics: Where to record batch sizes, queue depth and latency (optional).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        process: Callable[[Sequence[InputT]], Sequence[OutputT]],
+        config: BatchingConfig = BatchingConfig(),
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self._process = process
+        self._metrics = metrics
+        self._queue: queue.Queue[_Pending[InputT, OutputT] | object] = queue.Queue()
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the thread; must be called from the event loop that will submit."""
+        if self._thread is not None:
+            raise RuntimeError(f"worker {self.name} already started")
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name=f"gameai-{self.name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests submitted and not yet taken into a batch."""
+        return self._waiting
+
+    def submit(self, item: InputT) -> asyncio.Future[OutputT]:
+        """Queue one request.
+
+        Args:
+            item: The model input.
+
+        Returns:
+            A future resolved with the output (or with the exception ``process`` raised).
+
+        Raises:
+            OverloadedError: If ``max_queue`` requests are already waiting.
+            WorkerStoppedError: If the worker is stopping or was never started.
+        """
+        if self._loop is None or self._stopping:
+            raise WorkerStoppedError(f"{self.name} is not running")
+        with self._lock:
+            if self._waiting >= self.config.max_queue:
+                raise OverloadedError(f"{self.name}: {self._waiting} requests waiting")
+            self._waiting += 1
+        future: asyncio.Future[OutputT] = self._loop.create_future()
+        self._queue.put(_Pending(item, future, time.perf_counter()))
+        return future
+
+    async def stop(self) -> None:
+        """Finish the requests already queued, then end the thread."""
+        if self._thread is None or self._stopping:
+            return
+        self._stopping = True
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    # ------------------------------------------------------------------ worker thread
+
+    def _take(self, timeout: float | None) -> _Pending[InputT, OutputT] | object:
+        item = (
+            self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+        )
+        if item is not _STOP:
+            with self._lock:
+                self._waiting -= 1
+        return item
+
+    def _collect(self, first: _Pending[InputT, OutputT]) -> tuple[list[_Pending[InputT, OutputT]], bool]:
+        """Gather a batch after ``first``; returns it and whether a stop request was seen."""
+        batch = [first]
+        deadline = first.submitted + self.config.max_wait_ms / 1000.0
+        while len(batch) < self.config.max_batch:
+            try:
+                item = self._take(deadline - time.perf_counter())
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return batch, True
+            assert isinstance(item, _Pending)
+            batch.append(item)
+        return batch, False
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._take(None)
+            if first is _STOP:
+                break
+            assert isinstance(first, _Pending)
+            batch, stop = self._collect(first)
+            self._run_batch(batch)
+        # Anything queued after the stop marker is refused.
+        while True:
+            try:
+                leftover = self._take(0)
+            except queue.Empty:
+                break
+            if isinstance(leftover, _Pending):
+                self._resolve([leftover], None, WorkerStoppedError(f"{self.name} stopped"))
+
+    def _run_batch(self, batch: list[_Pending[InputT, OutputT]]) -> None:
+        started = time.perf_counter()
+        try:
+            outputs = list(self._process([p.item for p in batch]))
+            if len(outputs) != len(batch):
+                raise RuntimeError(
+                    f"{self.name}: process returned {len(outputs)} outputs for {len(batch)} inputs"
+                )
+            error: BaseException | None = None
+        except Exception as exc:
+            logger.error("model %s failed on a batch of %d", self.name, len(batch), exc_info=True)
+            outputs, error = [], exc
+        if self._metrics is not None:
+            self._metrics.model_batch_size.labels(self.name).observe(len(batch))
+            self._metrics.model_queue_depth.labels(self.name).set(self._waiting)
+        logger.debug(
+            "%s: batch of %d in %.2f ms", self.name, len(batch), (time.perf_counter() - started) * 1e3
+        )
+        self._resolve(batch, outputs, error)
+
+    def _resolve(
+        self,
+        batch: list[_Pending[InputT, OutputT]],
+        outputs: list[OutputT] | None,
+        error: BaseException | None,
+    ) -> None:
+        finished = time.perf_counter()
+        if self._metrics is not None:
+            histogram = self._metrics.model_latency_seconds.labels(self.name)
+            for pending in batch:
+                histogram.observe(finished - pending.submitted)
+
+        def deliver() -> None:
+            for index, pending in enumerate(batch):
+                if pending.future.done():  # the requester went away
+                    continue
+                if error is not None or outputs is None:
+                    pending.future.set_exception(error or WorkerStoppedError(self.name))
+                else:
+                    pending.future.set_result(outputs[index])
+
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting any more
+            self._loop.call_soon_threadsafe(deliver)

@@ -1,0 +1,223 @@
+"""The dialogue worker: streams replies from a backend on worker threads.
+
+Generation is sequential per token, so requests are not batched: ``concurrency``
+threads each run one reply at a time from a bounded queue (one worker per model,
+like the batched ones). Deltas hop back to the event loop one by one and come out
+of the :class:`DialogueStream` returned by :meth:`DialogueWorker.submit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from gameai.dialogue.types import DialogueBackend, DialogueContext, GenerationParams
+from gameai.observability.metrics import ServiceMetrics
+from gameai.runtime.batching import OverloadedError, WorkerStoppedError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamedText:
+    """One delta: its text and the tokens that produced it."""
+
+    text: str
+    tokens: int
+
+
+@dataclass(frozen=True)
+class _End:
+    error: BaseException | None
+
+
+class DialogueStream:
+    """The reply to one request, as it is generated.
+
+    Iterate it (``async for piece in stream``) for :class:`StreamedText` pieces; after the
+    loop, :attr:`tokens` is the total and :attr:`cancelled` says whether it was cut short.
+
+    Raises:
+        Exception: From the iteration, whatever the backend raised.
+    """
+
+    def __init__(self, context: DialogueContext, params: GenerationParams) -> None:
+        self.context = context
+        self.params = params
+        self.cancel_event = threading.Event()
+        self.tokens = 0
+        self.submitted = time.perf_counter()
+        self.first_delta_at: float | None = None
+        self.finished_at: float | None = None
+        self._queue: asyncio.Queue[StreamedText | _End] = asyncio.Queue()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self.cancel_event.is_set()
+
+    def cancel(self) -> None:
+        """Ask the backend to stop; the stream then ends soon (at the next token)."""
+        self.cancel_event.set()
+
+    def _put(self, item: StreamedText | _End) -> None:
+        self._queue.put_nowait(item)
+
+    def __aiter__(self) -> DialogueStream:
+        return self
+
+    async def __anext__(self) -> StreamedText:
+        item = await self._queue.get()
+        if isinstance(item, _End):
+            self.finished_at = time.perf_counter()
+            self._queue.put_nowait(item)  # iterating again ends again
+            if item.error is not None:
+                raise item.error
+            raise StopAsyncIteration
+        if self.first_delta_at is None and item.text:
+            self.first_delta_at = time.perf_counter()
+        self.tokens += item.tokens
+        return item
+
+
+@dataclass
+class _Job:
+    stream: DialogueStream
+    loop: asyncio.AbstractEventLoop
+    session_id: str = field(default="-")
+
+
+_STOP = object()
+
+
+class DialogueWorker:
+    """Runs a :class:`~gameai.dialogue.types.DialogueBackend` on worker threads.
+
+    Calling order: :meth:`start` (from the event loop), :meth:`submit`, :meth:`stop`.
+
+    Args:
+        name: The model's name in metrics and logs.
+        backend: The backend.
+        concurrency: Replies generated at once (threads).
+        max_queue: Replies waiting beyond those; more raise :class:`OverloadedError`.
+        metrics: Where to record tokens and latency (optional).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        backend: DialogueBackend,
+        concurrency: int = 1,
+        max_queue: int = 64,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
+        self.name = name
+        self.backend = backend
+        self.concurrency = concurrency
+        self.max_queue = max_queue
+        self._metrics = metrics
+        self._queue: queue.Queue[_Job | object] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._active: set[DialogueStream] = set()
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._running = False
+
+    def start(self) -> None:
+        """Start the threads."""
+        self._running = True
+        for index in range(self.concurrency):
+            thread = threading.Thread(target=self._run, name=f"gameai-{self.name}-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def submit(
+        self, context: DialogueContext, params: GenerationParams, session_id: str = "-"
+    ) -> DialogueStream:
+        """Queue one reply; must be called from the event loop.
+
+        Returns:
+            The stream of the reply.
+
+        Raises:
+            OverloadedError: If ``max_queue`` replies are already waiting.
+            WorkerStoppedError: If the worker is not running.
+        """
+        if not self._running:
+            raise WorkerStoppedError(f"{self.name} is not running")
+        with self._lock:
+            if self._waiting >= self.max_queue:
+                raise OverloadedError(f"{self.name}: {self._waiting} replies waiting")
+            self._waiting += 1
+        stream = DialogueStream(context, params)
+        self._queue.put(_Job(stream, asyncio.get_running_loop(), session_id))
+        if self._metrics is not None:
+            self._metrics.model_queue_depth.labels(self.name).set(self._waiting)
+        return stream
+
+    async def stop(self) -> None:
+        """Cancel every reply in flight or waiting, then end the threads."""
+        if not self._running:
+            return
+        self._running = False
+        with self._lock:
+            for stream in self._active:
+                stream.cancel()
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            assert isinstance(job, _Job)
+            with self._lock:
+                self._waiting -= 1
+                if not self._running:
+                    job.stream.cancel()
+                self._active.add(job.stream)
+            try:
+                self._generate(job)
+            finally:
+                with self._lock:
+                    self._active.discard(job.stream)
+
+    def _generate(self, job: _Job) -> None:
+        stream, loop = job.stream, job.loop
+        error: BaseException | None = None
+        tokens = 0
+        try:
+            if not stream.cancelled:
+                pieces = self.backend.stream(stream.context, stream.params, stream.cancel_event)
+                try:
+                    for piece in pieces:
+                        count = getattr(piece, "tokens", 1)
+                        tokens += count
+                        loop.call_soon_threadsafe(stream._put, StreamedText(str(piece), count))
+                        if stream.cancelled:
+                            break
+                finally:
+                    close = getattr(pieces, "close", None)
+                    if close is not None:
+                        close()  # ends the backend's generation thread now
+        except Exception as exc:
+            logger.error(
+                "dialogue model %s failed", self.name, exc_info=True, extra={"session_id": job.session_id}
+            )
+            error = exc
+        if self._metrics is not None:
+            elapsed = time.perf_counter() - stream.submitted
+            self._metrics.dialogue_tokens_total.inc(tokens)
+            self._metrics.model_latency_seconds.labels(self.name).observe(elapsed)
+            if tokens and elapsed > 0:
+                self._metrics.dialogue_tokens_per_second.observe(tokens / elapsed)
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody listening any more
+            loop.call_soon_threadsafe(stream._put, _End(error))

@@ -1,0 +1,254 @@
+"""The model runtime: loads whatever is in ``assets/`` and runs one worker per model.
+
+:meth:`ModelRuntime.load` tries every model independently. A model that is missing or
+corrupt is logged with the reason and listed as ``unavailable`` in :attr:`ModelRuntime.models`
+(which becomes ``welcome.models``); the other models are served regardless.
+
+Calling order: :meth:`ModelRuntime.load` (blocking, before serving), :meth:`ModelRuntime.start`
+(on the event loop), then submit to :attr:`behaviour`, :attr:`agents`, :attr:`dialogue`;
+:meth:`ModelRuntime.stop` at shutdown (finishes queued frames and actions, cancels replies).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gameai.agents.actor import ActorConfig, load_actor
+from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
+from gameai.dialogue.types import DialogueBackend
+from gameai.model_files import ModelLoadError
+from gameai.observability.metrics import ServiceMetrics
+from gameai.protocol.messages import AgentSpec, BehaviourSpec, ModelInfo
+from gameai.runtime.batching import BatchingConfig, BatchingWorker
+from gameai.runtime.device import select_device
+from gameai.runtime.dialogue import DialogueWorker
+from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Which models to serve, where, and how to batch them."""
+
+    behaviour_model: str = "assets/behaviour"
+    """Behaviour model directory (model.safetensors + config.json); empty to disable."""
+    dialogue_model: str = "assets/dialogue/model"
+    """Hugging Face causal LM directory for dialogue; empty to disable."""
+    agents_dir: str = "assets/agents"
+    """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
+    device: str = "auto"
+    """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
+    torch_threads: int = 0
+    """Threads torch uses for inference; 0 keeps torch's default."""
+    behaviour_max_batch: int = 32
+    """Most frame windows per behaviour inference batch."""
+    behaviour_max_wait_ms: float = 4.0
+    """How long a frame window may wait for others to join its batch, in milliseconds."""
+    agent_max_batch: int = 64
+    """Most observations per agent inference batch."""
+    agent_max_wait_ms: float = 2.0
+    """How long an observation may wait for others to join its batch, in milliseconds."""
+    model_max_queue: int = 2048
+    """Requests waiting per batched model before new ones are refused with 'overloaded'."""
+    dialogue_concurrency: int = 1
+    """Replies generated at once."""
+    dialogue_max_queue: int = 32
+    """Replies waiting before new ones are refused with 'overloaded'."""
+
+
+@dataclass
+class BehaviourService:
+    """The behaviour model being served."""
+
+    config: BehaviourNetConfig
+    worker: BatchingWorker[np.ndarray, np.ndarray]
+    classifier: BehaviourClassifier
+
+    @property
+    def spec(self) -> BehaviourSpec:
+        """The frame format clients must send (``welcome.behaviour``)."""
+        height, width = self.config.frame_size
+        return BehaviourSpec(
+            width=width,
+            height=height,
+            channels=self.config.channels,
+            frames_per_window=self.config.frames_per_window,
+            sample_fps=self.config.sample_fps,
+            classes=self.config.class_names,
+        )
+
+
+@dataclass
+class AgentService:
+    """One agent being served."""
+
+    name: str
+    config: ActorConfig
+    worker: BatchingWorker[ActRequest, tuple[int, ...]]
+
+    @property
+    def spec(self) -> AgentSpec:
+        """What ``act`` takes and returns (``welcome.agents[name]``)."""
+        return AgentSpec(
+            obs_dim=self.config.obs_dim,
+            action_nvec=self.config.action_nvec,
+            difficulty_input=self.config.difficulty_input,
+        )
+
+
+@dataclass
+class ModelRuntime:
+    """The loaded models and their workers (see the module docstring)."""
+
+    device: torch.device
+    models: dict[str, ModelInfo] = field(default_factory=dict)
+    """Status of every model, as sent in ``welcome.models``."""
+    behaviour: BehaviourService | None = None
+    dialogue: DialogueWorker | None = None
+    agents: dict[str, AgentService] = field(default_factory=dict)
+
+    @property
+    def default_agent(self) -> str | None:
+        """The agent ``act`` uses when none is named: the first ready one by name."""
+        return min(self.agents) if self.agents else None
+
+    @classmethod
+    def load(
+        cls,
+        config: RuntimeConfig,
+        metrics: ServiceMetrics | None = None,
+        dialogue_backend: DialogueBackend | None = None,
+    ) -> ModelRuntime:
+        """Load every configured model; failures are logged and reported, never raised.
+
+        Args:
+            config: Model paths, device and batching.
+            metrics: Where workers record their metrics.
+            dialogue_backend: Serve this backend instead of loading ``config.dialogue_model``
+                (for embedding gameai with a backend of one's own).
+
+        Returns:
+            The runtime, not started.
+
+        Raises:
+            ValueError: If the device preference cannot be satisfied.
+        """
+        device = select_device(config.device)
+        if config.torch_threads > 0:
+            torch.set_num_threads(config.torch_threads)
+        runtime = cls(device=device)
+        runtime._load_behaviour(config, metrics)
+        runtime._load_dialogue(config, metrics, dialogue_backend)
+        runtime._load_agents(config, metrics)
+        for key, info in runtime.models.items():
+            if metrics is not None:
+                metrics.model_up.labels(key).set(1 if info.status == "ready" else 0)
+            if info.status == "ready":
+                logger.info("model %s ready: %s %s on %s", key, info.name, info.version, device)
+            else:
+                logger.warning("model %s unavailable: %s", key, info.reason)
+        return runtime
+
+    def _load_behaviour(self, config: RuntimeConfig, metrics: ServiceMetrics | None) -> None:
+        if not config.behaviour_model:
+            self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason="disabled")
+            return
+        try:
+            loaded = load_behaviour_model(Path(config.behaviour_model), self.device)
+        except ModelLoadError as exc:
+            self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason=str(exc))
+            return
+        classifier = BehaviourClassifier(loaded)
+        batching = BatchingConfig(
+            config.behaviour_max_batch, config.behaviour_max_wait_ms, config.model_max_queue
+        )
+        worker: BatchingWorker[np.ndarray, np.ndarray] = BatchingWorker(
+            "behaviour", classifier, batching, metrics
+        )
+        self.behaviour = BehaviourService(loaded.config, worker, classifier)
+        self.models["behaviour"] = ModelInfo(
+            service="behaviour",
+            status="ready",
+            name=Path(config.behaviour_model).name,
+            version=loaded.version,
+            random_init=bool(loaded.metadata.get("random_init", False)),
+        )
+
+    def _load_dialogue(
+        self, config: RuntimeConfig, metrics: ServiceMetrics | None, backend: DialogueBackend | None
+    ) -> None:
+        if backend is None:
+            if not config.dialogue_model:
+                self.models["dialogue"] = ModelInfo(
+                    service="dialogue", status="unavailable", reason="disabled"
+                )
+                return
+            from gameai.dialogue.hf_backend import HuggingFaceBackend
+
+            try:
+                backend = HuggingFaceBackend.load(Path(config.dialogue_model), self.device)
+            except ModelLoadError as exc:
+                self.models["dialogue"] = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
+                return
+        self.dialogue = DialogueWorker(
+            "dialogue", backend, config.dialogue_concurrency, config.dialogue_max_queue, metrics
+        )
+        self.models["dialogue"] = ModelInfo(
+            service="dialogue", status="ready", name=backend.name, version=backend.version
+        )
+
+    def _load_agents(self, config: RuntimeConfig, metrics: ServiceMetrics | None) -> None:
+        if not config.agents_dir:
+            return
+        root = Path(config.agents_dir)
+        directories = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        if not directories:
+            self.models["agent"] = ModelInfo(
+                service="agent", status="unavailable", reason=f"{root}: no agent directories found"
+            )
+            return
+        batching = BatchingConfig(config.agent_max_batch, config.agent_max_wait_ms, config.model_max_queue)
+        for directory in directories:
+            key = f"agent/{directory.name}"
+            try:
+                actor = load_actor(directory, self.device)
+            except ModelLoadError as exc:
+                self.models[key] = ModelInfo(
+                    service="agent", status="unavailable", name=directory.name, reason=str(exc)
+                )
+                continue
+            worker: BatchingWorker[ActRequest, tuple[int, ...]] = BatchingWorker(
+                key, AgentPolicy(actor), batching, metrics
+            )
+            self.agents[actor.name] = AgentService(actor.name, actor.config, worker)
+            self.models[key] = ModelInfo(
+                service="agent",
+                status="ready",
+                name=actor.name,
+                version=actor.version,
+                random_init=bool(actor.metadata.get("random_init", False)),
+            )
+
+    def start(self) -> None:
+        """Start every worker; call from the event loop."""
+        if self.behaviour is not None:
+            self.behaviour.worker.start()
+        if self.dialogue is not None:
+            self.dialogue.start()
+        for agent in self.agents.values():
+            agent.worker.start()
+
+    async def stop(self) -> None:
+        """Stop every worker: queued frames and actions finish, replies are cancelled."""
+        if self.dialogue is not None:
+            await self.dialogue.stop()
+        if self.behaviour is not None:
+            await self.behaviour.worker.stop()
+        for agent in self.agents.values():
+            await agent.worker.stop()

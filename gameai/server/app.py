@@ -1,0 +1,190 @@
+"""The gameai server: a websockets server, one :class:`ConnectionHandler` task per connection.
+
+Calling order::
+
+    runtime = ModelRuntime.load(runtime_config, metrics)      # blocking, before the loop serves
+    server = GameAIServer(config, runtime, metrics)
+    await server.start()                                      # binds; server.port is the real port
+    await server.serve_until_signal()                         # SIGINT/SIGTERM -> shutdown()
+
+The same port answers plain HTTP ``GET /metrics`` (Prometheus text format) and
+``GET /healthz`` (JSON: status, models, sessions) when ``config.http`` is on; every
+other path is a websocket endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Callable
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from gameai.observability.metrics import ServiceMetrics
+from gameai.protocol.frames import HEADER_SIZE
+from gameai.runtime.runtime import ModelRuntime
+from gameai.server.config import ServerConfig
+from gameai.server.connection import ConnectionHandler
+from gameai.session.difficulty import DifficultyController, FixedDifficulty
+from gameai.session.state import Session
+
+logger = logging.getLogger(__name__)
+
+DifficultyFactory = Callable[[Session], DifficultyController]
+"""Makes the difficulty controller of a new session (the pluggable difficulty hook)."""
+
+
+class GameAIServer:
+    """Serves many games at once over websockets (see the module docstring).
+
+    Args:
+        config: Network, security and limits.
+        runtime: The loaded models (started by :meth:`start`, stopped by :meth:`shutdown`).
+        metrics: Where everything is counted.
+        difficulty_factory: Makes each session's difficulty controller; default: a
+            :class:`~gameai.session.difficulty.FixedDifficulty` at ``config.default_difficulty``.
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        runtime: ModelRuntime,
+        metrics: ServiceMetrics | None = None,
+        difficulty_factory: DifficultyFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.metrics = metrics or ServiceMetrics()
+        self.sessions: dict[str, ConnectionHandler] = {}
+        self.shutting_down = False
+        self._difficulty_factory = difficulty_factory
+        self._server: Server | None = None
+        self._stopped = asyncio.Event()
+
+    def make_difficulty_controller(self, session: Session) -> DifficultyController:
+        """The difficulty controller of a new session."""
+        if self._difficulty_factory is not None:
+            return self._difficulty_factory(session)
+        return FixedDifficulty(self.config.default_difficulty)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with ``port=0``)."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        """The websocket URL clients connect to."""
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"ws://{host}:{self.port}/"
+
+    async def start(self) -> None:
+        """Start the model workers and bind the socket."""
+        self.runtime.start()
+        max_size = max(self.config.max_message_bytes, HEADER_SIZE + self.config.max_frame_bytes) + 1024
+        keepalive = self.config.keepalive_s or None
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._process_request if self.config.http else None,
+            compression=None,  # frames are raw pixels; deflate would cost more than it saves
+            max_size=max_size,
+            ping_interval=keepalive,
+            ping_timeout=keepalive,
+            logger=logging.getLogger("gameai.server.websockets"),
+        )
+        logger.info(
+            "serving on %s (token %s, %d models ready)",
+            self.url,
+            "required" if self.config.token_required else "not required",
+            sum(info.status == "ready" for info in self.runtime.models.values()),
+        )
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        await ConnectionHandler(self, websocket).run()
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == "/metrics":
+            response = connection.respond(HTTPStatus.OK, "")
+            body = self.metrics.render()
+            response.headers["Content-Type"] = self.metrics.content_type
+            response.headers["Content-Length"] = str(len(body))
+            return Response(response.status_code, response.reason_phrase, response.headers, body)
+        if path == "/healthz":
+            return self._health_response(connection)
+        return None
+
+    def _health_response(self, connection: ServerConnection) -> Response:
+        ready = all(info.status == "ready" for info in self.runtime.models.values())
+        status = "shutting_down" if self.shutting_down else ("ok" if ready else "degraded")
+        body = {
+            "status": status,
+            "sessions": len(self.sessions),
+            "models": {key: info.status for key, info in self.runtime.models.items()},
+        }
+        code = HTTPStatus.SERVICE_UNAVAILABLE if self.shutting_down else HTTPStatus.OK
+        response = connection.respond(code, json.dumps(body) + "\n")
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def shutdown(self) -> None:
+        """Stop accepting connections, close every session gracefully, stop the workers.
+
+        Sessions get ``config.shutdown_grace_s`` for actions in flight; dialogue replies
+        are cancelled; every client gets a ``shutting_down`` error and close code 1001.
+        Idempotent.
+        """
+        if self.shutting_down:
+            await self._stopped.wait()
+            return
+        self.shutting_down = True
+        logger.info("shutting down: %d sessions", len(self.sessions))
+        if self._server is not None:
+            self._server.close(close_connections=False)
+        handlers = list(self.sessions.values())
+        if handlers:
+            await asyncio.gather(
+                *(handler.shutdown(self.config.shutdown_grace_s) for handler in handlers),
+                return_exceptions=True,
+            )
+        if self._server is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.shutdown_grace_s + 5.0):
+                    await self._server.wait_closed()
+        await self.runtime.stop()
+        logger.info("shut down")
+        self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        """Return once :meth:`shutdown` has finished."""
+        await self._stopped.wait()
+
+    async def serve_until_signal(self) -> None:
+        """Serve until SIGINT or SIGTERM, then shut down gracefully."""
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                installed.append(signum)
+        try:
+            await self._stopped.wait()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: int) -> None:
+        logger.info("received %s", signal.Signals(signum).name)
+        if not self.shutting_down:
+            asyncio.get_running_loop().create_task(self.shutdown())

@@ -1,0 +1,141 @@
+"""A session's frames: bounded queue -> decode -> ring buffer -> batched behaviour model.
+
+The connection's receive loop only :meth:`~FramePipeline.push`-es parsed frames (cheap,
+never blocks); one task per session, :meth:`~FramePipeline.run`, takes them in order,
+keeps the last K in the session's ring buffer and, every ``behaviour_every`` frames,
+sends the window to the behaviour worker and pushes the result to the client. When the
+model falls behind, the queue drops the oldest frames (counted in ``dropped_frames``)
+instead of growing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gameai.observability.metrics import ServiceMetrics
+from gameai.protocol.errors import ErrorCode, ProtocolError
+from gameai.protocol.frames import Frame, FrameEncoding, decode_frame_pixels
+from gameai.protocol.messages import BehaviourResult, Message
+from gameai.runtime.batching import OverloadedError, WorkerStoppedError
+from gameai.runtime.runtime import BehaviourService
+from gameai.session.frame_queue import DropOldestQueue
+from gameai.session.frames import FrameRingBuffer
+from gameai.session.state import RecognisedBehaviour, Session
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _QueuedFrame:
+    frame: Frame
+    received_at: float
+
+
+SendMessage = Callable[[Message], Awaitable[None]]
+SendError = Callable[[ProtocolError], Awaitable[None]]
+
+
+class FramePipeline:
+    """Turns one session's frames into pushed ``behaviour`` results.
+
+    Args:
+        session: The session (its ``frames`` ring buffer is filled here).
+        service: The behaviour model.
+        queue_size: Frames queued before the oldest is dropped.
+        send: Sends a message to the client.
+        send_error: Sends a (throttled) error about a frame to the client.
+        metrics: Service metrics.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        service: BehaviourService,
+        queue_size: int,
+        send: SendMessage,
+        send_error: SendError,
+        metrics: ServiceMetrics,
+    ) -> None:
+        config = service.config
+        height, width = config.frame_size
+        self.session = session
+        self.service = service
+        self.ring = FrameRingBuffer(config.frames_per_window, height, width, config.channels)
+        session.frames = self.ring
+        self.every = session.hello.behaviour_every
+        self._queue: DropOldestQueue[_QueuedFrame] = DropOldestQueue(queue_size)
+        self._ready = asyncio.Event()
+        self._send = send
+        self._send_error = send_error
+        self._metrics = metrics
+        self._since_result = 0
+        self._dropped_since_result = 0
+        self.results_sent = 0
+
+    def push(self, frame: Frame, received_at: float) -> None:
+        """Queue a parsed frame (drops the oldest queued one when full); never blocks."""
+        if self._queue.push(_QueuedFrame(frame, received_at)):
+            self._metrics.frames_dropped_total.labels("queue").inc()
+        self._ready.set()
+
+    async def run(self) -> None:
+        """Process frames until cancelled."""
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            while (queued := self._queue.pop()) is not None:
+                self._dropped_since_result += self._queue.take_dropped()
+                await self._process(queued)
+
+    async def _decode(self, frame: Frame) -> np.ndarray | None:
+        try:
+            if frame.encoding == FrameEncoding.RAW:
+                return decode_frame_pixels(frame)
+            return await asyncio.to_thread(decode_frame_pixels, frame)
+        except ProtocolError as exc:
+            await self._send_error(exc)
+            return None
+
+    async def _process(self, queued: _QueuedFrame) -> None:
+        frame = queued.frame
+        pixels = await self._decode(frame)
+        if pixels is None:
+            return
+        self.ring.push(pixels)
+        self._since_result += 1
+        if not self.ring.full or self._since_result < self.every:
+            return
+        self._since_result = 0
+        try:
+            probabilities = await self.service.worker.submit(self.ring.window())
+        except OverloadedError as exc:
+            await self._send_error(
+                ProtocolError(ErrorCode.OVERLOADED, f"behaviour model busy: {exc}", seq=frame.seq)
+            )
+            return
+        except WorkerStoppedError:
+            return
+        classes = self.service.config.class_names
+        best = int(np.argmax(probabilities))
+        probs = {name: round(float(p), 6) for name, p in zip(classes, probabilities, strict=True)}
+        self.session.behaviour = RecognisedBehaviour(label=classes[best], probabilities=probs, seq=frame.seq)
+        latency = time.perf_counter() - queued.received_at
+        dropped, self._dropped_since_result = self._dropped_since_result + self._queue.take_dropped(), 0
+        await self._send(
+            BehaviourResult(
+                seq=frame.seq,
+                timestamp=frame.timestamp,
+                label=classes[best],
+                probabilities=probs,
+                latency_ms=round(latency * 1000.0, 3),
+                dropped_frames=dropped,
+            )
+        )
+        self.results_sent += 1
+        self._metrics.request_latency_seconds.labels("behaviour").observe(latency)

@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks: real model classes with random weights."""

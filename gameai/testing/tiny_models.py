@@ -1,0 +1,115 @@
+"""Small random-initialised models in the real serving formats, for tests and benchmarks.
+
+They are the real classes (BehaviourNet, ActorNet, a transformers GPT-2 with a tokenizer
+trained on the fly by ``tokenizers``), just untrained; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gameai.agents.actor import ActorConfig, ActorNet, save_actor
+from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig, save_behaviour_model
+
+_CORPUS = [
+    "Hello there, traveller. The forge is hot today.",
+    "Watch your back in the arena, the rival is fast.",
+    "I can mend that blade for a few coins.",
+    "The scout saw enemies near the north gate.",
+    "Rest a while, your wounds need time to heal.",
+    "Coins, health and glory: pick two.",
+]
+#: A minimal chat template (role: content lines) for the chat-style variant.
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
+
+
+def write_random_behaviour_model(
+    directory: Path | str, config: BehaviourNetConfig | None = None, seed: int = 0
+) -> BehaviourNet:
+    """Save a random-initialised :class:`BehaviourNet` in the serving format.
+
+    Args:
+        directory: Target directory (``model.safetensors`` + ``config.json``).
+        config: Its config (default :class:`BehaviourNetConfig`).
+        seed: Seed of the initialisation.
+
+    Returns:
+        The network that was saved.
+    """
+    torch.manual_seed(seed)
+    net = BehaviourNet(config or BehaviourNetConfig())
+    save_behaviour_model(directory, net, metadata={"random_init": True})
+    return net
+
+
+def write_random_actor(directory: Path | str, config: ActorConfig | None = None, seed: int = 0) -> ActorNet:
+    """Save a random-initialised :class:`ActorNet` in the serving format (``<dir>/actor.*``)."""
+    torch.manual_seed(seed)
+    net = ActorNet(config or ActorConfig())
+    save_actor(directory, net, metadata={"random_init": True})
+    return net
+
+
+def write_tiny_dialogue_model(
+    directory: Path | str, style: str = "plain", n_positions: int = 128, seed: int = 0
+) -> Path:
+    """Save a tiny random GPT-2 and a freshly trained byte-level BPE tokenizer.
+
+    Args:
+        directory: Target directory (a Hugging Face model directory).
+        style: ``"plain"`` (no chat template, no card), ``"chat"`` (a chat template) or
+            ``"gameai"`` (our prompt markers as special tokens and ``gameai_dialogue.json``).
+        n_positions: The model's context length.
+        seed: Seed of the initialisation.
+
+    Returns:
+        The directory.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from gameai.dialogue.prompt import END, MARKERS, PAD
+
+    directory = Path(directory)
+    special = list(MARKERS) if style == "gameai" else [END, PAD]
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    kwargs: dict[str, Any] = {"tokenizer_object": tokenizer, "eos_token": END, "pad_token": PAD}
+    if style == "gameai":
+        kwargs["additional_special_tokens"] = [m for m in MARKERS if m not in (END, PAD)]
+    fast = PreTrainedTokenizerFast(**kwargs)
+    if style == "chat":
+        fast.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(fast),
+        n_positions=n_positions,
+        n_embd=32,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=fast.eos_token_id,
+        eos_token_id=fast.eos_token_id,
+        pad_token_id=fast.pad_token_id,
+    )
+    model = GPT2LMHeadModel(config)
+    model.save_pretrained(directory)
+    fast.save_pretrained(directory)
+    if style == "gameai":
+        card = {"format": 1, "eos_token": END, "name": "tiny-gameai-gpt2", "serve_dtype": "float32"}
+        (directory / "gameai_dialogue.json").write_text(json.dumps(card, indent=1) + "\n")
+    return directory
