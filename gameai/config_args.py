@@ -26,6 +26,7 @@ import ast
 import dataclasses
 import functools
 import inspect
+import itertools
 import textwrap
 import types
 import typing
@@ -51,7 +52,7 @@ def field_docstrings(cls: type) -> dict[str, str]:
         class_def = ast.parse(source).body[0]
         assert isinstance(class_def, ast.ClassDef)
         body = class_def.body
-        for node, following in zip(body, body[1:], strict=False):
+        for node, following in itertools.pairwise(body):
             if (
                 isinstance(node, ast.AnnAssign)
                 and isinstance(node.target, ast.Name)

@@ -1,0 +1,87 @@
+"""The agents' action space and how an action becomes controls.
+
+An action is three choices (``MultiDiscrete([9, 4, 2])``):
+
+- move: 0 stands still, k = 1..8 moves along angle (k - 1) x 45 degrees (0 = +x,
+  90 = +y, i.e. down the screen);
+- fire: 0 holds fire, 1..3 fire at the target with an aim offset of
+  -LEAD_ANGLE, 0, +LEAD_ANGLE radians (so the agent can learn to lead a moving target);
+  while not firing the actor keeps facing its target;
+- dash: 1 dashes (if the cooldown allows).
+
+Aim is relative to the target because the agent's skill lies in when and where to
+move and shoot, not in turning a turret. ``aim_noise`` (radians, per arena) blurs the
+aim; the service uses it to weaken an agent at low difficulty.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from demo_game.sim.counter_rng import Stream, normal
+from demo_game.sim.fields import ActorField, ArenaField, ControlField
+from demo_game.sim.jit import kernel
+
+ACTION_NVEC: Final[tuple[int, int, int]] = (9, 4, 2)
+"""Sizes of the move, fire and dash choices."""
+LEAD_ANGLE: Final = 0.2
+"""Aim offset of fire choices 1 and 3, radians."""
+
+
+@kernel
+def apply_actions(
+    actor: int,
+    actions: npt.NDArray[np.int64],
+    aim_noise: npt.NDArray[np.float64],
+    controls: npt.NDArray[np.float64],
+    arena: npt.NDArray[np.float64],
+    keys: npt.NDArray[np.uint64],
+    actors: npt.NDArray[np.float64],
+) -> None:
+    """Turn each arena's action for ``actor`` into its controls.
+
+    Args:
+        actor: The acting actor (0 = the player, 1..E = an enemy).
+        actions: (N, 3) move, fire and dash choices (see the module docstring).
+        aim_noise: (N,) standard deviation of the aim error, radians (0 = exact).
+        controls: (N, A, len(ControlField)); row ``actor`` is written.
+        arena, keys, actors: the simulation state (read only).
+    """
+    is_player = actor == 0
+    for i in range(actions.shape[0]):
+        move = actions[i, 0]
+        fire = actions[i, 1]
+        if move > 0:
+            angle = (move - 1) * (math.pi / 4.0)
+            controls[i, actor, ControlField.MOVE_X] = math.cos(angle)
+            controls[i, actor, ControlField.MOVE_Y] = math.sin(angle)
+        else:
+            controls[i, actor, ControlField.MOVE_X] = 0.0
+            controls[i, actor, ControlField.MOVE_Y] = 0.0
+        # Face the nearest living opponent.
+        x = actors[i, actor, ActorField.X]
+        y = actors[i, actor, ActorField.Y]
+        aim = actors[i, actor, ActorField.AIM]
+        best_d2 = np.inf
+        for a in range(actors.shape[1]):
+            if (a == 0) == is_player or actors[i, a, ActorField.ALIVE] < 0.5:
+                continue
+            dx = actors[i, a, ActorField.X] - x
+            dy = actors[i, a, ActorField.Y] - y
+            d2 = dx * dx + dy * dy
+            if d2 < best_d2:
+                best_d2 = d2
+                aim = math.atan2(dy, dx)
+        if fire > 0:
+            aim += (fire - 2) * LEAD_ANGLE
+        if aim_noise[i] > 0.0:
+            tick = int(arena[i, ArenaField.TICK])
+            aim += aim_noise[i] * normal(keys[i], tick, Stream.ACTIONS + 100 * actor)
+        controls[i, actor, ControlField.AIM] = aim
+        controls[i, actor, ControlField.FIRE] = 1.0 if fire > 0 else 0.0
+        controls[i, actor, ControlField.DASH] = 1.0 if actions[i, 2] > 0 else 0.0
+        controls[i, actor, ControlField.TALK] = 0.0

@@ -1,0 +1,49 @@
+"""The ``gameai`` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gameai.cli import build_parser, main
+
+
+def test_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "bench" in capsys.readouterr().out
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from gameai.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('torch', 'pygame', 'numba', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_bench_env_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "env", "--json", "--seconds", "0.05", "--vector-sizes", "1", "4", "--sync-size", "2",
+            "--pixel-vector-size", "2", "--no-pin"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["benchmark"] == "env"
+    assert report["results"]["single_env"]["steps_per_s"] > 0
+    assert set(report["results"]["vector_env"]) == {"1", "4"}
+    assert report["results"]["pixels"]["single_env_frames_per_s"] > 0
+    assert set(report["goals"]) == {
+        "vector_env_1024_agent_steps_per_s",
+        "single_env_steps_per_s",
+        "pixels_84_frames_per_s",
+    }
+
+
+def test_unknown_command_exits_with_usage() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["frobnicate"])
+    assert exit_info.value.code == 2
