@@ -30,7 +30,7 @@ UNSET: Any = _Unset()
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai serve``."""
-    from gameai.runtime.runtime import RuntimeConfig
+    from gameai.runtime.config import RuntimeConfig
     from gameai.server.config import ServerConfig
 
     parser = cli.command("serve", "run the game AI service (websocket server)", run)
@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     from gameai.observability.logs import configure_logging
     from gameai.observability.metrics import ServiceMetrics
-    from gameai.runtime.runtime import ModelRuntime, RuntimeConfig
+    from gameai.runtime.config import RuntimeConfig
+    from gameai.runtime.runtime import ModelRuntime
     from gameai.server.app import GameAIServer
     from gameai.server.config import ServerConfig, build_config, check_known_keys, read_toml
 

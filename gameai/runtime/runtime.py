@@ -25,41 +25,12 @@ from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.messages import AgentSpec, BehaviourSpec, ModelInfo
 from gameai.runtime.batching import BatchingConfig, BatchingWorker
+from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.runtime.dialogue import DialogueWorker
 from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """Which models to serve, where, and how to batch them."""
-
-    behaviour_model: str = "assets/behaviour"
-    """Behaviour model directory (model.safetensors + config.json); empty to disable."""
-    dialogue_model: str = "assets/dialogue/model"
-    """Hugging Face causal LM directory for dialogue; empty to disable."""
-    agents_dir: str = "assets/agents"
-    """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
-    device: str = "auto"
-    """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
-    torch_threads: int = 0
-    """Threads torch uses for inference; 0 keeps torch's default."""
-    behaviour_max_batch: int = 32
-    """Most frame windows per behaviour inference batch."""
-    behaviour_max_wait_ms: float = 4.0
-    """How long a frame window may wait for others to join its batch, in milliseconds."""
-    agent_max_batch: int = 64
-    """Most observations per agent inference batch."""
-    agent_max_wait_ms: float = 2.0
-    """How long an observation may wait for others to join its batch, in milliseconds."""
-    model_max_queue: int = 2048
-    """Requests waiting per batched model before new ones are refused with 'overloaded'."""
-    dialogue_concurrency: int = 1
-    """Replies generated at once."""
-    dialogue_max_queue: int = 32
-    """Replies waiting before new ones are refused with 'overloaded'."""
 
 
 @dataclass

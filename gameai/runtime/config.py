@@ -1,0 +1,35 @@
+"""Configuration of the model runtime (no heavy imports: the CLI builds options from it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Which models to serve, where, and how to batch them."""
+
+    behaviour_model: str = "assets/behaviour"
+    """Behaviour model directory (model.safetensors + config.json); empty to disable."""
+    dialogue_model: str = "assets/dialogue/model"
+    """Hugging Face causal LM directory for dialogue; empty to disable."""
+    agents_dir: str = "assets/agents"
+    """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
+    device: str = "auto"
+    """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
+    torch_threads: int = 0
+    """Threads torch uses for inference; 0 keeps torch's default."""
+    behaviour_max_batch: int = 32
+    """Most frame windows per behaviour inference batch."""
+    behaviour_max_wait_ms: float = 4.0
+    """How long a frame window may wait for others to join its batch, in milliseconds."""
+    agent_max_batch: int = 64
+    """Most observations per agent inference batch."""
+    agent_max_wait_ms: float = 2.0
+    """How long an observation may wait for others to join its batch, in milliseconds."""
+    model_max_queue: int = 2048
+    """Requests waiting per batched model before new ones are refused with 'overloaded'."""
+    dialogue_concurrency: int = 1
+    """Replies generated at once."""
+    dialogue_max_queue: int = 32
+    """Replies waiting before new ones are refused with 'overloaded'."""
