@@ -21,6 +21,7 @@ generation at the next token through a stopping criterion.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 from collections.abc import Iterator
@@ -241,8 +242,13 @@ class HuggingFaceBackend:
         encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=self.prompt_style != "chat")
         input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
         if self.max_context is not None:
-            keep = max(1, self.max_context - params.max_new_tokens)
+            # Leave room for the reply; a reply longer than the context is cut to fit it.
+            room = min(params.max_new_tokens, self.max_context // 2)
+            keep = self.max_context - room
             input_ids, attention_mask = input_ids[:, -keep:], attention_mask[:, -keep:]
+            params = dataclasses.replace(
+                params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
+            )
         halt = threading.Event()
         streamer = _make_streamer(self.tokenizer)
         errors: list[BaseException] = []

@@ -18,7 +18,7 @@ class RuntimeConfig:
     device: str = "auto"
     """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
     torch_threads: int = 0
-    """Threads torch uses for inference; 0 keeps torch's default."""
+    """Torch inference threads; 0: on CPU, one fewer than the cores (the event loop keeps one), at least 1."""
     behaviour_max_batch: int = 32
     """Most frame windows per behaviour inference batch."""
     behaviour_max_wait_ms: float = 4.0

@@ -34,6 +34,8 @@ class StreamedText:
 @dataclass(frozen=True)
 class _End:
     error: BaseException | None
+    cancelled: bool
+    """Whether generation ended because of a cancel."""
 
 
 class DialogueStream:
@@ -54,11 +56,14 @@ class DialogueStream:
         self.submitted = time.perf_counter()
         self.first_delta_at: float | None = None
         self.finished_at: float | None = None
+        self._ended_by_cancel: bool | None = None
         self._queue: asyncio.Queue[StreamedText | _End] = asyncio.Queue()
 
     @property
     def cancelled(self) -> bool:
-        """Whether :meth:`cancel` was called."""
+        """Whether the reply was cut short by :meth:`cancel` (once it ended: whether it ended so)."""
+        if self._ended_by_cancel is not None:
+            return self._ended_by_cancel
         return self.cancel_event.is_set()
 
     def cancel(self) -> None:
@@ -75,6 +80,7 @@ class DialogueStream:
         item = await self._queue.get()
         if isinstance(item, _End):
             self.finished_at = time.perf_counter()
+            self._ended_by_cancel = item.cancelled
             self._queue.put_nowait(item)  # iterating again ends again
             if item.error is not None:
                 raise item.error
@@ -194,17 +200,20 @@ class DialogueWorker:
         stream, loop = job.stream, job.loop
         error: BaseException | None = None
         tokens = 0
+        cancelled = False
         try:
-            if not stream.cancelled:
+            cancelled = stream.cancel_event.is_set()
+            if not cancelled:
                 pieces = self.backend.stream(stream.context, stream.params, stream.cancel_event)
                 try:
                     for piece in pieces:
                         count = getattr(piece, "tokens", 1)
                         tokens += count
                         loop.call_soon_threadsafe(stream._put, StreamedText(str(piece), count))
-                        if stream.cancelled:
+                        if stream.cancel_event.is_set():
                             break
                 finally:
+                    cancelled = stream.cancel_event.is_set()
                     close = getattr(pieces, "close", None)
                     if close is not None:
                         close()  # ends the backend's generation thread now
@@ -220,4 +229,4 @@ class DialogueWorker:
             if tokens and elapsed > 0:
                 self._metrics.dialogue_tokens_per_second.observe(tokens / elapsed)
         with contextlib.suppress(RuntimeError):  # a closed loop has nobody listening any more
-            loop.call_soon_threadsafe(stream._put, _End(error))
+            loop.call_soon_threadsafe(stream._put, _End(error, cancelled))

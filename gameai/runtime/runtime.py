@@ -12,6 +12,7 @@ Calling order: :meth:`ModelRuntime.load` (blocking, before serving), :meth:`Mode
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,19 @@ from gameai.runtime.dialogue import DialogueWorker
 from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier
 
 logger = logging.getLogger(__name__)
+
+
+def cpu_inference_threads() -> int:
+    """Torch threads for serving on CPU: one fewer than the usable cores, at least 1.
+
+    Torch's OpenMP threads spin after each operation; using every core starves the event
+    loop (on 2 cores, p99 latency at 32 clients x 10 fps went from ~20 ms to ~1 s).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 2
+    return max(1, cores - 1)
 
 
 @dataclass
@@ -111,8 +125,9 @@ class ModelRuntime:
             ValueError: If the device preference cannot be satisfied.
         """
         device = select_device(config.device)
-        if config.torch_threads > 0:
-            torch.set_num_threads(config.torch_threads)
+        threads = config.torch_threads or (cpu_inference_threads() if device.type == "cpu" else 0)
+        if threads > 0:
+            torch.set_num_threads(threads)
         runtime = cls(device=device)
         runtime._load_behaviour(config, metrics)
         runtime._load_dialogue(config, metrics, dialogue_backend)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import json
 import logging
 import signal
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from gameai.observability.metrics import ServiceMetrics
@@ -64,6 +66,7 @@ class GameAIServer:
         self.shutting_down = False
         self._difficulty_factory = difficulty_factory
         self._server: Server | None = None
+        self._port: int | None = None
         self._stopped = asyncio.Event()
 
     def make_difficulty_controller(self, session: Session) -> DifficultyController:
@@ -75,10 +78,9 @@ class GameAIServer:
     @property
     def port(self) -> int:
         """The port actually bound (useful with ``port=0``)."""
-        if self._server is None:
+        if self._port is None:
             raise RuntimeError("server not started")
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        return self._port
 
     @property
     def url(self) -> str:
@@ -102,6 +104,7 @@ class GameAIServer:
             ping_timeout=keepalive,
             logger=logging.getLogger("gameai.server.websockets"),
         )
+        self._port = self._server.sockets[0].getsockname()[1]
         logger.info(
             "serving on %s (token %s, %d models ready)",
             self.url,
@@ -115,16 +118,12 @@ class GameAIServer:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == "/metrics":
-            response = connection.respond(HTTPStatus.OK, "")
-            body = self.metrics.render()
-            response.headers["Content-Type"] = self.metrics.content_type
-            response.headers["Content-Length"] = str(len(body))
-            return Response(response.status_code, response.reason_phrase, response.headers, body)
+            return _http_response(HTTPStatus.OK, self.metrics.content_type, self.metrics.render())
         if path == "/healthz":
-            return self._health_response(connection)
+            return self._health_response()
         return None
 
-    def _health_response(self, connection: ServerConnection) -> Response:
+    def _health_response(self) -> Response:
         ready = all(info.status == "ready" for info in self.runtime.models.values())
         status = "shutting_down" if self.shutting_down else ("ok" if ready else "degraded")
         body = {
@@ -133,10 +132,7 @@ class GameAIServer:
             "models": {key: info.status for key, info in self.runtime.models.items()},
         }
         code = HTTPStatus.SERVICE_UNAVAILABLE if self.shutting_down else HTTPStatus.OK
-        response = connection.respond(code, json.dumps(body) + "\n")
-        del response.headers["Content-Type"]
-        response.headers["Content-Type"] = "application/json"
-        return response
+        return _http_response(code, "application/json", (json.dumps(body) + "\n").encode())
 
     async def shutdown(self) -> None:
         """Stop accepting connections, close every session gracefully, stop the workers.
@@ -188,3 +184,16 @@ class GameAIServer:
         logger.info("received %s", signal.Signals(signum).name)
         if not self.shutting_down:
             asyncio.get_running_loop().create_task(self.shutdown())
+
+
+def _http_response(status: HTTPStatus, content_type: str, body: bytes) -> Response:
+    """A plain HTTP response (the connection closes after it)."""
+    headers = Headers(
+        [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+        ]
+    )
+    return Response(status.value, status.phrase, headers, body)

@@ -25,7 +25,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from gameai import __version__
-from gameai.dialogue.types import DialogueContext, DialogueTurn, GenerationParams
+from gameai.dialogue.types import DialogueTurn
 from gameai.observability.logs import session_id_var
 from gameai.protocol.codec import encode_message
 from gameai.protocol.connection import ServerProtocol, SessionState
@@ -53,6 +53,7 @@ from gameai.protocol.rate import Throttle
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 from gameai.runtime.dialogue import DialogueStream
 from gameai.runtime.models import ActRequest
+from gameai.server.dialogue_requests import build_dialogue_context, generation_params
 from gameai.server.frame_pipeline import FramePipeline
 from gameai.session.state import Session
 
@@ -60,9 +61,6 @@ if TYPE_CHECKING:
     from gameai.server.app import GameAIServer
 
 logger = logging.getLogger(__name__)
-
-#: Events of the session's log put into a dialogue context.
-CONTEXT_EVENTS = 8
 
 
 class _ClosedError(Exception):
@@ -120,7 +118,7 @@ class ConnectionHandler:
             logger.error("connection handler crashed; closing this connection with 1011", exc_info=True)
             self.close_code = INTERNAL_ERROR_CLOSE
             with contextlib.suppress(Exception):
-                await self.websocket.close(INTERNAL_ERROR_CLOSE, "internal error")
+                await self._close_draining(INTERNAL_ERROR_CLOSE, "internal error")
         finally:
             await self._cleanup()
             code = self.close_code if self.close_code is not None else self.websocket.close_code
@@ -160,7 +158,7 @@ class ConnectionHandler:
         if self._frame_task is not None:
             self._frame_task.cancel()
         with contextlib.suppress(ConnectionClosed, _ClosedError):
-            await self._close_with(ErrorCode.SHUTTING_DOWN, "the server is shutting down")
+            await self._close_with(ErrorCode.SHUTTING_DOWN, "the server is shutting down", draining=False)
 
     # ------------------------------------------------------------------ I/O
 
@@ -183,21 +181,49 @@ class ConnectionHandler:
         if self._throttle.allow(error.code, time.perf_counter()):
             await self._send(Error(code=error.code, message=error.message, seq=error.seq))
 
-    async def _flush_protocol(self) -> None:
-        """Send what the protocol queued; close the connection if it decided so."""
+    async def _flush_protocol(self, draining: bool = True) -> None:
+        """Send what the protocol queued; close the connection if it decided so.
+
+        Args:
+            draining: Read and drop incoming messages while closing (when the caller is
+                the receive loop, which then no longer reads).
+        """
         for message in self.protocol.messages_to_send():
             await self._send(message)
         self._count_rate_limited()
         close = self.protocol.close
         if close is not None:
             self.close_code = close.code
-            await self.websocket.close(close.code, close.reason)
+            if draining:
+                await self._close_draining(close.code, close.reason)
+            else:
+                await self.websocket.close(close.code, close.reason)
             raise _ClosedError
 
-    async def _close_with(self, code: ErrorCode, message: str) -> None:
+    async def _close_draining(self, code: int, reason: str) -> None:
+        """Close while discarding what the client still sends.
+
+        A client that floods would otherwise fill the connection's receive buffer, which
+        stops reading, so its close frame would never be read and the closing handshake
+        would time out.
+        """
+
+        async def discard() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                async for _ in self.websocket:
+                    pass
+
+        drain = asyncio.create_task(discard())
+        try:
+            await self.websocket.close(code, reason)
+        finally:
+            drain.cancel()
+            await asyncio.gather(drain, return_exceptions=True)
+
+    async def _close_with(self, code: ErrorCode, message: str, draining: bool = True) -> None:
         if self.protocol.state is not SessionState.CLOSED:
             self.protocol.fail(code, message)
-        await self._flush_protocol()
+        await self._flush_protocol(draining)
 
     def _count_rate_limited(self) -> None:
         count = self.protocol.stats.frames_rate_limited
@@ -451,33 +477,14 @@ class ConnectionHandler:
                 ErrorCode.MODEL_UNAVAILABLE,
                 f"dialogue model unavailable: {self.runtime.models['dialogue'].reason}",
             )
-        max_new_tokens = request.max_new_tokens or self.config.default_max_new_tokens
-        if max_new_tokens > self.config.max_new_tokens:
+        params = generation_params(request, self.config.default_max_new_tokens)
+        if params.max_new_tokens > self.config.max_new_tokens:
             raise RequestRefusedError(
                 ErrorCode.OUT_OF_RANGE,
                 f"dialogue.request.max_new_tokens: must be <= {self.config.max_new_tokens}, "
-                f"got {max_new_tokens}",
+                f"got {params.max_new_tokens}",
             )
-        session.events.extend(request.events)
-        behaviour = request.behaviour or (session.behaviour.label if session.behaviour else None)
-        context = DialogueContext(
-            npc_id=request.npc_id,
-            persona=request.persona,
-            player_line=request.player_line,
-            behaviour=behaviour,
-            mood=request.mood,
-            events=session.events.recent(CONTEXT_EVENTS),
-            game_state=request.game_state,
-            history=session.memory.history(request.npc_id),
-        )
-        defaults = GenerationParams()
-        params = GenerationParams(
-            max_new_tokens=max_new_tokens,
-            temperature=request.temperature if request.temperature is not None else defaults.temperature,
-            top_p=request.top_p if request.top_p is not None else defaults.top_p,
-            seed=request.seed,
-            stop=request.stop,
-        )
+        context = build_dialogue_context(request, session)
         try:
             stream = worker.submit(context, params, self.session_id)
         except OverloadedError as exc:

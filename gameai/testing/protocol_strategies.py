@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gameai.protocol.fields import NO_CONSTRAINT, Constraint, constraint_of
 from gameai.protocol.messages import Message
 
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
 JSON_SCALARS = (
     st.none()
     | st.booleans()
@@ -52,15 +52,15 @@ def strategy_for(annotation: Any, constraint: Constraint = NO_CONSTRAINT) -> st.
         high = int(constraint.maximum) if constraint.maximum is not None else 2**31
         return st.integers(low, high)
     if annotation is float:
-        low = constraint.minimum if constraint.minimum is not None else -1e9
-        high = constraint.maximum if constraint.maximum is not None else 1e9
-        values = st.floats(low, high, allow_nan=False, allow_infinity=False)
-        if constraint.exclusive_minimum is not None:
-            values = values.filter(lambda v: v > constraint.exclusive_minimum)
-        return values
+        floor = constraint.minimum if constraint.minimum is not None else -1e9
+        ceiling = constraint.maximum if constraint.maximum is not None else 1e9
+        above = constraint.exclusive_minimum
+        if above is not None:
+            return st.floats(above, ceiling, exclude_min=True, allow_nan=False, allow_infinity=False)
+        return st.floats(floor, ceiling, allow_nan=False, allow_infinity=False)
     if annotation is str:
         low, high = _sized(constraint, 24)
-        return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=low, max_size=high)
+        return st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=low, max_size=high)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return st.sampled_from(list(annotation))
     if origin is Literal:
@@ -81,10 +81,7 @@ def strategy_for(annotation: Any, constraint: Constraint = NO_CONSTRAINT) -> st.
 def dataclass_strategy(cls: type) -> st.SearchStrategy[Any]:
     """Instances of a message (or message part) class with every field drawn at random."""
     hints = typing.get_type_hints(cls)
-    fields = {
-        f.name: strategy_for(hints[f.name], constraint_of(f))
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-    }
+    fields = {f.name: strategy_for(hints[f.name], constraint_of(f)) for f in dataclasses.fields(cls)}
     return st.builds(cls, **fields)
 
 

@@ -1,0 +1,123 @@
+"""The runtime serves whatever loads and reports the rest as unavailable, with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gameai.agents.actor import ActorConfig
+from gameai.behaviour.model import BehaviourNetConfig
+from gameai.observability.metrics import ServiceMetrics
+from gameai.runtime.config import RuntimeConfig
+from gameai.runtime.device import select_device
+from gameai.runtime.models import ActRequest
+from gameai.runtime.runtime import ModelRuntime
+from gameai.testing.tiny_models import (
+    write_random_actor,
+    write_random_behaviour_model,
+    write_tiny_dialogue_model,
+)
+
+SMALL_CNN = BehaviourNetConfig(conv_channels=(8, 8, 8), hidden=16)
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("assets")
+    write_random_behaviour_model(root / "behaviour", SMALL_CNN)
+    write_tiny_dialogue_model(root / "dialogue", "plain")
+    write_random_actor(root / "agents" / "arena", ActorConfig(obs_dim=6))
+    write_random_actor(root / "agents" / "coward", ActorConfig(obs_dim=4, difficulty_input=True))
+    return root
+
+
+def _config(root: Path, **changes: str) -> RuntimeConfig:
+    paths = {
+        "behaviour_model": str(root / "behaviour"),
+        "dialogue_model": str(root / "dialogue"),
+        "agents_dir": str(root / "agents"),
+    }
+    return RuntimeConfig(**{**paths, **changes}, device="cpu")  # type: ignore[arg-type]
+
+
+def test_everything_loads(assets: Path) -> None:
+    metrics = ServiceMetrics()
+    runtime = ModelRuntime.load(_config(assets), metrics)
+    assert {k: v.status for k, v in runtime.models.items()} == {
+        "behaviour": "ready",
+        "dialogue": "ready",
+        "agent/arena": "ready",
+        "agent/coward": "ready",
+    }
+    assert runtime.models["behaviour"].random_init
+    assert runtime.default_agent == "arena"
+    assert runtime.behaviour is not None and runtime.behaviour.spec.frames_per_window == 4
+    assert runtime.agents["coward"].spec.difficulty_input
+    assert metrics.registry.get_sample_value("gameai_model_up", {"model": "dialogue"}) == 1
+
+
+def test_missing_models_are_unavailable_with_a_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = ModelRuntime.load(_config(tmp_path))
+    assert runtime.behaviour is None and runtime.dialogue is None and not runtime.agents
+    assert runtime.models["behaviour"].status == "unavailable"
+    assert "config.json: file not found" in (runtime.models["behaviour"].reason or "")
+    assert "no Hugging Face model here" in (runtime.models["dialogue"].reason or "")
+    assert "no agent directories" in (runtime.models["agent"].reason or "")
+    assert runtime.default_agent is None
+    assert "model behaviour unavailable" in caplog.text
+
+
+def test_one_corrupt_agent_leaves_the_others_up(assets: Path, tmp_path: Path) -> None:
+    agents = tmp_path / "agents"
+    write_random_actor(agents / "good", ActorConfig(obs_dim=3))
+    write_random_actor(agents / "bad", ActorConfig(obs_dim=3))
+    (agents / "bad" / "actor.safetensors").write_bytes(b"garbage")
+    runtime = ModelRuntime.load(_config(assets, agents_dir=str(agents)))
+    assert runtime.models["agent/good"].status == "ready"
+    assert runtime.models["agent/bad"].status == "unavailable"
+    assert "corrupt safetensors" in (runtime.models["agent/bad"].reason or "")
+    assert set(runtime.agents) == {"good"}
+    assert runtime.models["behaviour"].status == "ready"
+
+
+def test_services_can_be_disabled(assets: Path) -> None:
+    runtime = ModelRuntime.load(_config(assets, dialogue_model="", behaviour_model=""))
+    assert runtime.models["dialogue"].reason == "disabled"
+    assert runtime.models["behaviour"].reason == "disabled"
+    assert runtime.agents
+
+
+def test_device_selection() -> None:
+    assert select_device("cpu") == torch.device("cpu")
+    assert select_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            select_device("cuda")
+    with pytest.raises(ValueError):
+        select_device("toaster")
+
+
+async def test_started_workers_serve_batched_requests(assets: Path) -> None:
+    runtime = ModelRuntime.load(_config(assets, dialogue_model=""))
+    runtime.start()
+    try:
+        assert runtime.behaviour is not None
+        windows = [
+            np.random.default_rng(i).integers(0, 256, (4, 84, 84, 3), dtype=np.uint8) for i in range(5)
+        ]
+        probabilities = await asyncio.gather(*(runtime.behaviour.worker.submit(w) for w in windows))
+        for p, window in zip(probabilities, windows, strict=True):
+            assert p.shape == (6,) and abs(float(p.sum()) - 1.0) < 1e-5
+            direct = runtime.behaviour.classifier([window])[0]  # the same model, called directly
+            assert np.allclose(p, direct, atol=1e-5)
+        agent = runtime.agents["coward"]
+        action = await agent.worker.submit(ActRequest(np.zeros(4, dtype=np.float32), difficulty=0.3))
+        assert len(action) == 3 and all(0 <= a < n for a, n in zip(action, (9, 4, 2), strict=True))
+    finally:
+        await runtime.stop()

@@ -1,0 +1,105 @@
+"""Per-session state: frame ring, drop-oldest queue, event log, NPC memory, difficulty hook."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gameai.dialogue.types import DialogueTurn
+from gameai.protocol import Hello
+from gameai.session.difficulty import FixedDifficulty, MatchRecord
+from gameai.session.frame_queue import DropOldestQueue
+from gameai.session.frames import FrameRingBuffer
+from gameai.session.memory import EventLog, NpcMemory
+from gameai.session.state import RecognisedBehaviour, Session
+
+
+def _frame(value: int) -> np.ndarray:
+    return np.full((2, 3, 3), value, dtype=np.uint8)
+
+
+def test_ring_buffer_window_is_the_last_k_frames_oldest_first() -> None:
+    ring = FrameRingBuffer(4, 2, 3)
+    for value in range(3):
+        ring.push(_frame(value))
+    assert not ring.full
+    with pytest.raises(ValueError):
+        ring.window()
+    for value in range(3, 7):
+        ring.push(_frame(value))
+    window = ring.window()
+    assert window.shape == (4, 2, 3, 3)
+    assert [int(frame[0, 0, 0]) for frame in window] == [3, 4, 5, 6]
+    window[0] = 99  # a copy: the ring is untouched
+    assert [int(frame[0, 0, 0]) for frame in ring.window()] == [3, 4, 5, 6]
+
+
+def test_ring_buffer_refuses_other_shapes() -> None:
+    with pytest.raises(ValueError):
+        FrameRingBuffer(4, 2, 3).push(np.zeros((3, 2, 3), dtype=np.uint8))
+
+
+def test_queue_drops_the_oldest_and_counts() -> None:
+    queue: DropOldestQueue[int] = DropOldestQueue(3)
+    dropped = [queue.push(i) for i in range(5)]
+    assert dropped == [False, False, False, True, True]
+    assert [queue.pop(), queue.pop(), queue.pop(), queue.pop()] == [2, 3, 4, None]
+    assert queue.take_dropped() == 2 and queue.take_dropped() == 0
+    assert queue.dropped_total == 2
+
+
+def test_event_log_keeps_the_most_recent() -> None:
+    log = EventLog(capacity=3)
+    log.extend(["a", "b"])
+    log.extend(["c", "d"])
+    assert log.recent() == ("b", "c", "d")
+    assert log.recent(2) == ("c", "d")
+    assert log.recent(0) == ()
+
+
+def test_npc_memory_keeps_last_turns_per_npc_and_forgets_least_recent_npcs() -> None:
+    memory = NpcMemory(turns_per_npc=2, max_npcs=2)
+    for i in range(3):
+        memory.remember("smith", DialogueTurn(f"p{i}", f"n{i}"))
+    assert [t.player_line for t in memory.history("smith")] == ["p1", "p2"]
+    memory.remember("scout", DialogueTurn("a", "b"))
+    memory.remember("smith", DialogueTurn("p3", "n3"))  # smith is now the most recent
+    memory.remember("healer", DialogueTurn("c", "d"))  # evicts scout
+    assert memory.history("scout") == ()
+    assert len(memory.history("smith")) == 2 and len(memory) == 2
+
+
+class CountingController:
+    """A controller that lowers the difficulty after each player loss (test double of a plug-in)."""
+
+    def __init__(self) -> None:
+        self.value = 0.5
+        self.seen: list[MatchRecord] = []
+
+    def difficulty(self, npc_id: str | None) -> float:
+        return self.value
+
+    def observe(self, record: MatchRecord) -> None:
+        self.seen.append(record)
+        if record.outcome == "loss":
+            self.value = max(0.0, self.value - 0.1)
+
+
+def test_match_results_are_stored_and_reach_the_controller() -> None:
+    controller = CountingController()
+    session = Session(session_id="s", hello=Hello(protocol=1, game_id="g"), difficulty=controller)
+    session.behaviour = RecognisedBehaviour(label="evasive", probabilities={"evasive": 1.0}, seq=3)
+    record = session.record_match("loss", "rival", 1.0, 3.0, 30.0)
+    assert record.behaviour == "evasive" and record.difficulty == 0.5
+    assert list(session.matches) == [record] and controller.seen == [record]
+    assert session.difficulty.difficulty("rival") == pytest.approx(0.4)
+
+
+def test_fixed_difficulty_is_fixed() -> None:
+    fixed = FixedDifficulty(0.7)
+    session = Session(session_id="s", hello=Hello(protocol=1, game_id="g"), difficulty=fixed)
+    for _ in range(5):
+        session.record_match("loss", None, None, None, None)
+    assert fixed.difficulty(None) == 0.7
+    with pytest.raises(ValueError):
+        FixedDifficulty(1.5)
