@@ -31,6 +31,53 @@ ACTION_NVEC: Final[tuple[int, int, int]] = (9, 4, 2)
 LEAD_ANGLE: Final = 0.2
 """Aim offset of fire choices 1 and 3, radians."""
 
+_MOVE_ANGLES = (np.arange(ACTION_NVEC[0]) - 1) * (np.pi / 4.0)
+_MOVE_X: Final = np.where(np.arange(ACTION_NVEC[0]) > 0, np.cos(_MOVE_ANGLES), 0.0)
+"""x of each move choice's direction (0: stand still)."""
+_MOVE_Y: Final = np.where(np.arange(ACTION_NVEC[0]) > 0, np.sin(_MOVE_ANGLES), 0.0)
+
+
+@kernel
+def apply_action_arena(
+    i: int,
+    actor: int,
+    actions: npt.NDArray[np.int64],
+    aim_noise: npt.NDArray[np.float64],
+    controls: npt.NDArray[np.float64],
+    arena: npt.NDArray[np.float64],
+    keys: npt.NDArray[np.uint64],
+    actors: npt.NDArray[np.float64],
+) -> None:
+    """Turn arena ``i``'s action for ``actor`` into its controls (see :func:`apply_actions`)."""
+    is_player = actor == 0
+    move = actions[i, 0]
+    fire = actions[i, 1]
+    controls[i, actor, ControlField.MOVE_X] = _MOVE_X[move]
+    controls[i, actor, ControlField.MOVE_Y] = _MOVE_Y[move]
+    # Face the nearest living opponent.
+    x = actors[i, actor, ActorField.X]
+    y = actors[i, actor, ActorField.Y]
+    aim = actors[i, actor, ActorField.AIM]
+    best_d2 = np.inf
+    for a in range(actors.shape[1]):
+        if (a == 0) == is_player or actors[i, a, ActorField.ALIVE] < 0.5:
+            continue
+        dx = actors[i, a, ActorField.X] - x
+        dy = actors[i, a, ActorField.Y] - y
+        d2 = dx * dx + dy * dy
+        if d2 < best_d2:
+            best_d2 = d2
+            aim = math.atan2(dy, dx)
+    if fire > 0:
+        aim += (fire - 2) * LEAD_ANGLE
+    if aim_noise[i] > 0.0:
+        tick = int(arena[i, ArenaField.TICK])
+        aim += aim_noise[i] * normal(keys[i], tick, Stream.ACTIONS + 100 * actor)
+    controls[i, actor, ControlField.AIM] = aim
+    controls[i, actor, ControlField.FIRE] = 1.0 if fire > 0 else 0.0
+    controls[i, actor, ControlField.DASH] = 1.0 if actions[i, 2] > 0 else 0.0
+    controls[i, actor, ControlField.TALK] = 0.0
+
 
 @kernel
 def apply_actions(
@@ -51,37 +98,5 @@ def apply_actions(
         controls: (N, A, len(ControlField)); row ``actor`` is written.
         arena, keys, actors: the simulation state (read only).
     """
-    is_player = actor == 0
     for i in range(actions.shape[0]):
-        move = actions[i, 0]
-        fire = actions[i, 1]
-        if move > 0:
-            angle = (move - 1) * (math.pi / 4.0)
-            controls[i, actor, ControlField.MOVE_X] = math.cos(angle)
-            controls[i, actor, ControlField.MOVE_Y] = math.sin(angle)
-        else:
-            controls[i, actor, ControlField.MOVE_X] = 0.0
-            controls[i, actor, ControlField.MOVE_Y] = 0.0
-        # Face the nearest living opponent.
-        x = actors[i, actor, ActorField.X]
-        y = actors[i, actor, ActorField.Y]
-        aim = actors[i, actor, ActorField.AIM]
-        best_d2 = np.inf
-        for a in range(actors.shape[1]):
-            if (a == 0) == is_player or actors[i, a, ActorField.ALIVE] < 0.5:
-                continue
-            dx = actors[i, a, ActorField.X] - x
-            dy = actors[i, a, ActorField.Y] - y
-            d2 = dx * dx + dy * dy
-            if d2 < best_d2:
-                best_d2 = d2
-                aim = math.atan2(dy, dx)
-        if fire > 0:
-            aim += (fire - 2) * LEAD_ANGLE
-        if aim_noise[i] > 0.0:
-            tick = int(arena[i, ArenaField.TICK])
-            aim += aim_noise[i] * normal(keys[i], tick, Stream.ACTIONS + 100 * actor)
-        controls[i, actor, ControlField.AIM] = aim
-        controls[i, actor, ControlField.FIRE] = 1.0 if fire > 0 else 0.0
-        controls[i, actor, ControlField.DASH] = 1.0 if actions[i, 2] > 0 else 0.0
-        controls[i, actor, ControlField.TALK] = 0.0
+        apply_action_arena(i, actor, actions, aim_noise, controls, arena, keys, actors)

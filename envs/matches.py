@@ -19,10 +19,10 @@ from gymnasium.utils import seeding
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, ArenaSimulation, Outcome, key_from_generator
 from demo_game.sim.layouts import LAYOUT_NAMES
-from envs.actions import apply_actions
+from envs.env_step import play_env_step
 from envs.observation import OBSERVATION_SIZE, observe
-from envs.reward import RewardConfig, agent_reward
-from envs.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, STYLES, scripted_controls, style_params
+from envs.reward import RewardConfig
+from envs.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, STYLES, style_params
 
 OpponentPolicy = Callable[[npt.NDArray[np.float32]], npt.ArrayLike]
 """Plays the player: (n, OBSERVATION_SIZE) player-view observations -> (n, 3) actions."""
@@ -129,6 +129,7 @@ class ArenaMatches:
         self._aim_noise = np.full(num_arenas, config.aim_noise)
         self._no_noise = np.zeros(num_arenas)
         self._player_obs = np.zeros((num_arenas, OBSERVATION_SIZE), dtype=np.float32)
+        self._player_actions = np.zeros((num_arenas, 3), dtype=np.int64)
         self._all = np.ones(num_arenas, dtype=np.bool_)
         self.reward = np.zeros(num_arenas)
         """(N,) reward of the last step."""
@@ -184,11 +185,8 @@ class ArenaMatches:
         """
         sim = self.sim
         s = sim.state
-        reward = self.reward
-        done = self.done
-        reward[:] = 0.0
-        done[:] = False
-        if self.opponent_policy is not None:
+        use_policy = self.opponent_policy is not None
+        if use_policy:
             observe(
                 0,
                 self._full_strength,
@@ -200,42 +198,37 @@ class ArenaMatches:
                 sim.rules,
                 self._all,
             )
-            player_actions = np.asarray(self.opponent_policy(self._player_obs), dtype=np.int64).reshape(
-                self.num_arenas, 3
-            )
-        for _ in range(self.config.action_repeat):
-            apply_actions(AGENT, actions, self._aim_noise, sim.controls, s.arena, s.keys, s.actors)
-            if self.opponent_policy is None:
-                scripted_controls(
-                    0,
-                    self._player_params,
-                    self._player_memory,
-                    sim.controls,
-                    s.arena,
-                    s.keys,
-                    s.actors,
-                    s.bullets,
-                    s.pickups,
-                    sim.rules,
-                )
-            else:
-                apply_actions(0, player_actions, self._no_noise, sim.controls, s.arena, s.keys, s.actors)
-            for e in range(self.config.n_enemies - 1):
-                scripted_controls(
-                    AGENT + 1 + e,
-                    self._enemy_params[e],
-                    self._enemy_memory[e],
-                    sim.controls,
-                    s.arena,
-                    s.keys,
-                    s.actors,
-                    s.bullets,
-                    s.pickups,
-                    sim.rules,
-                )
-            sim.step(~done)
-            agent_reward(AGENT, self._weights, s.arena, s.actors, reward, done)
-        self._observe(self._all, reset=False)
+            player_actions = np.asarray(self.opponent_policy(self._player_obs), dtype=np.int64)
+            self._player_actions[:] = player_actions.reshape(self.num_arenas, 3)
+        play_env_step(
+            AGENT,
+            np.asarray(actions, dtype=np.int64),
+            self._aim_noise,
+            self._player_actions,
+            self._no_noise,
+            use_policy,
+            self._player_params,
+            self._player_memory,
+            self._enemy_params,
+            self._enemy_memory,
+            self.config.action_repeat,
+            self._weights,
+            self._difficulty,
+            sim.controls,
+            s.arena,
+            s.keys,
+            s.actors,
+            s.bullets,
+            s.pickups,
+            s.friendlies,
+            s.events,
+            sim.rules,
+            self.reward,
+            self.done,
+            self.vector_obs,
+        )
+        if self.frames is not None:
+            self._render_frames(self._all, reset=False)
 
     def _observe(self, mask: npt.NDArray[np.bool_], reset: bool) -> None:
         s = self.sim.state
@@ -250,9 +243,14 @@ class ArenaMatches:
             self.sim.rules,
             mask,
         )
-        if self.frames is None:
-            return
+        if self.frames is not None:
+            self._render_frames(mask, reset)
+
+    def _render_frames(self, mask: npt.NDArray[np.bool_], reset: bool) -> None:
+        """Render the arenas of ``mask`` and push the frames onto their stacks."""
+        s = self.sim.state
         frames = self.frames
+        assert frames is not None
         for i in np.flatnonzero(mask):
             frame = self._renderer.render(s, i)
             if reset:

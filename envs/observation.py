@@ -18,7 +18,7 @@ import numpy.typing as npt
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, PickupField
 from demo_game.sim.geometry import segment_blocked
 from demo_game.sim.jit import inline_kernel, kernel
-from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, LAYOUT_WALLS
+from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
 from demo_game.sim.rules import Rule
 
 FloatArray = npt.NDArray[np.float64]
@@ -111,7 +111,7 @@ def _clip(value: float) -> float:
     return min(max(value, -1.0), 1.0)
 
 
-@inline_kernel
+@kernel
 def _wall_rays(i: int, x: float, y: float, walls: FloatArray, out: npt.NDArray[np.float32]) -> None:
     """Write the RAY_COUNT wall distances / RAY_RANGE (the fixed directions' inverses are precomputed)."""
     for r in range(RAY_COUNT):
@@ -157,6 +157,142 @@ def _wall_rays(i: int, x: float, y: float, walls: FloatArray, out: npt.NDArray[n
 
 
 @kernel
+def observe_arena(
+    i: int,
+    actor: int,
+    difficulty: FloatArray,
+    out: npt.NDArray[np.float32],
+    arena: FloatArray,
+    actors: FloatArray,
+    bullets: FloatArray,
+    pickups: FloatArray,
+    rules: FloatArray,
+) -> None:
+    """Write what ``actor`` perceives in arena ``i`` into ``out[i]`` (see :func:`observe`)."""
+    diagonal = math.sqrt(ARENA_WIDTH**2 + ARENA_HEIGHT**2)
+    for k in range(out.shape[1]):
+        out[i, k] = 0.0
+    walls = layout_walls(int(arena[i, ArenaField.LAYOUT]))
+    x = actors[i, actor, ActorField.X]
+    y = actors[i, actor, ActorField.Y]
+    is_player = actor == 0
+    speed = rules[Rule.PLAYER_SPEED] if is_player else rules[Rule.ENEMY_SPEED]
+    top_speed = speed * rules[Rule.DASH_SPEED_FACTOR]
+    out[i, ObservationField.SELF_X] = _clip(x / ARENA_WIDTH * 2.0 - 1.0)
+    out[i, ObservationField.SELF_Y] = _clip(y / ARENA_HEIGHT * 2.0 - 1.0)
+    out[i, ObservationField.SELF_VX] = _clip(actors[i, actor, ActorField.VX] / top_speed)
+    out[i, ObservationField.SELF_VY] = _clip(actors[i, actor, ActorField.VY] / top_speed)
+    max_health = rules[Rule.PLAYER_HEALTH] if is_player else rules[Rule.ENEMY_HEALTH]
+    out[i, ObservationField.SELF_HEALTH] = _clip(actors[i, actor, ActorField.HEALTH] / max_health)
+    fire_cooldown = rules[Rule.PLAYER_FIRE_COOLDOWN] if is_player else rules[Rule.ENEMY_FIRE_COOLDOWN]
+    out[i, ObservationField.SELF_FIRE_COOLDOWN] = _clip(
+        actors[i, actor, ActorField.FIRE_COOLDOWN] / fire_cooldown
+    )
+    out[i, ObservationField.SELF_DASH_COOLDOWN] = _clip(
+        actors[i, actor, ActorField.DASH_COOLDOWN] / rules[Rule.DASH_COOLDOWN]
+    )
+    out[i, ObservationField.SELF_DASHING] = 1.0 if actors[i, actor, ActorField.DASH_LEFT] > 0.0 else 0.0
+
+    # The target and how many opponents are left.
+    target = -1
+    alive = 0
+    total = 0
+    best_d2 = np.inf
+    for a in range(actors.shape[1]):
+        if (a == 0) == is_player:
+            continue
+        total += 1
+        if actors[i, a, ActorField.ALIVE] < 0.5:
+            continue
+        alive += 1
+        d2 = (actors[i, a, ActorField.X] - x) ** 2 + (actors[i, a, ActorField.Y] - y) ** 2
+        if d2 < best_d2:
+            best_d2 = d2
+            target = a
+    out[i, ObservationField.OPPONENTS_ALIVE] = alive / max(total, 1)
+    if target >= 0:
+        tx = actors[i, target, ActorField.X]
+        ty = actors[i, target, ActorField.Y]
+        dx = tx - x
+        dy = ty - y
+        distance = math.sqrt(dx * dx + dy * dy)
+        target_speed = rules[Rule.PLAYER_SPEED] if target == 0 else rules[Rule.ENEMY_SPEED]
+        target_top = target_speed * rules[Rule.DASH_SPEED_FACTOR]
+        target_health = rules[Rule.PLAYER_HEALTH] if target == 0 else rules[Rule.ENEMY_HEALTH]
+        target_fire = rules[Rule.PLAYER_FIRE_COOLDOWN] if target == 0 else rules[Rule.ENEMY_FIRE_COOLDOWN]
+        out[i, ObservationField.TARGET_DX] = _clip(dx / ARENA_WIDTH)
+        out[i, ObservationField.TARGET_DY] = _clip(dy / ARENA_HEIGHT)
+        out[i, ObservationField.TARGET_DISTANCE] = _clip(distance / diagonal)
+        out[i, ObservationField.TARGET_VX] = _clip(actors[i, target, ActorField.VX] / target_top)
+        out[i, ObservationField.TARGET_VY] = _clip(actors[i, target, ActorField.VY] / target_top)
+        out[i, ObservationField.TARGET_HEALTH] = _clip(actors[i, target, ActorField.HEALTH] / target_health)
+        out[i, ObservationField.TARGET_VISIBLE] = 0.0 if segment_blocked(x, y, tx, ty, walls) else 1.0
+        out[i, ObservationField.TARGET_ALIVE] = 1.0
+        relative = actors[i, target, ActorField.AIM] - math.atan2(-dy, -dx)
+        out[i, ObservationField.TARGET_AIM_COS] = math.cos(relative)
+        out[i, ObservationField.TARGET_AIM_SIN] = math.sin(relative)
+        out[i, ObservationField.TARGET_FIRE_COOLDOWN] = _clip(
+            actors[i, target, ActorField.FIRE_COOLDOWN] / target_fire
+        )
+        out[i, ObservationField.TARGET_DASH_COOLDOWN] = _clip(
+            actors[i, target, ActorField.DASH_COOLDOWN] / rules[Rule.DASH_COOLDOWN]
+        )
+
+    # The two nearest opposing bullets that are still closing in.
+    first = -1
+    second = -1
+    first_d2 = np.inf
+    second_d2 = np.inf
+    for b in range(bullets.shape[1]):
+        owner = int(bullets[i, b, BulletField.OWNER])
+        if owner < 0 or (owner == 0) == is_player:
+            continue
+        rx = x - bullets[i, b, BulletField.X]
+        ry = y - bullets[i, b, BulletField.Y]
+        if rx * bullets[i, b, BulletField.VX] + ry * bullets[i, b, BulletField.VY] <= 0.0:
+            continue
+        d2 = rx * rx + ry * ry
+        if d2 < first_d2:
+            second, second_d2 = first, first_d2
+            first, first_d2 = b, d2
+        elif d2 < second_d2:
+            second, second_d2 = b, d2
+    for slot in range(TRACKED_BULLETS):
+        b = first if slot == 0 else second
+        if b < 0:
+            continue
+        base = ObservationField.BULLET0_DX + 4 * slot
+        bullet_speed = (
+            rules[Rule.PLAYER_BULLET_SPEED]
+            if bullets[i, b, BulletField.OWNER] == 0.0
+            else rules[Rule.ENEMY_BULLET_SPEED]
+        )
+        out[i, base] = _clip((bullets[i, b, BulletField.X] - x) / BULLET_RANGE)
+        out[i, base + 1] = _clip((bullets[i, b, BulletField.Y] - y) / BULLET_RANGE)
+        out[i, base + 2] = _clip(bullets[i, b, BulletField.VX] / bullet_speed)
+        out[i, base + 3] = _clip(bullets[i, b, BulletField.VY] / bullet_speed)
+        out[i, ObservationField.BULLET0_PRESENT + slot] = 1.0
+
+    _wall_rays(i, x, y, walls, out)
+
+    out[i, ObservationField.TIME_LEFT] = _clip(1.0 - arena[i, ArenaField.TICK] / rules[Rule.MATCH_TICKS])
+    out[i, ObservationField.DIFFICULTY] = _clip(difficulty[i])
+
+    best_d2 = np.inf
+    for p in range(pickups.shape[1]):
+        if pickups[i, p, PickupField.ACTIVE] < 0.5:
+            continue
+        dx = pickups[i, p, PickupField.X] - x
+        dy = pickups[i, p, PickupField.Y] - y
+        d2 = dx * dx + dy * dy
+        if d2 < best_d2:
+            best_d2 = d2
+            out[i, ObservationField.PICKUP_DX] = _clip(dx / ARENA_WIDTH)
+            out[i, ObservationField.PICKUP_DY] = _clip(dy / ARENA_HEIGHT)
+            out[i, ObservationField.PICKUP_PRESENT] = 1.0
+
+
+@kernel
 def observe(
     actor: int,
     difficulty: FloatArray,
@@ -180,129 +316,6 @@ def observe(
         rules: :meth:`ArenaRules.as_array`.
         mask: (N,) which arenas to observe.
     """
-    diagonal = math.sqrt(ARENA_WIDTH**2 + ARENA_HEIGHT**2)
     for i in range(arena.shape[0]):
-        if not mask[i]:
-            continue
-        for k in range(out.shape[1]):
-            out[i, k] = 0.0
-        walls = LAYOUT_WALLS[int(arena[i, ArenaField.LAYOUT])]
-        x = actors[i, actor, ActorField.X]
-        y = actors[i, actor, ActorField.Y]
-        is_player = actor == 0
-        speed = rules[Rule.PLAYER_SPEED] if is_player else rules[Rule.ENEMY_SPEED]
-        top_speed = speed * rules[Rule.DASH_SPEED_FACTOR]
-        out[i, ObservationField.SELF_X] = _clip(x / ARENA_WIDTH * 2.0 - 1.0)
-        out[i, ObservationField.SELF_Y] = _clip(y / ARENA_HEIGHT * 2.0 - 1.0)
-        out[i, ObservationField.SELF_VX] = _clip(actors[i, actor, ActorField.VX] / top_speed)
-        out[i, ObservationField.SELF_VY] = _clip(actors[i, actor, ActorField.VY] / top_speed)
-        max_health = rules[Rule.PLAYER_HEALTH] if is_player else rules[Rule.ENEMY_HEALTH]
-        out[i, ObservationField.SELF_HEALTH] = _clip(actors[i, actor, ActorField.HEALTH] / max_health)
-        fire_cooldown = rules[Rule.PLAYER_FIRE_COOLDOWN] if is_player else rules[Rule.ENEMY_FIRE_COOLDOWN]
-        out[i, ObservationField.SELF_FIRE_COOLDOWN] = _clip(
-            actors[i, actor, ActorField.FIRE_COOLDOWN] / fire_cooldown
-        )
-        out[i, ObservationField.SELF_DASH_COOLDOWN] = _clip(
-            actors[i, actor, ActorField.DASH_COOLDOWN] / rules[Rule.DASH_COOLDOWN]
-        )
-        out[i, ObservationField.SELF_DASHING] = 1.0 if actors[i, actor, ActorField.DASH_LEFT] > 0.0 else 0.0
-
-        # The target and how many opponents are left.
-        target = -1
-        alive = 0
-        total = 0
-        best_d2 = np.inf
-        for a in range(actors.shape[1]):
-            if (a == 0) == is_player:
-                continue
-            total += 1
-            if actors[i, a, ActorField.ALIVE] < 0.5:
-                continue
-            alive += 1
-            d2 = (actors[i, a, ActorField.X] - x) ** 2 + (actors[i, a, ActorField.Y] - y) ** 2
-            if d2 < best_d2:
-                best_d2 = d2
-                target = a
-        out[i, ObservationField.OPPONENTS_ALIVE] = alive / max(total, 1)
-        if target >= 0:
-            tx = actors[i, target, ActorField.X]
-            ty = actors[i, target, ActorField.Y]
-            dx = tx - x
-            dy = ty - y
-            distance = math.sqrt(dx * dx + dy * dy)
-            target_speed = rules[Rule.PLAYER_SPEED] if target == 0 else rules[Rule.ENEMY_SPEED]
-            target_top = target_speed * rules[Rule.DASH_SPEED_FACTOR]
-            target_health = rules[Rule.PLAYER_HEALTH] if target == 0 else rules[Rule.ENEMY_HEALTH]
-            target_fire = rules[Rule.PLAYER_FIRE_COOLDOWN] if target == 0 else rules[Rule.ENEMY_FIRE_COOLDOWN]
-            out[i, ObservationField.TARGET_DX] = _clip(dx / ARENA_WIDTH)
-            out[i, ObservationField.TARGET_DY] = _clip(dy / ARENA_HEIGHT)
-            out[i, ObservationField.TARGET_DISTANCE] = _clip(distance / diagonal)
-            out[i, ObservationField.TARGET_VX] = _clip(actors[i, target, ActorField.VX] / target_top)
-            out[i, ObservationField.TARGET_VY] = _clip(actors[i, target, ActorField.VY] / target_top)
-            out[i, ObservationField.TARGET_HEALTH] = _clip(
-                actors[i, target, ActorField.HEALTH] / target_health
-            )
-            out[i, ObservationField.TARGET_VISIBLE] = 0.0 if segment_blocked(x, y, tx, ty, walls) else 1.0
-            out[i, ObservationField.TARGET_ALIVE] = 1.0
-            relative = actors[i, target, ActorField.AIM] - math.atan2(-dy, -dx)
-            out[i, ObservationField.TARGET_AIM_COS] = math.cos(relative)
-            out[i, ObservationField.TARGET_AIM_SIN] = math.sin(relative)
-            out[i, ObservationField.TARGET_FIRE_COOLDOWN] = _clip(
-                actors[i, target, ActorField.FIRE_COOLDOWN] / target_fire
-            )
-            out[i, ObservationField.TARGET_DASH_COOLDOWN] = _clip(
-                actors[i, target, ActorField.DASH_COOLDOWN] / rules[Rule.DASH_COOLDOWN]
-            )
-
-        # The two nearest opposing bullets that are still closing in.
-        first = -1
-        second = -1
-        first_d2 = np.inf
-        second_d2 = np.inf
-        for b in range(bullets.shape[1]):
-            owner = int(bullets[i, b, BulletField.OWNER])
-            if owner < 0 or (owner == 0) == is_player:
-                continue
-            rx = x - bullets[i, b, BulletField.X]
-            ry = y - bullets[i, b, BulletField.Y]
-            if rx * bullets[i, b, BulletField.VX] + ry * bullets[i, b, BulletField.VY] <= 0.0:
-                continue
-            d2 = rx * rx + ry * ry
-            if d2 < first_d2:
-                second, second_d2 = first, first_d2
-                first, first_d2 = b, d2
-            elif d2 < second_d2:
-                second, second_d2 = b, d2
-        for slot in range(TRACKED_BULLETS):
-            b = first if slot == 0 else second
-            if b < 0:
-                continue
-            base = ObservationField.BULLET0_DX + 4 * slot
-            bullet_speed = (
-                rules[Rule.PLAYER_BULLET_SPEED]
-                if bullets[i, b, BulletField.OWNER] == 0.0
-                else rules[Rule.ENEMY_BULLET_SPEED]
-            )
-            out[i, base] = _clip((bullets[i, b, BulletField.X] - x) / BULLET_RANGE)
-            out[i, base + 1] = _clip((bullets[i, b, BulletField.Y] - y) / BULLET_RANGE)
-            out[i, base + 2] = _clip(bullets[i, b, BulletField.VX] / bullet_speed)
-            out[i, base + 3] = _clip(bullets[i, b, BulletField.VY] / bullet_speed)
-            out[i, ObservationField.BULLET0_PRESENT + slot] = 1.0
-
-        _wall_rays(i, x, y, walls, out)
-
-        out[i, ObservationField.TIME_LEFT] = _clip(1.0 - arena[i, ArenaField.TICK] / rules[Rule.MATCH_TICKS])
-        out[i, ObservationField.DIFFICULTY] = _clip(difficulty[i])
-
-        best_d2 = np.inf
-        for p in range(pickups.shape[1]):
-            if pickups[i, p, PickupField.ACTIVE] < 0.5:
-                continue
-            dx = pickups[i, p, PickupField.X] - x
-            dy = pickups[i, p, PickupField.Y] - y
-            d2 = dx * dx + dy * dy
-            if d2 < best_d2:
-                best_d2 = d2
-                out[i, ObservationField.PICKUP_DX] = _clip(dx / ARENA_WIDTH)
-                out[i, ObservationField.PICKUP_DY] = _clip(dy / ARENA_HEIGHT)
-                out[i, ObservationField.PICKUP_PRESENT] = 1.0
+        if mask[i]:
+            observe_arena(i, actor, difficulty, out, arena, actors, bullets, pickups, rules)

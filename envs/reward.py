@@ -38,6 +38,34 @@ _DRAW = float(Outcome.TIMEOUT)
 
 
 @kernel
+def agent_reward_arena(
+    i: int,
+    actor: int,
+    weights: npt.NDArray[np.float64],
+    arena: npt.NDArray[np.float64],
+    actors: npt.NDArray[np.float64],
+    reward: npt.NDArray[np.float64],
+    done: npt.NDArray[np.bool_],
+) -> None:
+    """Add arena ``i``'s last-tick reward of ``actor`` (see :func:`agent_reward`)."""
+    if done[i]:
+        return
+    r = weights[_DEALT] * actors[i, actor, ActorField.DAMAGE_DEALT]
+    r += weights[_TAKEN] * actors[i, actor, ActorField.DAMAGE_TAKEN]
+    outcome = arena[i, ArenaField.OUTCOME]
+    if outcome == _PLAYER_DEAD:
+        r += weights[_WIN]
+        done[i] = True
+    elif actors[i, actor, ActorField.ALIVE] < 0.5 or outcome == _PLAYER_WON:
+        r += weights[_LOSS]
+        done[i] = True
+    elif outcome == _DRAW:
+        r += weights[_TIMEOUT]
+        done[i] = True
+    reward[i] += r
+
+
+@kernel
 def agent_reward(
     actor: int,
     weights: npt.NDArray[np.float64],
@@ -58,18 +86,4 @@ def agent_reward(
         done: (N,) set to True where the episode ended.
     """
     for i in range(arena.shape[0]):
-        if done[i]:
-            continue
-        r = weights[_DEALT] * actors[i, actor, ActorField.DAMAGE_DEALT]
-        r += weights[_TAKEN] * actors[i, actor, ActorField.DAMAGE_TAKEN]
-        outcome = arena[i, ArenaField.OUTCOME]
-        if outcome == _PLAYER_DEAD:
-            r += weights[_WIN]
-            done[i] = True
-        elif actors[i, actor, ActorField.ALIVE] < 0.5 or outcome == _PLAYER_WON:
-            r += weights[_LOSS]
-            done[i] = True
-        elif outcome == _DRAW:
-            r += weights[_TIMEOUT]
-            done[i] = True
-        reward[i] += r
+        agent_reward_arena(i, actor, weights, arena, actors, reward, done)

@@ -34,7 +34,7 @@ from demo_game.sim.counter_rng import Stream, uniform
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, ControlField, PickupField
 from demo_game.sim.geometry import point_in_walls, ray_distance, segment_blocked
 from demo_game.sim.jit import inline_kernel, kernel
-from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, LAYOUT_WALLS
+from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
 from demo_game.sim.rules import Rule
 
 FloatArray = npt.NDArray[np.float64]
@@ -284,7 +284,7 @@ def _region(x: float, y: float) -> int:
     return row * REGIONS_X + column
 
 
-@inline_kernel
+@kernel
 def _new_waypoint(
     i: int, key: np.uint64, tick: int, stream: int, x: float, y: float, memory: FloatArray, walls: FloatArray
 ) -> None:
@@ -304,6 +304,241 @@ def _new_waypoint(
             memory[i, StyleMemory.WAYPOINT_X] = wx
             memory[i, StyleMemory.WAYPOINT_Y] = wy
     memory[i, StyleMemory.WAYPOINT_TICKS] = 240.0
+
+
+@kernel
+def scripted_controls_arena(
+    i: int,
+    actor: int,
+    params: FloatArray,
+    memory: FloatArray,
+    controls: FloatArray,
+    arena: FloatArray,
+    keys: npt.NDArray[np.uint64],
+    actors: FloatArray,
+    bullets: FloatArray,
+    pickups: FloatArray,
+    rules: FloatArray,
+) -> None:
+    """Write the controls of ``actor`` in arena ``i`` (see :func:`scripted_controls`)."""
+    base = Stream.STYLES + 1000 * actor
+    for c in range(controls.shape[2]):
+        controls[i, actor, c] = 0.0
+    if arena[i, ArenaField.OUTCOME] != 0.0 or actors[i, actor, ActorField.ALIVE] < 0.5:
+        return
+    key = keys[i]
+    tick = int(arena[i, ArenaField.TICK])
+    walls = layout_walls(int(arena[i, ArenaField.LAYOUT]))
+    p = params[i]
+    x = actors[i, actor, ActorField.X]
+    y = actors[i, actor, ActorField.Y]
+    target = _nearest_opponent(i, actor, actors)
+    if tick == 0:
+        for m in range(memory.shape[1]):
+            memory[i, m] = 0.0
+        memory[i, StyleMemory.STRAFE_SIGN] = 1.0 if uniform(key, tick, base) < 0.5 else -1.0
+        memory[i, StyleMemory.CHECK_X] = x
+        memory[i, StyleMemory.CHECK_Y] = y
+        memory[i, StyleMemory.AIM] = actors[i, actor, ActorField.AIM]
+        if target >= 0:
+            memory[i, StyleMemory.SEEN_X] = actors[i, target, ActorField.X]
+            memory[i, StyleMemory.SEEN_Y] = actors[i, target, ActorField.Y]
+        _new_waypoint(i, key, tick, base + 10, x, y, memory, walls)
+
+    # --- AFK: idle stretches -------------------------------------------------------
+    if memory[i, StyleMemory.IDLE_TICKS] > 0.0:
+        memory[i, StyleMemory.IDLE_TICKS] -= 1.0
+        controls[i, actor, ControlField.AIM] = memory[i, StyleMemory.AIM]
+        return
+    if p[StyleParam.IDLE] > 0.0 and uniform(key, tick, base + 1) < 0.08 * p[StyleParam.IDLE]:
+        memory[i, StyleMemory.IDLE_TICKS] = 60.0 + 180.0 * uniform(key, tick, base + 2)
+        controls[i, actor, ControlField.AIM] = memory[i, StyleMemory.AIM]
+        return
+
+    move_x = 0.0
+    move_y = 0.0
+    # --- the target: range keeping and strafing ---------------------------------------
+    visible = False
+    desired_aim = memory[i, StyleMemory.AIM]
+    distance = 0.0
+    if target >= 0:
+        tx = actors[i, target, ActorField.X]
+        ty = actors[i, target, ActorField.Y]
+        reaction = p[StyleParam.REACTION]
+        seen_x = memory[i, StyleMemory.SEEN_X] + (tx - memory[i, StyleMemory.SEEN_X]) * reaction
+        seen_y = memory[i, StyleMemory.SEEN_Y] + (ty - memory[i, StyleMemory.SEEN_Y]) * reaction
+        memory[i, StyleMemory.SEEN_X] = seen_x
+        memory[i, StyleMemory.SEEN_Y] = seen_y
+        dx = seen_x - x
+        dy = seen_y - y
+        distance = max(math.sqrt(dx * dx + dy * dy), 1e-6)
+        ux = dx / distance
+        uy = dy / distance
+        gap = distance - p[StyleParam.PREFERRED_RANGE]
+        if gap > 0.0:
+            pull = p[StyleParam.CHASE] * min(gap / 100.0, 1.0)
+        else:
+            pull = -p[StyleParam.EVADE] * min(-gap / 100.0, 1.0)
+        move_x += pull * ux
+        move_y += pull * uy
+        if uniform(key, tick, base + 3) < 0.01:
+            memory[i, StyleMemory.STRAFE_SIGN] *= -1.0
+        sign = memory[i, StyleMemory.STRAFE_SIGN]
+        move_x += p[StyleParam.STRAFE] * sign * -uy
+        move_y += p[StyleParam.STRAFE] * sign * ux
+        visible = not segment_blocked(x, y, tx, ty, walls)
+        if visible and p[StyleParam.SNAP] > 0.5:
+            # A machine checks that the whole bullet, not just its centre line, gets through.
+            margin = rules[Rule.BULLET_RADIUS] + 1.0
+            visible = not segment_blocked(
+                x - uy * margin, y + ux * margin, tx - uy * margin, ty + ux * margin, walls
+            )
+            visible = visible and not segment_blocked(
+                x + uy * margin, y - ux * margin, tx + uy * margin, ty - ux * margin, walls
+            )
+        # Aim where the target will be when the bullet arrives (partially, by LEAD).
+        bullet_speed = rules[Rule.PLAYER_BULLET_SPEED] if actor == 0 else rules[Rule.ENEMY_BULLET_SPEED]
+        flight = distance / bullet_speed * p[StyleParam.LEAD]
+        lead_x = seen_x + actors[i, target, ActorField.VX] * flight - x
+        lead_y = seen_y + actors[i, target, ActorField.VY] * flight - y
+        desired_aim = math.atan2(lead_y, lead_x)
+
+    # --- pickups -----------------------------------------------------------------------
+    if p[StyleParam.COLLECT] > 0.0:
+        best_d2 = np.inf
+        px = 0.0
+        py = 0.0
+        for k in range(pickups.shape[1]):
+            if pickups[i, k, PickupField.ACTIVE] < 0.5:
+                continue
+            d2 = (pickups[i, k, PickupField.X] - x) ** 2 + (pickups[i, k, PickupField.Y] - y) ** 2
+            if d2 < best_d2:
+                best_d2 = d2
+                px = pickups[i, k, PickupField.X] - x
+                py = pickups[i, k, PickupField.Y] - y
+        if best_d2 < np.inf:
+            d = max(math.sqrt(best_d2), 1e-6)
+            move_x += p[StyleParam.COLLECT] * px / d
+            move_y += p[StyleParam.COLLECT] * py / d
+
+    # --- waypoints -----------------------------------------------------------------------
+    memory[i, StyleMemory.VISITS + _region(x, y)] += 1.0
+    memory[i, StyleMemory.WAYPOINT_TICKS] -= 1.0
+    wx = memory[i, StyleMemory.WAYPOINT_X] - x
+    wy = memory[i, StyleMemory.WAYPOINT_Y] - y
+    wd = math.sqrt(wx * wx + wy * wy)
+    if wd < 30.0 or memory[i, StyleMemory.WAYPOINT_TICKS] <= 0.0:
+        _new_waypoint(i, key, tick, base + 10, x, y, memory, walls)
+    elif p[StyleParam.EXPLORE] > 0.0:
+        move_x += p[StyleParam.EXPLORE] * wx / wd
+        move_y += p[StyleParam.EXPLORE] * wy / wd
+
+    # --- dodging incoming bullets ------------------------------------------------------------
+    threatened = False
+    if p[StyleParam.DODGE] > 0.0:
+        for b in range(bullets.shape[1]):
+            owner = int(bullets[i, b, BulletField.OWNER])
+            if owner < 0 or (owner == 0) == (actor == 0):
+                continue
+            rx = x - bullets[i, b, BulletField.X]
+            ry = y - bullets[i, b, BulletField.Y]
+            bvx = bullets[i, b, BulletField.VX]
+            bvy = bullets[i, b, BulletField.VY]
+            speed2 = bvx * bvx + bvy * bvy
+            along = (rx * bvx + ry * bvy) / max(speed2, 1e-9)  # ticks until closest approach
+            if along < 0.0 or along > 15.0:
+                continue
+            cx = rx - bvx * along  # from the bullet's line to me at closest approach
+            cy = ry - bvy * along
+            miss = math.sqrt(cx * cx + cy * cy)
+            if miss > 30.0:
+                continue
+            threatened = True
+            if miss < 1e-6:  # dead centre: step to the bullet's left
+                cx = -bvy
+                cy = bvx
+                miss = math.sqrt(speed2)
+            move_x += 2.0 * p[StyleParam.DODGE] * cx / miss
+            move_y += 2.0 * p[StyleParam.DODGE] * cy / miss
+
+    # --- wandering -------------------------------------------------------------------------
+    if p[StyleParam.JITTER] > 0.0:
+        if tick % 12 == 0:
+            angle = 2.0 * math.pi * uniform(key, tick, base + 4)
+            memory[i, StyleMemory.JITTER_X] = math.cos(angle)
+            memory[i, StyleMemory.JITTER_Y] = math.sin(angle)
+        move_x += p[StyleParam.JITTER] * memory[i, StyleMemory.JITTER_X]
+        move_y += p[StyleParam.JITTER] * memory[i, StyleMemory.JITTER_Y]
+
+    # --- getting unstuck ---------------------------------------------------------------------
+    if memory[i, StyleMemory.DETOUR_TICKS] > 0.0:
+        memory[i, StyleMemory.DETOUR_TICKS] -= 1.0
+        move_x = memory[i, StyleMemory.DETOUR_X]
+        move_y = memory[i, StyleMemory.DETOUR_Y]
+    elif tick % 15 == 0:
+        moved = math.sqrt(
+            (x - memory[i, StyleMemory.CHECK_X]) ** 2 + (y - memory[i, StyleMemory.CHECK_Y]) ** 2
+        )
+        if moved < 10.0 and move_x * move_x + move_y * move_y > 0.09:
+            # Go around: sideways from the intended direction, the side with more room.
+            norm = math.sqrt(move_x * move_x + move_y * move_y)
+            side_x = -move_y / norm
+            side_y = move_x / norm
+            if ray_distance(x, y, side_x, side_y, 200.0, walls) < ray_distance(
+                x, y, -side_x, -side_y, 200.0, walls
+            ):
+                side_x = -side_x
+                side_y = -side_y
+            memory[i, StyleMemory.DETOUR_X] = side_x
+            memory[i, StyleMemory.DETOUR_Y] = side_y
+            memory[i, StyleMemory.DETOUR_TICKS] = 12.0 + 12.0 * uniform(key, tick, base + 5)
+            move_x = side_x
+            move_y = side_y
+        memory[i, StyleMemory.CHECK_X] = x
+        memory[i, StyleMemory.CHECK_Y] = y
+
+    # --- speed and snapping ------------------------------------------------------------------
+    norm = math.sqrt(move_x * move_x + move_y * move_y)
+    snap = p[StyleParam.SNAP] > 0.5
+    if snap:
+        if norm > 0.2:
+            octant = round(math.atan2(move_y, move_x) / (math.pi / 4.0))
+            move_x = math.cos(octant * math.pi / 4.0)
+            move_y = math.sin(octant * math.pi / 4.0)
+        else:
+            move_x = 0.0
+            move_y = 0.0
+    elif norm > 1.0:
+        move_x /= norm
+        move_y /= norm
+    controls[i, actor, ControlField.MOVE_X] = move_x * p[StyleParam.SPEED]
+    controls[i, actor, ControlField.MOVE_Y] = move_y * p[StyleParam.SPEED]
+
+    # --- aiming and firing ---------------------------------------------------------------------
+    if tick % 8 == 0:
+        u1 = max(uniform(key, tick, base + 6), 1e-12)
+        u2 = uniform(key, tick, base + 7)
+        gauss = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        memory[i, StyleMemory.AIM_ERROR] = gauss * p[StyleParam.AIM_NOISE]
+    goal = desired_aim + memory[i, StyleMemory.AIM_ERROR]
+    aim = memory[i, StyleMemory.AIM]
+    turn = _wrap_angle(goal - aim)
+    limit = p[StyleParam.TURN_RATE]
+    aim = _wrap_angle(aim + max(-limit, min(limit, turn)))
+    memory[i, StyleMemory.AIM] = aim
+    controls[i, actor, ControlField.AIM] = aim
+    on_target = abs(_wrap_angle(goal - aim)) < 0.12
+    if (
+        target >= 0
+        and visible
+        and on_target
+        and distance < 420.0
+        and uniform(key, tick, base + 8) < p[StyleParam.FIRE_RATE]
+    ):
+        controls[i, actor, ControlField.FIRE] = 1.0
+    chase_dash = target >= 0 and p[StyleParam.CHASE] > 0.5 and distance > 260.0
+    if (threatened or chase_dash) and uniform(key, tick, base + 9) < p[StyleParam.DASH_RATE]:
+        controls[i, actor, ControlField.DASH] = 1.0
 
 
 @kernel
@@ -332,222 +567,7 @@ def scripted_controls(
         arena, keys, actors, bullets, pickups: the simulation state (read only).
         rules: :meth:`ArenaRules.as_array`.
     """
-    base = Stream.STYLES + 1000 * actor
     for i in range(arena.shape[0]):
-        for c in range(controls.shape[2]):
-            controls[i, actor, c] = 0.0
-        if arena[i, ArenaField.OUTCOME] != 0.0 or actors[i, actor, ActorField.ALIVE] < 0.5:
-            continue
-        key = keys[i]
-        tick = int(arena[i, ArenaField.TICK])
-        walls = LAYOUT_WALLS[int(arena[i, ArenaField.LAYOUT])]
-        p = params[i]
-        x = actors[i, actor, ActorField.X]
-        y = actors[i, actor, ActorField.Y]
-        target = _nearest_opponent(i, actor, actors)
-        if tick == 0:
-            for m in range(memory.shape[1]):
-                memory[i, m] = 0.0
-            memory[i, StyleMemory.STRAFE_SIGN] = 1.0 if uniform(key, tick, base) < 0.5 else -1.0
-            memory[i, StyleMemory.CHECK_X] = x
-            memory[i, StyleMemory.CHECK_Y] = y
-            memory[i, StyleMemory.AIM] = actors[i, actor, ActorField.AIM]
-            if target >= 0:
-                memory[i, StyleMemory.SEEN_X] = actors[i, target, ActorField.X]
-                memory[i, StyleMemory.SEEN_Y] = actors[i, target, ActorField.Y]
-            _new_waypoint(i, key, tick, base + 10, x, y, memory, walls)
-
-        # --- AFK: idle stretches -------------------------------------------------------
-        if memory[i, StyleMemory.IDLE_TICKS] > 0.0:
-            memory[i, StyleMemory.IDLE_TICKS] -= 1.0
-            controls[i, actor, ControlField.AIM] = memory[i, StyleMemory.AIM]
-            continue
-        if p[StyleParam.IDLE] > 0.0 and uniform(key, tick, base + 1) < 0.08 * p[StyleParam.IDLE]:
-            memory[i, StyleMemory.IDLE_TICKS] = 60.0 + 180.0 * uniform(key, tick, base + 2)
-            controls[i, actor, ControlField.AIM] = memory[i, StyleMemory.AIM]
-            continue
-
-        move_x = 0.0
-        move_y = 0.0
-        # --- the target: range keeping and strafing ---------------------------------------
-        visible = False
-        desired_aim = memory[i, StyleMemory.AIM]
-        distance = 0.0
-        if target >= 0:
-            tx = actors[i, target, ActorField.X]
-            ty = actors[i, target, ActorField.Y]
-            reaction = p[StyleParam.REACTION]
-            seen_x = memory[i, StyleMemory.SEEN_X] + (tx - memory[i, StyleMemory.SEEN_X]) * reaction
-            seen_y = memory[i, StyleMemory.SEEN_Y] + (ty - memory[i, StyleMemory.SEEN_Y]) * reaction
-            memory[i, StyleMemory.SEEN_X] = seen_x
-            memory[i, StyleMemory.SEEN_Y] = seen_y
-            dx = seen_x - x
-            dy = seen_y - y
-            distance = max(math.sqrt(dx * dx + dy * dy), 1e-6)
-            ux = dx / distance
-            uy = dy / distance
-            gap = distance - p[StyleParam.PREFERRED_RANGE]
-            if gap > 0.0:
-                pull = p[StyleParam.CHASE] * min(gap / 100.0, 1.0)
-            else:
-                pull = -p[StyleParam.EVADE] * min(-gap / 100.0, 1.0)
-            move_x += pull * ux
-            move_y += pull * uy
-            if uniform(key, tick, base + 3) < 0.01:
-                memory[i, StyleMemory.STRAFE_SIGN] *= -1.0
-            sign = memory[i, StyleMemory.STRAFE_SIGN]
-            move_x += p[StyleParam.STRAFE] * sign * -uy
-            move_y += p[StyleParam.STRAFE] * sign * ux
-            visible = not segment_blocked(x, y, tx, ty, walls)
-            if visible and p[StyleParam.SNAP] > 0.5:
-                # A machine checks that the whole bullet, not just its centre line, gets through.
-                margin = rules[Rule.BULLET_RADIUS] + 1.0
-                visible = not segment_blocked(
-                    x - uy * margin, y + ux * margin, tx - uy * margin, ty + ux * margin, walls
-                )
-                visible = visible and not segment_blocked(
-                    x + uy * margin, y - ux * margin, tx + uy * margin, ty - ux * margin, walls
-                )
-            # Aim where the target will be when the bullet arrives (partially, by LEAD).
-            bullet_speed = rules[Rule.PLAYER_BULLET_SPEED] if actor == 0 else rules[Rule.ENEMY_BULLET_SPEED]
-            flight = distance / bullet_speed * p[StyleParam.LEAD]
-            lead_x = seen_x + actors[i, target, ActorField.VX] * flight - x
-            lead_y = seen_y + actors[i, target, ActorField.VY] * flight - y
-            desired_aim = math.atan2(lead_y, lead_x)
-
-        # --- pickups -----------------------------------------------------------------------
-        if p[StyleParam.COLLECT] > 0.0:
-            best_d2 = np.inf
-            px = 0.0
-            py = 0.0
-            for k in range(pickups.shape[1]):
-                if pickups[i, k, PickupField.ACTIVE] < 0.5:
-                    continue
-                d2 = (pickups[i, k, PickupField.X] - x) ** 2 + (pickups[i, k, PickupField.Y] - y) ** 2
-                if d2 < best_d2:
-                    best_d2 = d2
-                    px = pickups[i, k, PickupField.X] - x
-                    py = pickups[i, k, PickupField.Y] - y
-            if best_d2 < np.inf:
-                d = max(math.sqrt(best_d2), 1e-6)
-                move_x += p[StyleParam.COLLECT] * px / d
-                move_y += p[StyleParam.COLLECT] * py / d
-
-        # --- waypoints -----------------------------------------------------------------------
-        memory[i, StyleMemory.VISITS + _region(x, y)] += 1.0
-        memory[i, StyleMemory.WAYPOINT_TICKS] -= 1.0
-        wx = memory[i, StyleMemory.WAYPOINT_X] - x
-        wy = memory[i, StyleMemory.WAYPOINT_Y] - y
-        wd = math.sqrt(wx * wx + wy * wy)
-        if wd < 30.0 or memory[i, StyleMemory.WAYPOINT_TICKS] <= 0.0:
-            _new_waypoint(i, key, tick, base + 10, x, y, memory, walls)
-        elif p[StyleParam.EXPLORE] > 0.0:
-            move_x += p[StyleParam.EXPLORE] * wx / wd
-            move_y += p[StyleParam.EXPLORE] * wy / wd
-
-        # --- dodging incoming bullets ------------------------------------------------------------
-        threatened = False
-        if p[StyleParam.DODGE] > 0.0:
-            for b in range(bullets.shape[1]):
-                owner = int(bullets[i, b, BulletField.OWNER])
-                if owner < 0 or (owner == 0) == (actor == 0):
-                    continue
-                rx = x - bullets[i, b, BulletField.X]
-                ry = y - bullets[i, b, BulletField.Y]
-                bvx = bullets[i, b, BulletField.VX]
-                bvy = bullets[i, b, BulletField.VY]
-                speed2 = bvx * bvx + bvy * bvy
-                along = (rx * bvx + ry * bvy) / max(speed2, 1e-9)  # ticks until closest approach
-                if along < 0.0 or along > 15.0:
-                    continue
-                cx = rx - bvx * along  # from the bullet's line to me at closest approach
-                cy = ry - bvy * along
-                miss = math.sqrt(cx * cx + cy * cy)
-                if miss > 30.0:
-                    continue
-                threatened = True
-                if miss < 1e-6:  # dead centre: step to the bullet's left
-                    cx = -bvy
-                    cy = bvx
-                    miss = math.sqrt(speed2)
-                move_x += 2.0 * p[StyleParam.DODGE] * cx / miss
-                move_y += 2.0 * p[StyleParam.DODGE] * cy / miss
-
-        # --- wandering -------------------------------------------------------------------------
-        if p[StyleParam.JITTER] > 0.0:
-            if tick % 12 == 0:
-                angle = 2.0 * math.pi * uniform(key, tick, base + 4)
-                memory[i, StyleMemory.JITTER_X] = math.cos(angle)
-                memory[i, StyleMemory.JITTER_Y] = math.sin(angle)
-            move_x += p[StyleParam.JITTER] * memory[i, StyleMemory.JITTER_X]
-            move_y += p[StyleParam.JITTER] * memory[i, StyleMemory.JITTER_Y]
-
-        # --- getting unstuck ---------------------------------------------------------------------
-        if memory[i, StyleMemory.DETOUR_TICKS] > 0.0:
-            memory[i, StyleMemory.DETOUR_TICKS] -= 1.0
-            move_x = memory[i, StyleMemory.DETOUR_X]
-            move_y = memory[i, StyleMemory.DETOUR_Y]
-        elif tick % 15 == 0:
-            moved = math.sqrt(
-                (x - memory[i, StyleMemory.CHECK_X]) ** 2 + (y - memory[i, StyleMemory.CHECK_Y]) ** 2
-            )
-            if moved < 10.0 and move_x * move_x + move_y * move_y > 0.09:
-                # Go around: sideways from the intended direction, the side with more room.
-                norm = math.sqrt(move_x * move_x + move_y * move_y)
-                side_x = -move_y / norm
-                side_y = move_x / norm
-                if ray_distance(x, y, side_x, side_y, 200.0, walls) < ray_distance(
-                    x, y, -side_x, -side_y, 200.0, walls
-                ):
-                    side_x = -side_x
-                    side_y = -side_y
-                memory[i, StyleMemory.DETOUR_X] = side_x
-                memory[i, StyleMemory.DETOUR_Y] = side_y
-                memory[i, StyleMemory.DETOUR_TICKS] = 12.0 + 12.0 * uniform(key, tick, base + 5)
-                move_x = side_x
-                move_y = side_y
-            memory[i, StyleMemory.CHECK_X] = x
-            memory[i, StyleMemory.CHECK_Y] = y
-
-        # --- speed and snapping ------------------------------------------------------------------
-        norm = math.sqrt(move_x * move_x + move_y * move_y)
-        snap = p[StyleParam.SNAP] > 0.5
-        if snap:
-            if norm > 0.2:
-                octant = round(math.atan2(move_y, move_x) / (math.pi / 4.0))
-                move_x = math.cos(octant * math.pi / 4.0)
-                move_y = math.sin(octant * math.pi / 4.0)
-            else:
-                move_x = 0.0
-                move_y = 0.0
-        elif norm > 1.0:
-            move_x /= norm
-            move_y /= norm
-        controls[i, actor, ControlField.MOVE_X] = move_x * p[StyleParam.SPEED]
-        controls[i, actor, ControlField.MOVE_Y] = move_y * p[StyleParam.SPEED]
-
-        # --- aiming and firing ---------------------------------------------------------------------
-        if tick % 8 == 0:
-            u1 = max(uniform(key, tick, base + 6), 1e-12)
-            u2 = uniform(key, tick, base + 7)
-            gauss = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-            memory[i, StyleMemory.AIM_ERROR] = gauss * p[StyleParam.AIM_NOISE]
-        goal = desired_aim + memory[i, StyleMemory.AIM_ERROR]
-        aim = memory[i, StyleMemory.AIM]
-        turn = _wrap_angle(goal - aim)
-        limit = p[StyleParam.TURN_RATE]
-        aim = _wrap_angle(aim + max(-limit, min(limit, turn)))
-        memory[i, StyleMemory.AIM] = aim
-        controls[i, actor, ControlField.AIM] = aim
-        on_target = abs(_wrap_angle(goal - aim)) < 0.12
-        if (
-            target >= 0
-            and visible
-            and on_target
-            and distance < 420.0
-            and uniform(key, tick, base + 8) < p[StyleParam.FIRE_RATE]
-        ):
-            controls[i, actor, ControlField.FIRE] = 1.0
-        chase_dash = target >= 0 and p[StyleParam.CHASE] > 0.5 and distance > 260.0
-        if (threatened or chase_dash) and uniform(key, tick, base + 9) < p[StyleParam.DASH_RATE]:
-            controls[i, actor, ControlField.DASH] = 1.0
+        scripted_controls_arena(
+            i, actor, params, memory, controls, arena, keys, actors, bullets, pickups, rules
+        )

@@ -27,7 +27,13 @@ from demo_game.sim.fields import (
 )
 from demo_game.sim.geometry import point_in_walls, push_out_of_walls
 from demo_game.sim.jit import inline_kernel, kernel
-from demo_game.sim.layouts import ARENA_HEIGHT, FRIENDLY_SPOTS, LAYOUT_PICKUP_SPOTS, LAYOUT_WALLS
+from demo_game.sim.layouts import (
+    ARENA_HEIGHT,
+    FRIENDLY_SPOTS,
+    LAYOUT_PICKUP_SPOTS,
+    LAYOUT_WALLS,
+    layout_walls,
+)
 from demo_game.sim.rules import Rule
 
 FloatArray = npt.NDArray[np.float64]
@@ -44,7 +50,7 @@ _LOSS = float(Outcome.LOSS)
 _TIMEOUT = float(Outcome.TIMEOUT)
 
 
-@inline_kernel
+@kernel
 def _free_position(
     key: np.uint64,
     tick: int,
@@ -69,7 +75,7 @@ def _free_position(
     return x, y
 
 
-@inline_kernel
+@kernel
 def _spawn_pickup(
     pickups: FloatArray, i: int, p: int, key: np.uint64, tick: int, layout: int, rules: FloatArray
 ) -> None:
@@ -135,7 +141,7 @@ def reset_arenas(
         layout = layout_choice[i]
         if layout < 0:
             layout = min(int(uniform(key, 0, Stream.RESET) * n_layouts), n_layouts - 1)
-        walls = LAYOUT_WALLS[layout]
+        walls = layout_walls(layout)
         arena[i, :] = 0.0
         arena[i, ArenaField.LAYOUT] = layout
         events[i, :] = 0
@@ -239,7 +245,7 @@ def _fire(i: int, a: int, actors: FloatArray, bullets: FloatArray, rules: FloatA
     return True
 
 
-@inline_kernel
+@kernel
 def _update_bullets(
     i: int, arena: FloatArray, actors: FloatArray, bullets: FloatArray, events: npt.NDArray[np.int32],
     rules: FloatArray, walls: FloatArray,
@@ -292,7 +298,7 @@ def _update_bullets(
             break
 
 
-@inline_kernel
+@kernel
 def _update_pickups(
     i: int, arena: FloatArray, keys: npt.NDArray[np.uint64], actors: FloatArray, pickups: FloatArray,
     events: npt.NDArray[np.int32], rules: FloatArray,
@@ -326,7 +332,7 @@ def _update_pickups(
         pickups[i, p, PickupField.TIMER] = rules[Rule.PICKUP_RESPAWN_TICKS]
 
 
-@inline_kernel
+@kernel
 def _talk(
     i: int, arena: FloatArray, actors: FloatArray, friendlies: FloatArray, controls: FloatArray,
     events: npt.NDArray[np.int32], rules: FloatArray,
@@ -349,6 +355,67 @@ def _talk(
         friendlies[i, nearest, FriendlyField.TALK] = rules[Rule.TALK_TICKS]
         arena[i, ArenaField.TALKS] += 1.0
         events[i, Event.TALK] += 1
+
+
+@kernel
+def step_arena(
+    i: int,
+    controls: FloatArray,
+    arena: FloatArray,
+    keys: npt.NDArray[np.uint64],
+    actors: FloatArray,
+    bullets: FloatArray,
+    pickups: FloatArray,
+    friendlies: FloatArray,
+    events: npt.NDArray[np.int32],
+    rules: FloatArray,
+) -> None:
+    """Advance arena ``i`` by one tick if its match is running (see :func:`step_arenas`).
+
+    A building block for kernels that do more per arena (the envs' fused step).
+    """
+    if arena[i, ArenaField.OUTCOME] != _RUNNING:
+        return
+    arena[i, ArenaField.TICK] += 1.0
+    walls = layout_walls(int(arena[i, ArenaField.LAYOUT]))
+    for e in range(events.shape[1]):
+        events[i, e] = 0
+    for a in range(actors.shape[1]):
+        actors[i, a, ActorField.DAMAGE_DEALT] = 0.0
+        actors[i, a, ActorField.DAMAGE_TAKEN] = 0.0
+        actors[i, a, ActorField.HURT] = max(actors[i, a, ActorField.HURT] - 1.0, 0.0)
+        if actors[i, a, ActorField.ALIVE] < 0.5:
+            continue
+        actors[i, a, ActorField.FIRE_COOLDOWN] = max(actors[i, a, ActorField.FIRE_COOLDOWN] - 1.0, 0.0)
+        actors[i, a, ActorField.DASH_COOLDOWN] = max(actors[i, a, ActorField.DASH_COOLDOWN] - 1.0, 0.0)
+        if _move_actor(i, a, actors, controls, rules, walls) and a == 0:
+            events[i, Event.DASH] += 1
+        actors[i, a, ActorField.AIM] = controls[i, a, ControlField.AIM]
+        if (
+            controls[i, a, ControlField.FIRE] > 0.5
+            and actors[i, a, ActorField.FIRE_COOLDOWN] <= 0.0
+            and _fire(i, a, actors, bullets, rules)
+            and a == 0
+        ):
+            events[i, Event.FIRE] += 1
+    _update_bullets(i, arena, actors, bullets, events, rules, walls)
+    _update_pickups(i, arena, keys, actors, pickups, events, rules)
+    _talk(i, arena, actors, friendlies, controls, events, rules)
+
+    enemies_alive = 0
+    for a in range(1, actors.shape[1]):
+        if actors[i, a, ActorField.ALIVE] > 0.5:
+            enemies_alive += 1
+    if actors[i, 0, ActorField.ALIVE] < 0.5:
+        arena[i, ArenaField.OUTCOME] = _LOSS
+        events[i, Event.LOSS] += 1
+    elif enemies_alive == 0:
+        arena[i, ArenaField.OUTCOME] = _WIN
+        arena[i, ArenaField.SCORE] += rules[Rule.SCORE_WIN]
+        events[i, Event.WIN] += 1
+    elif arena[i, ArenaField.TICK] >= rules[Rule.MATCH_TICKS]:
+        arena[i, ArenaField.OUTCOME] = _TIMEOUT
+        events[i, Event.TIMEOUT] += 1
 
 
 @kernel
@@ -375,44 +442,5 @@ def step_arenas(
         rules: :meth:`ArenaRules.as_array`.
     """
     for i in range(arena.shape[0]):
-        if not active[i] or arena[i, ArenaField.OUTCOME] != _RUNNING:
-            continue
-        arena[i, ArenaField.TICK] += 1.0
-        walls = LAYOUT_WALLS[int(arena[i, ArenaField.LAYOUT])]
-        events[i, :] = 0
-        for a in range(actors.shape[1]):
-            actors[i, a, ActorField.DAMAGE_DEALT] = 0.0
-            actors[i, a, ActorField.DAMAGE_TAKEN] = 0.0
-            actors[i, a, ActorField.HURT] = max(actors[i, a, ActorField.HURT] - 1.0, 0.0)
-            if actors[i, a, ActorField.ALIVE] < 0.5:
-                continue
-            actors[i, a, ActorField.FIRE_COOLDOWN] = max(actors[i, a, ActorField.FIRE_COOLDOWN] - 1.0, 0.0)
-            actors[i, a, ActorField.DASH_COOLDOWN] = max(actors[i, a, ActorField.DASH_COOLDOWN] - 1.0, 0.0)
-            if _move_actor(i, a, actors, controls, rules, walls) and a == 0:
-                events[i, Event.DASH] += 1
-            actors[i, a, ActorField.AIM] = controls[i, a, ControlField.AIM]
-            if (
-                controls[i, a, ControlField.FIRE] > 0.5
-                and actors[i, a, ActorField.FIRE_COOLDOWN] <= 0.0
-                and _fire(i, a, actors, bullets, rules)
-                and a == 0
-            ):
-                events[i, Event.FIRE] += 1
-        _update_bullets(i, arena, actors, bullets, events, rules, walls)
-        _update_pickups(i, arena, keys, actors, pickups, events, rules)
-        _talk(i, arena, actors, friendlies, controls, events, rules)
-
-        enemies_alive = 0
-        for a in range(1, actors.shape[1]):
-            if actors[i, a, ActorField.ALIVE] > 0.5:
-                enemies_alive += 1
-        if actors[i, 0, ActorField.ALIVE] < 0.5:
-            arena[i, ArenaField.OUTCOME] = _LOSS
-            events[i, Event.LOSS] += 1
-        elif enemies_alive == 0:
-            arena[i, ArenaField.OUTCOME] = _WIN
-            arena[i, ArenaField.SCORE] += rules[Rule.SCORE_WIN]
-            events[i, Event.WIN] += 1
-        elif arena[i, ArenaField.TICK] >= rules[Rule.MATCH_TICKS]:
-            arena[i, ArenaField.OUTCOME] = _TIMEOUT
-            events[i, Event.TIMEOUT] += 1
+        if active[i]:
+            step_arena(i, controls, arena, keys, actors, bullets, pickups, friendlies, events, rules)

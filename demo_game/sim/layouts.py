@@ -15,6 +15,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from demo_game.sim.jit import inline_kernel
+
 ARENA_WIDTH: Final = 640.0
 """Width of the arena, world units."""
 ARENA_HEIGHT: Final = 480.0
@@ -48,6 +50,17 @@ LAYOUT_WALLS: Final[npt.NDArray[np.float64]] = np.zeros((len(_WALLS), MAX_WALLS,
 for _index, _walls in enumerate(_WALLS):
     LAYOUT_WALLS[_index, : len(_walls)] = _walls
 LAYOUT_WALLS.setflags(write=False)
+
+#: How many wall slots of each layout are used (the rest are empty).
+LAYOUT_WALL_COUNTS: Final[npt.NDArray[np.int64]] = np.array([len(w) for w in _WALLS], dtype=np.int64)
+LAYOUT_WALL_COUNTS.setflags(write=False)
+
+
+@inline_kernel
+def layout_walls(layout: int) -> npt.NDArray[np.float64]:
+    """The walls of one layout, without its empty slots: (count, 4) float64 (kernels call it too)."""
+    return LAYOUT_WALLS[layout, : LAYOUT_WALL_COUNTS[layout]]
+
 
 _PICKUP_SPOTS: Final[list[list[tuple[float, float]]]] = [
     [(320, 130), (320, 350), (60, 240), (580, 240), (230, 240), (410, 240), (90, 420), (550, 60)],

@@ -1,0 +1,309 @@
+"""``gameai bench serve``: frames/s and latency of the behaviour service, next to the raw model.
+
+Steps, all in one run on one machine:
+
+1. The behaviour model of ``assets/behaviour`` (or, if none loads, the same architecture
+   with random weights, said so in the JSON) is timed in-process on batches of 1, 8, 32
+   and 64 windows: the raw throughput, with torch's default threads and with the threads
+   the server uses.
+2. ``gameai serve`` is started in a child process on a free loopback port serving only
+   that model (no per-session frame rate limit, so clients can saturate it).
+3. For each client count C, C clients (asyncio, in this process) each connect and
+   * saturate: keep ``window`` frames in flight for ``seconds`` (served frames/s);
+   * pace: send at ``fps`` for ``seconds`` (end-to-end latency at a realistic load).
+   End-to-end latency is from just before a frame is sent to its ``behaviour`` result.
+
+The ratio served/raw compares saturated served frames/s at C with the raw windows/s at
+batch ``min(C, max_batch)``, the better of the two thread settings (the best the raw
+model does on this machine at that moment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gameai.bench.machine import machine_info
+
+#: Goals of issue 3 on the 2-core reference machine.
+GOALS = {
+    "served_over_raw_at_32": 0.8,
+    "p99_ms_at_32_clients_10_fps": 20.0,
+    "errors_at_64": 0,
+}
+_K_WARM = 3  # frames before the first full window (K = 4)
+
+
+@dataclasses.dataclass
+class ServeBenchConfig:
+    """Options of ``gameai bench serve``."""
+
+    clients: tuple[int, ...] = (1, 8, 32, 64)
+    """Client counts C to measure."""
+    seconds: float = 3.0
+    """Measuring time of each phase (saturated, paced) at each C, seconds."""
+    fps: float = 10.0
+    """Frame rate of each client in the paced phase."""
+    window: int = 2
+    """Frames each client keeps in flight in the saturated phase."""
+    behaviour_model: str = "assets/behaviour"
+    """Behaviour model directory; random weights of the default architecture if it does not load."""
+    max_batch: int = 32
+    """The server's behaviour_max_batch."""
+    max_wait_ms: float = 4.0
+    """The server's behaviour_max_wait_ms."""
+    torch_threads: int = 0
+    """The server's torch threads (0: its default, cores - 1 on CPU)."""
+    raw_seconds: float = 1.0
+    """Measuring time of each raw batch size, seconds."""
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50_ms": None, "p90_ms": None, "p99_ms": None}
+    p50, p90, p99 = np.percentile(np.asarray(values) * 1000.0, [50, 90, 99])
+    return {"p50_ms": round(float(p50), 2), "p90_ms": round(float(p90), 2), "p99_ms": round(float(p99), 2)}
+
+
+def _prepare_model(config: ServeBenchConfig, scratch: Path) -> tuple[Path, dict[str, Any]]:
+    """The model directory to benchmark, and what it is."""
+    from gameai.behaviour.model import load_behaviour_model
+    from gameai.model_files import ModelLoadError
+    from gameai.testing.tiny_models import write_random_behaviour_model
+
+    try:
+        loaded = load_behaviour_model(config.behaviour_model)
+        path = Path(config.behaviour_model)
+        random_init = bool(loaded.metadata.get("random_init", False))
+        weights = "random-init (as saved)" if random_init else "trained"
+    except ModelLoadError as exc:
+        path = scratch / "behaviour"
+        write_random_behaviour_model(path)
+        loaded = load_behaviour_model(path)
+        weights = f"random-init: no trained model loads from {config.behaviour_model} ({exc})"
+    parameters = sum(p.numel() for p in loaded.net.parameters())
+    return path, {
+        "path": str(path),
+        "weights": weights,
+        "version": loaded.version,
+        "parameters": parameters,
+        "config": dataclasses.asdict(loaded.config),
+    }
+
+
+def _raw_throughput(model_dir: Path, batches: list[int], seconds: float, threads: int) -> dict[str, float]:
+    """Windows/s of the model called directly (the same batch function the server runs)."""
+    import torch
+
+    from gameai.behaviour.model import load_behaviour_model
+    from gameai.runtime.models import BehaviourClassifier
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        classifier = BehaviourClassifier(load_behaviour_model(model_dir))
+        height, width = classifier.config.frame_size
+        k = classifier.config.frames_per_window
+        rng = np.random.default_rng(0)
+        pool = [rng.integers(0, 256, (k, height, width, 3), dtype=np.uint8) for _ in range(max(batches))]
+        result = {}
+        for batch in batches:
+            windows = pool[:batch]
+            for _ in range(3):
+                classifier(windows)
+            done = 0
+            start = time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                classifier(windows)
+                done += batch
+            result[str(batch)] = round(done / (time.perf_counter() - start), 1)
+        return result
+    finally:
+        torch.set_num_threads(previous)
+
+
+class _Client:
+    """One benchmark client: frames out, results in, send time -> latency."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+        self.sent_at: dict[int, float] = {}
+        self.latencies: list[float] = []
+        self.results = 0
+        self.seq = 0
+        self.answered = asyncio.Event()
+        self.client: Any = None
+
+    def on_message(self, message: Any) -> None:
+        if message.TYPE == "behaviour":
+            sent = self.sent_at.pop(message.seq, None)
+            if sent is not None:
+                self.latencies.append(time.perf_counter() - sent)
+            self.results += 1
+            self.answered.set()
+
+    async def send(self) -> None:
+        seq = self.seq
+        self.seq += 1
+        if seq >= _K_WARM:
+            self.sent_at[seq] = time.perf_counter()
+        await self.client.send_frame(self.frames[seq % len(self.frames)], seq=seq)
+
+
+async def _connect(url: str, count: int) -> list[_Client]:
+    from gameai.client.async_client import ClientConfig, GameAIClient
+
+    rng = np.random.default_rng(1)
+    clients = []
+    for index in range(count):
+        bench_client = _Client(rng.integers(0, 256, (8, 84, 84, 3), dtype=np.uint8))
+        config = ClientConfig(url=url, game_id=f"bench-{index}", services=("behaviour",))
+        bench_client.client = await GameAIClient.connect(config, on_message=bench_client.on_message)
+        clients.append(bench_client)
+    return clients
+
+
+async def _saturate(clients: list[_Client], window: int, seconds: float) -> dict[str, Any]:
+    async def drive(bench_client: _Client, deadline: float) -> None:
+        for _ in range(_K_WARM + window):
+            await bench_client.send()
+        while time.perf_counter() < deadline:
+            bench_client.answered.clear()
+            while len(bench_client.sent_at) < window and time.perf_counter() < deadline:
+                await bench_client.send()
+            try:
+                async with asyncio.timeout(max(0.01, deadline - time.perf_counter())):
+                    await bench_client.answered.wait()
+            except TimeoutError:
+                break
+
+    for bench_client in clients:
+        bench_client.latencies.clear()
+        bench_client.results = 0
+    start = time.perf_counter()
+    await asyncio.gather(*(drive(c, start + seconds) for c in clients))
+    elapsed = time.perf_counter() - start
+    latencies = [x for c in clients for x in c.latencies]
+    report = {"frames_per_s": round(sum(c.results for c in clients) / elapsed, 1), **_percentiles(latencies)}
+    async with asyncio.timeout(10):  # let the frames still in flight come back before the next phase
+        while any(c.sent_at for c in clients):
+            await asyncio.sleep(0.01)
+    return report
+
+
+async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str, Any]:
+    async def drive(index: int, bench_client: _Client) -> int:
+        start = time.perf_counter() + index / fps / len(clients)
+        frames = int(seconds * fps)
+        for n in range(frames):
+            await asyncio.sleep(max(0.0, start + n / fps - time.perf_counter()))
+            await bench_client.send()
+        return frames
+
+    for bench_client in clients:
+        bench_client.latencies.clear()
+        bench_client.results = 0
+        bench_client.sent_at.clear()
+    start = time.perf_counter()
+    sent = await asyncio.gather(*(drive(i, c) for i, c in enumerate(clients)))
+    async with asyncio.timeout(10):
+        while any(c.sent_at for c in clients):
+            await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    latencies = [x for c in clients for x in c.latencies]
+    return {
+        "frames_sent": sum(sent),
+        "results": sum(c.results for c in clients),
+        "frames_per_s": round(sum(c.results for c in clients) / elapsed, 1),
+        **_percentiles(latencies),
+    }
+
+
+async def _measure(url: str, config: ServeBenchConfig) -> dict[str, Any]:
+    served: dict[str, Any] = {}
+    for count in config.clients:
+        clients = await _connect(url, count)
+        try:
+            await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
+            saturated = await _saturate(clients, config.window, config.seconds)
+            paced = await _pace(clients, config.fps, config.seconds)
+        finally:
+            errors = sum(len(c.client.errors) for c in clients)
+            for bench_client in clients:
+                await bench_client.client.close()
+        served[str(count)] = {"saturated": saturated, f"paced_{config.fps:g}_fps": paced, "errors": errors}
+    return served
+
+
+def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
+    """Run the benchmark of the module docstring and return its JSON-ready report."""
+    import torch
+
+    from gameai.runtime.runtime import cpu_inference_threads
+    from gameai.testing.servers import ServerProcess
+
+    server_threads = config.torch_threads or cpu_inference_threads()
+    with tempfile.TemporaryDirectory(prefix="gameai-bench-") as scratch:
+        model_dir, model = _prepare_model(config, Path(scratch))
+        batches = sorted({1, 8, 32, 64, *(min(c, config.max_batch) for c in config.clients)})
+        default_threads = torch.get_num_threads()
+        raw_default = _raw_throughput(model_dir, batches, config.raw_seconds, default_threads)
+        raw_serving = _raw_throughput(model_dir, batches, config.raw_seconds, server_threads)
+        args = [
+            "--behaviour-model", str(model_dir), "--dialogue-model", "", "--agents-dir", "",
+            "--device", "cpu", "--torch-threads", str(server_threads), "--behaviour-max-batch", str(config.max_batch),
+            "--behaviour-max-wait-ms", str(config.max_wait_ms), "--max-fps", "100000",
+            "--frame-queue", str(max(8, config.window + _K_WARM + 1)), "--max-sessions", "1024",
+        ]  # fmt: skip
+        with ServerProcess(args) as server:
+            served = asyncio.run(_measure(server.url, config))
+    for count, entry in served.items():
+        batch = str(min(int(count), config.max_batch))
+        raw = max(raw_default[batch], raw_serving[batch])
+        entry["raw_windows_per_s_at_batch"] = {"batch": int(batch), "windows_per_s": raw}
+        entry["ratio_served_over_raw"] = round(entry["saturated"]["frames_per_s"] / raw, 3)
+    at32 = served.get("32")
+    at64 = served.get("64")
+    paced_key = f"paced_{config.fps:g}_fps"
+    goals = {
+        "served_over_raw_at_32": {
+            "target": GOALS["served_over_raw_at_32"],
+            "measured": at32["ratio_served_over_raw"] if at32 else None,
+        },
+        "p99_ms_at_32_clients_10_fps": {
+            "target": GOALS["p99_ms_at_32_clients_10_fps"],
+            "measured": at32[paced_key]["p99_ms"] if at32 and config.fps == 10.0 else None,
+        },
+        "errors_at_64": {"target": 0, "measured": at64["errors"] if at64 else None},
+    }
+    goals["served_over_raw_at_32"]["met"] = (goals["served_over_raw_at_32"]["measured"] or 0) >= 0.8
+    p99 = goals["p99_ms_at_32_clients_10_fps"]["measured"]
+    goals["p99_ms_at_32_clients_10_fps"]["met"] = p99 is not None and p99 <= 20.0
+    goals["errors_at_64"]["met"] = goals["errors_at_64"]["measured"] == 0
+    return {
+        "benchmark": "serve",
+        "machine": {
+            **machine_info(),
+            "usable_cores": len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count(),
+            "note": "clients, server and raw model share this machine; other jobs may run on it too",
+        },
+        "model": model,
+        "settings": {
+            **dataclasses.asdict(config),
+            "server_torch_threads": server_threads,
+            "raw_torch_threads_default": default_threads,
+            "latency": "end-to-end: just before a frame is sent -> its behaviour result received",
+        },
+        "raw_windows_per_s": {"default_threads": raw_default, "server_threads": raw_serving},
+        "served": served,
+        "goals": goals,
+    }
