@@ -21,7 +21,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.serve",
     "gameai.commands.train_dialogue",
     "gameai.commands.eval_dialogue",
-    "gameai.commands.bench_env",
 )
 
 #: Groups of sub-commands and their one-line help.
