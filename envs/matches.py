@@ -185,8 +185,9 @@ class ArenaMatches:
         """
         sim = self.sim
         s = sim.state
-        use_policy = self.opponent_policy is not None
-        if use_policy:
+        policy = self.opponent_policy
+        use_policy = policy is not None
+        if policy is not None:
             observe(
                 0,
                 self._full_strength,
@@ -198,7 +199,7 @@ class ArenaMatches:
                 sim.rules,
                 self._all,
             )
-            player_actions = np.asarray(self.opponent_policy(self._player_obs), dtype=np.int64)
+            player_actions = np.asarray(policy(self._player_obs), dtype=np.int64)
             self._player_actions[:] = player_actions.reshape(self.num_arenas, 3)
         play_env_step(
             AGENT,
