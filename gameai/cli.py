@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.serve",
     "gameai.commands.train_dialogue",
     "gameai.commands.eval_dialogue",
+    "gameai.commands.bench_env",
+    "gameai.commands.bench_serve",
 )
 
 #: Groups of sub-commands and their one-line help.

@@ -259,8 +259,8 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         args = [
             "--behaviour-model", str(model_dir), "--dialogue-model", "", "--agents-dir", "",
             "--device", "cpu", "--torch-threads", str(server_threads),
-            "--behaviour-max-batch", str(config.max_batch), "--behaviour-max-wait-ms", str(config.max_wait_ms),
-            "--max-fps", "100000",
+            "--behaviour-max-batch", str(config.max_batch),
+            "--behaviour-max-wait-ms", str(config.max_wait_ms), "--max-fps", "100000",
             "--frame-queue", str(max(8, config.window + _K_WARM + 1)), "--max-sessions", "1024",
         ]  # fmt: skip
         with ServerProcess(args) as server:
