@@ -1,0 +1,98 @@
+"""`gameai serve` configuration: defaults < TOML < GAMEAI_* env < flags; bad input is a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gameai.cli import main
+from gameai.protocol import DialogueRequest, Hello
+from gameai.runtime.config import RuntimeConfig
+from gameai.server.config import ServerConfig, build_config, check_known_keys, read_toml
+from gameai.server.dialogue_requests import build_dialogue_context, generation_params
+from gameai.session.state import RecognisedBehaviour, Session
+
+TOML = """
+port = 9001
+[server]
+max_fps = 12.5
+tokens = ["a", "b"]
+http = false
+[runtime]
+device = "cpu"
+behaviour_max_batch = 8
+"""
+
+
+def test_precedence(tmp_path: Path) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text(TOML)
+    values = read_toml(path)
+    check_known_keys(values, ServerConfig, RuntimeConfig)
+    environ = {"GAMEAI_PORT": "9002", "GAMEAI_TOKENS": "x, y", "GAMEAI_IDLE_TIMEOUT_S": "5"}
+    config = build_config(ServerConfig, values, environ, {"port": 9003})
+    assert config.port == 9003  # flag beats env beats file
+    assert config.tokens == ("x", "y")  # env beats file
+    assert config.max_fps == 12.5 and config.http is False  # file beats defaults
+    assert config.idle_timeout_s == 5.0
+    assert config.max_sessions == ServerConfig().max_sessions
+    runtime = build_config(RuntimeConfig, values, {}, {})
+    assert runtime.device == "cpu" and runtime.behaviour_max_batch == 8
+
+
+def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="GAMEAI_PORT: expected int"):
+        build_config(ServerConfig, {}, {"GAMEAI_PORT": "many"}, {})
+    with pytest.raises(ValueError, match="GAMEAI_HTTP: expected true or false"):
+        build_config(ServerConfig, {}, {"GAMEAI_HTTP": "perhaps"}, {})
+    with pytest.raises(ValueError, match="must be one of"):
+        build_config(ServerConfig, {"log_format": "xml"}, {}, {})
+    with pytest.raises(ValueError, match="unknown config keys: colour"):
+        check_known_keys({"colour": 1}, ServerConfig, RuntimeConfig)
+    path = tmp_path / "bad.toml"
+    path.write_text("[client]\nx = 1\n")
+    with pytest.raises(ValueError, match="unknown table"):
+        read_toml(path)
+    path.write_text("port = \n")
+    with pytest.raises(ValueError):
+        read_toml(path)
+
+
+def test_serve_command_refuses_bad_configs_before_loading_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "serve.toml"
+    path.write_text("speed = 3\n")
+    assert main(["serve", "--config", str(path)]) == 2
+    assert "unknown config keys: speed" in capsys.readouterr().out
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "needs at least one token" in capsys.readouterr().out
+
+
+def test_dialogue_context_takes_the_session_state() -> None:
+    session = Session(session_id="s", hello=Hello(protocol=1, game_id="g"))
+    session.events.extend(["kill"])
+    session.behaviour = RecognisedBehaviour(label="evasive", probabilities={"evasive": 1.0}, seq=1)
+    request = DialogueRequest(
+        id="d", npc_id="smith", persona="blacksmith", player_line="Hi", events=("hurt",)
+    )
+    context = build_dialogue_context(request, session)
+    assert context.behaviour == "evasive"  # recognised behaviour put in automatically
+    assert context.events == ("kill", "hurt") and session.events.recent() == ("kill", "hurt")
+    overridden = build_dialogue_context(
+        DialogueRequest(id="e", npc_id="smith", persona="blacksmith", behaviour="aggressive"), session
+    )
+    assert overridden.behaviour == "aggressive"  # the request wins
+
+
+def test_generation_params_defaults_and_overrides() -> None:
+    default = generation_params(DialogueRequest(id="d", npc_id="n", persona="p"), default_max_new_tokens=40)
+    assert (default.max_new_tokens, default.temperature, default.seed) == (40, 0.8, None)
+    greedy = generation_params(
+        DialogueRequest(
+            id="d", npc_id="n", persona="p", temperature=0.0, seed=3, stop=("\n",), max_new_tokens=9
+        ),
+        default_max_new_tokens=40,
+    )
+    assert (greedy.max_new_tokens, greedy.temperature, greedy.seed, greedy.stop) == (9, 0.0, 3, ("\n",))
