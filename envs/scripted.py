@@ -82,3 +82,27 @@ class ScriptedMatches:
                 sim.rules,
             )
         sim.step()
+
+
+class ScriptedController:
+    """Drives one actor of a one-arena game with a style (scripted enemies, the autopilot).
+
+    Call it every tick before the simulation steps; it writes the actor's row of
+    ``sim.controls`` and returns a copy of it.
+
+    Args:
+        params: (len(StyleParam),) the style, from :func:`~envs.styles.style_params`.
+    """
+
+    def __init__(self, params: npt.NDArray[np.float64]) -> None:
+        self.params = np.asarray(params, dtype=np.float64).reshape(1, N_PARAMS)
+        self.memory = np.zeros((1, N_MEMORY))
+
+    def __call__(self, sim: ArenaSimulation, actor: int) -> npt.NDArray[np.float64]:
+        """Choose ``actor``'s controls in arena 0 of ``sim`` for the next tick."""
+        s = sim.state
+        scripted_controls(
+            actor, self.params, self.memory, sim.controls, s.arena, s.keys, s.actors, s.bullets, s.pickups,
+            sim.rules,
+        )  # fmt: skip
+        return sim.controls[0, actor].copy()

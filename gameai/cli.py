@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 #: Modules that contribute commands, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
+    "gameai.commands.demo",
     "gameai.commands.serve",
     "gameai.commands.train_dialogue",
     "gameai.commands.eval_dialogue",
