@@ -25,6 +25,7 @@ import numpy.typing as npt
 from demo_game.sim.counter_rng import Stream, normal
 from demo_game.sim.fields import ActorField, ArenaField, ControlField
 from demo_game.sim.jit import kernel
+from demo_game.sim.queries import nearest_opponent
 
 ACTION_NVEC: Final[tuple[int, int, int]] = (9, 4, 2)
 """Sizes of the move, fire and dash choices."""
@@ -49,25 +50,18 @@ def apply_action_arena(
     actors: npt.NDArray[np.float64],
 ) -> None:
     """Turn arena ``i``'s action for ``actor`` into its controls (see :func:`apply_actions`)."""
-    is_player = actor == 0
     move = actions[i, 0]
     fire = actions[i, 1]
     controls[i, actor, ControlField.MOVE_X] = _MOVE_X[move]
     controls[i, actor, ControlField.MOVE_Y] = _MOVE_Y[move]
     # Face the nearest living opponent.
-    x = actors[i, actor, ActorField.X]
-    y = actors[i, actor, ActorField.Y]
     aim = actors[i, actor, ActorField.AIM]
-    best_d2 = np.inf
-    for a in range(actors.shape[1]):
-        if (a == 0) == is_player or actors[i, a, ActorField.ALIVE] < 0.5:
-            continue
-        dx = actors[i, a, ActorField.X] - x
-        dy = actors[i, a, ActorField.Y] - y
-        d2 = dx * dx + dy * dy
-        if d2 < best_d2:
-            best_d2 = d2
-            aim = math.atan2(dy, dx)
+    target = nearest_opponent(i, actor, actors)
+    if target >= 0:
+        aim = math.atan2(
+            actors[i, target, ActorField.Y] - actors[i, actor, ActorField.Y],
+            actors[i, target, ActorField.X] - actors[i, actor, ActorField.X],
+        )
     if fire > 0:
         aim += (fire - 2) * LEAD_ANGLE
     if aim_noise[i] > 0.0:

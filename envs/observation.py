@@ -19,6 +19,7 @@ from demo_game.sim.fields import ActorField, ArenaField, BulletField, PickupFiel
 from demo_game.sim.geometry import segment_blocked
 from demo_game.sim.jit import inline_kernel, kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
+from demo_game.sim.queries import nearest_opponent, opponents_alive
 from demo_game.sim.rules import Rule
 
 FloatArray = npt.NDArray[np.float64]
@@ -194,21 +195,8 @@ def observe_arena(
     out[i, ObservationField.SELF_DASHING] = 1.0 if actors[i, actor, ActorField.DASH_LEFT] > 0.0 else 0.0
 
     # The target and how many opponents are left.
-    target = -1
-    alive = 0
-    total = 0
-    best_d2 = np.inf
-    for a in range(actors.shape[1]):
-        if (a == 0) == is_player:
-            continue
-        total += 1
-        if actors[i, a, ActorField.ALIVE] < 0.5:
-            continue
-        alive += 1
-        d2 = (actors[i, a, ActorField.X] - x) ** 2 + (actors[i, a, ActorField.Y] - y) ** 2
-        if d2 < best_d2:
-            best_d2 = d2
-            target = a
+    target = nearest_opponent(i, actor, actors)
+    alive, total = opponents_alive(i, actor, actors)
     out[i, ObservationField.OPPONENTS_ALIVE] = alive / max(total, 1)
     if target >= 0:
         tx = actors[i, target, ActorField.X]

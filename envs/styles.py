@@ -35,6 +35,7 @@ from demo_game.sim.fields import ActorField, ArenaField, BulletField, ControlFie
 from demo_game.sim.geometry import point_in_walls, ray_distance, segment_blocked
 from demo_game.sim.jit import inline_kernel, kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
+from demo_game.sim.queries import nearest_opponent
 from demo_game.sim.rules import Rule
 
 FloatArray = npt.NDArray[np.float64]
@@ -260,24 +261,6 @@ def _wrap_angle(angle: float) -> float:
 
 
 @inline_kernel
-def _nearest_opponent(i: int, actor: int, actors: FloatArray) -> int:
-    if actor != 0:
-        return 0 if actors[i, 0, ActorField.ALIVE] > 0.5 else -1
-    best = -1
-    best_d2 = np.inf
-    for a in range(1, actors.shape[1]):
-        if actors[i, a, ActorField.ALIVE] < 0.5:
-            continue
-        d2 = (actors[i, a, ActorField.X] - actors[i, 0, ActorField.X]) ** 2 + (
-            actors[i, a, ActorField.Y] - actors[i, 0, ActorField.Y]
-        ) ** 2
-        if d2 < best_d2:
-            best = a
-            best_d2 = d2
-    return best
-
-
-@inline_kernel
 def _region(x: float, y: float) -> int:
     column = min(max(int(x / ARENA_WIDTH * REGIONS_X), 0), REGIONS_X - 1)
     row = min(max(int(y / ARENA_HEIGHT * REGIONS_Y), 0), REGIONS_Y - 1)
@@ -332,7 +315,7 @@ def scripted_controls_arena(
     p = params[i]
     x = actors[i, actor, ActorField.X]
     y = actors[i, actor, ActorField.Y]
-    target = _nearest_opponent(i, actor, actors)
+    target = nearest_opponent(i, actor, actors)
     if tick == 0:
         for m in range(memory.shape[1]):
             memory[i, m] = 0.0
