@@ -306,22 +306,36 @@ def build_dataclass(cls: type[Any], value: Any, path: str, skip: frozenset[str] 
     return cls(**kwargs)
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def to_json_value(value: Any) -> Any:
     """Turn a message value into plain JSON data: dataclasses to objects (None fields left out),
     tuples to lists, enums to their values.
+
+    On the hot path (a ``behaviour`` result per frame), so plain values skip the recursion.
     """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: to_json_value(item)
-            for field in dataclasses.fields(value)
-            if (item := getattr(value, field.name)) is not None
-        }
+        out = {}
+        for name in _field_names(typing.cast(type, kind)):
+            item = getattr(value, name)
+            if item is not None:
+                out[name] = item if type(item) in _PLAIN else to_json_value(item)
+        return out
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple | list):
-        return [to_json_value(v) for v in value]
+        return [v if type(v) in _PLAIN else to_json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else to_json_value(v) for k, v in value.items()}
     return value
 
 

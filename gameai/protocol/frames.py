@@ -56,6 +56,9 @@ class FrameEncoding(enum.IntEnum):
         return self.name.lower()
 
 
+_ENCODINGS: Final[dict[int, FrameEncoding]] = {int(e): e for e in FrameEncoding}
+
+
 @dataclass(frozen=True)
 class FrameLimits:
     """What a receiver accepts."""
@@ -112,7 +115,8 @@ def parse_frame(data: bytes | bytearray | memoryview, limits: FrameLimits = Fram
         raise ProtocolError(
             ErrorCode.BAD_FRAME_HEADER, f"frame version {version} unsupported (expected 1)", seq=seq
         )
-    if encoding not in FrameEncoding._value2member_map_:
+    frame_encoding = _ENCODINGS.get(encoding)
+    if frame_encoding is None:
         raise ProtocolError(
             ErrorCode.UNSUPPORTED_ENCODING, f"encoding {encoding} unknown (0 raw, 1 png, 2 jpeg)", seq=seq
         )
@@ -152,7 +156,7 @@ def parse_frame(data: bytes | bytearray | memoryview, limits: FrameLimits = Fram
         timestamp=timestamp,
         width=width,
         height=height,
-        encoding=FrameEncoding(encoding),
+        encoding=frame_encoding,
         payload=view[HEADER_SIZE:],
     )
 

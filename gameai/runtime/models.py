@@ -38,7 +38,8 @@ class BehaviourClassifier:
         Returns:
             One ``(n_classes,)`` float32 probability vector per window.
         """
-        stacked = torch.from_numpy(np.stack(windows))  # (B, K, H, W, 3)
+        # torch.stack copies without holding the GIL (np.stack would block the event loop meanwhile).
+        stacked = torch.stack([torch.from_numpy(w) for w in windows])  # (B, K, H, W, 3)
         batch, k, height, width, channels = stacked.shape
         x = stacked.permute(0, 1, 4, 2, 3).reshape(batch, k * channels, height, width)  # (B, K*3, H, W)
         with torch.inference_mode():

@@ -22,6 +22,7 @@ class FrameRingBuffer:
         self._frames = np.zeros((capacity, height, width, channels), dtype=np.uint8)
         self._next = 0
         self._count = 0
+        self._orders = [np.roll(np.arange(capacity), -start) for start in range(capacity)]
 
     def __len__(self) -> int:
         return self._count
@@ -54,7 +55,7 @@ class FrameRingBuffer:
         """
         if not self.full:
             raise ValueError(f"only {self._count} of {self.capacity} frames so far")
-        return np.roll(self._frames, -self._next, axis=0)
+        return self._frames.take(self._orders[self._next], axis=0)
 
     def clear(self) -> None:
         """Forget every frame."""
