@@ -3,10 +3,10 @@
 :class:`ConnectionHandler` is the thin I/O loop around :class:`~gameai.protocol.ServerProtocol`:
 it reads a message, hands it to the protocol with the time, sends what the protocol
 queued (errors, welcome), and acts on the parsed result: frames go to the session's
-:class:`~gameai.server.frame_pipeline.FramePipeline`, requests start a task each
-(dialogue streams, agent actions). A request that fails gets a typed ``error`` and the
-session goes on; an unexpected exception in the connection's own loop is logged with
-its traceback and closes *this* connection with 1011.
+:class:`~gameai.server.frame_pipeline.FramePipeline`, requests to its
+:class:`~gameai.server.requests.SessionRequests` (a task each). A request that fails gets
+a typed ``error`` and the session goes on; an unexpected exception in the connection's
+own loop is logged with its traceback and closes *this* connection with 1011.
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from gameai import __version__
-from gameai.dialogue.types import DialogueTurn
 from gameai.observability.logs import session_id_var
 from gameai.protocol.codec import encode_message
 from gameai.protocol.connection import ServerProtocol, SessionState
@@ -34,11 +32,8 @@ from gameai.protocol.frames import Frame
 from gameai.protocol.messages import (
     PROTOCOL_VERSION,
     Act,
-    Action,
     ClientMessage,
     DialogueCancel,
-    DialogueDelta,
-    DialogueDone,
     DialogueRequest,
     Error,
     Events,
@@ -50,11 +45,8 @@ from gameai.protocol.messages import (
     Welcome,
 )
 from gameai.protocol.rate import Throttle
-from gameai.runtime.batching import OverloadedError, WorkerStoppedError
-from gameai.runtime.dialogue import DialogueStream
-from gameai.runtime.models import ActRequest
-from gameai.server.dialogue_requests import build_dialogue_context, generation_params
 from gameai.server.frame_pipeline import FramePipeline
+from gameai.server.requests import SessionRequests
 from gameai.session.state import Session
 
 if TYPE_CHECKING:
@@ -65,15 +57,6 @@ logger = logging.getLogger(__name__)
 
 class _ClosedError(Exception):
     """The protocol decided to close the connection and it was closed."""
-
-
-class RequestRefusedError(Exception):
-    """A request cannot be served; becomes an ``error`` with this code for its id."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class ConnectionHandler:
@@ -94,9 +77,8 @@ class ConnectionHandler:
         self.session: Session | None = None
         self.protocol = ServerProtocol(self.config.session_limits(), now=time.perf_counter())
         self.frames: FramePipeline | None = None
+        self.requests: SessionRequests | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._dialogues: dict[str, DialogueStream] = {}
         self._frame_task: asyncio.Task[None] | None = None
         self._throttle = Throttle(1.0)
         self._closing = False
@@ -131,8 +113,8 @@ class ConnectionHandler:
             )
 
     async def _cleanup(self) -> None:
-        for stream in self._dialogues.values():
-            stream.cancel()
+        if self.requests is not None:
+            await self.requests.abort()
         tasks = [*self._tasks, *([self._frame_task] if self._frame_task else [])]
         for task in tasks:
             task.cancel()
@@ -150,11 +132,8 @@ class ConnectionHandler:
         gets a fatal ``shutting_down`` error and close code 1001.
         """
         self._closing = True
-        for stream in self._dialogues.values():
-            stream.cancel()
-        pending = [task for task in self._tasks if not task.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=grace_s)
+        if self.requests is not None:
+            await self.requests.drain(grace_s)
         if self._frame_task is not None:
             self._frame_task.cancel()
         with contextlib.suppress(ConnectionClosed, _ClosedError):
@@ -287,6 +266,7 @@ class ConnectionHandler:
         session = Session(session_id=self.session_id, hello=hello)
         session.difficulty = self.server.make_difficulty_controller(session)
         self.session = session
+        self.requests = SessionRequests(session, self.runtime, self.config, self.metrics, self._send)
         behaviour = self.runtime.behaviour
         expected_size = None
         if behaviour is not None and "behaviour" in hello.services:
@@ -382,220 +362,16 @@ class ConnectionHandler:
                 message.outcome, message.npc_id, message.player_score, message.npc_score, message.duration_s
             )
         elif isinstance(message, DialogueCancel):
-            stream = self._dialogues.get(message.id)
-            if stream is None:
-                await self._send(
-                    Error(
-                        code=ErrorCode.UNKNOWN_REQUEST,
-                        message="no dialogue in flight with this id",
-                        id=message.id,
-                    )
-                )
-            else:
-                stream.cancel()
+            assert self.requests is not None
+            await self.requests.cancel_dialogue(message.id)
         elif isinstance(message, DialogueRequest | Act):
-            await self._start_request(message, received_at)
+            assert self.requests is not None
+            await self.requests.start(message, received_at)
         else:  # Hello is refused by the protocol once open
             raise AssertionError(f"unhandled message {message!r}")
-
-    async def _start_request(self, request: DialogueRequest | Act, received_at: float) -> None:
-        if self._closing:
-            await self._send(
-                Error(
-                    code=ErrorCode.SHUTTING_DOWN,
-                    message="the server is shutting down",
-                    id=request.id,
-                    fatal=True,
-                )
-            )
-            return
-        if request.id in self._inflight:
-            await self._send(
-                Error(
-                    code=ErrorCode.DUPLICATE_ID, message="a request with this id is in flight", id=request.id
-                )
-            )
-            return
-        if len(self._inflight) >= self.config.max_inflight_requests:
-            await self._send(
-                Error(
-                    code=ErrorCode.OVERLOADED,
-                    message=f"{len(self._inflight)} requests in flight (max_inflight_requests)",
-                    id=request.id,
-                )
-            )
-            return
-        try:
-            if isinstance(request, DialogueRequest):
-                job = self._start_dialogue(request, received_at)
-            else:
-                job = self._start_act(request, received_at)
-        except RequestRefusedError as refused:
-            await self._send(Error(code=refused.code, message=refused.message, id=request.id))
-            return
-        task = self._spawn(self._answer(request.id, job), name=f"{request.TYPE}-{request.id}")
-        self._inflight[request.id] = task
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str | None = None) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    async def _answer(self, request_id: str, job: Coroutine[Any, Any, None]) -> None:
-        """Run a request; any failure becomes a typed error for that request only."""
-        try:
-            await job
-        except RequestRefusedError as refused:
-            await self._send(Error(code=refused.code, message=refused.message, id=request_id))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.error("request %s failed", request_id, exc_info=True, extra={"request_id": request_id})
-            await self._send(
-                Error(
-                    code=ErrorCode.INTERNAL_ERROR, message="the server failed on this request", id=request_id
-                )
-            )
-        finally:
-            self._inflight.pop(request_id, None)
-
-    # ------------------------------------------------------------------ dialogue
-
-    def _require(self, service: str) -> None:
-        assert self.session is not None
-        if service not in self.session.hello.services:
-            raise RequestRefusedError(ErrorCode.SERVICE_NOT_REQUESTED, f"{service!r} not in hello.services")
-
-    def _start_dialogue(self, request: DialogueRequest, received_at: float) -> Coroutine[Any, Any, None]:
-        self._require("dialogue")
-        session = self.session
-        assert session is not None
-        worker = self.runtime.dialogue
-        if worker is None:
-            raise RequestRefusedError(
-                ErrorCode.MODEL_UNAVAILABLE,
-                f"dialogue model unavailable: {self.runtime.models['dialogue'].reason}",
-            )
-        params = generation_params(request, self.config.default_max_new_tokens)
-        if params.max_new_tokens > self.config.max_new_tokens:
-            raise RequestRefusedError(
-                ErrorCode.OUT_OF_RANGE,
-                f"dialogue.request.max_new_tokens: must be <= {self.config.max_new_tokens}, "
-                f"got {params.max_new_tokens}",
-            )
-        context = build_dialogue_context(request, session)
-        try:
-            stream = worker.submit(context, params, self.session_id)
-        except OverloadedError as exc:
-            raise RequestRefusedError(ErrorCode.OVERLOADED, f"dialogue model busy: {exc}") from None
-        except WorkerStoppedError:
-            raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
-        self._dialogues[request.id] = stream
-        return self._stream_dialogue(request, stream, received_at)
-
-    async def _stream_dialogue(
-        self, request: DialogueRequest, stream: DialogueStream, received_at: float
-    ) -> None:
-        session = self.session
-        assert session is not None
-        pieces: list[str] = []
-        try:
-            async for piece in stream:
-                if piece.text:
-                    await self._send(DialogueDelta(id=request.id, index=len(pieces), text=piece.text))
-                    pieces.append(piece.text)
-        finally:
-            self._dialogues.pop(request.id, None)
-            if not stream.finished_at:
-                stream.cancel()
-        text = "".join(pieces)
-        if stream.cancelled:
-            finish = "cancelled"
-        elif stream.tokens >= stream.params.max_new_tokens:
-            finish = "length"
-        else:
-            finish = "stop"
-        now = time.perf_counter()
-        duration = now - received_at
-        first = (stream.first_delta_at - received_at) * 1000.0 if stream.first_delta_at is not None else None
-        generation_time = now - (stream.first_delta_at or stream.submitted)
-        await self._send(
-            DialogueDone(
-                id=request.id,
-                text=text,
-                tokens=stream.tokens,
-                finish_reason=finish,  # type: ignore[arg-type]
-                first_token_ms=round(first, 3) if first is not None else None,
-                duration_ms=round(duration * 1000.0, 3),
-                tokens_per_s=round(stream.tokens / generation_time, 2) if generation_time > 0 else 0.0,
-            )
-        )
-        self.metrics.request_latency_seconds.labels("dialogue").observe(duration)
-        if finish != "cancelled":
-            session.memory.remember(request.npc_id, DialogueTurn(request.player_line, text))
-
-    # ------------------------------------------------------------------ agents
-
-    def _start_act(self, request: Act, received_at: float) -> Coroutine[Any, Any, None]:
-        self._require("agents")
-        session = self.session
-        assert session is not None
-        name = request.agent or self.runtime.default_agent
-        if name is None:
-            reason = self.runtime.models.get("agent")
-            raise RequestRefusedError(
-                ErrorCode.MODEL_UNAVAILABLE,
-                f"no agent available: {reason.reason if reason else 'none loaded'}",
-            )
-        agent = self.runtime.agents.get(name)
-        if agent is None:
-            info = self.runtime.models.get(f"agent/{name}")
-            if info is not None:
-                raise RequestRefusedError(
-                    ErrorCode.MODEL_UNAVAILABLE, f"agent {name!r} unavailable: {info.reason}"
-                )
-            raise RequestRefusedError(
-                ErrorCode.UNKNOWN_AGENT, f"no agent {name[:64]!r}; agents: {sorted(self.runtime.agents)}"
-            )
-        if len(request.observation) != agent.config.obs_dim:
-            raise RequestRefusedError(
-                ErrorCode.BAD_OBSERVATION,
-                f"agent {name!r} takes {agent.config.obs_dim} observation values, "
-                f"got {len(request.observation)}",
-            )
-        difficulty = (
-            request.difficulty
-            if request.difficulty is not None
-            else session.difficulty.difficulty(request.npc_id)
-        )
-        observation = np.asarray(request.observation, dtype=np.float32)
-        try:
-            future = agent.worker.submit(ActRequest(observation, difficulty))
-        except OverloadedError as exc:
-            raise RequestRefusedError(ErrorCode.OVERLOADED, f"agent {name!r} busy: {exc}") from None
-        except WorkerStoppedError:
-            raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
-        return self._reply_action(request, name, difficulty, future, received_at)
-
-    async def _reply_action(
-        self,
-        request: Act,
-        agent: str,
-        difficulty: float,
-        future: asyncio.Future[tuple[int, ...]],
-        received_at: float,
-    ) -> None:
-        action = await future
-        latency = time.perf_counter() - received_at
-        await self._send(
-            Action(
-                id=request.id,
-                npc_id=request.npc_id,
-                agent=agent,
-                action=action,
-                difficulty=difficulty,
-                latency_ms=round(latency * 1000.0, 3),
-            )
-        )
-        self.metrics.request_latency_seconds.labels("agents").observe(latency)

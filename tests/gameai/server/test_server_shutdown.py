@@ -47,11 +47,11 @@ async def test_shutdown_cancels_replies_finishes_actions_and_closes_with_1001(
         )
         talking = server.sessions[talker.welcome.session_id]
         async with asyncio.timeout(5):
-            while not talking._dialogues:
+            while talking.requests is None or not talking.requests.dialogues:
                 await asyncio.sleep(0.005)
         acts = [asyncio.ensure_future(actor.act(f"npc{i}", np.zeros(8))) for i in range(20)]
         async with asyncio.timeout(5):
-            while sum(len(h._inflight) for h in server.sessions.values()) < 20:
+            while sum(len(h.requests.inflight) for h in server.sessions.values() if h.requests) < 20:
                 await asyncio.sleep(0.005)
         workers = [t for t in threading.enumerate() if t.name.startswith("gameai-")]
         await server.shutdown()
