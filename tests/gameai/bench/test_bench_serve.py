@@ -1,0 +1,44 @@
+"""`gameai bench serve` runs end to end on a tiny setting and reports every figure it promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gameai.cli import main
+from gameai.testing.servers import write_test_assets
+
+
+@pytest.mark.slow
+def test_bench_serve_reports_served_and_raw_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assets = write_test_assets(tmp_path, small=True, dialogue=False)
+    output = tmp_path / "out" / "serve.json"
+    args = ["bench", "serve", "--json", "--clients", "1", "2", "--seconds", "0.3", "--raw-seconds", "0.1",
+            "--behaviour-model", str(assets / "behaviour"), "--output", str(output)]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert json.loads(output.read_text()) == report
+    assert report["benchmark"] == "serve"
+    assert report["model"]["weights"] == "random-init (as saved)"
+    assert set(report["raw_windows_per_s"]["default_threads"]) >= {"1", "2", "8", "32", "64"}
+    assert set(report["served"]) == {"1", "2"}
+    for entry in report["served"].values():
+        assert entry["saturated"]["frames_per_s"] > 0 and entry["saturated"]["p99_ms"] > 0
+        paced = entry["paced_10_fps"]
+        assert paced["results"] == paced["frames_sent"]  # nothing lost
+        assert entry["errors"] == 0 and entry["ratio_served_over_raw"] > 0
+    assert set(report["goals"]) == {"served_over_raw_at_32", "p99_ms_at_32_clients_10_fps", "errors_at_64"}
+    assert "load_average_1min" in report["machine"]
+
+
+def test_bench_serve_falls_back_to_random_weights(tmp_path: Path) -> None:
+    from gameai.bench.serve import ServeBenchConfig, _prepare_model
+
+    path, model = _prepare_model(ServeBenchConfig(behaviour_model=str(tmp_path / "none")), tmp_path)
+    assert model["weights"].startswith("random-init: no trained model loads from")
+    assert (path / "model.safetensors").is_file()
+    assert model["parameters"] > 1_000_000  # the full Nature-DQN-sized architecture
