@@ -12,6 +12,9 @@ Steps, all in one run on one machine:
    * saturate: keep ``window`` frames in flight for ``seconds`` (served frames/s);
    * pace: send at ``fps`` for ``seconds`` (end-to-end latency at a realistic load).
    End-to-end latency is from just before a frame is sent to its ``behaviour`` result.
+   The CPU time the server process and the clients spend per frame is recorded too: on a
+   shared machine, where the throughput depends on what else runs, CPU per frame next to
+   the raw model's CPU per window says where the time goes.
 
 The ratio served/raw compares saturated served frames/s at C with the raw windows/s at
 batch ``min(C, max_batch)``, the better of the two thread settings (the best the raw
@@ -98,8 +101,10 @@ def _prepare_model(config: ServeBenchConfig, scratch: Path) -> tuple[Path, dict[
     }
 
 
-def _raw_throughput(model_dir: Path, batches: list[int], seconds: float, threads: int) -> dict[str, float]:
-    """Windows/s of the model called directly (the same batch function the server runs)."""
+def _raw_throughput(
+    model_dir: Path, batches: list[int], seconds: float, threads: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Windows/s of the model called directly (the server's own batch function); CPU ms per window."""
     import torch
 
     from gameai.behaviour.model import load_behaviour_model
@@ -113,18 +118,20 @@ def _raw_throughput(model_dir: Path, batches: list[int], seconds: float, threads
         k = classifier.config.frames_per_window
         rng = np.random.default_rng(0)
         pool = [rng.integers(0, 256, (k, height, width, 3), dtype=np.uint8) for _ in range(max(batches))]
-        result = {}
+        result: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         for batch in batches:
             windows = pool[:batch]
             for _ in range(3):
                 classifier(windows)
             done = 0
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             while time.perf_counter() - start < seconds:
                 classifier(windows)
                 done += batch
             result[str(batch)] = round(done / (time.perf_counter() - start), 1)
-        return result
+            cpu[str(batch)] = round((time.process_time() - cpu_start) / done * 1000.0, 3)
+        return result, cpu
     finally:
         torch.set_num_threads(previous)
 
@@ -226,13 +233,30 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
     }
 
 
-async def _measure(url: str, config: ServeBenchConfig) -> dict[str, Any]:
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(url: str, server_pid: int, config: ServeBenchConfig) -> dict[str, Any]:
     served: dict[str, Any] = {}
     for count in config.clients:
         clients = await _connect(url, count)
         try:
             await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
+            server_cpu, client_cpu = _process_cpu_seconds(server_pid), time.process_time()
             saturated = await _saturate(clients, config.window, config.seconds)
+            frames = saturated["frames_per_s"] * config.seconds
+            if frames:
+                saturated["cpu_ms_per_frame"] = {
+                    "server": round((_process_cpu_seconds(server_pid) - server_cpu) / frames * 1000.0, 3),
+                    "clients": round((time.process_time() - client_cpu) / frames * 1000.0, 3),
+                }
             paced = await _pace(clients, config.fps, config.seconds)
         finally:
             errors = sum(len(c.client.errors) for c in clients)
@@ -254,8 +278,10 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         model_dir, model = _prepare_model(config, Path(scratch))
         batches = sorted({1, 8, 32, 64, *(min(c, config.max_batch) for c in config.clients)})
         default_threads = torch.get_num_threads()
-        raw_default = _raw_throughput(model_dir, batches, config.raw_seconds, default_threads)
-        raw_serving = _raw_throughput(model_dir, batches, config.raw_seconds, server_threads)
+        raw_default, raw_default_cpu = _raw_throughput(
+            model_dir, batches, config.raw_seconds, default_threads
+        )
+        raw_serving, raw_serving_cpu = _raw_throughput(model_dir, batches, config.raw_seconds, server_threads)
         args = [
             "--behaviour-model", str(model_dir), "--dialogue-model", "", "--agents-dir", "",
             "--device", "cpu", "--torch-threads", str(server_threads),
@@ -264,7 +290,8 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             "--frame-queue", str(max(8, config.window + _K_WARM + 1)), "--max-sessions", "1024",
         ]  # fmt: skip
         with ServerProcess(args) as server:
-            served = asyncio.run(_measure(server.url, config))
+            assert server.process is not None
+            served = asyncio.run(_measure(server.url, server.process.pid, config))
     for count, entry in served.items():
         batch = str(min(int(count), config.max_batch))
         raw = max(raw_default[batch], raw_serving[batch])
@@ -305,6 +332,7 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             "latency": "end-to-end: just before a frame is sent -> its behaviour result received",
         },
         "raw_windows_per_s": {"default_threads": raw_default, "server_threads": raw_serving},
+        "raw_cpu_ms_per_window": {"default_threads": raw_default_cpu, "server_threads": raw_serving_cpu},
         "served": served,
         "goals": goals,
     }

@@ -65,6 +65,8 @@ class ServerConfig:
     """max_new_tokens of a dialogue request that gives none."""
     frame_queue: int = 4
     """Frames queued per session before the oldest is dropped."""
+    frames_in_flight: int = 2
+    """Behaviour windows of one session in the model at once (results still go out in order)."""
     idle_timeout_s: float = 60.0
     """Close a session after this long without a message."""
     hello_timeout_s: float = 10.0
@@ -92,8 +94,13 @@ class ServerConfig:
             raise ValueError("default_difficulty must be in [0, 1]")
         if self.default_max_new_tokens > self.max_new_tokens:
             raise ValueError("default_max_new_tokens must be <= max_new_tokens")
-        if self.max_fps <= 0 or self.max_messages_per_s <= 0 or self.frame_queue < 1:
-            raise ValueError("max_fps, max_messages_per_s and frame_queue must be positive")
+        if (
+            self.max_fps <= 0
+            or self.max_messages_per_s <= 0
+            or self.frame_queue < 1
+            or self.frames_in_flight < 1
+        ):
+            raise ValueError("max_fps, max_messages_per_s, frame_queue and frames_in_flight must be positive")
 
     @property
     def token_required(self) -> bool:

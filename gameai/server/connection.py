@@ -271,7 +271,13 @@ class ConnectionHandler:
         expected_size = None
         if behaviour is not None and "behaviour" in hello.services:
             self.frames = FramePipeline(
-                session, behaviour, self.config.frame_queue, self._send, self._send_frame_error, self.metrics
+                session,
+                behaviour,
+                self.config.frame_queue,
+                self.config.frames_in_flight,
+                self._send,
+                self._send_frame_error,
+                self.metrics,
             )
             self._frame_task = asyncio.create_task(self.frames.run(), name=f"frames-{self.session_id}")
             self._frame_task.add_done_callback(self._on_frame_task_done)

@@ -1,11 +1,16 @@
 """A session's frames: bounded queue -> decode -> ring buffer -> batched behaviour model.
 
 The connection's receive loop only :meth:`~FramePipeline.push`-es parsed frames (cheap,
-never blocks); one task per session, :meth:`~FramePipeline.run`, takes them in order,
-keeps the last K in the session's ring buffer and, every ``behaviour_every`` frames,
-sends the window to the behaviour worker and pushes the result to the client. When the
-model falls behind, the queue drops the oldest frames (counted in ``dropped_frames``)
-instead of growing.
+never blocks). :meth:`~FramePipeline.run` runs two tasks per session:
+
+* intake takes the frames in order, keeps the last K in the session's ring buffer and,
+  every ``behaviour_every`` frames, submits a copy of the window to the behaviour worker;
+* delivery awaits those results in submission order and pushes them to the client.
+
+At most ``in_flight`` windows of a session are in the model at once (so one session can
+fill a batch slot while its previous window is still computing, and results stay in
+order). When the model falls behind, intake waits, the frame queue fills and drops its
+oldest frames (counted in ``dropped_frames``) instead of growing.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ class _QueuedFrame:
     received_at: float
 
 
+@dataclass(frozen=True)
+class _Submitted:
+    future: asyncio.Future[np.ndarray]
+    queued: _QueuedFrame
+    dropped: int
+
+
 SendMessage = Callable[[Message], Awaitable[None]]
 SendError = Callable[[ProtocolError], Awaitable[None]]
 
@@ -48,6 +60,7 @@ class FramePipeline:
         session: The session (its ``frames`` ring buffer is filled here).
         service: The behaviour model.
         queue_size: Frames queued before the oldest is dropped.
+        in_flight: Windows of this session in the model at once.
         send: Sends a message to the client.
         send_error: Sends a (throttled) error about a frame to the client.
         metrics: Service metrics.
@@ -58,6 +71,7 @@ class FramePipeline:
         session: Session,
         service: BehaviourService,
         queue_size: int,
+        in_flight: int,
         send: SendMessage,
         send_error: SendError,
         metrics: ServiceMetrics,
@@ -71,11 +85,12 @@ class FramePipeline:
         self.every = session.hello.behaviour_every
         self._queue: DropOldestQueue[_QueuedFrame] = DropOldestQueue(queue_size)
         self._ready = asyncio.Event()
+        self._pending: asyncio.Queue[_Submitted] = asyncio.Queue(maxsize=in_flight)
         self._send = send
         self._send_error = send_error
         self._metrics = metrics
         self._since_result = 0
-        self._dropped_since_result = 0
+        self._dropped = 0
         self.results_sent = 0
 
     def push(self, frame: Frame, received_at: float) -> None:
@@ -85,12 +100,17 @@ class FramePipeline:
         self._ready.set()
 
     async def run(self) -> None:
-        """Process frames until cancelled."""
+        """Process frames until cancelled (an exception in either task ends both and is raised)."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._intake())
+            group.create_task(self._deliver())
+
+    async def _intake(self) -> None:
         while True:
             await self._ready.wait()
             self._ready.clear()
             while (queued := self._queue.pop()) is not None:
-                self._dropped_since_result += self._queue.take_dropped()
+                self._dropped += self._queue.take_dropped()
                 await self._process(queued)
 
     async def _decode(self, frame: Frame) -> np.ndarray | None:
@@ -113,7 +133,7 @@ class FramePipeline:
             return
         self._since_result = 0
         try:
-            probabilities = await self.service.worker.submit(self.ring.window())
+            future = self.service.worker.submit(self.ring.window())
         except OverloadedError as exc:
             await self._send_error(
                 ProtocolError(ErrorCode.OVERLOADED, f"behaviour model busy: {exc}", seq=frame.seq)
@@ -121,21 +141,33 @@ class FramePipeline:
             return
         except WorkerStoppedError:
             return
+        dropped, self._dropped = self._dropped + self._queue.take_dropped(), 0
+        await self._pending.put(_Submitted(future, queued, dropped))  # waits while in_flight are pending
+
+    async def _deliver(self) -> None:
         classes = self.service.config.class_names
-        best = int(np.argmax(probabilities))
-        probs = {name: round(float(p), 6) for name, p in zip(classes, probabilities, strict=True)}
-        self.session.behaviour = RecognisedBehaviour(label=classes[best], probabilities=probs, seq=frame.seq)
-        latency = time.perf_counter() - queued.received_at
-        dropped, self._dropped_since_result = self._dropped_since_result + self._queue.take_dropped(), 0
-        await self._send(
-            BehaviourResult(
-                seq=frame.seq,
-                timestamp=frame.timestamp,
-                label=classes[best],
-                probabilities=probs,
-                latency_ms=round(latency * 1000.0, 3),
-                dropped_frames=dropped,
+        while True:
+            submitted = await self._pending.get()
+            try:
+                probabilities = await submitted.future
+            except WorkerStoppedError:
+                continue
+            frame = submitted.queued.frame
+            best = int(np.argmax(probabilities))
+            probs = {name: round(float(p), 6) for name, p in zip(classes, probabilities, strict=True)}
+            self.session.behaviour = RecognisedBehaviour(
+                label=classes[best], probabilities=probs, seq=frame.seq
             )
-        )
-        self.results_sent += 1
-        self._metrics.request_latency_seconds.labels("behaviour").observe(latency)
+            latency = time.perf_counter() - submitted.queued.received_at
+            await self._send(
+                BehaviourResult(
+                    seq=frame.seq,
+                    timestamp=frame.timestamp,
+                    label=classes[best],
+                    probabilities=probs,
+                    latency_ms=round(latency * 1000.0, 3),
+                    dropped_frames=submitted.dropped,
+                )
+            )
+            self.results_sent += 1
+            self._metrics.request_latency_seconds.labels("behaviour").observe(latency)
