@@ -17,8 +17,8 @@ Steps, all in one run on one machine:
    the raw model's CPU per window says where the time goes.
 
 The ratio served/raw compares saturated served frames/s at C with the raw windows/s at
-batch ``min(C, max_batch)``, the better of the two thread settings (the best the raw
-model does on this machine at that moment).
+batch ``min(C, max_batch)``, twice: with the same torch threads as the server, and with
+the better of that and torch's default threads (the best the raw model does here).
 """
 
 from __future__ import annotations
@@ -294,16 +294,25 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             served = asyncio.run(_measure(server.url, server.process.pid, config))
     for count, entry in served.items():
         batch = str(min(int(count), config.max_batch))
-        raw = max(raw_default[batch], raw_serving[batch])
-        entry["raw_windows_per_s_at_batch"] = {"batch": int(batch), "windows_per_s": raw}
-        entry["ratio_served_over_raw"] = round(entry["saturated"]["frames_per_s"] / raw, 3)
+        frames_per_s = entry["saturated"]["frames_per_s"]
+        entry["raw_at_batch"] = {
+            "batch": int(batch),
+            "windows_per_s_same_threads": raw_serving[batch],
+            "windows_per_s_best": max(raw_default[batch], raw_serving[batch]),
+        }
+        entry["ratio_served_over_raw"] = {
+            "vs_raw_same_threads": round(frames_per_s / raw_serving[batch], 3),
+            "vs_raw_best": round(frames_per_s / max(raw_default[batch], raw_serving[batch]), 3),
+        }
     at32 = served.get("32")
     at64 = served.get("64")
     paced_key = f"paced_{config.fps:g}_fps"
-    goals = {
+    goals: dict[str, dict[str, Any]] = {
         "served_over_raw_at_32": {
             "target": GOALS["served_over_raw_at_32"],
             "measured": at32["ratio_served_over_raw"] if at32 else None,
+            "baseline": "raw = the server's batch function called in-process at batch min(C, max_batch); "
+            "same_threads: with the server's torch threads; best: the better of that and torch's default",
         },
         "p99_ms_at_32_clients_10_fps": {
             "target": GOALS["p99_ms_at_32_clients_10_fps"],
@@ -311,7 +320,8 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         },
         "errors_at_64": {"target": 0, "measured": at64["errors"] if at64 else None},
     }
-    goals["served_over_raw_at_32"]["met"] = (goals["served_over_raw_at_32"]["measured"] or 0) >= 0.8
+    ratios = goals["served_over_raw_at_32"]["measured"] or {}
+    goals["served_over_raw_at_32"]["met"] = {key: value >= 0.8 for key, value in ratios.items()}
     p99 = goals["p99_ms_at_32_clients_10_fps"]["measured"]
     goals["p99_ms_at_32_clients_10_fps"]["met"] = p99 is not None and p99 <= 20.0
     goals["errors_at_64"]["met"] = goals["errors_at_64"]["measured"] == 0
