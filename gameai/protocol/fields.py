@@ -81,6 +81,12 @@ def constraint_of(field: dataclasses.Field[Any]) -> Constraint:
     return constraint
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    """A value for an error message, cut so that a huge input cannot make a huge error."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _fail(code: ErrorCode, path: str, message: str) -> ProtocolError:
     return ProtocolError(code, f"{path}: {message}")
 
@@ -212,7 +218,9 @@ def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
             if not isinstance(value, str):
                 raise _wrong_type(path, "string", value)
             if value not in allowed:
-                raise _fail(ErrorCode.OUT_OF_RANGE, path, f"must be one of {sorted(allowed)}, got {value!r}")
+                raise _fail(
+                    ErrorCode.OUT_OF_RANGE, path, f"must be one of {sorted(allowed)}, got {_short(value)}"
+                )
             return allowed[value]
 
         return convert_enum
@@ -223,7 +231,9 @@ def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
             if isinstance(value, bool) or not isinstance(value, type(choices[0])):
                 raise _wrong_type(path, "string" if isinstance(choices[0], str) else "integer", value)
             if value not in choices:
-                raise _fail(ErrorCode.OUT_OF_RANGE, path, f"must be one of {list(choices)}, got {value!r}")
+                raise _fail(
+                    ErrorCode.OUT_OF_RANGE, path, f"must be one of {list(choices)}, got {_short(value)}"
+                )
             return value
 
         return convert_literal

@@ -131,3 +131,10 @@ def test_error_codes_are_unique_strings() -> None:
     values = [code.value for code in ErrorCode]
     assert len(values) == len(set(values))
     assert all(value == value.lower() and " " not in value for value in values)
+
+
+def test_errors_about_huge_values_stay_small() -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_client_message(json.dumps({"type": "match.result", "outcome": "x" * 60_000}))
+    assert info.value.code == ErrorCode.OUT_OF_RANGE
+    assert len(info.value.message) < 200
