@@ -243,6 +243,21 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _batch_counters(url: str) -> tuple[float, float]:
+    """(batches, windows) the server's behaviour worker has run so far, from its /metrics."""
+    import urllib.request
+
+    with urllib.request.urlopen(url.replace("ws://", "http://") + "metrics", timeout=10) as response:
+        text = response.read().decode()
+    values = {}
+    for line in text.splitlines():
+        for key in ("count", "sum"):
+            prefix = f'gameai_model_batch_size_{key}{{model="behaviour"}} '
+            if line.startswith(prefix):
+                values[key] = float(line[len(prefix) :])
+    return values.get("count", 0.0), values.get("sum", 0.0)
+
+
 async def _measure(url: str, server_pid: int, config: ServeBenchConfig) -> dict[str, Any]:
     served: dict[str, Any] = {}
     for count in config.clients:
@@ -250,7 +265,11 @@ async def _measure(url: str, server_pid: int, config: ServeBenchConfig) -> dict[
         try:
             await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
             server_cpu, client_cpu = _process_cpu_seconds(server_pid), time.process_time()
+            batches, windows = await asyncio.to_thread(_batch_counters, url)
             saturated = await _saturate(clients, config.window, config.seconds)
+            batches_after, windows_after = await asyncio.to_thread(_batch_counters, url)
+            if batches_after > batches:
+                saturated["mean_batch_size"] = round((windows_after - windows) / (batches_after - batches), 2)
             frames = saturated["frames_per_s"] * config.seconds
             if frames:
                 saturated["cpu_ms_per_frame"] = {
