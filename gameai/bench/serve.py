@@ -144,6 +144,7 @@ class _Client:
         self.sent_at: dict[int, float] = {}
         self.latencies: list[float] = []
         self.results = 0
+        self.dropped = 0
         self.seq = 0
         self.answered = asyncio.Event()
         self.client: Any = None
@@ -154,6 +155,7 @@ class _Client:
             if sent is not None:
                 self.latencies.append(time.perf_counter() - sent)
             self.results += 1
+            self.dropped += message.dropped_frames
             self.answered.set()
 
     async def send(self) -> None:
@@ -175,6 +177,24 @@ async def _connect(url: str, count: int) -> list[_Client]:
         bench_client.client = await GameAIClient.connect(config, on_message=bench_client.on_message)
         clients.append(bench_client)
     return clients
+
+
+async def _wait_for_answers(clients: list[_Client], quiet_s: float = 3.0) -> int:
+    """Wait for the frames still in flight; returns how many got no result.
+
+    Gives up once no result has arrived for ``quiet_s``: an overloaded server drops the
+    oldest queued frames (reported in ``dropped_frames``), and those are never answered.
+    """
+    last_progress, last_results = time.perf_counter(), sum(c.results for c in clients)
+    while any(c.sent_at for c in clients) and time.perf_counter() - last_progress < quiet_s:
+        await asyncio.sleep(0.02)
+        results = sum(c.results for c in clients)
+        if results != last_results:
+            last_progress, last_results = time.perf_counter(), results
+    unanswered = sum(len(c.sent_at) for c in clients)
+    for bench_client in clients:
+        bench_client.sent_at.clear()
+    return unanswered
 
 
 async def _saturate(clients: list[_Client], window: int, seconds: float) -> dict[str, Any]:
@@ -199,9 +219,7 @@ async def _saturate(clients: list[_Client], window: int, seconds: float) -> dict
     elapsed = time.perf_counter() - start
     latencies = [x for c in clients for x in c.latencies]
     report = {"frames_per_s": round(sum(c.results for c in clients) / elapsed, 1), **_percentiles(latencies)}
-    async with asyncio.timeout(10):  # let the frames still in flight come back before the next phase
-        while any(c.sent_at for c in clients):
-            await asyncio.sleep(0.01)
+    await _wait_for_answers(clients)  # the frames still in flight come back before the next phase
     return report
 
 
@@ -217,17 +235,18 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
     for bench_client in clients:
         bench_client.latencies.clear()
         bench_client.results = 0
+        bench_client.dropped = 0
         bench_client.sent_at.clear()
     start = time.perf_counter()
     sent = await asyncio.gather(*(drive(i, c) for i, c in enumerate(clients)))
-    async with asyncio.timeout(10):
-        while any(c.sent_at for c in clients):
-            await asyncio.sleep(0.02)
+    unanswered = await _wait_for_answers(clients)
     elapsed = time.perf_counter() - start
     latencies = [x for c in clients for x in c.latencies]
     return {
         "frames_sent": sum(sent),
         "results": sum(c.results for c in clients),
+        "unanswered": unanswered,
+        "dropped_by_server": sum(c.dropped for c in clients),
         "frames_per_s": round(sum(c.results for c in clients) / elapsed, 1),
         **_percentiles(latencies),
     }

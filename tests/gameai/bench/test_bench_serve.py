@@ -29,7 +29,7 @@ def test_bench_serve_reports_served_and_raw_side_by_side(
     for entry in report["served"].values():
         assert entry["saturated"]["frames_per_s"] > 0 and entry["saturated"]["p99_ms"] > 0
         paced = entry["paced_10_fps"]
-        assert paced["results"] == paced["frames_sent"]  # nothing lost
+        assert paced["results"] == paced["frames_sent"] and paced["unanswered"] == 0  # nothing lost
         assert entry["errors"] == 0 and entry["ratio_served_over_raw"]["vs_raw_same_threads"] > 0
         assert (
             entry["ratio_served_over_raw"]["vs_raw_best"]
