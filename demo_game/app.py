@@ -7,7 +7,6 @@ and a summary is printed at the end.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ArenaConfig, Outcome
 from gameai.vocabulary import PERSONAS
@@ -25,29 +25,6 @@ WINDOW_SIZE = (1280, 720)
 ARENA_SIZE = (960, 720)
 FRIENDLY_PERSONAS = ("blacksmith", "healer")
 """Persona of each friendly NPC slot."""
-
-
-@dataclasses.dataclass
-class DemoConfig:
-    """Options of ``gameai demo``."""
-
-    headless: bool = False
-    """Run without a window, on SDL's dummy driver, with an autopilot (automatic without a display)."""
-    autopilot: str = ""
-    """Let a scripted style play the player (aggressive, explorer, collector, evasive, idle, bot_like);
-    empty: a person plays, or "aggressive" when headless."""
-    seconds: float = 20.0
-    """How long a headless run lasts, seconds of game time (0: until the window is closed)."""
-    screenshot_dir: str = "screenshots"
-    """Where headless runs save screenshots."""
-    screenshot_every: float = 5.0
-    """Seconds between two screenshots of a headless run."""
-    seed: int = -1
-    """Seed of the matches (-1: a fresh one each run)."""
-    n_enemies: int = 2
-    """Enemies per match."""
-    realtime: bool = True
-    """Pace a headless run at the game's speed (off: as fast as the machine draws)."""
 
 
 def display_available() -> bool:

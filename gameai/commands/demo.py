@@ -11,7 +11,7 @@ from gameai.config_args import add_config_arguments, config_from_args
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai demo``."""
-    from demo_game.app import DemoConfig
+    from demo_game.config import DemoConfig
 
     parser = cli.command("demo", "play the arena demo (headless autopilot without a display)", run)
     add_config_arguments(parser, DemoConfig)
@@ -19,7 +19,8 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print its summary."""
-    from demo_game.app import DemoApp, DemoConfig
+    from demo_game.app import DemoApp
+    from demo_game.config import DemoConfig
 
     config = config_from_args(DemoConfig, args)
     try:

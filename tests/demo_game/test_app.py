@@ -8,7 +8,8 @@ import numpy as np
 import pygame
 import pytest
 
-from demo_game.app import DemoApp, DemoConfig, friendly_names
+from demo_game.app import DemoApp, friendly_names
+from demo_game.config import DemoConfig
 
 
 def test_headless_autopilot_run_plays_and_saves_screenshots(tmp_path: Path) -> None:

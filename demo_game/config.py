@@ -1,0 +1,28 @@
+"""Options of the demo game (light: importing it loads no pygame, numba or torch)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class DemoConfig:
+    """Options of ``gameai demo``."""
+
+    headless: bool = False
+    """Run without a window, on SDL's dummy driver, with an autopilot (automatic without a display)."""
+    autopilot: str = ""
+    """Let a scripted style play the player (aggressive, explorer, collector, evasive, idle, bot_like);
+    empty: a person plays, or "aggressive" when headless."""
+    seconds: float = 20.0
+    """How long a headless run lasts, seconds of game time (0: until the window is closed)."""
+    screenshot_dir: str = "screenshots"
+    """Where headless runs save screenshots."""
+    screenshot_every: float = 5.0
+    """Seconds between two screenshots of a headless run."""
+    seed: int = -1
+    """Seed of the matches (-1: a fresh one each run)."""
+    n_enemies: int = 2
+    """Enemies per match."""
+    realtime: bool = True
+    """Pace a headless run at the game's speed (off: as fast as the machine draws)."""
