@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from envs.actions import ACTION_NVEC
 from gameai.bench.machine import machine_info, pin_to_one_core
 
 #: Goals of issue 2 on the 2-core reference machine.
@@ -64,6 +63,8 @@ def _rate(step: Callable[[int], None], seconds: float, warmup: int = 20) -> floa
 def _single_env_rate(env_id: str, seconds: float, seed: int) -> float:
     import gymnasium as gym
 
+    from envs.actions import ACTION_NVEC
+
     env = gym.make(env_id)
     env.reset(seed=seed)
     actions = np.random.default_rng(seed).integers(0, ACTION_NVEC, size=(4096, 3))
@@ -82,6 +83,8 @@ def _vector_env_rate(env_id: str, num_envs: int, seconds: float, seed: int, mode
     """Return env steps per second (multiply by num_envs for agent-steps)."""
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
+
+    from envs.actions import ACTION_NVEC
 
     kwargs: dict[str, Any] = {}
     if mode == "sync":
