@@ -136,6 +136,8 @@ class DialogueEvalConfig:
     """Torch device; ``auto`` picks cuda when present."""
     threads: int = 1
     """CPU threads (latency figures are per core with 1)."""
+    freeform_per_persona: int = 20
+    """Free-form player lines answered by each persona (from freeform_eval.txt)."""
     speed_prompts: int = 8
     """Prompts timed for time-to-first-token and tokens/s."""
     judge: str = ""

