@@ -1,4 +1,8 @@
-"""Configuration of the model runtime (no heavy imports: the CLI builds options from it)."""
+"""Configuration of the model runtime (no heavy imports: the CLI builds options from it).
+
+Relative model paths are resolved by :func:`gameai.paths.resolve_path`: from the current
+directory when they exist there, else from the project root where ``assets/`` ships.
+"""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.dialogue.types import DialogueBackend
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
+from gameai.paths import resolve_path
 from gameai.protocol.messages import AgentSpec, BehaviourSpec, ModelInfo
 from gameai.runtime.batching import BatchingConfig, BatchingWorker
 from gameai.runtime.config import RuntimeConfig
@@ -146,7 +147,7 @@ class ModelRuntime:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason="disabled")
             return
         try:
-            loaded = load_behaviour_model(Path(config.behaviour_model), self.device)
+            loaded = load_behaviour_model(resolve_path(config.behaviour_model), self.device)
         except ModelLoadError as exc:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason=str(exc))
             return
@@ -178,7 +179,7 @@ class ModelRuntime:
             from gameai.dialogue.hf_backend import HuggingFaceBackend
 
             try:
-                backend = HuggingFaceBackend.load(Path(config.dialogue_model), self.device)
+                backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), self.device)
             except ModelLoadError as exc:
                 self.models["dialogue"] = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
                 return
@@ -192,7 +193,7 @@ class ModelRuntime:
     def _load_agents(self, config: RuntimeConfig, metrics: ServiceMetrics | None) -> None:
         if not config.agents_dir:
             return
-        root = Path(config.agents_dir)
+        root = resolve_path(config.agents_dir)
         directories = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         if not directories:
             self.models["agent"] = ModelInfo(
