@@ -1,8 +1,14 @@
-"""The demo game's window and loop: input, simulation, drawing, screenshots.
+"""The demo game's window and loop: input, simulation, service, drawing, screenshots.
 
 A person plays with keyboard and mouse; without a display (or with ``headless``) an
 autopilot (a scripted style) plays on SDL's dummy driver, screenshots are written,
-and a summary is printed at the end.
+and a summary is printed at the end. With a service URL the game streams its arena
+frames to gameai, shows the recognised behaviour, lets the served agent drive the
+enemies and the served dialogue model voice the friendly NPCs; it keeps playing
+(scripted enemies, "offline") whenever the service is away, and reconnects.
+
+Calling order: :meth:`DemoApp.start`, then :meth:`DemoApp.frame` until it returns
+False, then :meth:`DemoApp.finish` (or just :meth:`DemoApp.run`).
 """
 
 from __future__ import annotations
@@ -18,13 +24,26 @@ import numpy as np
 
 from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame, PlayerInput
-from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ArenaConfig, Outcome
+from demo_game.service_link import ServedEnemy, ServiceLink
+from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, ArenaConfig, FriendlyField, Outcome
 from gameai.vocabulary import PERSONAS
 
 WINDOW_SIZE = (1280, 720)
 ARENA_SIZE = (960, 720)
+"""The arena surface: drawn without the HUD, it is what the behaviour model sees."""
 FRIENDLY_PERSONAS = ("blacksmith", "healer")
 """Persona of each friendly NPC slot."""
+AUTOPILOT_LINES = (
+    "Hello there!",
+    "Any advice for this fight?",
+    "How am I doing?",
+    "Got anything for me?",
+    "What do you think of my style?",
+)
+"""What the autopilot says to friendly NPCs, in turn."""
+AUTOPILOT_TALK_EVERY_S = 8.0
+BUBBLE_SECONDS = 6.0
+"""How long a finished reply stays over the NPC's head."""
 
 
 def display_available() -> bool:
@@ -42,13 +61,18 @@ def friendly_names() -> list[str]:
 
 
 class DemoApp:
-    """The demo game: build it with a config, then :meth:`run`.
+    """The demo game.
+
+    Args:
+        config: The demo's options.
+        server_url: The gameai service to use, or None to play offline.
+        token: Auth token for the service, when it wants one.
 
     Raises:
         ValueError: If the autopilot names no known style.
     """
 
-    def __init__(self, config: DemoConfig) -> None:
+    def __init__(self, config: DemoConfig, server_url: str | None = None, token: str | None = None) -> None:
         from envs.scripted import ScriptedController
         from envs.styles import ENEMY_STYLE, STYLES, style_params
 
@@ -60,100 +84,154 @@ class DemoApp:
         seed = None if config.seed < 0 else config.seed
         self.rng = np.random.default_rng(seed)
         self.game = ArenaGame(ArenaConfig(n_enemies=config.n_enemies), seed=seed)
+        self.link = ServiceLink(server_url, game_fps=self.game.tick_rate, token=token)
+        self.enemies: dict[int, ServedEnemy] = {}
         for actor in range(1, config.n_enemies + 1):
-            self.game.enemy_controllers[actor] = ScriptedController(style_params(ENEMY_STYLE, self.rng))
+            fallback = ScriptedController(style_params(ENEMY_STYLE, self.rng))
+            self.enemies[actor] = ServedEnemy(self.link, fallback)
+            self.game.enemy_controllers[actor] = self.enemies[actor]
         self.autopilot_style = autopilot
         self.autopilot = ScriptedController(style_params(autopilot, self.rng)) if autopilot else None
         self.frames = 0
         self.screenshots: list[str] = []
+        self._pygame: Any = None
+        self._started_at = 0.0
+        self._screen = "playing" if self.headless else "title"
+        self._over_since = 0
+        self._next_screenshot = 0.0
+        self._next_autopilot_line = 3.0
+        self._autopilot_lines = 0
+        self._talk_pressed = False
+        self._chat_slot = 0
+        self._line_shown: dict[int, int] = {}
 
+    # ------------------------------------------------------------------ the loop
     def run(self) -> dict[str, Any]:
         """Play until the window closes or the headless time is up; return the summary."""
+        self.start()
+        try:
+            while self.frame():
+                pass
+        finally:
+            summary = self.finish()
+        return summary
+
+    def start(self) -> None:
+        """Open the window (or the dummy one) and prepare drawing."""
         if self.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
             os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
         import pygame
 
-        from demo_game.hud import Hud, ServiceStatus
+        from demo_game.hud import Hud
         from demo_game.render import ArenaRenderer
+        from demo_game.speech import ChatInput, SpeechBubble
 
+        self._pygame = pygame
         pygame.display.init()
         pygame.display.set_caption("gameai arena")
-        window = pygame.display.set_mode(WINDOW_SIZE)
-        arena_rect = pygame.Rect((0, 0), ARENA_SIZE)
+        self.window = pygame.display.set_mode(WINDOW_SIZE)
+        self.arena_rect = pygame.Rect((0, 0), ARENA_SIZE)
         panel_rect = pygame.Rect(ARENA_SIZE[0], 0, WINDOW_SIZE[0] - ARENA_SIZE[0], WINDOW_SIZE[1])
-        arena_surface = pygame.Surface(ARENA_SIZE)
-        renderer = ArenaRenderer(ARENA_SIZE, rules=self.game.sim.config.rules)
-        hud = Hud(arena_rect, panel_rect, friendly_names())
-        status = ServiceStatus()
-        clock = pygame.time.Clock()
-        tick_rate = self.game.tick_rate
-        screen = "playing" if self.headless else "title"
-        over_since = 0
-        next_screenshot = 0.0
-        started = time.perf_counter()
-        talk_pressed = False
-        running = True
-        while running:
-            for event in pygame.event.get():
-                if event.type == pygame.QUIT or (
-                    event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
-                ):
-                    running = False
-                elif event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN and screen != "playing":
-                    if screen == "over":
-                        self.game.new_match()
-                    screen = "playing"
-                elif event.type == pygame.KEYDOWN and event.key == pygame.K_e:
-                    talk_pressed = True
+        self.arena_surface = pygame.Surface(ARENA_SIZE)
+        self.renderer = ArenaRenderer(ARENA_SIZE, rules=self.game.sim.config.rules)
+        self.hud = Hud(self.arena_rect, panel_rect, friendly_names())
+        self.chat = ChatInput()
+        self.bubble = SpeechBubble(self.hud.font)
+        self.clock = pygame.time.Clock()
+        self._started_at = time.perf_counter()
 
-            if screen == "playing":
-                player = self._player_input(pygame, arena_rect, talk_pressed)
-                talk_pressed = False
-                self.game.step(player)
-                if self.game.over:
-                    screen = "over"
-                    over_since = self.frames
-            elif screen == "over" and self.headless and self.frames - over_since > 2 * tick_rate:
-                self.game.new_match()
-                screen = "playing"
-
-            renderer.draw(arena_surface, self.game.sim.state, 0)
-            window.blit(arena_surface, arena_rect)
-            hud.draw_overlay(window, self.game)
-            hud.draw_panel(window, self.game, status, clock.get_fps() if not self.headless else tick_rate)
-            if screen == "title":
-                hud.draw_title(window)
-            elif screen == "over":
-                hud.draw_match_over(window, self.game)
-            pygame.display.flip()
-            self.frames += 1
-
-            game_seconds = self.frames / tick_rate
-            if self.headless:
-                if game_seconds >= next_screenshot:
-                    self._screenshot(pygame, window)
-                    next_screenshot += self.config.screenshot_every
-                if self.config.seconds and game_seconds >= self.config.seconds:
-                    self._screenshot(pygame, window)
-                    running = False
-            if self.realtime:
-                clock.tick(tick_rate)
-        elapsed = time.perf_counter() - started
-        pygame.display.quit()
-        return self.summary(elapsed)
-
-    @property
-    def realtime(self) -> bool:
-        """Whether the loop waits to run at the game's speed."""
-        return not self.headless or self.config.realtime
-
-    def _player_input(self, pygame: Any, arena_rect: Any, talk: bool) -> PlayerInput:
+    def frame(self) -> bool:
+        """Play and draw one frame; return False when the demo should end."""
+        pygame = self._pygame
         game = self.game
+        running = self._handle_events()
+        if self._screen == "playing":
+            self.link.request_enemy_actions(game)
+            player = self._player_input()
+            events = game.step(player)
+            self.link.report(events, game)
+            if game.over:
+                self._screen = "over"
+                self._over_since = self.frames
+        elif self._screen == "over" and self.headless and self.frames - self._over_since > 2 * game.tick_rate:
+            game.new_match()
+            self._screen = "playing"
+
+        self.renderer.draw(self.arena_surface, game.sim.state, 0)
+        self.link.on_frame(self.arena_surface)  # the arena alone: the HUD never reaches the model
+        self.window.blit(self.arena_surface, self.arena_rect)
+        self.hud.draw_overlay(self.window, game)
+        self._draw_speech()
+        fps = self.clock.get_fps() if not self.headless or self.config.realtime else game.tick_rate
+        self.hud.draw_panel(self.window, game, self.link.status(), fps)
+        if self._screen == "title":
+            self.hud.draw_title(self.window)
+        elif self._screen == "over":
+            self.hud.draw_match_over(self.window, game)
+        pygame.display.flip()
+        self.frames += 1
+
+        game_seconds = self.frames / game.tick_rate
+        if self.headless:
+            if game_seconds >= self._next_screenshot:
+                self.screenshot()
+                self._next_screenshot += self.config.screenshot_every
+            if self.config.seconds and game_seconds >= self.config.seconds:
+                self.screenshot()
+                running = False
+        if not self.headless or self.config.realtime:
+            self.clock.tick(game.tick_rate)
+        return running
+
+    def finish(self) -> dict[str, Any]:
+        """Close the window and the link; return the summary."""
+        elapsed = time.perf_counter() - self._started_at
+        summary = self.summary(elapsed)
+        self.link.close()
+        if self._pygame is not None:
+            self._pygame.display.quit()
+        return summary
+
+    # ------------------------------------------------------------------ input
+    def _handle_events(self) -> bool:
+        pygame = self._pygame
+        running = True
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                running = False
+            elif self.chat.active:
+                line = self.chat.handle(event)
+                if line is not None or not self.chat.active:
+                    pygame.key.stop_text_input()
+                if line:
+                    self._say(self._chat_slot, line)
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+                running = False
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN and self._screen != "playing":
+                if self._screen == "over":
+                    self.game.new_match()
+                self._screen = "playing"
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_e and self._screen == "playing":
+                self._talk_pressed = True
+                slot = self.game.nearest_friendly()
+                if slot is not None:
+                    self._chat_slot = slot
+                    self.chat.open(slot)
+                    pygame.key.start_text_input()
+        return running
+
+    def _player_input(self) -> PlayerInput:
+        pygame = self._pygame
+        game = self.game
+        talk, self._talk_pressed = self._talk_pressed, False
         if self.autopilot is not None:
             player = PlayerInput.from_controls(self.autopilot(game.sim, 0))
+            self._autopilot_talk()
             player.talk = player.talk or talk
             return player
+        if self.chat.active:  # typing: the player stands still
+            return PlayerInput(aim=float(game.sim.state.actors[0, 0, ActorField.AIM]), talk=talk)
         keys = pygame.key.get_pressed()
         buttons = pygame.mouse.get_pressed()
         move_x = float(keys[pygame.K_d] or keys[pygame.K_RIGHT]) - float(
@@ -162,8 +240,8 @@ class DemoApp:
         move_y = float(keys[pygame.K_s] or keys[pygame.K_DOWN]) - float(keys[pygame.K_w] or keys[pygame.K_UP])
         px, py = game.player_position
         mx, my = pygame.mouse.get_pos()
-        world_x = (mx - arena_rect.x) * ARENA_WIDTH / arena_rect.width
-        world_y = (my - arena_rect.y) * ARENA_HEIGHT / arena_rect.height
+        world_x = (mx - self.arena_rect.x) * ARENA_WIDTH / self.arena_rect.width
+        world_y = (my - self.arena_rect.y) * ARENA_HEIGHT / self.arena_rect.height
         return PlayerInput(
             move_x=move_x,
             move_y=move_y,
@@ -173,12 +251,51 @@ class DemoApp:
             talk=talk,
         )
 
-    def _screenshot(self, pygame: Any, window: Any) -> None:
+    # ------------------------------------------------------------------ talking
+    def _say(self, slot: int, line: str) -> None:
+        if self.link.say(slot, FRIENDLY_PERSONAS[slot], line, self.game) is not None:
+            self._line_shown[slot] = self.frames
+
+    def _autopilot_talk(self) -> None:
+        """Now and then the autopilot greets the nearest friendly NPC, as a person might."""
+        seconds = self.frames / self.game.tick_rate
+        if seconds < self._next_autopilot_line:
+            return
+        self._next_autopilot_line = seconds + AUTOPILOT_TALK_EVERY_S
+        x, y = self.game.player_position
+        spots = self.game.sim.state.friendlies[0, :, : FriendlyField.TALK]
+        slot = int(np.argmin(np.hypot(spots[:, 0] - x, spots[:, 1] - y)))
+        self._say(slot, AUTOPILOT_LINES[self._autopilot_lines % len(AUTOPILOT_LINES)])
+        self._autopilot_lines += 1
+
+    def _draw_speech(self) -> None:
+        friendlies = self.game.sim.state.friendlies[0]
+        for slot, line in self.link.lines.items():
+            shown = self._line_shown.get(slot, 0)
+            if line.done and self.frames - shown > (BUBBLE_SECONDS + 10) * self.game.tick_rate:
+                continue
+            text = line.text or ("..." if not line.done else "")
+            if line.error:
+                text = f"(no answer: {line.error})"
+            if not text:
+                continue
+            x = int(friendlies[slot, FriendlyField.X] * self.arena_rect.width / ARENA_WIDTH)
+            y = int(friendlies[slot, FriendlyField.Y] * self.arena_rect.height / ARENA_HEIGHT)
+            self.bubble.draw(self.window, text, (x + self.arena_rect.x, y - 22), self.arena_rect)
+        if self.chat.active:
+            box = self.arena_rect.inflate(-80, 0)
+            box.height, box.bottom = 40, self.arena_rect.bottom - 20
+            self.chat.draw(self.window, self.hud.font, box, friendly_names()[self.chat.npc_slot or 0])
+
+    # ------------------------------------------------------------------ output
+    def screenshot(self) -> str:
+        """Save the window as a PNG in the screenshot directory; return its path."""
         directory = Path(self.config.screenshot_dir)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"demo_{len(self.screenshots):03d}_{self.frames:06d}.png"
-        pygame.image.save(window, str(path))
+        self._pygame.image.save(self.window, str(path))
         self.screenshots.append(str(path))
+        return str(path)
 
     def summary(self, elapsed: float) -> dict[str, Any]:
         """What the run did, for printing."""
@@ -198,5 +315,7 @@ class DemoApp:
                 "outcome": Outcome(game.outcome).name.lower(),
             },
             "events": dict(sorted(game.totals.items())),
+            "enemy_ticks_served_by_agent": sum(enemy.served_ticks for enemy in self.enemies.values()),
+            "service": self.link.summary(),
             "screenshots": self.screenshots,
         }

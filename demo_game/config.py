@@ -26,3 +26,9 @@ class DemoConfig:
     """Enemies per match."""
     realtime: bool = True
     """Pace a headless run at the game's speed (off: as fast as the machine draws)."""
+    server: str = ""
+    """A running gameai service to connect to (ws://host:port/); empty: start one in the background."""
+    offline: bool = False
+    """Play without the service (scripted enemies, no behaviour or dialogue)."""
+    token: str = ""
+    """Auth token for a service that is not on this machine (or env GAMEAI_TOKEN)."""

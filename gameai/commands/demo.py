@@ -1,9 +1,14 @@
-"""``gameai demo``: play the arena demo (a window, or a headless autopilot run)."""
+"""``gameai demo``: the arena demo, played live against the gameai service.
+
+Starts ``gameai serve`` in the background on a free loopback port (or connects to
+``--server``), then runs the game. Without a display an autopilot plays.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from gameai.cli import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
@@ -13,25 +18,47 @@ def register(cli: CommandLine) -> None:
     """Add ``gameai demo``."""
     from demo_game.config import DemoConfig
 
-    parser = cli.command("demo", "play the arena demo (headless autopilot without a display)", run)
+    parser = cli.command(
+        "demo", "play the arena demo against the service (headless autopilot without a display)", run
+    )
     add_config_arguments(parser, DemoConfig)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo and print its summary."""
+    """Start the service if needed, run the demo and print its summary."""
     from demo_game.app import DemoApp
     from demo_game.config import DemoConfig
+    from gameai.server.process import ServerProcess
 
     config = config_from_args(DemoConfig, args)
+    service: ServerProcess | None = None
+    url: str | None = None
+    if config.server:
+        url = config.server
+    elif not config.offline:
+        print("gameai demo: starting the gameai service in the background ...", flush=True)
+        service = ServerProcess(args=["--host", "127.0.0.1"])
+        try:
+            url = service.start().url
+            print(f"gameai demo: service on {url}", flush=True)
+        except RuntimeError as error:
+            print(f"gameai demo: the service did not start, playing offline ({error})", flush=True)
+            service = None
+    token = config.token or os.environ.get("GAMEAI_TOKEN") or None
     try:
-        app = DemoApp(config)
+        app = DemoApp(config, server_url=url, token=token)
     except ValueError as error:
         print(f"gameai demo: {error}")
+        if service is not None:
+            service.stop()
         return 2
     if app.headless:
-        print(
-            f"gameai demo: no display, so an autopilot ({app.autopilot_style}) plays for {config.seconds:g} s"
-        )
-    summary = app.run()
+        length = f"{config.seconds:g} s" if config.seconds else "until stopped"
+        print(f"gameai demo: no display, so an autopilot ({app.autopilot_style}) plays, {length}", flush=True)
+    try:
+        summary = app.run()
+    finally:
+        if service is not None:
+            service.stop()
     print(json.dumps(summary, indent=2))
     return 0

@@ -1,0 +1,295 @@
+"""The demo game's link to the gameai service, through the pygame plugin.
+
+Frames of the arena surface go out; behaviour results, NPC replies and the enemies'
+actions come back. Nothing here blocks the frame loop: requests are queued by the
+plugin's background thread and the game always uses the latest answer it has. When
+the service is unreachable (or a model is unavailable) the game keeps playing with
+scripted enemies, and :meth:`ServiceLink.status` says so.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from demo_game.game import ArenaGame, GameEvent
+from demo_game.hud import ServiceStatus
+from demo_game.sim import ActorField, ArenaField, ControlField, Outcome
+from gameai.client.async_client import ClientConfig
+from gameai.client.pygame_plugin import DialogueLine, GameAIPlugin, PluginConfig
+
+if TYPE_CHECKING:
+    import pygame
+
+    from demo_game.sim import ArenaSimulation
+
+AGENT_DECISION_TICKS = 2
+"""Ticks between two action requests per enemy (the agents were trained with action repeat 2)."""
+LOW_HEALTH = 0.35
+"""Below this share of health the player counts as low on health in dialogue context."""
+
+
+def enemy_npc_id(actor: int) -> str:
+    """The protocol NPC id of enemy actor ``actor``."""
+    return f"enemy-{actor}"
+
+
+def friendly_npc_id(slot: int) -> str:
+    """The protocol NPC id of friendly NPC slot ``slot``."""
+    return f"friend-{slot}"
+
+
+class ServiceLink:
+    """Connects one demo game to a gameai service (or to none, for local play).
+
+    Args:
+        url: The service's websocket URL, or None to play offline.
+        game_fps: The game's frame rate (frames are captured at the model's rate).
+        token: Auth token, when the service wants one.
+    """
+
+    def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
+        self.url = url
+        self.plugin: GameAIPlugin | None = None
+        if url is not None:
+            client = ClientConfig(url=url, game_id="gameai-arena-demo", token=token)
+            self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
+            self.plugin.start()
+        self.lines: dict[int, DialogueLine] = {}
+        """The latest reply of each friendly NPC slot."""
+        self.difficulty: float | None = None
+        """The difficulty the latest served action was played at."""
+        self.labels: Counter[str] = Counter()
+        """Behaviour labels received, counted."""
+        self.behaviour_latency_ms: list[float] = []
+        self.action_latency_ms: list[float] = []
+        self.rtt_ms: list[float] = []
+        self.actions_received = 0
+        self.disconnects = 0
+        """Times the link went from online to offline, as seen frame by frame."""
+        self.online = False
+        """Whether the service was reachable at the last frame."""
+        self.sessions: list[str] = []
+        """Session ids of the service sessions this game has had, oldest first."""
+        self._seen_behaviour = -1
+        self._seen_actions: dict[str, str] = {}
+        from envs.observation import OBSERVATION_SIZE
+
+        self._obs = np.zeros((1, OBSERVATION_SIZE), dtype=np.float32)
+
+    # ------------------------------------------------------------------ per frame
+    def on_frame(self, arena_surface: pygame.Surface) -> None:
+        """Send the arena surface (every k frames) and take in what the service sent."""
+        plugin = self.plugin
+        if plugin is None:
+            return
+        plugin.on_frame(arena_surface)
+        online = plugin.connected
+        if self.online and not online:
+            self.disconnects += 1
+        self.online = online
+        welcome = plugin.client.welcome
+        if online and welcome is not None and (not self.sessions or self.sessions[-1] != welcome.session_id):
+            self.sessions.append(welcome.session_id)
+        result = plugin.latest_behaviour
+        if result is not None and result.seq != self._seen_behaviour:
+            self._seen_behaviour = result.seq
+            self.labels[result.label] += 1
+            self.behaviour_latency_ms.append(result.latency_ms)
+        for npc_id, action in plugin.actions.items():
+            if self._seen_actions.get(npc_id) != action.id:
+                self._seen_actions[npc_id] = action.id
+                self.actions_received += 1
+                self.action_latency_ms.append(action.latency_ms)
+                self.difficulty = action.difficulty
+        if online and plugin.client.rtt_ms is not None and plugin.frame_count % 30 == 0:
+            self.rtt_ms.append(plugin.client.rtt_ms)
+
+    @property
+    def agent(self) -> str | None:
+        """The served agent that drives the enemies, if one is ready."""
+        plugin = self.plugin
+        welcome = None if plugin is None or not plugin.connected else plugin.client.welcome
+        if welcome is None or "agents" not in welcome.services or welcome.default_agent is None:
+            return None
+        info = welcome.models.get(f"agent/{welcome.default_agent}")
+        return welcome.default_agent if info is None or info.status == "ready" else None
+
+    def request_enemy_actions(self, game: ArenaGame) -> None:
+        """Every few ticks, ask the served agent what each living enemy does next."""
+        plugin = self.plugin
+        agent = self.agent
+        if plugin is None or agent is None or game.tick % AGENT_DECISION_TICKS:
+            return
+        from envs.observation import observe  # the observation the agent was trained on
+
+        sim = game.sim
+        s = sim.state
+        difficulty = np.array([0.5 if self.difficulty is None else self.difficulty])
+        alive = np.ones(1, dtype=np.bool_)
+        for actor in range(1, s.actors.shape[1]):
+            if s.actors[0, actor, ActorField.ALIVE] < 0.5:
+                continue
+            observe(actor, difficulty, self._obs, s.arena, s.actors, s.bullets, s.pickups, sim.rules, alive)
+            plugin.request_action(enemy_npc_id(actor), self._obs[0], agent=agent)
+
+    def enemy_action(self, actor: int) -> npt.NDArray[np.int64] | None:
+        """The latest served action of enemy ``actor`` while the agent is reachable, else None."""
+        if self.plugin is None or self.agent is None:
+            return None
+        action = self.plugin.action_for(enemy_npc_id(actor))
+        return None if action is None else np.asarray(action.action, dtype=np.int64)
+
+    # ------------------------------------------------------------------ dialogue
+    def say(self, slot: int, persona: str, player_line: str, game: ArenaGame) -> DialogueLine | None:
+        """Ask friendly NPC ``slot`` to answer ``player_line``; None when offline."""
+        plugin = self.plugin
+        if plugin is None or not plugin.connected:
+            return None
+        line = plugin.say(
+            friendly_npc_id(slot),
+            persona,
+            player_line,
+            events=self.dialogue_events(game),
+            game_state=self.game_state(game),
+        )
+        self.lines[slot] = line
+        return line
+
+    @staticmethod
+    def dialogue_events(game: ArenaGame) -> list[str]:
+        """Recent events and conditions the NPC should know about, most recent last."""
+        recent: list[str] = []
+        for event in list(game.events)[-40:]:
+            if event.name not in {"fire", "start"} and event.name not in recent[-3:]:
+                recent.append(event.name)
+        player = game.sim.state.actors[0, 0]
+        if player[ActorField.HEALTH] < LOW_HEALTH * game.sim.config.rules.player_health:
+            recent.append("low_health")
+        if game.results and game.results[-1] == "win":
+            recent.append("won_fight")
+        if game.sim.state.arena[0, ArenaField.PICKUPS_COIN] >= 5:
+            recent.append("collected_lot")
+        return recent[-8:]
+
+    @staticmethod
+    def game_state(game: ArenaGame) -> dict[str, Any]:
+        """A few numbers of the match, for the dialogue context."""
+        actors = game.sim.state.actors[0]
+        return {
+            "player_health": int(actors[0, ActorField.HEALTH]),
+            "score": game.score,
+            "enemies_left": int((actors[1:, ActorField.ALIVE] > 0.5).sum()),
+            "seconds_left": round(game.seconds_left),
+        }
+
+    # ------------------------------------------------------------------ reports
+    def report(self, events: list[GameEvent], game: ArenaGame) -> None:
+        """Send this tick's events, and the result when the match just ended."""
+        plugin = self.plugin
+        if plugin is None or not plugin.connected:
+            return
+        plugin.report_events([e.name for e in events if e.name != "fire"])
+        if game.over and any(e.name in {"win", "loss", "timeout"} for e in events):
+            outcome: Literal["win", "loss", "draw"] = "draw"
+            if game.outcome == Outcome.WIN:
+                outcome = "win"
+            elif game.outcome == Outcome.LOSS:
+                outcome = "loss"
+            plugin.report_match(
+                outcome, player_score=float(game.score), duration_s=game.tick / game.tick_rate
+            )
+
+    def status(self) -> ServiceStatus:
+        """What the HUD shows about the service."""
+        plugin = self.plugin
+        if plugin is None:
+            return ServiceStatus()
+        status = ServiceStatus(connection=plugin.status_text, online=plugin.connected)
+        if plugin.connected:
+            status.latency_ms = plugin.client.rtt_ms
+            status.difficulty = self.difficulty
+            welcome = plugin.client.welcome
+            if welcome is not None:
+                for key, info in sorted(welcome.models.items()):
+                    if info.status != "ready":
+                        status.notes.append(f"{key}: unavailable")
+                if self.agent is None:
+                    status.notes.append("enemies: scripted (no agent)")
+        result = plugin.latest_behaviour
+        if result is not None:
+            status.behaviour = result.label
+            status.probabilities = dict(result.probabilities)
+            status.confidence = max(result.probabilities.values(), default=0.0)
+        return status
+
+    def summary(self) -> dict[str, Any]:
+        """What the service did for this run, for the printed summary."""
+        plugin = self.plugin
+
+        def percentiles(values: list[float]) -> dict[str, float] | None:
+            if not values:
+                return None
+            ordered = sorted(values)
+            return {
+                "p50": round(statistics.median(ordered), 2),
+                "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
+            }
+
+        return {
+            "url": self.url,
+            "connected_at_end": bool(plugin and plugin.connected),
+            "disconnects": self.disconnects,
+            "sessions": len(self.sessions),
+            "frames_sent": plugin.frames_captured if plugin else 0,
+            "behaviour_results": sum(self.labels.values()),
+            "behaviour_labels": dict(self.labels.most_common()),
+            "agent": self.agent,
+            "actions_served": self.actions_received,
+            "dialogue_lines": [
+                {"npc": friendly_npc_id(slot), "text": line.text, "error": line.error}
+                for slot, line in sorted(self.lines.items())
+            ],
+            "rtt_ms": percentiles(self.rtt_ms),
+            "behaviour_latency_ms": percentiles(self.behaviour_latency_ms),
+            "action_latency_ms": percentiles(self.action_latency_ms),
+            "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
+        }
+
+    def close(self) -> None:
+        """Disconnect."""
+        if self.plugin is not None:
+            self.plugin.close()
+
+
+class ServedEnemy:
+    """Drives enemy ``actor`` with the served agent's actions; scripted when there are none.
+
+    Args:
+        link: Where the actions come from.
+        fallback: The scripted controller used while no served action is at hand.
+    """
+
+    def __init__(self, link: ServiceLink, fallback: Any) -> None:
+        self.link = link
+        self.fallback = fallback
+        self.served_ticks = 0
+        self._no_noise = np.zeros(1)
+
+    def __call__(self, sim: ArenaSimulation, actor: int) -> npt.NDArray[np.float64]:
+        """The enemy's controls for the next tick."""
+        action = self.link.enemy_action(actor)
+        if action is None:
+            return np.asarray(self.fallback(sim, actor))
+        from envs.actions import apply_actions
+
+        s = sim.state
+        apply_actions(actor, action.reshape(1, 3), self._no_noise, sim.controls, s.arena, s.keys, s.actors)
+        self.served_ticks += 1
+        controls: npt.NDArray[np.float64] = sim.controls[0, actor].copy()
+        controls[ControlField.TALK] = 0.0
+        return controls

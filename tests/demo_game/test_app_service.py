@@ -1,0 +1,121 @@
+"""The demo against the real service: behaviour, dialogue and agents, and surviving an outage.
+
+The service runs in a child process (``gameai serve``) with random-initialised models
+in the serving formats, so these tests check the wiring, not the models' quality.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+
+from demo_game.app import DemoApp
+from demo_game.config import DemoConfig
+from demo_game.game import ArenaGame
+from demo_game.hud import Hud, ServiceStatus
+from demo_game.render import surface_to_array
+from envs.observation import OBSERVATION_SIZE
+from gameai.agents.actor import ActorConfig
+from gameai.behaviour.model import BehaviourNetConfig
+from gameai.server.process import ServerProcess, free_port
+from gameai.testing.tiny_models import (
+    write_random_actor,
+    write_random_behaviour_model,
+    write_tiny_dialogue_model,
+)
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("assets")
+    write_random_behaviour_model(root / "behaviour", BehaviourNetConfig(conv_channels=(8, 16, 16), hidden=32))
+    write_tiny_dialogue_model(root / "dialogue" / "model", "gameai")
+    write_random_actor(root / "agents" / "arena", ActorConfig(obs_dim=OBSERVATION_SIZE))
+    return root
+
+
+def service_args(assets: Path) -> list[str]:
+    return [
+        "--behaviour-model", str(assets / "behaviour"),
+        "--dialogue-model", str(assets / "dialogue" / "model"),
+        "--agents-dir", str(assets / "agents"),
+        "--device", "cpu",
+    ]  # fmt: skip
+
+
+@pytest.fixture()
+def service(assets: Path) -> Iterator[ServerProcess]:
+    with ServerProcess(service_args(assets)) as process:
+        yield process
+
+
+def test_headless_run_uses_every_service(service: ServerProcess, tmp_path: Path) -> None:
+    config = DemoConfig(
+        headless=True, autopilot="aggressive", seconds=7, screenshot_dir=str(tmp_path), seed=1
+    )
+    summary = DemoApp(config, server_url=service.url).run()
+    served = summary["service"]
+    assert served["connected_at_end"] and served["disconnects"] == 0
+    assert served["frames_sent"] > 10 and served["behaviour_results"] > 5
+    assert served["agent"] == "arena" and served["actions_served"] > 20
+    assert summary["enemy_ticks_served_by_agent"] > 50
+    assert served["dialogue_lines"], "the autopilot greets a friendly NPC after 3 s"
+    line = served["dialogue_lines"][0]
+    assert line["error"] is None and line["text"].strip()
+    assert served["errors"] == []
+    shot = pygame.image.load(summary["screenshots"][-1])
+    assert surface_to_array(shot).std() > 10
+
+
+def _frames_until(app: DemoApp, condition: object, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.frame()
+        time.sleep(1 / 60)
+        if callable(condition) and condition():
+            return True
+    return False
+
+
+def test_the_game_keeps_running_offline_and_reconnects(assets: Path, tmp_path: Path) -> None:
+    port = free_port()
+    args = [*service_args(assets), "--port", str(port)]
+    first = ServerProcess(args).start()
+    app = DemoApp(DemoConfig(headless=True, autopilot="explorer", seconds=0, screenshot_dir=str(tmp_path),
+                             realtime=False), server_url=first.url)  # fmt: skip
+    app.start()
+    try:
+        assert _frames_until(app, lambda: app.link.online and app.link.agent is not None, 30), "connects"
+        first.stop()
+        assert _frames_until(app, lambda: not app.link.online, 15), "notices the outage"
+        tick = app.game.tick + app.game.matches_played * 10_000
+        assert _frames_until(app, lambda: app.game.tick + app.game.matches_played * 10_000 > tick + 30, 10)
+        status = app.link.status()
+        assert not status.online and "connected" not in status.connection.replace("disconnected", "")
+        second = ServerProcess(args).start()
+        try:
+            assert _frames_until(app, lambda: app.link.online, 40), "reconnects"
+            assert app.link.disconnects == 1 and len(app.link.sessions) == 2
+        finally:
+            second.stop()
+    finally:
+        app.finish()
+
+
+def test_the_panel_shows_the_recognised_behaviour() -> None:
+    pygame.font.init()
+    surface = pygame.Surface((1280, 720))
+    panel = pygame.Rect(960, 0, 320, 720)
+    hud = Hud(pygame.Rect(0, 0, 960, 720), panel, ["a", "b"])
+    game = ArenaGame(seed=0)
+    pictures = []
+    for label in ("idle", "aggressive"):
+        status = ServiceStatus(connection="AI: connected", online=True, behaviour=label, confidence=0.9,
+                               probabilities={label: 0.9, "explorer": 0.1})  # fmt: skip
+        hud.draw_panel(surface, game, status, fps=30.0)
+        pictures.append(surface_to_array(surface)[:, 960:])
+    assert (pictures[0] != pictures[1]).any()
