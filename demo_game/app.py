@@ -281,7 +281,7 @@ class DemoApp:
                 continue
             x = int(friendlies[slot, FriendlyField.X] * self.arena_rect.width / ARENA_WIDTH)
             y = int(friendlies[slot, FriendlyField.Y] * self.arena_rect.height / ARENA_HEIGHT)
-            self.bubble.draw(self.window, text, (x + self.arena_rect.x, y - 22), self.arena_rect)
+            self.bubble.draw(self.window, text, (x + self.arena_rect.x, y - 40), self.arena_rect)  # above the name
         if self.chat.active:
             box = self.arena_rect.inflate(-80, 0)
             box.height, box.bottom = 40, self.arena_rect.bottom - 20
