@@ -19,6 +19,7 @@ from gymnasium.utils import seeding
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, ArenaSimulation, Outcome, key_from_generator
 from demo_game.sim.layouts import LAYOUT_NAMES
+from envs.actions import ActionHandicap, handicap_actions
 from envs.env_step import play_env_step
 from envs.observation import OBSERVATION_SIZE, observe
 from envs.reward import RewardConfig
@@ -46,7 +47,11 @@ class ArenaEnvConfig:
     opponent_variation: tuple[float, float] = (0.0, 1.0)
     """Part of each style's parameter ranges the opponent is drawn from (see ``style_params``)."""
     difficulty: float = 1.0
-    """Difficulty in [0, 1] shown to the agent in its observation."""
+    """Difficulty in [0, 1] shown to the agent in its observation (``DIFFICULTY``)."""
+    difficulty_range: tuple[float, float] | None = None
+    """Range each episode's difficulty is drawn from, uniformly, at reset (None: always ``difficulty``)."""
+    handicap: ActionHandicap = dataclasses.field(default_factory=ActionHandicap)
+    """How the difficulty spoils the agent's actions (none by default; see :class:`ActionHandicap`)."""
     aim_noise: float = 0.0
     """Standard deviation of the agent's aim error, radians."""
     match_ticks: int = 900
@@ -76,6 +81,10 @@ class ArenaEnvConfig:
             raise ValueError(f"layout must be -1 or in 0..{len(LAYOUT_NAMES) - 1}, got {self.layout}")
         if not 0.0 <= self.difficulty <= 1.0:
             raise ValueError(f"difficulty must be in [0, 1], got {self.difficulty}")
+        if self.difficulty_range is not None:
+            low, high = self.difficulty_range
+            if not 0.0 <= low <= high <= 1.0:
+                raise ValueError(f"difficulty_range must satisfy 0 <= low <= high <= 1, got {low, high}")
         if self.frame_size < 36:
             raise ValueError("frame_size must be >= 36 (stable-baselines3's CNNs need it)")
 
@@ -94,6 +103,8 @@ class ArenaEnvConfig:
         for name in ("opponent_styles",):
             if isinstance(overrides.get(name), str):
                 overrides[name] = (overrides[name],)
+        if isinstance(overrides.get("handicap"), dict):
+            overrides["handicap"] = ActionHandicap(**overrides["handicap"])
         return dataclasses.replace(base, **overrides)
 
 
@@ -125,6 +136,8 @@ class ArenaMatches:
         self._layouts = np.full(num_arenas, config.layout, dtype=np.int64)
         self._weights = config.reward.as_array()
         self._difficulty = np.full(num_arenas, config.difficulty)
+        self._handicap = config.handicap.as_array() if config.handicap.active else None
+        self._played_actions = np.zeros((num_arenas, 3), dtype=np.int64)
         self._full_strength = np.ones(num_arenas)
         self._aim_noise = np.full(num_arenas, config.aim_noise)
         self._no_noise = np.zeros(num_arenas)
@@ -174,17 +187,33 @@ class ArenaMatches:
             )
             for e in range(config.n_enemies - 1):
                 self._enemy_params[e, i] = style_params(ENEMY_STYLE, rng)
+            if config.difficulty_range is not None:
+                self._difficulty[i] = rng.uniform(*config.difficulty_range)
         self.sim.reset(self._keys, mask, self._layouts)
         self._observe(mask, reset=True)
+
+    @property
+    def difficulty(self) -> npt.NDArray[np.float64]:
+        """(N,) each arena's difficulty this episode (read only)."""
+        view = self._difficulty.view()
+        view.flags.writeable = False
+        return view
 
     def step(self, actions: npt.NDArray[np.int64]) -> None:
         """Play one env step (``action_repeat`` ticks) in every arena.
 
-        Afterwards :attr:`reward`, :attr:`done` and :attr:`obs` describe the step; an arena
-        whose episode ended stays frozen until :meth:`reset`.
+        The config's :class:`~envs.actions.ActionHandicap` spoils the agent's actions first,
+        at each arena's difficulty. Afterwards :attr:`reward`, :attr:`done` and :attr:`obs`
+        describe the step; an arena whose episode ended stays frozen until :meth:`reset`.
         """
         sim = self.sim
         s = sim.state
+        actions = np.asarray(actions, dtype=np.int64)
+        if self._handicap is not None:
+            handicap_actions(
+                AGENT, actions, self._difficulty, self._handicap, s.arena, s.keys, self._played_actions
+            )
+            actions = self._played_actions
         policy = self.opponent_policy
         use_policy = policy is not None
         if policy is not None:
@@ -203,7 +232,7 @@ class ArenaMatches:
             self._player_actions[:] = player_actions.reshape(self.num_arenas, 3)
         play_env_step(
             AGENT,
-            np.asarray(actions, dtype=np.int64),
+            actions,
             self._aim_noise,
             self._player_actions,
             self._no_noise,
@@ -273,4 +302,5 @@ class ArenaMatches:
             "ticks": int(s.arena[i, ArenaField.TICK]),
             "opponent_style": self.config.opponent_styles[self.opponent_style[i]],
             "opponent_skill": float(self.opponent_skill[i]),
+            "difficulty": float(self._difficulty[i]),
         }

@@ -24,6 +24,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.eval_dialogue",
     "gameai.commands.bench_env",
     "gameai.commands.bench_serve",
+    "gameai.commands.train_agent",
+    "gameai.commands.eval_agent",
+    "gameai.commands.eval_adapt",
+    "gameai.commands.bench_train",
 )
 
 #: Groups of sub-commands and their one-line help.

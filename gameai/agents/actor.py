@@ -15,13 +15,20 @@ Exporting a Stable-Baselines3 PPO ``MlpPolicy`` (``net_arch=dict(pi=[h1, h2, ...
 ``0, 2, 4...``), ``policy.action_net`` -> :attr:`ActorNet.head`; with ``VecNormalize``
 copy ``obs_rms.mean``/``obs_rms.var``, ``clip_obs`` and ``epsilon`` into the config.
 
-Difficulty (``act.difficulty`` in [0, 1]): with ``difficulty_input`` the policy is
-skill-conditioned and the difficulty is appended, unnormalised, as the last input
-feature (the network takes ``obs_dim + 1`` inputs). Without it the policy ignores the
-difficulty; the server still records and echoes it, and a game can weaken the NPC
-itself (the demo game blurs its aim). A rated ladder of checkpoints can be served as
-several agent directories (``arena_d0``, ``arena_d1``...), the game picking by name.
-Actions are always deterministic: the argmax of each branch's logits.
+Difficulty (``act.difficulty`` in [0, 1]) reaches a skill-conditioned actor in two ways,
+exactly as in training (``docs/agents.md``):
+
+* the observation already has a difficulty feature (the arena's ``DIFFICULTY``, index
+  40): :attr:`ActorConfig.difficulty_index` names it, and the actor overwrites it with
+  the served difficulty before the network sees it (so the game may send anything there);
+* the actor's "hands" are spoiled below difficulty 1 (:attr:`ActorConfig.hold_fire`,
+  :attr:`~ActorConfig.scramble_aim`, :attr:`~ActorConfig.slip_move`): the same rule as
+  ``envs.actions.ActionHandicap``, which spoiled the agent's actions during training.
+
+Without ``difficulty_index`` the policy ignores the difficulty (the server still records
+and echoes it). :meth:`ActorNet.choose` gives the network's own choice (the argmax of each
+branch: deterministic); :meth:`ActorNet.act` gives the action played, the choice after the
+handicap, which draws random numbers below difficulty 1 and is the choice itself at 1.
 """
 
 from __future__ import annotations
@@ -62,8 +69,14 @@ class ActorConfig:
     """Widths of the hidden layers (SB3's default ``pi`` net is (64, 64))."""
     activation: Literal["tanh", "relu"] = "tanh"
     """Activation after each hidden layer (SB3's default is tanh)."""
-    difficulty_input: bool = False
-    """Append the difficulty in [0, 1] as an extra input (a skill-conditioned policy)."""
+    difficulty_index: int | None = None
+    """Observation feature overwritten with the served difficulty (arena: 40); None: no difficulty input."""
+    hold_fire: float = 0.0
+    """Chance at difficulty 0 that a shot (branch 1 > 0) is held back; scaled by 1 - difficulty."""
+    scramble_aim: float = 0.0
+    """Chance at difficulty 0 that a shot's choice is replaced by a random shot choice (1..n-1)."""
+    slip_move: float = 0.0
+    """Chance at difficulty 0 that the move (branch 0) is replaced by a random one."""
     obs_mean: tuple[float, ...] | None = None
     """Observation running mean (VecNormalize ``obs_rms.mean``); None: no normalisation."""
     obs_var: tuple[float, ...] | None = None
@@ -82,6 +95,13 @@ class ActorConfig:
             raise ValueError(f"hidden_sizes must be positive ints, got {self.hidden_sizes}")
         if self.activation not in ("tanh", "relu"):
             raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
+        if self.difficulty_index is not None and not 0 <= self.difficulty_index < self.obs_dim:
+            raise ValueError(f"difficulty_index must be in [0, {self.obs_dim}), got {self.difficulty_index}")
+        for name in ("hold_fire", "scramble_aim", "slip_move"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.has_handicap and (len(self.action_nvec) < 2 or self.action_nvec[1] < 2):
+            raise ValueError("a handicap needs a move branch (0) and a fire branch (1) with a shot choice")
         if (self.obs_mean is None) != (self.obs_var is None):
             raise ValueError("obs_mean and obs_var go together")
         if self.obs_mean is not None and self.obs_var is not None:
@@ -91,9 +111,14 @@ class ActorConfig:
                 raise ValueError("obs_var must be >= 0")
 
     @property
-    def input_dim(self) -> int:
-        """Inputs of the first layer: ``obs_dim`` (+1 with ``difficulty_input``)."""
-        return self.obs_dim + (1 if self.difficulty_input else 0)
+    def difficulty_input(self) -> bool:
+        """Whether the policy is conditioned on the difficulty (``welcome.agents[...].difficulty_input``)."""
+        return self.difficulty_index is not None
+
+    @property
+    def has_handicap(self) -> bool:
+        """Whether the actions are spoiled below difficulty 1."""
+        return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0
 
 
 class ActorNet(nn.Module):
@@ -110,7 +135,7 @@ class ActorNet(nn.Module):
         super().__init__()
         self.config = config
         layers: list[nn.Module] = []
-        width = config.input_dim
+        width = config.obs_dim
         for hidden in config.hidden_sizes:
             layers += [nn.Linear(width, hidden), nn.Tanh() if config.activation == "tanh" else nn.ReLU()]
             width = hidden
@@ -130,26 +155,24 @@ class ActorNet(nn.Module):
 
         Args:
             obs: ``(B, obs_dim)`` float32 raw observations.
-            difficulty: ``(B,)`` in [0, 1]; required with ``difficulty_input``, else ignored.
+            difficulty: ``(B,)`` in [0, 1], written into feature ``difficulty_index`` (clipped);
+                None keeps the observation's own value. Ignored without ``difficulty_index``.
 
         Returns:
             ``(B, sum(action_nvec))`` logits.
-
-        Raises:
-            ValueError: If the policy needs a difficulty and none is given.
         """
+        index = self.config.difficulty_index
+        if index is not None and difficulty is not None:
+            obs = obs.clone()
+            obs[:, index] = difficulty.to(obs.dtype).view(-1).clamp(0.0, 1.0)
         if self._normalise:
             clip = self.config.obs_clip
             obs = ((obs - self.obs_mean) * self.obs_scale).clamp(-clip, clip)
-        if self.config.difficulty_input:
-            if difficulty is None:
-                raise ValueError("this actor is conditioned on difficulty; pass one")
-            obs = torch.cat([obs, difficulty.to(obs.dtype).view(-1, 1)], dim=1)  # (B, obs_dim + 1)
         logits: torch.Tensor = self.head(self.body(obs))
         return logits
 
-    def act(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
-        """Deterministic actions: the argmax of each branch.
+    def choose(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
+        """The network's choice: the argmax of each branch (deterministic).
 
         Args:
             obs: ``(B, obs_dim)`` float32.
@@ -161,6 +184,65 @@ class ActorNet(nn.Module):
         logits = self.forward(obs, difficulty)
         branches = torch.split(logits, list(self.config.action_nvec), dim=1)
         return torch.stack([branch.argmax(dim=1) for branch in branches], dim=1)
+
+    def act(
+        self,
+        obs: torch.Tensor,
+        difficulty: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """The action played: :meth:`choose`, then the handicap at ``difficulty``.
+
+        Args:
+            obs: ``(B, obs_dim)`` float32.
+            difficulty: ``(B,)`` in [0, 1]; None plays at full strength (no handicap).
+            generator: A CPU generator the handicap draws from (None: torch's default one).
+
+        Returns:
+            ``(B, n_branches)`` int64; equal to :meth:`choose` at difficulty 1.
+        """
+        actions = self.choose(obs, difficulty)
+        if difficulty is None or not self.config.has_handicap:
+            return actions
+        return spoil_actions(actions, difficulty, self.config, generator)
+
+
+def spoil_actions(
+    actions: torch.Tensor,
+    difficulty: torch.Tensor,
+    config: ActorConfig,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Apply the handicap of ``config`` to chosen actions (``envs.actions.handicap_actions``'s rule).
+
+    With weakness w = 1 - difficulty: the move slips to a uniformly random one with chance
+    ``slip_move * w``; a shot's choice is replaced by a uniformly random shot choice with
+    chance ``scramble_aim * w``; then a shot is held back with chance ``hold_fire * w``.
+
+    Args:
+        actions: ``(B, n_branches)`` int64 chosen actions (branch 0 moves, branch 1 fires: 0 holds).
+        difficulty: ``(B,)`` in [0, 1].
+        config: The chances and the branch sizes.
+        generator: A CPU generator to draw from (None: torch's default one).
+
+    Returns:
+        ``(B, n_branches)`` int64 on the device of ``actions``.
+    """
+    device = actions.device
+    weakness = 1.0 - difficulty.detach().to("cpu", torch.float32).view(-1).clamp(0.0, 1.0)  # (B,)
+    draws = torch.rand((actions.shape[0], 5), generator=generator)  # (B, 5): hold, scramble, shot, slip, move
+    played = actions.to("cpu").clone()
+    n_moves, n_fire = config.action_nvec[0], config.action_nvec[1]
+    slip = draws[:, 3] < config.slip_move * weakness
+    random_move = (draws[:, 4] * n_moves).long().clamp(max=n_moves - 1)
+    played[:, 0] = torch.where(slip, random_move, played[:, 0])
+    fire = played[:, 1]
+    scramble = (fire > 0) & (draws[:, 1] < config.scramble_aim * weakness)
+    random_shot = 1 + (draws[:, 2] * (n_fire - 1)).long().clamp(max=n_fire - 2)
+    fire = torch.where(scramble, random_shot, fire)
+    hold = (fire > 0) & (draws[:, 0] < config.hold_fire * weakness)
+    played[:, 1] = torch.where(hold, torch.zeros_like(fire), fire)
+    return played.to(device)
 
 
 def save_actor(directory: Path | str, net: ActorNet, metadata: dict[str, Any] | None = None) -> None:

@@ -32,7 +32,7 @@ from gameai.protocol.frames import HEADER_SIZE
 from gameai.runtime.runtime import ModelRuntime
 from gameai.server.config import ServerConfig
 from gameai.server.connection import ConnectionHandler
-from gameai.session.difficulty import DifficultyController, FixedDifficulty
+from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, FixedDifficulty
 from gameai.session.state import Session
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ class GameAIServer:
         config: Network, security and limits.
         runtime: The loaded models (started by :meth:`start`, stopped by :meth:`shutdown`).
         metrics: Where everything is counted.
-        difficulty_factory: Makes each session's difficulty controller; default: a
-            :class:`~gameai.session.difficulty.FixedDifficulty` at ``config.default_difficulty``.
+        difficulty_factory: Makes each session's difficulty controller; default: per
+            ``config.difficulty_control``, an :class:`~gameai.session.difficulty.AdaptiveDifficulty`
+            (or a :class:`~gameai.session.difficulty.FixedDifficulty`) at ``config.default_difficulty``.
     """
 
     def __init__(
@@ -73,7 +74,9 @@ class GameAIServer:
         """The difficulty controller of a new session."""
         if self._difficulty_factory is not None:
             return self._difficulty_factory(session)
-        return FixedDifficulty(self.config.default_difficulty)
+        if self.config.difficulty_control == "fixed":
+            return FixedDifficulty(self.config.default_difficulty)
+        return AdaptiveDifficulty(start=self.config.default_difficulty, target=self.config.difficulty_target)
 
     @property
     def port(self) -> int:

@@ -74,7 +74,11 @@ class ServerConfig:
     shutdown_grace_s: float = 5.0
     """On SIGINT/SIGTERM, how long in-flight requests may take to finish."""
     default_difficulty: float = 0.5
-    """Difficulty of a new session (fixed until an adaptive controller is plugged in)."""
+    """Difficulty a new session starts at."""
+    difficulty_control: Literal["adaptive", "fixed"] = "adaptive"
+    """adaptive: match results move the session's difficulty (AdaptiveDifficulty); fixed: it stays."""
+    difficulty_target: float = 0.5
+    """Player win rate the adaptive difficulty holds (a draw counts half)."""
     http: bool = True
     """Answer plain HTTP GET /metrics (Prometheus) and /healthz on the same port."""
     keepalive_s: float = 20.0
@@ -92,6 +96,8 @@ class ServerConfig:
             )
         if not 0.0 <= self.default_difficulty <= 1.0:
             raise ValueError("default_difficulty must be in [0, 1]")
+        if not 0.0 < self.difficulty_target < 1.0:
+            raise ValueError("difficulty_target must be in (0, 1)")
         if self.default_max_new_tokens > self.max_new_tokens:
             raise ValueError("default_max_new_tokens must be <= max_new_tokens")
         if (

@@ -2,15 +2,15 @@
 
 A :class:`DifficultyController` sees every ``match.result`` of its session (with the
 behaviour recognised at that moment) and answers the difficulty an ``act`` without an
-explicit difficulty is served at. The adaptive controller comes with the agents
-(issue 6); until then every session uses :class:`FixedDifficulty`, which deliberately
-ignores the results: it is the trivial placeholder, not an adaptive policy.
+explicit difficulty is served at. Sessions use :class:`AdaptiveDifficulty` (the rule is
+in its docstring and in ``docs/agents.md``); :class:`FixedDifficulty` ignores results
+(``gameai serve --difficulty-control fixed``, and the baseline of ``gameai eval adapt``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,80 @@ class FixedDifficulty:
 
     def observe(self, record: MatchRecord) -> None:
         del record
+
+
+OUTCOME_POINTS: Final[dict[str, float]] = {"win": 1.0, "draw": 0.5, "loss": 0.0}
+"""The player's points for each outcome (a draw is half a win)."""
+
+
+class AdaptiveDifficulty:
+    """Holds the player's win rate near ``target`` by moving d after every match result.
+
+    The rule (a weighted up-down staircase whose step shrinks at each reversal, i.e. a
+    Robbins-Monro search for the d at which the player wins ``target`` of the matches):
+
+    * after a result worth p points to the player (win 1, draw 0.5, loss 0),
+      ``d <- clip(d + 2 * step * (p - target), 0, 1)``: a win makes the NPC stronger, a loss
+      weaker, and at equilibrium ``P(win) * (1 - target) = P(loss) * target``, i.e. the player
+      scores ``target``;
+    * when d changes direction (a reversal: the level is bracketed), ``step`` shrinks by
+      ``shrink``, never below ``min_step`` (the floor keeps following a player who improves);
+    * when the recognised behaviour of a result differs from the previous one's, the player
+      plays differently (or someone else took over): ``step`` goes back to ``start_step`` so
+      the new level is found as fast as the first one was.
+
+    One level per session, i.e. per player: every NPC of the session is served at it and
+    every result moves it (difficulty describes the player, not the NPC).
+
+    Args:
+        start: d of a new session.
+        target: The player's win rate to hold (a draw counts half).
+        start_step: The first step, and the step after a change of behaviour.
+        min_step: The smallest step.
+        shrink: Factor applied to the step at each reversal.
+
+    Raises:
+        ValueError: If a value is out of range.
+    """
+
+    def __init__(
+        self,
+        start: float = 0.5,
+        target: float = 0.5,
+        start_step: float = 0.25,
+        min_step: float = 0.1,
+        shrink: float = 0.7,
+    ) -> None:
+        if not 0.0 <= start <= 1.0 or not 0.0 < target < 1.0:
+            raise ValueError(f"start must be in [0, 1] and target in (0, 1), got {start}, {target}")
+        if not 0.0 < min_step <= start_step <= 1.0 or not 0.0 < shrink <= 1.0:
+            raise ValueError("need 0 < min_step <= start_step <= 1 and 0 < shrink <= 1")
+        self.value = start
+        self.target = target
+        self.start_step = start_step
+        self.min_step = min_step
+        self.shrink = shrink
+        self.step = start_step
+        self._last_move = 0.0
+        self._last_behaviour: str | None = None
+
+    def difficulty(self, npc_id: str | None) -> float:
+        """The session's level (the same for every NPC)."""
+        del npc_id
+        return self.value
+
+    def observe(self, record: MatchRecord) -> None:
+        """Move d after one result (see the class docstring)."""
+        behaviour = record.behaviour
+        if behaviour is not None:
+            if self._last_behaviour is not None and behaviour != self._last_behaviour:
+                self.step = self.start_step
+                self._last_move = 0.0
+            self._last_behaviour = behaviour
+        move = 2.0 * self.step * (OUTCOME_POINTS[record.outcome] - self.target)
+        if move * self._last_move < 0.0:
+            self.step = max(self.step * self.shrink, self.min_step)
+            move = 2.0 * self.step * (OUTCOME_POINTS[record.outcome] - self.target)
+        if move != 0.0:
+            self._last_move = move
+        self.value = min(max(self.value + move, 0.0), 1.0)

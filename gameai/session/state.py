@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gameai.protocol.messages import Hello
-from gameai.session.difficulty import DifficultyController, FixedDifficulty, MatchRecord
+from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, MatchRecord
 from gameai.session.frames import FrameRingBuffer
 from gameai.session.memory import EventLog, NpcMemory
 
@@ -40,7 +40,7 @@ class Session:
     """The last few dialogue turns per NPC id."""
     matches: deque[MatchRecord] = field(default_factory=lambda: deque(maxlen=100))
     """The last 100 match results."""
-    difficulty: DifficultyController = field(default_factory=FixedDifficulty)
+    difficulty: DifficultyController = field(default_factory=AdaptiveDifficulty)
     """Decides the difficulty of ``act`` requests that give none."""
     behaviour: RecognisedBehaviour | None = None
     """The latest recognised behaviour (put into dialogue contexts)."""

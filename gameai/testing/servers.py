@@ -151,7 +151,7 @@ def write_test_assets(root: Path, small: bool = True, dialogue: bool = True) -> 
     if dialogue:
         write_tiny_dialogue_model(root / "dialogue" / "model", "gameai")
     write_random_actor(root / "agents" / "arena", ActorConfig(obs_dim=8))
-    write_random_actor(root / "agents" / "ladder", ActorConfig(obs_dim=8, difficulty_input=True), seed=1)
+    write_random_actor(root / "agents" / "ladder", ActorConfig(obs_dim=8, difficulty_index=7), seed=1)
     return root
 
 

@@ -61,6 +61,12 @@ def test_equality_holds_with_scripted_allies_and_a_fixed_layout() -> None:
     assert _compare({"n_enemies": 2, "layout": 2, "match_ticks": 300}, num_envs=3, steps=400, seed=2) >= 3
 
 
+def test_equality_holds_with_a_drawn_difficulty_and_a_handicap() -> None:
+    handicap = {"hold_fire": 0.5, "scramble_aim": 0.8, "slip_move": 0.3}
+    kwargs = {"difficulty_range": (0.0, 1.0), "handicap": handicap, "match_ticks": 200}
+    assert _compare(kwargs, num_envs=4, steps=300, seed=4) >= 4
+
+
 def test_pixel_vector_env_equals_single_envs() -> None:
     _compare({"obs_type": "pixels", "frame_stack": 2, "match_ticks": 60}, num_envs=2, steps=40, seed=5)
 

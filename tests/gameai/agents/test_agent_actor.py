@@ -37,23 +37,88 @@ def test_observation_normalisation_matches_vecnormalize() -> None:
     assert logits[0].tolist() == pytest.approx(expected, rel=1e-5)
 
 
-def test_difficulty_is_an_extra_input_when_configured() -> None:
-    net = ActorNet(ActorConfig(obs_dim=3, action_nvec=(4,), difficulty_input=True))
-    assert net.body[0].in_features == 4
-    obs = torch.zeros(2, 3)
+def test_served_difficulty_overwrites_the_observation_feature() -> None:
+    net = ActorNet(ActorConfig(obs_dim=3, action_nvec=(4,), difficulty_index=2))
+    assert net.body[0].in_features == 3 and net.config.difficulty_input
+    obs = torch.randn(5, 3)
     with torch.no_grad():
-        easy = net(obs, torch.zeros(2))
-        hard = net(obs, torch.ones(2))
-    assert not torch.allclose(easy, hard)
-    with pytest.raises(ValueError, match="difficulty"):
-        net(obs)
+        served = net(obs, torch.full((5,), 0.25))
+        written = obs.clone()
+        written[:, 2] = 0.25
+        assert torch.equal(served, net(written))  # the same as the observation carrying it
+        assert not torch.allclose(served, net(obs, torch.ones(5)))
+        assert torch.equal(net(obs), net(obs, None))  # no difficulty: the observation's own value
+        assert torch.equal(net(obs, torch.full((5,), 7.0)), net(obs, torch.ones(5)))  # clipped to [0, 1]
+    assert obs.abs().max() > 0 and not torch.equal(obs, written)  # the caller's tensor is untouched
 
 
-def test_difficulty_is_ignored_without_difficulty_input() -> None:
+def test_difficulty_is_ignored_without_difficulty_index() -> None:
     net = ActorNet(ActorConfig(obs_dim=3))
     obs = torch.randn(2, 3)
     with torch.no_grad():
         assert torch.equal(net(obs, torch.zeros(2)), net(obs, torch.ones(2)))
+    assert not net.config.difficulty_input
+
+
+def test_difficulty_index_must_lie_in_the_observation() -> None:
+    with pytest.raises(ValueError, match="difficulty_index"):
+        ActorConfig(obs_dim=3, difficulty_index=3)
+    with pytest.raises(ValueError, match="hold_fire"):
+        ActorConfig(hold_fire=2.0)
+
+
+def _always(choice: list[int], config: ActorConfig) -> ActorNet:
+    """An actor whose choice is ``choice`` whatever it sees."""
+    net = ActorNet(config)
+    with torch.no_grad():
+        net.head.weight.zero_()
+        bias = torch.full((sum(config.action_nvec),), -5.0)
+        offset = 0
+        for branch, n in zip(choice, config.action_nvec, strict=True):
+            bias[offset + branch] = 5.0
+            offset += n
+        net.head.bias.copy_(bias)
+    return net
+
+
+def test_act_is_the_choice_at_full_difficulty_and_spoiled_below() -> None:
+    config = ActorConfig(obs_dim=4, hold_fire=0.5, scramble_aim=0.7, slip_move=0.4)
+    net = _always([3, 2, 1], config)
+    obs = torch.zeros(20_000, 4)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        assert (net.act(obs, torch.ones(20_000), generator) == torch.tensor([3, 2, 1])).all()
+        assert (net.act(obs) == torch.tensor([3, 2, 1])).all()  # no difficulty: full strength
+        played = net.act(obs, torch.zeros(20_000), generator)
+    assert (played[:, 2] == 1).all()
+    assert (played[:, 0] != 3).float().mean().item() == pytest.approx(0.4 * 8 / 9, abs=0.015)
+    held = played[:, 1] == 0
+    assert held.float().mean().item() == pytest.approx(0.5, abs=0.015)
+    assert (played[~held, 1] != 2).float().mean().item() == pytest.approx(0.7 * 2 / 3, abs=0.02)
+
+
+def test_served_handicap_follows_the_training_rule() -> None:
+    """The actor's handicap and the env's (``envs.actions.handicap_actions``) spoil alike."""
+    from demo_game.sim import ArenaField
+    from envs.actions import ActionHandicap, handicap_actions
+
+    chances = {"hold_fire": 0.8, "scramble_aim": 1.0, "slip_move": 0.3}
+    n, d = 30_000, 0.35
+    chosen = np.tile(np.array([[5, 1, 0]]), (n, 1))
+    rng = np.random.default_rng(0)
+    arena = np.zeros((n, len(ArenaField)))
+    arena[:, ArenaField.TICK] = rng.integers(0, 900, size=n)
+    keys = rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64)
+    trained = np.zeros_like(chosen)
+    handicap_actions(1, chosen, np.full(n, d), ActionHandicap(**chances).as_array(), arena, keys, trained)
+    config = ActorConfig(obs_dim=2, **chances)  # type: ignore[arg-type]
+    served = _always([5, 1, 0], config).act(
+        torch.zeros(n, 2), torch.full((n,), d), torch.Generator().manual_seed(1)
+    )
+    for branch, size in ((0, 9), (1, 4)):
+        expected = np.bincount(trained[:, branch], minlength=size) / n
+        got = np.bincount(served[:, branch].numpy(), minlength=size) / n
+        np.testing.assert_allclose(got, expected, atol=0.012)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_random_behaviour_model(root / "behaviour", SMALL_CNN)
     write_tiny_dialogue_model(root / "dialogue", "plain")
     write_random_actor(root / "agents" / "arena", ActorConfig(obs_dim=6))
-    write_random_actor(root / "agents" / "coward", ActorConfig(obs_dim=4, difficulty_input=True))
+    write_random_actor(root / "agents" / "coward", ActorConfig(obs_dim=4, difficulty_index=3))
     return root
 
 

@@ -1,0 +1,212 @@
+"""``gameai bench train``: how fast PPO trains the arena agent.
+
+Measured in one process, one after the other, with the same PPO settings and torch threads:
+
+1. PPO steps/s (``learn`` as a whole, and the rollout collection alone) on the natively
+   vectorised arena (``ArenaVectorEnv`` through ``ArenaSB3VecEnv``) and on gymnasium's
+   ``SyncVectorEnv`` of the same number of single ``gameai/Arena-v0`` envs (SAME_STEP
+   autoreset, through the same adapter); also SB3's own ``DummyVecEnv`` of single envs.
+2. Time to reach a fixed win rate against the reference opponent: PPO from scratch on the
+   native vector env at full strength, evaluated every ``eval_every`` steps (the served
+   actor, ``eval_matches`` matches at d = 1) until the win rate reaches ``target_win_rate``.
+3. The pixel agent (``ArenaPixels-v0``, :class:`~gameai.agents.features.ArenaCNN`): PPO
+   steps/s on the CPU and, when one is present, on CUDA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+
+@dataclasses.dataclass
+class TrainBenchConfig:
+    """Options of ``gameai bench train``."""
+
+    num_envs: int = 64
+    """Arenas per vector env (the same N for every env kind)."""
+    n_steps: int = 64
+    """PPO steps per arena per rollout."""
+    batch_size: int = 1024
+    """PPO minibatch."""
+    n_epochs: int = 10
+    """PPO epochs per rollout."""
+    measure_steps: int = 131_072
+    """Env steps timed per env kind (after one warm-up rollout)."""
+    goal_reference: str = "aggressive@0.5"
+    """The reference opponent of the time-to-goal measurement, ``style@skill``."""
+    target_win_rate: float = 0.2
+    """Win rate against the reference to reach (0 skips the measurement)."""
+    eval_every: int = 262_144
+    """Env steps between two evaluations while racing to the goal."""
+    eval_matches: int = 100
+    """Matches per evaluation."""
+    max_goal_steps: int = 6_000_000
+    """Give up the race after this many env steps."""
+    pixel_steps: int = 4096
+    """Env steps timed for the pixel agent per device (0 skips it)."""
+    pixel_num_envs: int = 16
+    """Arenas of the pixel agent's vector env."""
+    threads: int = 1
+    """Torch CPU threads."""
+    seed: int = 0
+    """Seed of the envs and the networks."""
+
+
+def _ppo(venv: Any, config: TrainBenchConfig, policy: str = "MlpPolicy", **kwargs: Any) -> Any:
+    from stable_baselines3 import PPO
+
+    return PPO(
+        policy,
+        venv,
+        n_steps=config.n_steps,
+        batch_size=config.batch_size,
+        n_epochs=config.n_epochs,
+        ent_coef=0.01,
+        seed=config.seed,
+        verbose=0,
+        **kwargs,
+    )
+
+
+def _measure(
+    make_venv: Any, config: TrainBenchConfig, policy: str = "MlpPolicy", **kwargs: Any
+) -> dict[str, Any]:
+    """PPO steps/s on one env kind: a warm-up rollout, then ``measure_steps`` timed."""
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from gameai.agents.callbacks import RolloutTimerCallback
+
+    venv = VecMonitor(make_venv())
+    model = _ppo(venv, config, policy, **kwargs)
+    rollout = model.n_steps * venv.num_envs
+    model.learn(rollout)  # warm-up: compilation, allocations
+    timer = RolloutTimerCallback()
+    start = time.perf_counter()
+    model.learn(config.measure_steps, callback=timer, reset_num_timesteps=False)
+    seconds = time.perf_counter() - start
+    steps = model.num_timesteps - rollout
+    venv.close()
+    return {
+        "steps": int(steps),
+        "seconds": round(seconds, 2),
+        "ppo_steps_per_s": round(steps / seconds, 1),
+        "rollout_steps_per_s": round(steps / timer.seconds, 1),
+        "update_seconds": round(seconds - timer.seconds, 2),
+    }
+
+
+def _speed(config: TrainBenchConfig) -> dict[str, Any]:
+    from gymnasium.vector import AutoresetMode, SyncVectorEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from envs.arena_env import ArenaEnv
+    from envs.sb3 import ArenaSB3VecEnv
+    from envs.vector_env import ArenaVectorEnv
+
+    n = config.num_envs
+    native = _measure(lambda: ArenaSB3VecEnv(ArenaVectorEnv(n)), config, device="cpu")
+    sync = _measure(
+        lambda: ArenaSB3VecEnv(
+            SyncVectorEnv([ArenaEnv for _ in range(n)], autoreset_mode=AutoresetMode.SAME_STEP)  # type: ignore[arg-type]
+        ),
+        config,
+        device="cpu",
+    )
+    dummy = _measure(lambda: DummyVecEnv([ArenaEnv for _ in range(n)]), config, device="cpu")
+    return {
+        "num_envs": n,
+        "native_vector_env": native,
+        "gymnasium_sync_vector_env": sync,
+        "sb3_dummy_vec_env": dummy,
+        "native_over_sync_ppo": round(native["ppo_steps_per_s"] / sync["ppo_steps_per_s"], 2),
+        "native_over_sync_rollout": round(native["rollout_steps_per_s"] / sync["rollout_steps_per_s"], 2),
+    }
+
+
+def _time_to_goal(config: TrainBenchConfig) -> dict[str, Any]:
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from envs.actions import ActionHandicap
+    from envs.sb3 import ArenaSB3VecEnv
+    from envs.vector_env import ArenaVectorEnv
+    from gameai.agents.callbacks import ArenaEvalCallback
+    from gameai.agents.export import actor_from_policy
+    from gameai.agents.matches import Opponent
+
+    venv = VecMonitor(ArenaSB3VecEnv(ArenaVectorEnv(config.num_envs)))
+    venv.seed(config.seed)
+    model = _ppo(venv, config, device="cpu")
+    reference = Opponent.parse(config.goal_reference)
+    evaluation = ArenaEvalCallback(
+        lambda: actor_from_policy(model.policy, ActionHandicap()),
+        reference,
+        (1.0,),
+        config.eval_matches,
+        config.eval_every,
+        on_result=lambda record: record["win_rate"][1.0] < config.target_win_rate,
+    )
+    start = time.perf_counter()
+    model.learn(config.max_goal_steps, callback=evaluation)
+    seconds = time.perf_counter() - start
+    reached = [r for r in evaluation.history if r["win_rate"][1.0] >= config.target_win_rate]
+    venv.close()
+    return {
+        "reference": reference.name,
+        "target_win_rate": config.target_win_rate,
+        "reached": bool(reached),
+        "steps_to_goal": reached[0]["timesteps"] if reached else None,
+        "seconds_to_goal": round(reached[0]["train_seconds"], 1) if reached else None,
+        "seconds_total": round(seconds, 1),
+        "curve": [(r["timesteps"], round(r["win_rate"][1.0], 3)) for r in evaluation.history],
+    }
+
+
+def _pixels(config: TrainBenchConfig) -> dict[str, Any]:
+    import torch
+
+    from envs.sb3 import ArenaSB3VecEnv
+    from envs.vector_env import ArenaVectorEnv
+    from gameai.agents.features import ArenaCNN
+
+    small = dataclasses.replace(
+        config, measure_steps=config.pixel_steps, n_steps=64, batch_size=256, n_epochs=4
+    )
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    results: dict[str, Any] = {"num_envs": config.pixel_num_envs, "frame_stack": 2}
+    for device in devices:
+        results[device] = _measure(
+            lambda: ArenaSB3VecEnv(ArenaVectorEnv(config.pixel_num_envs, obs_type="pixels", frame_stack=2)),
+            small,
+            "CnnPolicy",
+            device=device,
+            policy_kwargs={"features_extractor_class": ArenaCNN},
+        )
+    if "cuda" in results:
+        results["cuda_over_cpu"] = round(
+            results["cuda"]["ppo_steps_per_s"] / results["cpu"]["ppo_steps_per_s"], 2
+        )
+    else:
+        results["cuda"] = "not available on this machine"
+    return results
+
+
+def run_train_benchmark(config: TrainBenchConfig) -> dict[str, Any]:
+    """Run every measurement and return the JSON-ready report."""
+    import torch
+
+    from gameai.bench.machine import machine_info
+
+    torch.set_num_threads(config.threads)
+    results: dict[str, Any] = {"ppo_speed": _speed(config)}
+    if config.target_win_rate > 0:
+        results["time_to_goal"] = _time_to_goal(config)
+    if config.pixel_steps > 0:
+        results["pixels"] = _pixels(config)
+    return {
+        "benchmark": "train",
+        "config": dataclasses.asdict(config),
+        "machine": {**machine_info(), "cuda": torch.cuda.is_available()},
+        "results": results,
+    }

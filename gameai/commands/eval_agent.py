@@ -1,0 +1,26 @@
+"""``gameai eval agent``: win rate of the served agent against a fixed reference, per difficulty."""
+
+from __future__ import annotations
+
+import argparse
+
+from gameai.cli import CommandLine
+from gameai.config_args import add_config_arguments, config_from_args
+
+
+def register(cli: CommandLine) -> None:
+    """Add ``gameai eval agent``."""
+    from gameai.agents.evaluate import EvalAgentConfig
+
+    parser = cli.group_command(
+        "eval", "agent", "the agent's win rate against a fixed reference opponent at each difficulty", run
+    )
+    add_config_arguments(parser, EvalAgentConfig)
+    parser.add_argument("--json", action="store_true", help="print the JSON report instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Play the levels and print the table (exit status 1 if the win rate is not monotone in d)."""
+    from gameai.agents.evaluate import EvalAgentConfig, main
+
+    return main(config_from_args(EvalAgentConfig, args), args.json)
