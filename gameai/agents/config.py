@@ -78,8 +78,8 @@ class AgentTrainConfig:
     """Length of a match, ticks (900 = 30 s of game time)."""
     reference_style: str = "aggressive"
     """Style of the fixed reference opponent of the evaluations."""
-    reference_skill: float = 0.5
-    """Skill of the reference opponent."""
+    reference_skill: float = 0.0
+    """Skill of the reference opponent (the shipped run logged against 0.5)."""
     eval_every: int = 1_000_000
     """Env steps between two evaluations against the reference opponent (0: never)."""
     eval_matches: int = 64
@@ -146,3 +146,31 @@ class EvalAdaptConfig:
     """Match length, ticks."""
     modes: tuple[str, ...] = ("adaptive", "fixed")
     """Difficulty controls to run, in order."""
+
+
+@dataclass(frozen=True)
+class EvalAgentConfig:
+    """Options of ``gameai eval agent``."""
+
+    agent_dir: str = "assets/agents/arena"
+    """The exported agent (actor.safetensors + actor.json)."""
+    reference: str = "aggressive@0"
+    """The fixed reference opponent, ``style@skill`` (the weakest fighting player: every level can score)."""
+    difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    """Difficulty levels to play at."""
+    matches: int = 200
+    """Matches per level (the same seeds at every level)."""
+    seed: int = 0
+    """Seed of the first match."""
+    match_ticks: int = 900
+    """Match length, ticks (900 = 30 s)."""
+    threads: int = 1
+    """Torch CPU threads."""
+    blind: bool = False
+    """Ablation: the network always sees d = 1; only the handicap follows the level."""
+    hold_fire: float | None = None
+    """Ablation: replace the actor's hold_fire chance (None keeps it)."""
+    scramble_aim: float | None = None
+    """Ablation: replace the actor's scramble_aim chance (None keeps it)."""
+    slip_move: float | None = None
+    """Ablation: replace the actor's slip_move chance (None keeps it)."""

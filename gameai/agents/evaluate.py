@@ -1,4 +1,10 @@
-"""``gameai eval agent``: the served agent's win rate against a fixed reference opponent, per difficulty."""
+"""``gameai eval agent``: the served agent's win rate against a fixed reference opponent, per difficulty.
+
+The actor is played as the service plays it (:func:`gameai.agents.matches.play_matches`).
+For the design's measurements the same weights can be played as ablations: ``blind`` (the
+network is told d = 1 at every level, so only the handicap weakens it) and other handicap
+chances.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +15,31 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
 
-@dataclasses.dataclass(frozen=True)
-class EvalAgentConfig:
-    """Options of ``gameai eval agent``."""
+from gameai.agents.actor import ActorNet, load_actor
+from gameai.agents.config import EvalAgentConfig
+from gameai.agents.matches import Opponent, play_matches
 
-    agent_dir: str = "assets/agents/arena"
-    """The exported agent (actor.safetensors + actor.json)."""
-    reference: str = "aggressive@0.5"
-    """The fixed reference opponent, ``style@skill``."""
-    difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    """Difficulty levels to play at."""
-    matches: int = 200
-    """Matches per level (the same seeds at every level)."""
-    seed: int = 0
-    """Seed of the first match."""
-    match_ticks: int = 900
-    """Match length, ticks (900 = 30 s)."""
-    threads: int = 1
-    """Torch CPU threads."""
+HANDICAP_FIELDS = ("hold_fire", "scramble_aim", "slip_move")
+
+
+class BlindActor(ActorNet):
+    """An actor whose network always sees full difficulty; its handicap still follows the served one."""
+
+    def choose(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
+        """The choice at difficulty 1, whatever ``difficulty`` is."""
+        return super().choose(obs, None if difficulty is None else torch.ones_like(difficulty))
+
+
+def variant(net: ActorNet, config: EvalAgentConfig) -> ActorNet:
+    """The actor the evaluation plays: the exported one, or an ablation of it (the same weights)."""
+    changes = {name: getattr(config, name) for name in HANDICAP_FIELDS if getattr(config, name) is not None}
+    if not changes and not config.blind:
+        return net
+    copy = (BlindActor if config.blind else ActorNet)(dataclasses.replace(net.config, **changes))
+    copy.load_state_dict(net.state_dict())
+    return copy.eval()
 
 
 def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
@@ -37,17 +49,13 @@ def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
         ``levels`` (difficulty, wins, draws, losses, win_rate, score), ``monotone`` (the win
         rate never drops as d rises) and ``strictly_increasing``.
     """
-    import torch
-
-    from gameai.agents.actor import load_actor
-    from gameai.agents.matches import Opponent, play_matches
-
     torch.set_num_threads(config.threads)
     actor = load_actor(Path(config.agent_dir))
+    net = variant(actor.net, config)
     reference = Opponent.parse(config.reference)
     started = time.perf_counter()
     tallies = play_matches(
-        actor.net, reference, config.difficulties, config.matches, config.seed, config.match_ticks
+        net, reference, config.difficulties, config.matches, config.seed, config.match_ticks
     )
     rates = [t.win_rate for t in tallies]
     return {
@@ -55,6 +63,8 @@ def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
         "version": actor.version,
         "reference": reference.name,
         "matches_per_level": config.matches,
+        "handicap": {name: getattr(net.config, name) for name in HANDICAP_FIELDS},
+        "blind": config.blind,
         "levels": [
             {"difficulty": d, **t.as_dict()} for d, t in zip(config.difficulties, tallies, strict=True)
         ],
@@ -66,9 +76,10 @@ def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as a text table."""
+    variant_note = " (blind ablation)" if report["blind"] else ""
     lines = [
-        f"agent {report['agent']} ({report['version']}) against {report['reference']}, "
-        f"{report['matches_per_level']} matches per level",
+        f"agent {report['agent']} ({report['version']}){variant_note} against {report['reference']}, "
+        f"{report['matches_per_level']} matches per level, handicap {report['handicap']}",
         "difficulty  win rate  draws  losses  score",
     ]
     for level in report["levels"]:
