@@ -4,11 +4,13 @@
 (``gameai train dialogue STEP``) and picks up what earlier steps wrote:
 
 1. ``corpus``    expand ``assets/dialogue/lines`` into ``assets/dialogue/corpus`` (train/held-out).
-2. ``chat``      general conversation from the ``dialogue-data`` extra into ``data/dialogue``.
+2. ``chat``      general conversation from the ``dialogue-data`` extra into ``data/dialogue``
+                 (the tokenizer trains on it too).
 3. ``tokenizer`` byte-level BPE on both, into ``checkpoints/dialogue/tokenizer``.
 4. ``pretrain``  the model on general conversation (``checkpoints/dialogue/pretrain``).
-5. ``finetune``  on the NPC corpus, from the pretrained weights (``checkpoints/dialogue/finetune``;
-                 with ``--no-pretrained-init`` from scratch, into ``finetune-scratch``: the ablation).
+5. ``finetune``  on the NPC corpus, from scratch (``checkpoints/dialogue/finetune``); with
+                 ``--pretrained-init`` from the pretrained weights, into ``finetune-pretrained``.
+                 ``all`` pretrains only with ``--pretrained-init`` (it did not help: docs/dialogue.md).
 6. ``export``    half-precision weights, tokenizer and ``gameai_dialogue.json`` into
                  ``assets/dialogue/model``.
 
@@ -57,9 +59,9 @@ def tokenizer_dir(config: DialogueTrainConfig) -> Path:
 
 
 def stage_dir(config: DialogueTrainConfig, stage: str) -> Path:
-    """Checkpoint directory of ``pretrain`` or ``finetune`` (``finetune-scratch`` without pretraining)."""
-    if stage == "finetune" and not config.pretrained_init:
-        stage = "finetune-scratch"
+    """Checkpoint directory of ``pretrain`` or ``finetune`` (``finetune-pretrained`` from pretraining)."""
+    if stage == "finetune" and config.pretrained_init:
+        stage = "finetune-pretrained"
     return Path(config.work_dir) / stage
 
 
@@ -330,7 +332,7 @@ def run(config: DialogueTrainConfig, step: Step) -> None:
         "export": export,
     }
     for name in steps if step == "all" else [step]:
-        if step == "all" and name in ("chat", "pretrain") and not config.pretrained_init:
+        if step == "all" and name == "pretrain" and not config.pretrained_init:
             continue
         started = time.perf_counter()
         result = steps[name](config)

@@ -146,16 +146,18 @@ def test_pretrain_finetune_export_loss_falls(prepared: DialogueTrainConfig) -> N
     before = reply_loss(untrained, heldout, tokenizer.pad_token_id, 32, torch.device("cpu"))
     assert before == pytest.approx(math.log(prepared.vocab_size), rel=0.1)
 
-    assert pretrain(prepared)["done"]
-    state = finetune(prepared)
-    assert state["done"] and state["step"] == prepared.finetune_steps
+    config = replace(prepared, pretrained_init=True)
+    assert pretrain(config)["done"]
+    state = finetune(config)
+    assert stage_dir(config, "finetune").name == "finetune-pretrained"
+    assert state["done"] and state["step"] == config.finetune_steps
     assert state["valid_loss"] < 0.75 * before  # held-out combinations, never trained on
-    assert any((Path(prepared.runs_dir) / state["run_name"]).iterdir())  # TensorBoard events
+    assert any((Path(config.runs_dir) / state["run_name"]).iterdir())  # TensorBoard events
 
-    out = export(prepared)
+    out = export(config)
     card = json.loads((out / MODEL_CARD_FILE).read_text())
     assert card["format"] == 1 and card["eos_token"] == END
-    assert card["training"]["pretrain"]["step"] == prepared.pretrain_steps
+    assert card["training"]["pretrain"]["step"] == config.pretrain_steps
     weights = load_file(str(out / "model.safetensors"))
     assert all(t.dtype == torch.float16 for t in weights.values())
     assert not list(out.glob("*.bin")) and not (out / "optimizer.safetensors").exists()
