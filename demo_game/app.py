@@ -281,7 +281,8 @@ class DemoApp:
                 continue
             x = int(friendlies[slot, FriendlyField.X] * self.arena_rect.width / ARENA_WIDTH)
             y = int(friendlies[slot, FriendlyField.Y] * self.arena_rect.height / ARENA_HEIGHT)
-            self.bubble.draw(self.window, text, (x + self.arena_rect.x, y - 40), self.arena_rect)  # above the name
+            anchor = (x + self.arena_rect.x, y - 40)  # above the name label
+            self.bubble.draw(self.window, text, anchor, self.arena_rect, below=y + 24)
         if self.chat.active:
             box = self.arena_rect.inflate(-80, 0)
             box.height, box.bottom = 40, self.arena_rect.bottom - 20

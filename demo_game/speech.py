@@ -102,16 +102,41 @@ class SpeechBubble:
         self.max_width = max_width
         self.colour = colour
 
-    def draw(self, surface: pygame.Surface, text: str, anchor: tuple[int, int], bounds: pygame.Rect) -> None:
-        """Draw ``text`` in a bubble whose tail points at ``anchor``, kept inside ``bounds``."""
+    def draw(
+        self,
+        surface: pygame.Surface,
+        text: str,
+        anchor: tuple[int, int],
+        bounds: pygame.Rect,
+        below: int | None = None,
+    ) -> None:
+        """Draw ``text`` in a bubble whose tail points at ``anchor``, kept inside ``bounds``.
+
+        Args:
+            surface: Where to draw.
+            text: The reply so far.
+            anchor: The point above the speaker the tail points at.
+            bounds: The bubble stays inside this rectangle.
+            below: Where the speaker's feet are; the bubble hangs from there when there is no
+                room above ``anchor`` (default: just under ``anchor``).
+        """
+        below = anchor[1] + 40 if below is None else below
         lines = wrap_text(text, self.font, self.max_width - 20) or ["..."]
         lines = lines[-5:]  # a long reply shows its latest lines
         height = self.font.get_linesize()
         width = max(self.font.size(line)[0] for line in lines) + 20
         box = pygame.Rect(0, 0, width, height * len(lines) + 14)
         box.midbottom = (anchor[0], anchor[1] - 10)
+        if box.top < bounds.top:  # no room above: hang the bubble below, under the speaker
+            box.midtop = (anchor[0], below + 10)
+            tail = [(anchor[0] - 6, box.top + 1), (anchor[0] + 6, box.top + 1), (anchor[0], below + 2)]
+        else:
+            tail = [
+                (anchor[0] - 6, box.bottom - 1),
+                (anchor[0] + 6, box.bottom - 1),
+                (anchor[0], anchor[1] - 2),
+            ]
         box.clamp_ip(bounds)
-        tail = [(anchor[0] - 6, box.bottom - 1), (anchor[0] + 6, box.bottom - 1), (anchor[0], anchor[1] - 2)]
         pygame.draw.polygon(surface, self.colour, tail)
         pygame.draw.rect(surface, self.colour, box, border_radius=8)
         for row, line in enumerate(lines):

@@ -58,3 +58,10 @@ def test_bubble_is_drawn_inside_its_bounds(font: pygame.font.Font) -> None:
     drawn = np.argwhere(pixels.sum(axis=2) > 0)
     assert len(drawn) > 500
     assert drawn[:, 0].min() >= 0 and drawn[:, 1].max() < 400
+
+
+def test_bubble_hangs_below_a_speaker_at_the_top_edge(font: pygame.font.Font) -> None:
+    surface = pygame.Surface((400, 300))
+    SpeechBubble(font, max_width=200).draw(surface, "Hello there.", (200, 10), surface.get_rect(), below=60)
+    rows = np.flatnonzero(surface_to_array(surface).sum(axis=(1, 2)) > 0)
+    assert rows.min() >= 60, "the bubble must not cover the speaker above y=60"
