@@ -28,6 +28,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.eval_agent",
     "gameai.commands.eval_adapt",
     "gameai.commands.bench_train",
+    "gameai.commands.train_behaviour",
+    "gameai.commands.eval_behaviour",
+    "gameai.commands.bench_behaviour",
 )
 
 #: Groups of sub-commands and their one-line help.

@@ -9,6 +9,18 @@ Serving format (the contract with the training code): a directory, by default
 
 Write it with :func:`save_behaviour_model`, read it with :func:`load_behaviour_model`.
 
+Two architectures (``BehaviourNetConfig.architecture``):
+
+* ``nature``: the Nature-DQN shape: the K frames stacked as channels, three convs, a fully
+  connected layer over the flattened feature map.
+* ``keypoints``: one small conv stack applied to every frame (shared weights: 8x8 stride 4,
+  3x3, then a 1x1 conv to ``conv_channels[2]`` keypoint maps), a spatial
+  softmax that turns each of its ``conv_channels[2]`` maps into an expected ``(x, y)`` position
+  with its peak and mean activation, and a fully connected head over those K trajectories and their
+  frame-to-frame steps. Objects a few pixels wide (the player, enemies, bullets) become
+  coordinates, so motion and distances are explicit and nothing is tied to where on the screen
+  they happen (the shipped model; see ``docs/behaviour.md`` for the comparison).
+
 Input layout: a window is the ``K = frames_per_window`` most recent frames, oldest
 first, each ``(H, W, 3)`` uint8 RGB as produced by
 :func:`gameai.client.frames.downscale_frame`. :func:`frames_to_input` turns windows
@@ -20,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import torch
@@ -68,6 +80,11 @@ class BehaviourNetConfig:
     """Width of the fully connected layer."""
     dropout: float = 0.0
     """Dropout before the output layer (training only)."""
+    architecture: Literal["nature", "keypoints"] = "nature"
+    """``nature``: frames stacked as channels, flattened feature map; ``keypoints``: a shared
+    per-frame conv stack, spatial softmax keypoints per frame, a head over their trajectories."""
+    batch_norm: bool = False
+    """Keypoints architecture: batch normalisation after the first two convs (faster training)."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size
@@ -85,6 +102,8 @@ class BehaviourNetConfig:
             raise ValueError("pixel_mean and pixel_std need 3 values each, std > 0")
         if len(self.conv_channels) != 3 or min(self.conv_channels) < 1 or self.hidden < 1:
             raise ValueError("conv_channels needs 3 positive widths and hidden must be positive")
+        if self.architecture not in ("nature", "keypoints"):
+            raise ValueError(f"architecture must be 'nature' or 'keypoints', got {self.architecture!r}")
 
     @property
     def in_channels(self) -> int:
@@ -96,8 +115,92 @@ def _conv_out(size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
 
 
+class SpatialSoftmax(nn.Module):
+    """Feature maps -> expected ``(x, y)`` of each channel's softmax over positions, its peak and mean.
+
+    Args:
+        channels: Input channels (one keypoint each).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.log_temperature = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        """``(N, C, h, w)`` -> ``(N, 4*C)``: x of every channel, then y, peak and mean; x and y in [-1, 1].
+
+        The position says where a thing is, the peak how strongly it is there, the mean how
+        much of it there is (bullets in flight, say).
+        """
+        n, c, h, w = maps.shape
+        flat = maps.reshape(n, c, h * w)  # (N, C, h*w)
+        weights = torch.softmax(flat * self.log_temperature.exp().view(1, c, 1), dim=-1)
+        ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=maps.dtype)
+        xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=maps.dtype)
+        grid_x = xs.view(1, w).expand(h, w).reshape(h * w)
+        grid_y = ys.view(h, 1).expand(h, w).reshape(h * w)
+        x = weights @ grid_x  # (N, C)
+        y = weights @ grid_y  # (N, C)
+        active = torch.relu(flat)
+        peak = active.amax(dim=-1)  # (N, C)
+        mean = active.mean(dim=-1)  # (N, C)
+        return torch.cat([x, y, peak, mean], dim=1)
+
+
+class KeypointHead(nn.Module):
+    """Per-frame conv stack + spatial softmax, then a head over the K frames' keypoints.
+
+    Args:
+        config: Shapes and widths.
+    """
+
+    #: Frame-to-frame keypoint steps are multiplied by this before the head (they are small).
+    STEP_SCALE: Final = 10.0
+
+    def __init__(self, config: BehaviourNetConfig) -> None:
+        super().__init__()
+        c1, c2, c3 = config.conv_channels
+        self.k = config.frames_per_window
+        norm = config.batch_norm
+        self.frame_features = nn.Sequential(
+            nn.Conv2d(config.channels, c1, kernel_size=8, stride=4, padding=2, bias=not norm),
+            nn.BatchNorm2d(c1) if norm else nn.Identity(),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c1, c2, kernel_size=3, stride=1, padding=1, bias=not norm),
+            nn.BatchNorm2d(c2) if norm else nn.Identity(),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c2, c3, kernel_size=1),
+        )
+        self.keypoints = SpatialSoftmax(c3)
+        inputs = self.k * 4 * c3 + (self.k - 1) * 2 * c3
+        self.head = nn.Sequential(
+            nn.Linear(inputs, config.hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.hidden, len(config.class_names)),
+        )
+
+    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(N, 3, H, W)`` normalised frames -> ``(N, 4C)`` keypoints (x, y, peak, mean of each channel)."""
+        return self.keypoints(self.frame_features(frames))  # (N, 4C)
+
+    def classify(self, points: torch.Tensor) -> torch.Tensor:
+        """``(B, K, 4C)`` keypoints of K consecutive frames, oldest first -> logits ``(B, n_classes)``."""
+        b = points.shape[0]
+        c = points.shape[-1] // 4
+        xy = points[:, :, : 2 * c]  # (B, K, 2C)
+        steps = (xy[:, 1:] - xy[:, :-1]) * self.STEP_SCALE  # (B, K-1, 2C)
+        return self.head(torch.cat([points.reshape(b, -1), steps.reshape(b, -1)], dim=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, K*3, H, W)`` normalised pixels -> logits ``(B, n_classes)``."""
+        b, _, height, width = x.shape
+        points = self.encode(x.reshape(b * self.k, -1, height, width))  # (B*K, 4C)
+        return self.classify(points.view(b, self.k, -1))
+
+
 class BehaviourNet(nn.Module):
-    """Nature-DQN-shaped CNN over a window of frames.
+    """CNN over a window of frames (Nature-DQN-shaped or keypoints, by ``config.architecture``).
 
     Args:
         config: Shapes and widths.
@@ -109,6 +212,15 @@ class BehaviourNet(nn.Module):
     def __init__(self, config: BehaviourNetConfig) -> None:
         super().__init__()
         self.config = config
+        k = config.frames_per_window
+        mean = torch.tensor(config.pixel_mean, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
+        std = torch.tensor(config.pixel_std, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
+        self.register_buffer("pixel_mean", mean, persistent=False)
+        self.register_buffer("pixel_std", std, persistent=False)
+        self.keypoint_net: KeypointHead | None = None
+        if config.architecture == "keypoints":
+            self.keypoint_net = KeypointHead(config)
+            return
         c1, c2, c3 = config.conv_channels
         self.features = nn.Sequential(
             nn.Conv2d(config.in_channels, c1, kernel_size=8, stride=4),
@@ -128,11 +240,38 @@ class BehaviourNet(nn.Module):
             nn.Dropout(config.dropout),
             nn.Linear(config.hidden, len(config.class_names)),
         )
-        k = config.frames_per_window
-        mean = torch.tensor(config.pixel_mean, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
-        std = torch.tensor(config.pixel_std, dtype=torch.float32).repeat(k).view(1, -1, 1, 1)
-        self.register_buffer("pixel_mean", mean, persistent=False)
-        self.register_buffer("pixel_std", std, persistent=False)
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 pixels (or floats in [0, 1]) ``(B, n*3, H, W)`` -> normalised floats, any ``n <= K``."""
+        if x.dtype == torch.uint8:
+            x = x.float().mul_(1.0 / 255.0)
+        channels = x.shape[1]
+        return (x - self.pixel_mean[:, :channels]) / self.pixel_std[:, :channels]
+
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """Keypoints of single frames (keypoints architecture only).
+
+        A window's logits are ``classify_encoded`` of its K frames' encodings: training and
+        evaluation encode each frame once and reuse it in every window it belongs to.
+
+        Args:
+            frames: ``(N, 3, H, W)`` uint8 pixels (or floats in [0, 1]).
+
+        Returns:
+            ``(N, 4C)`` float keypoints.
+
+        Raises:
+            ValueError: If the architecture is not ``keypoints``.
+        """
+        if self.keypoint_net is None:
+            raise ValueError("encode_frames needs the keypoints architecture")
+        return self.keypoint_net.encode(self.normalise(frames))
+
+    def classify_encoded(self, points: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, n_classes)`` of windows given as ``(B, K, 4C)`` frame encodings, oldest first."""
+        if self.keypoint_net is None:
+            raise ValueError("classify_encoded needs the keypoints architecture")
+        return self.keypoint_net.classify(points)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Classify windows.
@@ -143,9 +282,9 @@ class BehaviourNet(nn.Module):
         Returns:
             Logits ``(B, n_classes)``.
         """
-        if x.dtype == torch.uint8:
-            x = x.float().mul_(1.0 / 255.0)
-        x = (x - self.pixel_mean) / self.pixel_std  # (B, K*3, H, W)
+        x = self.normalise(x)  # (B, K*3, H, W)
+        if self.keypoint_net is not None:
+            return self.keypoint_net(x)  # (B, n_classes)
         return self.head(self.features(x))  # (B, n_classes)
 
 

@@ -283,7 +283,7 @@ class Welcome(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class BehaviourResult(Message):
-    """The recognised player behaviour over the latest window of frames (pushed)."""
+    """The recognised player behaviour, smoothed over the windows up to the latest one (pushed)."""
 
     TYPE: ClassVar[str] = "behaviour"
     seq: int
@@ -291,9 +291,11 @@ class BehaviourResult(Message):
     timestamp: float
     """That frame's header timestamp, echoed (measure end-to-end latency with it)."""
     label: str
-    """The most probable behaviour."""
+    """The recognised behaviour: the most probable one after smoothing, with hysteresis."""
     probabilities: dict[str, float]
-    """Probability per behaviour class (sums to 1)."""
+    """Smoothed probability per behaviour class (sums to 1)."""
+    confidence: float = constrained(minimum=0.0, maximum=1.0)
+    """The smoothed probability of ``label``."""
     latency_ms: float
     """Server time from receiving the frame to sending this result, in milliseconds."""
     dropped_frames: int = 0

@@ -31,6 +31,7 @@ from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.runtime.dialogue import DialogueWorker
 from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier
+from gameai.session.smoothing import SmoothingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class BehaviourService:
     config: BehaviourNetConfig
     worker: BatchingWorker[np.ndarray, np.ndarray]
     classifier: BehaviourClassifier
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    """How each session smooths its results over time."""
 
     @property
     def spec(self) -> BehaviourSpec:
@@ -158,7 +161,8 @@ class ModelRuntime:
         worker: BatchingWorker[np.ndarray, np.ndarray] = BatchingWorker(
             "behaviour", classifier, batching, metrics
         )
-        self.behaviour = BehaviourService(loaded.config, worker, classifier)
+        smoothing = SmoothingConfig(config.behaviour_smoothing_s, config.behaviour_switch_margin)
+        self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing)
         self.models["behaviour"] = ModelInfo(
             service="behaviour",
             status="ready",

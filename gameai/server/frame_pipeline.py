@@ -5,7 +5,9 @@ never blocks). :meth:`~FramePipeline.run` runs two tasks per session:
 
 * intake takes the frames in order, keeps the last K in the session's ring buffer and,
   every ``behaviour_every`` frames, submits a copy of the window to the behaviour worker;
-* delivery awaits those results in submission order and pushes them to the client.
+* delivery awaits those results in submission order, smooths them over time with the
+  session's :class:`~gameai.session.smoothing.BehaviourSmoother` (so the label does not
+  flicker from one window to the next) and pushes them to the client.
 
 At most ``in_flight`` windows of a session are in the model at once (so one session can
 fill a batch slot while its previous window is still computing, and results stay in
@@ -31,6 +33,7 @@ from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 from gameai.runtime.runtime import BehaviourService
 from gameai.session.frame_queue import DropOldestQueue
 from gameai.session.frames import FrameRingBuffer
+from gameai.session.smoothing import BehaviourSmoother
 from gameai.session.state import RecognisedBehaviour, Session
 
 logger = logging.getLogger(__name__)
@@ -47,6 +50,8 @@ class _Submitted:
     future: asyncio.Future[np.ndarray]
     queued: _QueuedFrame
     dropped: int
+    frames: int
+    """Frames taken into the ring buffer since the previous submitted window."""
 
 
 SendMessage = Callable[[Message], Awaitable[None]]
@@ -91,6 +96,7 @@ class FramePipeline:
         self._metrics = metrics
         self._since_result = 0
         self._dropped = 0
+        self.smoother = BehaviourSmoother(config.class_names, service.smoothing)
         self.results_sent = 0
 
     def push(self, frame: Frame, received_at: float) -> None:
@@ -131,7 +137,7 @@ class FramePipeline:
         self._since_result += 1
         if not self.ring.full or self._since_result < self.every:
             return
-        self._since_result = 0
+        frames, self._since_result = self._since_result, 0
         try:
             future = self.service.worker.submit(self.ring.window())
         except OverloadedError as exc:
@@ -142,10 +148,12 @@ class FramePipeline:
         except WorkerStoppedError:
             return
         dropped, self._dropped = self._dropped + self._queue.take_dropped(), 0
-        await self._pending.put(_Submitted(future, queued, dropped))  # waits while in_flight are pending
+        # Waits while in_flight windows are pending.
+        await self._pending.put(_Submitted(future, queued, dropped, frames))
 
     async def _deliver(self) -> None:
         classes = self.service.config.class_names
+        sample_fps = self.service.config.sample_fps
         while True:
             submitted = await self._pending.get()
             try:
@@ -153,18 +161,22 @@ class FramePipeline:
             except WorkerStoppedError:
                 continue
             frame = submitted.queued.frame
-            best = int(np.argmax(probabilities))
-            probs = {name: round(float(p), 6) for name, p in zip(classes, probabilities, strict=True)}
+            elapsed_s = (submitted.frames + submitted.dropped) / sample_fps
+            smoothed = self.smoother.update(probabilities, elapsed_s)
+            probs = {
+                name: round(float(p), 6) for name, p in zip(classes, smoothed.probabilities, strict=True)
+            }
             self.session.behaviour = RecognisedBehaviour(
-                label=classes[best], probabilities=probs, seq=frame.seq
+                label=smoothed.label, probabilities=probs, seq=frame.seq
             )
             latency = time.perf_counter() - submitted.queued.received_at
             await self._send(
                 BehaviourResult(
                     seq=frame.seq,
                     timestamp=frame.timestamp,
-                    label=classes[best],
+                    label=smoothed.label,
                     probabilities=probs,
+                    confidence=round(smoothed.confidence, 6),
                     latency_ms=round(latency * 1000.0, 3),
                     dropped_frames=submitted.dropped,
                 )

@@ -106,6 +106,7 @@ SERVER_EXAMPLES: list[Message] = [
         timestamp=1.5,
         label="a",
         probabilities={"a": 0.75, "b": 0.25},
+        confidence=0.75,
         latency_ms=3.2,
         dropped_frames=1,
     ),

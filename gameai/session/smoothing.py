@@ -1,0 +1,102 @@
+"""Smoothing a session's behaviour results over time, so that the label does not flicker.
+
+One window of frames is weak evidence (a second of play rarely tells an explorer from a
+collector); a player keeps a style for a while. :class:`BehaviourSmoother` keeps an
+exponential moving average of each class's log-probability (evidence accumulated with a
+half-life in seconds of play, so older windows count less), turns it back into probabilities
+with a softmax, and changes the reported label only when another class overtakes the current
+one by ``switch_margin`` (hysteresis). Pure numpy, no I/O; one per session.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Probabilities are clipped to at least this before their log is taken.
+_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """How behaviour results are smoothed."""
+
+    half_life_s: float = 3.0
+    """Seconds of play after which a window's evidence counts half; 0 turns smoothing off."""
+    switch_margin: float = 0.15
+    """The reported label changes only when another class's smoothed probability exceeds it by this."""
+
+    def __post_init__(self) -> None:
+        if self.half_life_s < 0 or not 0.0 <= self.switch_margin < 1.0:
+            raise ValueError("half_life_s must be >= 0 and switch_margin in [0, 1)")
+
+
+@dataclass(frozen=True)
+class SmoothedBehaviour:
+    """The smoothed result after one window."""
+
+    label: str
+    """The reported behaviour (changes only past the switch margin)."""
+    probabilities: np.ndarray
+    """``(n_classes,)`` smoothed probabilities, summing to 1."""
+    confidence: float
+    """The smoothed probability of ``label``."""
+
+
+class BehaviourSmoother:
+    """Exponential moving average of log-probabilities with a hysteresis on the label.
+
+    Calling order: :meth:`update` with every new window's probabilities; :meth:`reset` when
+    the stream restarts (e.g. a new match).
+
+    Args:
+        class_names: Labels in the model's output order.
+        config: Half-life and switch margin.
+    """
+
+    def __init__(self, class_names: tuple[str, ...], config: SmoothingConfig | None = None) -> None:
+        self.class_names = class_names
+        self.config = config or SmoothingConfig()
+        self._log_evidence: np.ndarray | None = None
+        self._label: int | None = None
+
+    def reset(self) -> None:
+        """Forget everything seen so far."""
+        self._log_evidence = None
+        self._label = None
+
+    def update(self, probabilities: np.ndarray, elapsed_s: float) -> SmoothedBehaviour:
+        """Take one window's class probabilities into account.
+
+        Args:
+            probabilities: ``(n_classes,)`` the model's output for the newest window.
+            elapsed_s: Seconds of play since the previous window (its frames / sample_fps).
+
+        Returns:
+            The smoothed label, probabilities and confidence.
+
+        Raises:
+            ValueError: If ``probabilities`` has the wrong length.
+        """
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        if probabilities.shape != (len(self.class_names),):
+            raise ValueError(f"expected {len(self.class_names)} probabilities, got {probabilities.shape}")
+        log_p = np.log(np.clip(probabilities, _FLOOR, 1.0))
+        half_life = self.config.half_life_s
+        if self._log_evidence is None or half_life == 0.0:
+            self._log_evidence = log_p
+        else:
+            keep = math.exp(-math.log(2.0) * max(elapsed_s, 0.0) / half_life)
+            self._log_evidence = keep * self._log_evidence + (1.0 - keep) * log_p
+        smoothed = np.exp(self._log_evidence - self._log_evidence.max())
+        smoothed /= smoothed.sum()
+        best = int(np.argmax(smoothed))
+        if self._label is None or smoothed[best] > smoothed[self._label] + self.config.switch_margin:
+            self._label = best
+        return SmoothedBehaviour(
+            label=self.class_names[self._label],
+            probabilities=smoothed,
+            confidence=float(smoothed[self._label]),
+        )

@@ -1,0 +1,13 @@
+"""Building the behaviour model: record labelled play, fit the CNN, evaluate, export.
+
+Modules, in the order ``gameai train behaviour all`` runs them:
+
+* :mod:`~gameai.training.behaviour.config`: the options (no heavy imports).
+* :mod:`~gameai.training.behaviour.record`: scripted players play the arena; frames are
+  rendered at the demo's resolution and downscaled as the client does; npz + manifest.
+* :mod:`~gameai.training.behaviour.dataset`: windows of K frames out of a recorded split.
+* :mod:`~gameai.training.behaviour.fit`: the training loop (checkpoints, resume, early stop).
+* :mod:`~gameai.training.behaviour.evaluate`: accuracy, macro-F1, per-class figures,
+  confusion matrix PNG, on held-out seeds and held-out style parameters.
+* :mod:`~gameai.training.behaviour.export`: the shipped model in ``assets/behaviour``.
+"""

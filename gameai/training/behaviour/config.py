@@ -1,0 +1,150 @@
+"""Options of ``gameai train behaviour`` and ``gameai eval behaviour`` (no heavy imports here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Step = Literal["all", "record", "fit", "export", "eval"]
+"""A step of ``gameai train behaviour``; ``all`` runs record, fit, export and eval in order."""
+
+Split = Literal["train", "val", "test", "heldout"]
+"""A split of the recorded data: ``test`` has new seeds, ``heldout`` new style-parameter ranges."""
+
+SPLITS: Final[tuple[Split, ...]] = ("train", "val", "test", "heldout")
+
+#: The demo's arena surface in pixels (``demo_game.app.ARENA_SIZE``; a test keeps them equal).
+DEMO_ARENA_SIZE: Final = (960, 720)
+
+
+@dataclass(frozen=True)
+class RecordConfig:
+    """What ``gameai train behaviour record`` plays and how it captures frames."""
+
+    data_dir: str = "data/behaviour"
+    """Where the splits (``<split>.npz``) and ``manifest.json`` are written."""
+    seed: int = 0
+    """Base seed: player ``i`` of split ``s`` has seed ``seed * 10**7 + offset(s) + i``."""
+    train_players: int = 150
+    """Players per style in the train split (one arena each, fresh seed each)."""
+    val_players: int = 16
+    """Players per style in the validation split (early stopping)."""
+    test_players: int = 24
+    """Players per style in the test split (new seeds, same style-parameter ranges)."""
+    heldout_players: int = 24
+    """Players per style in the held-out split (new seeds, style parameters outside the trained ranges)."""
+    frames_per_player: int = 60
+    """Frames captured per player (at ``sample_fps``: 60 frames = 12 s of play)."""
+    warmup_seconds: float = 30.0
+    """Each player first plays a random 0..warmup_seconds of game time uncaptured, so that
+    frames cover every phase of a match rather than mostly its start."""
+    frame_size: tuple[int, int] = (84, 84)
+    """(height, width) of the stored frames: what the client sends."""
+    sample_fps: float = 5.0
+    """Frames captured per second of game time: the rate the client sends at."""
+    arena_size: tuple[int, int] = DEMO_ARENA_SIZE
+    """(width, height) the arena is rendered at before downscaling: the demo's arena surface."""
+    n_enemies: tuple[int, ...] = (2,)
+    """Enemies per match; players are spread over these counts."""
+    skill_range: tuple[float, float] = (0.0, 1.0)
+    """Each player's skill is drawn uniformly from this range."""
+    train_variation: tuple[float, float] = (0.1, 0.9)
+    """Sub-range (fractions) of every style-parameter range that train, val and test players are
+    drawn from; held-out players draw every parameter from outside it (either end, at random)."""
+
+    def __post_init__(self) -> None:
+        for name in ("train_players", "val_players", "test_players", "heldout_players"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.frames_per_player < 1 or self.sample_fps <= 0 or self.warmup_seconds < 0:
+            raise ValueError("frames_per_player must be >= 1, sample_fps > 0 and warmup_seconds >= 0")
+        low, high = self.train_variation
+        if not 0.0 < low <= high < 1.0:
+            raise ValueError(
+                f"train_variation must leave both ends of [0, 1] out, got {self.train_variation}"
+            )
+
+    def players(self, split: Split) -> int:
+        """Players per style in ``split``."""
+        count: int = getattr(self, f"{split}_players")
+        return count
+
+
+@dataclass(frozen=True)
+class BehaviourTrainConfig(RecordConfig):
+    """Everything ``gameai train behaviour`` needs; the defaults build the shipped model."""
+
+    work_dir: str = "checkpoints/behaviour"
+    """Training checkpoints (``last/`` every epoch, ``best/`` at the lowest validation loss)."""
+    runs_dir: str = "runs"
+    """TensorBoard logs (``runs/behaviour__<seed>__<time>``)."""
+    assets_dir: str = "assets/behaviour"
+    """Where the exported model goes (``model.safetensors``, ``config.json``, ``confusion.png``)."""
+    device: str = "auto"
+    """Torch device; ``auto`` picks cuda when present, else cpu."""
+    threads: int = 0
+    """CPU threads for torch (0 keeps torch's default; 1 on a machine shared with other training)."""
+    frames_per_window: int = 4
+    """K: consecutive frames per classified window."""
+    architecture: Literal["nature", "keypoints"] = "keypoints"
+    """The CNN (see :class:`gameai.behaviour.model.BehaviourNetConfig`)."""
+    conv_channels: tuple[int, int, int] = (16, 32, 32)
+    """Output channels of the three conv layers (Nature DQN: 32, 64, 64)."""
+    batch_norm: bool = True
+    """Keypoints architecture: batch normalisation in the per-frame conv stack."""
+    hidden: int = 256
+    """Width of the fully connected layer (Nature DQN: 512)."""
+    dropout: float = 0.2
+    """Dropout before the output layer while training."""
+    batch_size: int = 64
+    """Windows per optimisation step (keypoints: whole clips, about this many windows)."""
+    clip_frames: int = 16
+    """Keypoints architecture: frames encoded together in training; every window of K frames
+    inside such a clip is a training example, so each frame is encoded once, not K times."""
+    lr: float = 1e-3
+    """Peak AdamW learning rate (cosine decay over max_epochs)."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay on weight matrices and kernels."""
+    max_epochs: int = 20
+    """Most epochs."""
+    windows_per_epoch: int = 16384
+    """Training windows drawn per epoch (without replacement within an epoch)."""
+    patience: int = 4
+    """Stop after this many epochs without a lower validation loss."""
+    val_windows: int = 4096
+    """Validation windows scored after every epoch (a fixed evenly spaced subset)."""
+    flip: bool = True
+    """Mirror half of the training windows left-right (the game's rules do not care)."""
+    warmup_steps: int = 100
+    """Linear learning-rate warm-up, optimisation steps."""
+    export_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
+    """Storage dtype of the shipped weights (served in float32)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.frames_per_window < 1 or self.batch_size < 1 or self.max_epochs < 1:
+            raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")
+        if not self.frames_per_window <= self.clip_frames <= self.frames_per_player:
+            raise ValueError("need frames_per_window <= clip_frames <= frames_per_player")
+
+
+@dataclass(frozen=True)
+class BehaviourEvalConfig:
+    """Options of ``gameai eval behaviour``."""
+
+    model_dir: str = "assets/behaviour"
+    """The model to evaluate (serving format)."""
+    data_dir: str = "data/behaviour"
+    """Recorded data (``gameai train behaviour record``)."""
+    splits: tuple[str, ...] = ("test", "heldout")
+    """Splits to evaluate."""
+    output_dir: str = ""
+    """Where ``eval.json`` and ``confusion_<split>.png`` go (empty: the model directory)."""
+    device: str = "auto"
+    """Torch device; ``auto`` picks cuda when present, else cpu."""
+    threads: int = 0
+    """CPU threads for torch (0 keeps torch's default)."""
+    batch_size: int = 256
+    """Windows per inference batch."""
+    write_metadata: bool = False
+    """Also store the figures in the model's ``config.json`` metadata (the export does this)."""

@@ -1,0 +1,110 @@
+"""Windows of K consecutive frames out of a recorded split (see :mod:`.record`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from gameai.behaviour.model import frames_to_input
+
+
+@dataclass
+class WindowDataset:
+    """A split's frames and the start of every valid window.
+
+    A window starts at frame ``s`` when frames ``s .. s+K-1`` belong to one match of one
+    player; its label is that player's style.
+    """
+
+    frames: npt.NDArray[np.uint8]
+    """(F, H, W, 3) every frame of the split."""
+    labels: npt.NDArray[np.int64]
+    """(F,) class index of each frame."""
+    players: npt.NDArray[np.int32]
+    """(F,) player index of each frame."""
+    matches: npt.NDArray[np.int32]
+    """(F,) the player's match number of each frame."""
+    starts: npt.NDArray[np.int64]
+    """(N,) first frame of each window."""
+    k: int
+    """Frames per window."""
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def window_labels(self) -> npt.NDArray[np.int64]:
+        """(N,) the class of each window."""
+        return self.labels[self.starts]
+
+    @property
+    def window_players(self) -> npt.NDArray[np.int32]:
+        """(N,) the player of each window."""
+        return self.players[self.starts]
+
+    def windows(self, index: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+        """Windows ``index`` as ``(B, K, H, W, 3)``, oldest first (as the server's ring buffer holds them)."""
+        starts = self.starts[index]
+        return self.frames[starts[:, None] + np.arange(self.k)]  # (B, K, H, W, 3)
+
+    def batch(self, index: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """Network input ``(B, K*3, H, W)`` uint8 and labels ``(B,)`` of windows ``index``."""
+        return frames_to_input(self.windows(index)), self.window_labels[index]
+
+    def clip_starts(self, length: int) -> npt.NDArray[np.int64]:
+        """First frames of every run of ``length`` frames of one match of one player."""
+        return window_starts(self.players, self.matches, length)
+
+    def clips(
+        self, starts: npt.NDArray[np.int64], length: int
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """Clips ``(B, length, 3, H, W)`` uint8 starting at ``starts`` and their labels ``(B,)``."""
+        frames = self.frames[starts[:, None] + np.arange(length)]  # (B, L, H, W, 3)
+        return np.ascontiguousarray(np.moveaxis(frames, -1, 2)), self.labels[starts]
+
+
+def window_starts(player: np.ndarray, match: np.ndarray, k: int) -> npt.NDArray[np.int64]:
+    """Frames that start a window of ``k`` frames of one match of one player.
+
+    Args:
+        player: (F,) player index per frame.
+        match: (F,) match number per frame.
+        k: Frames per window.
+
+    Returns:
+        (N,) start indices, ascending.
+    """
+    n = len(player) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    same = np.ones(n, dtype=bool)
+    for offset in range(1, k):
+        same &= (player[offset : offset + n] == player[:n]) & (match[offset : offset + n] == match[:n])
+    return np.flatnonzero(same).astype(np.int64)
+
+
+def load_split(data_dir: Path | str, split: str, k: int) -> WindowDataset:
+    """Load ``<data_dir>/<split>.npz`` and index its windows of ``k`` frames.
+
+    Raises:
+        FileNotFoundError: If the split was not recorded.
+    """
+    path = Path(data_dir) / f"{split}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} missing: run `gameai train behaviour record` first")
+    with np.load(path) as data:
+        frames = data["frames"]
+        player = data["player"]
+        match = data["match"]
+        labels = data["label"].astype(np.int64)
+    return WindowDataset(frames, labels, player, match, window_starts(player, match, k), k)
+
+
+def evenly_spaced(n: int, count: int) -> npt.NDArray[np.int64]:
+    """``min(n, count)`` indices spread evenly over ``range(n)`` (a fixed, representative subset)."""
+    if count >= n:
+        return np.arange(n, dtype=np.int64)
+    return np.linspace(0, n - 1, count).round().astype(np.int64)

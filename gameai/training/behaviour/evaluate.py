@@ -1,0 +1,192 @@
+"""``gameai eval behaviour``: figures of a behaviour model on recorded splits.
+
+For each split (``test``: new seeds; ``heldout``: new seeds and style parameters outside the
+trained ranges), two views:
+
+* **window**: every window classified on its own (what the CNN alone does with K frames);
+* **served**: what a game is told, i.e. each player's windows fed in play order, one result
+  per frame (``behaviour_every = 1``), through the same :class:`~gameai.session.smoothing.BehaviourSmoother`
+  and settings the server uses. Every result is counted, from the first window on.
+
+Each view gets accuracy, macro-F1, per-class precision/recall/F1 and a confusion matrix, saved
+as ``confusion_<split>_<view>.png``. The figures are written to ``eval.json`` and, with
+``write_metadata``, into the model's ``config.json`` metadata (the weights are not touched).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+
+from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
+from gameai.model_files import read_json, write_json
+from gameai.runtime.config import RuntimeConfig
+from gameai.runtime.device import select_device
+from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
+from gameai.training.behaviour.config import BehaviourEvalConfig
+from gameai.training.behaviour.dataset import WindowDataset, load_split
+from gameai.training.behaviour.fit import predict
+from gameai.training.behaviour.metrics import classification_report, confusion_matrix, save_confusion_png
+from gameai.training.behaviour.record import manifest_sha256, read_manifest
+
+#: Goals of issue 4 (``>=`` each), reported for the window view and the served view.
+GOALS: Final = {"test_macro_f1": 0.95, "heldout_macro_f1": 0.90, "test_bot_like_precision": 0.95}
+
+
+def serving_smoothing() -> SmoothingConfig:
+    """The smoothing ``gameai serve`` applies by default."""
+    runtime = RuntimeConfig()
+    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin)
+
+
+def served_predictions(
+    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
+) -> np.ndarray:
+    """The label a game would be sent after each window, player by player in play order.
+
+    A new smoother starts for every player (a new session); between two windows one frame
+    of play passes (``behaviour_every = 1``), so ``1 / sample_fps`` seconds.
+
+    Args:
+        data: The split (windows in play order within each player).
+        probabilities: ``(N, n_classes)`` the model's output for every window of ``data``.
+        class_names: The model's labels.
+        sample_fps: The model's frame rate.
+
+    Returns:
+        ``(N,)`` class index of the served label after each window.
+    """
+    config = serving_smoothing()
+    served = np.zeros(len(data), dtype=np.int64)
+    players = data.window_players
+    smoother = BehaviourSmoother(class_names, config)
+    for i in range(len(data)):
+        if i == 0 or players[i] != players[i - 1]:
+            smoother.reset()
+        result = smoother.update(probabilities[i], 1.0 / sample_fps)
+        served[i] = class_names.index(result.label)
+    return served
+
+
+def _check_compatible(model: LoadedBehaviourModel, manifest: dict[str, Any]) -> None:
+    capture = manifest["capture"]
+    config = model.config
+    recorded = (tuple(capture["frame_size"]), float(capture["sample_fps"]), tuple(manifest["class_names"]))
+    expected = (config.frame_size, config.sample_fps, config.class_names)
+    if recorded != expected:
+        raise ValueError(
+            f"the recording (frame size, fps, classes) {recorded} does not match the model's {expected}"
+        )
+
+
+def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
+    """Evaluate a model on recorded splits; see the module docstring.
+
+    Args:
+        config: Model, data, splits and output location.
+
+    Returns:
+        The figures (also written to ``<output_dir>/eval.json``).
+
+    Raises:
+        FileNotFoundError: If the data was not recorded.
+        ValueError: If the recording was made for another frame size, rate or class list.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = select_device(config.device)
+    model = load_behaviour_model(config.model_dir, device)
+    manifest = read_manifest(config.data_dir)
+    _check_compatible(model, manifest)
+    names = model.config.class_names
+    out = Path(config.output_dir or config.model_dir)
+    report: dict[str, Any] = {
+        "model": {
+            "directory": str(config.model_dir),
+            "version": model.version,
+            "architecture": model.config.architecture,
+            "frames_per_window": model.config.frames_per_window,
+            "frame_size": list(model.config.frame_size),
+            "sample_fps": model.config.sample_fps,
+            "parameters": sum(p.numel() for p in model.net.parameters()),
+        },
+        "data": {"directory": str(config.data_dir), "manifest_sha256": manifest_sha256(config.data_dir)},
+        "smoothing": serving_smoothing().__dict__,
+        "splits": {},
+    }
+    for split in config.splits:
+        started = time.perf_counter()
+        data = load_split(config.data_dir, split, model.config.frames_per_window)
+        probabilities, loss = predict(model.net, data, np.arange(len(data)), config.batch_size, device)
+        truth = data.window_labels
+        views = {
+            "window": probabilities.argmax(axis=1),
+            "served": served_predictions(data, probabilities, names, model.config.sample_fps),
+        }
+        entry: dict[str, Any] = {"players": len(np.unique(data.players)), "loss": round(loss, 4)}
+        for view, predicted in views.items():
+            matrix = confusion_matrix(truth, predicted, len(names))
+            entry[view] = classification_report(matrix, names)
+            title = f"{split} split, {view} view: accuracy {entry[view]['accuracy']:.3f}, "
+            title += f"macro-F1 {entry[view]['macro_f1']:.3f}"
+            save_confusion_png(out / f"confusion_{split}_{view}.png", matrix, names, title)
+        entry["seconds"] = round(time.perf_counter() - started, 1)
+        report["splits"][split] = entry
+    report["goals"] = goals(report)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "eval.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if config.write_metadata:
+        write_eval_metadata(Path(config.model_dir), report)
+    return report
+
+
+def goals(report: dict[str, Any]) -> dict[str, Any]:
+    """The goals of issue 4 beside the measured figures, for both views, where the splits were evaluated.
+
+    Returns:
+        ``{goal name: {"goal": g, "window": x, "served": y, "met_window": bool, "met_served": bool}}``
+        (measurements and verdicts are None for a split that was not evaluated).
+    """
+    splits = report["splits"]
+    where = {
+        "test_macro_f1": ("test", lambda view: view["macro_f1"]),
+        "heldout_macro_f1": ("heldout", lambda view: view["macro_f1"]),
+        "test_bot_like_precision": ("test", lambda view: view["per_class"]["bot_like"]["precision"]),
+    }
+    result: dict[str, Any] = {}
+    for name, goal in GOALS.items():
+        split, figure = where[name]
+        entry: dict[str, Any] = {"goal": goal}
+        for view in ("window", "served"):
+            measured = figure(splits[split][view]) if split in splits else None
+            entry[view] = measured
+            entry[f"met_{view}"] = None if measured is None else bool(measured >= goal)
+        result[name] = entry
+    return result
+
+
+def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
+    """Put the evaluation figures into ``config.json``'s metadata (the weights stay as they are)."""
+    path = model_dir / "config.json"
+    data = read_json(path)
+    metadata = data.setdefault("metadata", {})
+    metadata["eval"] = {
+        "data_manifest_sha256": report["data"]["manifest_sha256"],
+        "smoothing": report["smoothing"],
+        "goals": report["goals"],
+        "splits": {
+            split: {
+                view: {
+                    k: entry[view][k] for k in ("accuracy", "macro_f1", "windows", "per_class", "confusion")
+                }
+                for view in ("window", "served")
+            }
+            for split, entry in report["splits"].items()
+        },
+    }
+    write_json(path, data)

@@ -1,0 +1,94 @@
+"""``gameai train behaviour export``: the best checkpoint -> the shipped model in ``assets/behaviour``.
+
+The weights are stored in ``export_dtype`` (float16 by default: half the bytes) and served in
+float32 (the loader casts them). Before writing, the stored weights are checked against the
+float32 ones on validation windows: the share of windows whose label is unchanged and the
+largest probability difference go into the metadata, beside the training-data manifest hash,
+the training history and the options that made the model. ``eval`` adds its figures after.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gameai.behaviour.model import BehaviourNet, load_behaviour_model, save_behaviour_model
+from gameai.training.behaviour.checkpoint import latest_checkpoint, read_state
+from gameai.training.behaviour.config import BehaviourTrainConfig
+from gameai.training.behaviour.dataset import evenly_spaced, load_split
+from gameai.training.behaviour.fit import predict
+from gameai.training.behaviour.record import manifest_sha256, read_manifest
+
+
+def stored_copy(net: BehaviourNet, dtype: torch.dtype) -> BehaviourNet:
+    """The network as it will be served after storing its weights in ``dtype``: rounded, back in float32."""
+    rounded = copy.deepcopy(net)
+    with torch.no_grad():
+        for tensor in rounded.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.to(dtype).to(tensor.dtype))
+    return rounded
+
+
+def export(config: BehaviourTrainConfig) -> dict[str, Any]:
+    """Write the shipped model (see the module docstring).
+
+    Returns:
+        The metadata written into ``config.json``.
+
+    Raises:
+        RuntimeError: If there is no finished training run in ``work_dir``.
+    """
+    work = Path(config.work_dir)
+    last = latest_checkpoint(work / "last")
+    if last is None or not (work / "best" / "model.safetensors").is_file():
+        raise RuntimeError(f"no trained model in {work}: run `gameai train behaviour fit` first")
+    state = read_state(last)
+    manifest = read_manifest(config.data_dir)
+    device = torch.device("cpu")
+    net = load_behaviour_model(work / "best", device).net
+    dtype = getattr(torch, config.export_dtype)
+    stored = stored_copy(net, dtype)
+    val = load_split(config.data_dir, "val", net.config.frames_per_window)
+    index = evenly_spaced(len(val), config.val_windows)
+    full, _ = predict(net, val, index, 256, device)
+    rounded, _ = predict(stored, val, index, 256, device)
+    metadata: dict[str, Any] = {
+        "trained_by": "gameai train behaviour",
+        "data_manifest_sha256": manifest_sha256(config.data_dir),
+        "data": {
+            split: {k: entry[k] for k in ("players", "frames", "matches", "seeds")}
+            for split, entry in manifest["splits"].items()
+        },
+        "capture": manifest["capture"],
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "weights_dtype": config.export_dtype,
+        "export_check": {
+            "windows": len(index),
+            "same_label_share": round(float(np.mean(full.argmax(1) == rounded.argmax(1))), 5),
+            "max_probability_difference": round(float(np.abs(full - rounded).max()), 6),
+        },
+        "training": {
+            "epochs": state["epoch"],
+            "best_epoch": state["best_epoch"],
+            "best_val_loss": state["best_val_loss"],
+            "seconds": state["seconds"],
+            "stopped_early": state["epoch"] < config.max_epochs,
+            "history": state["history"],
+        },
+        "options": json.loads(json.dumps(dataclasses.asdict(config))),
+    }
+    out = Path(config.assets_dir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_behaviour_model(tmp, copy.deepcopy(net).to(dtype), metadata)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return metadata

@@ -1,0 +1,303 @@
+"""``gameai train behaviour fit``: train the behaviour CNN on a recording, top to bottom.
+
+1. Load the ``train`` and ``val`` splits (:mod:`.dataset`); windows of K frames of one match.
+2. Start (pixel statistics from the training frames, a new :class:`BehaviourNet`, AdamW) or
+   resume from ``<work_dir>/last`` (weights, AdamW moments, epoch, early-stopping counters).
+3. Each epoch: ``windows_per_epoch`` training windows in an order fixed by ``(seed, epoch)``,
+   half of them mirrored left-right; linear warm-up then cosine learning rate; cross-entropy.
+   The keypoints architecture trains on clips of ``clip_frames`` frames: each frame is encoded
+   once and every window of K frames inside the clip is an example (the same function as K
+   frames through ``forward``; a test checks it), which makes an epoch several times cheaper.
+4. After each epoch: loss, accuracy and macro-F1 on a fixed subset of ``val``; the network goes
+   to ``<work_dir>/best`` when the validation loss is the lowest so far, and everything to
+   ``<work_dir>/last``. Training stops after ``patience`` epochs without a lower validation loss.
+
+TensorBoard scalars go to ``runs/behaviour__<seed>__<time>`` (``losses/``, ``eval/``, ``charts/``).
+Kill it at any point and run the same command again: it resumes at the last finished epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig
+from gameai.runtime.device import select_device
+from gameai.training.behaviour.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from gameai.training.behaviour.config import BehaviourTrainConfig
+from gameai.training.behaviour.dataset import WindowDataset, evenly_spaced, load_split
+from gameai.training.behaviour.metrics import classification_report, confusion_matrix
+from gameai.training.behaviour.record import manifest_sha256, read_manifest
+
+
+def pixel_statistics(frames: np.ndarray, samples: int = 2048) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and standard deviation of pixels scaled to [0, 1], over evenly spaced frames."""
+    chosen = frames[evenly_spaced(len(frames), samples)].reshape(-1, 3).astype(np.float64) / 255.0
+    mean = tuple(round(float(v), 5) for v in chosen.mean(axis=0))
+    std = tuple(round(float(max(v, 1e-3)), 5) for v in chosen.std(axis=0))
+    return mean, std
+
+
+def net_config(
+    config: BehaviourTrainConfig, manifest: dict[str, Any], frames: np.ndarray
+) -> BehaviourNetConfig:
+    """The network's config: shapes and rate from the recording, widths from the options."""
+    mean, std = pixel_statistics(frames)
+    capture = manifest["capture"]
+    return BehaviourNetConfig(
+        frame_size=(int(capture["frame_size"][0]), int(capture["frame_size"][1])),
+        frames_per_window=config.frames_per_window,
+        class_names=tuple(manifest["class_names"]),
+        sample_fps=float(capture["sample_fps"]),
+        pixel_mean=(mean[0], mean[1], mean[2]),
+        pixel_std=(std[0], std[1], std[2]),
+        conv_channels=config.conv_channels,
+        hidden=config.hidden,
+        dropout=config.dropout,
+        architecture=config.architecture,
+        batch_norm=config.batch_norm,
+    )
+
+
+def make_optimizer(net: torch.nn.Module, config: BehaviourTrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on kernels and weight matrices only."""
+    params = [p for p in net.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def learning_rate(step: int, total: int, config: BehaviourTrainConfig) -> float:
+    """Linear warm-up to ``config.lr``, then cosine decay to 5% of it at ``total`` steps."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
+    return config.lr * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def epoch_order(n_windows: int, count: int, seed: int, epoch: int) -> np.ndarray:
+    """``count`` window indices for one epoch: a permutation fixed by (seed, epoch), repeated if short."""
+    rng = np.random.default_rng([seed, epoch])
+    repeats = -(-count // n_windows)
+    return np.concatenate([rng.permutation(n_windows) for _ in range(repeats)])[:count]
+
+
+def encode_split(
+    net: BehaviourNet, data: WindowDataset, batch_size: int, device: torch.device
+) -> torch.Tensor:
+    """Keypoints ``(F, 4C)`` of every frame of a split, each frame encoded once."""
+    frames = torch.from_numpy(np.ascontiguousarray(np.moveaxis(data.frames, -1, 1)))  # (F, 3, H, W)
+    parts = [
+        net.encode_frames(frames[i : i + batch_size].to(device)) for i in range(0, len(frames), batch_size)
+    ]
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def predict(
+    net: BehaviourNet, data: WindowDataset, index: np.ndarray, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, float]:
+    """Probabilities ``(N, n_classes)`` of windows ``index`` and their mean cross-entropy.
+
+    The keypoints architecture encodes every frame of the split once and classifies the windows
+    from those encodings; the Nature architecture runs each window through ``forward``.
+    """
+    was_training = net.training
+    net.eval()
+    encoded = encode_split(net, data, batch_size, device) if net.keypoint_net is not None else None
+    offsets = torch.arange(data.k, device=device)
+    probabilities, losses = [], []
+    for start in range(0, len(index), batch_size):
+        chosen = index[start : start + batch_size]
+        labels = torch.from_numpy(data.window_labels[chosen]).to(device)
+        if encoded is not None:
+            starts = torch.from_numpy(data.starts[chosen]).to(device)
+            logits = net.classify_encoded(encoded[starts[:, None] + offsets])  # (B, n_classes)
+        else:
+            x, _ = data.batch(chosen)
+            logits = net(torch.from_numpy(x).to(device))  # (B, n_classes)
+        losses.append(float(functional.cross_entropy(logits, labels, reduction="sum")))
+        probabilities.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+    net.train(was_training)
+    return np.concatenate(probabilities), sum(losses) / max(len(index), 1)
+
+
+def mirror_half(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Flip a random half of the examples (windows or clips; width is the last axis) left-right."""
+    flip = rng.random(len(x)) < 0.5
+    x = x.copy()
+    x[flip] = x[flip][..., ::-1]
+    return x
+
+
+def clip_loss(
+    net: BehaviourNet, clips: np.ndarray, labels: np.ndarray, k: int, device: torch.device
+) -> torch.Tensor:
+    """Mean cross-entropy over every window of K frames of every clip.
+
+    Args:
+        net: A keypoints network.
+        clips: ``(B, L, 3, H, W)`` uint8.
+        labels: ``(B,)`` the class of each clip.
+        k: Frames per window.
+    """
+    b, length = clips.shape[:2]
+    encoded = net.encode_frames(torch.from_numpy(clips).to(device).flatten(0, 1))  # (B*L, 4C)
+    encoded = encoded.view(b, length, -1)
+    windows = encoded.unfold(1, k, 1).transpose(2, 3)  # (B, L-K+1, K, 4C)
+    logits = net.classify_encoded(windows.flatten(0, 1))  # (B*(L-K+1), n_classes)
+    targets = torch.from_numpy(labels).to(device).repeat_interleave(length - k + 1)
+    return functional.cross_entropy(logits, targets)
+
+
+def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
+    """Train (or resume training) the behaviour CNN; see the module docstring.
+
+    Args:
+        config: Data location, network widths, optimisation and stopping options.
+
+    Returns:
+        The final training state (epochs, losses, best epoch, timing).
+
+    Raises:
+        FileNotFoundError: If the data was not recorded.
+        RuntimeError: If the checkpoint to resume belongs to another recording.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = select_device(config.device)
+    manifest = read_manifest(config.data_dir)
+    data_hash = manifest_sha256(config.data_dir)
+    train = load_split(config.data_dir, "train", config.frames_per_window)
+    val = load_split(config.data_dir, "val", config.frames_per_window)
+    out = Path(config.work_dir)
+
+    # --- start or resume ------------------------------------------------------------------
+    resume = latest_checkpoint(out / "last")
+    if resume is not None:
+        net, optimizer, state = load_checkpoint(resume, lambda n: make_optimizer(n, config), device)
+        if state.get("manifest_sha256") != data_hash:
+            raise RuntimeError(f"{resume} was trained on another recording; delete {out} to start over")
+    else:
+        torch.manual_seed(config.seed)
+        net = BehaviourNet(net_config(config, manifest, train.frames)).to(device)
+        optimizer = make_optimizer(net, config)
+        state = {
+            "epoch": 0,
+            "step": 0,
+            "best_val_loss": None,
+            "best_epoch": 0,
+            "bad_epochs": 0,
+            "done": False,
+            "seconds": 0.0,
+            "history": [],
+            "manifest_sha256": data_hash,
+            "run_name": f"behaviour__{config.seed}__{int(time.time())}",
+            "config": json.loads(json.dumps(dataclasses.asdict(config))),
+        }
+    if state["bad_epochs"] >= config.patience or state["epoch"] >= config.max_epochs:
+        return {**state, "done": True}
+
+    writer = SummaryWriter(str(Path(config.runs_dir) / state["run_name"]))
+    writer.add_text("config", json.dumps(dataclasses.asdict(config), indent=1))
+    clips = net.keypoint_net is not None
+    k, length = config.frames_per_window, config.clip_frames
+    per_step = max(1, round(config.batch_size / (length - k + 1))) if clips else config.batch_size
+    examples = train.clip_starts(length) if clips else train.starts  # clip starts or window starts
+    windows_per_step = per_step * (length - k + 1) if clips else per_step
+    steps_per_epoch = max(1, config.windows_per_epoch // windows_per_step)
+    total_steps = steps_per_epoch * config.max_epochs
+    val_index = evenly_spaced(len(val), config.val_windows)
+    class_names = net.config.class_names
+    net.train()
+
+    # --- epochs -----------------------------------------------------------------------------
+    for epoch in range(state["epoch"], config.max_epochs):
+        started = time.perf_counter()
+        torch.manual_seed(config.seed * 1000 + epoch)  # dropout: the same after a resume
+        rng = np.random.default_rng([config.seed, epoch, 1])
+        order = epoch_order(len(examples), steps_per_epoch * per_step, config.seed, epoch)
+        progress = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.max_epochs}", leave=False)
+        running_loss, epoch_loss = 0.0, 0.0
+        for step in progress:
+            global_step = epoch * steps_per_epoch + step
+            lr = learning_rate(global_step, total_steps, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            chosen = order[step * per_step : (step + 1) * per_step]
+            if clips:
+                x, y = train.clips(examples[chosen], length)  # (B, L, 3, H, W)
+                loss = clip_loss(net, mirror_half(x, rng) if config.flip else x, y, k, device)
+            else:
+                x, y = train.batch(chosen)  # (B, K*3, H, W)
+                x = mirror_half(x, rng) if config.flip else x
+                loss = functional.cross_entropy(
+                    net(torch.from_numpy(x).to(device)), torch.from_numpy(y).to(device)
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            running_loss += float(loss.detach())
+            epoch_loss += float(loss.detach())
+            if (step + 1) % 20 == 0:
+                writer.add_scalar("losses/train", running_loss / 20, global_step)
+                writer.add_scalar("charts/learning_rate", lr, global_step)
+                progress.set_postfix(loss=f"{running_loss / 20:.3f}", lr=f"{lr:.1e}")
+                running_loss = 0.0
+        train_seconds = time.perf_counter() - started
+
+        # --- validation, checkpoints, early stopping --------------------------------------------
+        probabilities, val_loss = predict(net, val, val_index, 256, device)
+        report = classification_report(
+            confusion_matrix(val.window_labels[val_index], probabilities.argmax(axis=1), len(class_names)),
+            class_names,
+        )
+        step_count = (epoch + 1) * steps_per_epoch
+        writer.add_scalar("losses/val", val_loss, step_count)
+        writer.add_scalar("eval/val_accuracy", report["accuracy"], step_count)
+        writer.add_scalar("eval/val_macro_f1", report["macro_f1"], step_count)
+        writer.add_scalar(
+            "charts/windows_per_s", steps_per_epoch * windows_per_step / train_seconds, step_count
+        )
+        improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"] - 1e-4
+        state["history"].append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": round(epoch_loss / steps_per_epoch, 5),
+                "val_loss": round(val_loss, 5),
+                "val_accuracy": report["accuracy"],
+                "val_macro_f1": report["macro_f1"],
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+        state.update(
+            epoch=epoch + 1,
+            step=step_count,
+            seconds=round(state["seconds"] + time.perf_counter() - started, 1),
+            bad_epochs=0 if improved else state["bad_epochs"] + 1,
+        )
+        if improved:
+            state.update(best_val_loss=round(val_loss, 5), best_epoch=epoch + 1, best_val=report)
+            save_checkpoint(out / "best", net, None, state)
+        state["done"] = state["bad_epochs"] >= config.patience or epoch + 1 == config.max_epochs
+        save_checkpoint(out / "last", net, optimizer, state)
+        tqdm.write(
+            f"epoch {epoch + 1}: val loss {val_loss:.4f}, accuracy {report['accuracy']:.3f}, "
+            f"macro-F1 {report['macro_f1']:.3f}" + (" (best)" if improved else "")
+        )
+        if state["done"]:
+            break
+    writer.close()
+    return state

@@ -1,0 +1,60 @@
+"""``gameai train behaviour STEP``: run one step, or ``all`` of them in order (each resumes or skips
+work already done: a recording with the same options is kept, a finished fit is not redone)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gameai.training.behaviour.config import BehaviourEvalConfig, BehaviourTrainConfig, Step
+
+
+def eval_config(config: BehaviourTrainConfig) -> BehaviourEvalConfig:
+    """The evaluation of the exported model that ``all`` runs (its figures go into its metadata)."""
+    return BehaviourEvalConfig(
+        model_dir=config.assets_dir,
+        data_dir=config.data_dir,
+        device=config.device,
+        threads=config.threads,
+        write_metadata=True,
+    )
+
+
+def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
+    """Run ``step`` (``all``: record, fit, export, eval) and return a summary per step run.
+
+    Args:
+        config: The options.
+        step: Which step.
+
+    Returns:
+        ``{step: {"seconds": ..., ...}}`` for every step run.
+    """
+    from gameai.training.behaviour.evaluate import evaluate
+    from gameai.training.behaviour.export import export
+    from gameai.training.behaviour.fit import fit
+    from gameai.training.behaviour.record import record
+
+    steps = ("record", "fit", "export", "eval") if step == "all" else (step,)
+    summary: dict[str, Any] = {}
+    for name in steps:
+        started = time.perf_counter()
+        if name == "record":
+            manifest = record(config)
+            result: dict[str, Any] = {
+                split: {"players": entry["players"], "frames": entry["frames"]}
+                for split, entry in manifest["splits"].items()
+            }
+        elif name == "fit":
+            state = fit(config)
+            result = {k: state[k] for k in ("epoch", "best_epoch", "best_val_loss", "done")}
+        elif name == "export":
+            metadata = export(config)
+            result = {"weights_dtype": metadata["weights_dtype"], "export_check": metadata["export_check"]}
+        else:
+            report = evaluate(eval_config(config))
+            result = {"goals": report["goals"]}
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        summary[name] = result
+        print(f"[{name}] {result}", flush=True)
+    return summary

@@ -1,0 +1,387 @@
+"""Record labelled play: scripted players in the arena, captured exactly as the client sends it.
+
+``gameai train behaviour record`` runs :func:`record`, top to bottom:
+
+1. :func:`plan_players`: for each split and style, players with their own seed. A seed fixes
+   everything about a player: skill, style parameters, its enemies and its matches. Seeds of
+   different splits never overlap, and a player (so every match it plays) lies in one split.
+   ``train``/``val``/``test`` players draw style parameters from ``train_variation`` of every
+   range; ``heldout`` players from outside it (each parameter at the low or the high end).
+2. :func:`record_players`: one arena per player, all stepped together by
+   :class:`~envs.scripted.ScriptedMatches`. Every ``round(tick_rate / sample_fps)`` ticks (at a
+   per-player phase, as the client's frame counter is unrelated to the match; after a random
+   warm-up, so that frames cover every phase of a match) the arena is drawn
+   by the game's :class:`~demo_game.render.ArenaRenderer` at the demo's arena size (960x720) and
+   downscaled by :func:`gameai.client.frames.downscale_frame`, the function the client plugin
+   sends frames with. A finished match is replaced by a new one of the same player; frames of
+   the "match over" screen are never captured (nothing moves on it).
+3. :func:`write_split` / the manifest: ``<data_dir>/<split>.npz`` holds ``frames`` (F, H, W, 3)
+   uint8 (compressed) and per frame ``player``, ``match``, ``tick`` and ``label``;
+   ``manifest.json`` holds the config, class names, every player (seed, skill, style parameters,
+   matches, outcomes), counts per split and class, and each file's SHA-256.
+
+A window is K consecutive frames of one match of one player (see
+:mod:`gameai.training.behaviour.dataset`), so windows never straddle two matches or splits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from gameai.training.behaviour.config import SPLITS, RecordConfig, Split
+from gameai.vocabulary import BEHAVIOURS
+
+MANIFEST_FILE: Final = "manifest.json"
+FORMAT: Final = "gameai-behaviour-data"
+FORMAT_VERSION: Final = 1
+#: Seeds of split ``s`` start at ``seed * SEED_STRIDE + SPLIT_OFFSET[s]``.
+SEED_STRIDE: Final = 10_000_000
+SPLIT_OFFSET: Final[dict[str, int]] = {"train": 0, "val": 1_000_000, "test": 2_000_000, "heldout": 3_000_000}
+
+
+@dataclass(frozen=True)
+class PlayerPlan:
+    """One recorded player: who plays, in which split, with what."""
+
+    split: Split
+    """The split every frame of this player goes to."""
+    index: int
+    """Index of the player within its split."""
+    style: str
+    """The style's name: the label."""
+    seed: int
+    """Seeds the player's skill, parameters, enemies, matches and capture phase."""
+    skill: float
+    """0 (weak) .. 1 (strong)."""
+    n_enemies: int
+    """Enemies per match."""
+    params: npt.NDArray[np.float64]
+    """(len(StyleParam),) the player's style parameters."""
+
+    @property
+    def label(self) -> int:
+        """Index of the style in :data:`gameai.vocabulary.BEHAVIOURS`."""
+        return BEHAVIOURS.index(self.style)
+
+
+def player_seed(config: RecordConfig, split: Split, index: int) -> int:
+    """The seed of player ``index`` (counted over all styles) of ``split``."""
+    if index >= SPLIT_OFFSET["val"]:
+        raise ValueError("too many players in one split")
+    return config.seed * SEED_STRIDE + SPLIT_OFFSET[split] + index
+
+
+def _heldout_params(style: str, rng: np.random.Generator, skill: float, inner: tuple[float, float]) -> Any:
+    """Style parameters with every parameter outside ``inner`` (its low or its high end, at random)."""
+    from envs.styles import N_PARAMS, style_params
+
+    low = style_params(style, rng, skill=skill, variation=(0.0, inner[0]))
+    high = style_params(style, rng, skill=skill, variation=(inner[1], 1.0))
+    return np.where(rng.random(N_PARAMS) < 0.5, low, high)
+
+
+def plan_players(config: RecordConfig, split: Split) -> list[PlayerPlan]:
+    """The players of one split, styles interleaved (style ``i % 6`` for player ``i``).
+
+    Args:
+        config: How many players, which parameter ranges.
+        split: Which split.
+
+    Returns:
+        ``config.players(split) * len(BEHAVIOURS)`` plans.
+    """
+    from envs.styles import style_params
+
+    plans = []
+    for index in range(config.players(split) * len(BEHAVIOURS)):
+        style = BEHAVIOURS[index % len(BEHAVIOURS)]
+        seed = player_seed(config, split, index)
+        rng = np.random.default_rng(seed)
+        skill = float(rng.uniform(*config.skill_range))
+        n_enemies = int(config.n_enemies[rng.integers(len(config.n_enemies))])
+        if split == "heldout":
+            params = _heldout_params(style, rng, skill, config.train_variation)
+        else:
+            params = style_params(style, rng, skill=skill, variation=config.train_variation)
+        plans.append(PlayerPlan(split, index, style, seed, skill, n_enemies, params))
+    return plans
+
+
+@dataclass
+class RecordedPlayers:
+    """Frames of a group of players, player-major."""
+
+    frames: npt.NDArray[np.uint8]
+    """(P * F, H, W, 3) frames as the client would send them."""
+    player: npt.NDArray[np.int32]
+    """(P * F,) index of the player (within its split) of each frame."""
+    match: npt.NDArray[np.int32]
+    """(P * F,) the player's match number of each frame (0, 1, ...)."""
+    tick: npt.NDArray[np.int32]
+    """(P * F,) simulation tick of the match at each frame."""
+    outcomes: list[Counter[str]]
+    """Per player: finished matches by outcome."""
+
+
+def capture_every(config: RecordConfig, tick_rate: float) -> int:
+    """Ticks between two captured frames: the client's ``round(game_fps / sample_fps)``."""
+    return max(1, round(tick_rate / config.sample_fps))
+
+
+Observer = Callable[[int, Any, np.ndarray], None]
+"""Called with (position in ``plans``, the simulation state, the captured frame) at every capture."""
+
+
+def record_players(
+    config: RecordConfig, plans: list[PlayerPlan], observer: Observer | None = None
+) -> RecordedPlayers:
+    """Play and capture ``config.frames_per_player`` frames of every player (all with one enemy count).
+
+    Args:
+        config: Frame size, rate and arena size.
+        plans: The players; all must have the same ``n_enemies``.
+        observer: Sees every capture as it happens (tests re-render the state with it).
+
+    Returns:
+        Their frames, player-major in the order of ``plans``.
+
+    Raises:
+        ValueError: If the plans mix enemy counts or there are none.
+    """
+    import pygame
+
+    from demo_game.render import ArenaRenderer
+    from demo_game.sim import ArenaConfig, ArenaField, Outcome, key_from_generator
+    from envs.scripted import ScriptedMatches
+    from envs.styles import ENEMY_STYLE, style_params
+    from gameai.client.frames import downscale_frame
+
+    if not plans or len({p.n_enemies for p in plans}) != 1:
+        raise ValueError("record_players needs players with one enemy count")
+    n_players, per_player = len(plans), config.frames_per_player
+    height, width = config.frame_size
+    rngs = [np.random.default_rng([p.seed, 1]) for p in plans]  # matches and phase, apart from the params
+    matches = ScriptedMatches(np.stack([p.params for p in plans]), ArenaConfig(n_enemies=plans[0].n_enemies))
+    for actor in range(1, plans[0].n_enemies + 1):
+        matches.set_style(actor, np.stack([style_params(ENEMY_STYLE, rng) for rng in rngs]))
+    every = capture_every(config, matches.sim.config.rules.tick_rate)
+    phase = np.array([rng.integers(every) for rng in rngs])
+    tick_rate = matches.sim.config.rules.tick_rate
+    warmup = np.array([int(rng.uniform(0.0, config.warmup_seconds) * tick_rate) for rng in rngs])
+    matches.reset(np.array([key_from_generator(rng) for rng in rngs], dtype=np.uint64))
+
+    renderer = ArenaRenderer(config.arena_size, rules=matches.sim.config.rules)
+    surface = pygame.Surface(config.arena_size)
+    frames = np.zeros((n_players, per_player, height, width, 3), dtype=np.uint8)
+    match = np.zeros((n_players, per_player), dtype=np.int32)
+    tick = np.zeros((n_players, per_player), dtype=np.int32)
+    count = np.zeros(n_players, dtype=np.int64)
+    match_number = np.zeros(n_players, dtype=np.int32)
+    outcomes: list[Counter[str]] = [Counter() for _ in plans]
+    arena = matches.sim.state.arena
+    frame_counter = 0  # the client's frame counter: one game frame per tick
+    while count.min() < per_player:
+        running = arena[:, ArenaField.OUTCOME] == Outcome.RUNNING
+        matches.step()
+        frame_counter += 1
+        due = running & (frame_counter > warmup) & ((frame_counter + phase) % every == 0)
+        due &= count < per_player
+        for i in np.flatnonzero(due):
+            renderer.draw(surface, matches.sim.state, int(i))
+            frames[i, count[i]] = downscale_frame(surface, (width, height))
+            if observer is not None:
+                observer(int(i), matches.sim.state, frames[i, count[i]])
+            match[i, count[i]] = match_number[i]
+            tick[i, count[i]] = int(arena[i, ArenaField.TICK])
+            count[i] += 1
+        ended = arena[:, ArenaField.OUTCOME] != Outcome.RUNNING
+        if ended.any():
+            for i in np.flatnonzero(ended):
+                outcomes[i][Outcome(int(arena[i, ArenaField.OUTCOME])).name.lower()] += 1
+                match_number[i] += 1
+            keys = np.array([key_from_generator(rng) for rng in rngs], dtype=np.uint64)
+            matches.reset(keys, mask=ended)
+    player = np.repeat(np.array([p.index for p in plans], dtype=np.int32), per_player)
+    return RecordedPlayers(
+        frames=frames.reshape(n_players * per_player, height, width, 3),
+        player=player,
+        match=match.reshape(-1),
+        tick=tick.reshape(-1),
+        outcomes=outcomes,
+    )
+
+
+def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlayers:
+    """Record every player of a split (grouped by enemy count), in the order of ``plans``."""
+    groups = [[p for p in plans if p.n_enemies == n] for n in sorted({p.n_enemies for p in plans})]
+    parts = [record_players(config, group) for group in groups]
+    order = np.argsort(np.concatenate([[p.index for p in group] for group in groups]), kind="stable")
+    per_player = config.frames_per_player
+    frame_order = (order[:, None] * per_player + np.arange(per_player)).reshape(-1)
+    outcomes = [c for part in parts for c in part.outcomes]
+    return RecordedPlayers(
+        frames=np.concatenate([p.frames for p in parts])[frame_order],
+        player=np.concatenate([p.player for p in parts])[frame_order],
+        match=np.concatenate([p.match for p in parts])[frame_order],
+        tick=np.concatenate([p.tick for p in parts])[frame_order],
+        outcomes=[outcomes[i] for i in order],
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) -> None:
+    """Write a split's frames and per-frame labels as a compressed npz (atomically)."""
+    labels = np.array([p.label for p in plans], dtype=np.int8)[recorded.player]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        frames=recorded.frames,
+        player=recorded.player,
+        match=recorded.match,
+        tick=recorded.tick,
+        label=labels,
+    )
+    os.replace(tmp, path)
+
+
+def _player_entry(plan: PlayerPlan, outcomes: Counter[str]) -> dict[str, Any]:
+    from envs.styles import StyleParam
+
+    return {
+        "split": plan.split,
+        "index": plan.index,
+        "style": plan.style,
+        "seed": plan.seed,
+        "skill": round(plan.skill, 6),
+        "n_enemies": plan.n_enemies,
+        "params": {p.name.lower(): round(float(plan.params[p]), 6) for p in StyleParam},
+        "matches_finished": dict(sorted(outcomes.items())),
+    }
+
+
+def manifest_sha256(data_dir: Path | str) -> str:
+    """SHA-256 of a recording's ``manifest.json`` (it holds every split file's SHA-256)."""
+    return file_sha256(Path(data_dir) / MANIFEST_FILE)
+
+
+def read_manifest(data_dir: Path | str) -> dict[str, Any]:
+    """The manifest of a recording.
+
+    Raises:
+        FileNotFoundError: If there is no recording in ``data_dir``.
+    """
+    path = Path(data_dir) / MANIFEST_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} missing: run `gameai train behaviour record` first")
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def record_config_of(config: RecordConfig) -> RecordConfig:
+    """The recording options of a config (a subclass carries training options too)."""
+    names = {f.name for f in dataclasses.fields(RecordConfig)}
+    return RecordConfig(**{k: v for k, v in dataclasses.asdict(config).items() if k in names})
+
+
+def recording_matches(config: RecordConfig) -> bool:
+    """Whether ``config.data_dir`` already holds a complete recording made with these options."""
+    try:
+        manifest = read_manifest(config.data_dir)
+    except FileNotFoundError:
+        return False
+    wanted = json.loads(json.dumps(dataclasses.asdict(record_config_of(config))))
+    wanted.pop("data_dir")
+    recorded = dict(manifest.get("config", {}))
+    recorded.pop("data_dir", None)
+    if recorded != wanted:
+        return False
+    return all(
+        (Path(config.data_dir) / entry["file"]).is_file()
+        and file_sha256(Path(config.data_dir) / entry["file"]) == entry["sha256"]
+        for entry in manifest["splits"].values()
+    )
+
+
+def record(config: RecordConfig, splits: tuple[Split, ...] = SPLITS, force: bool = False) -> dict[str, Any]:
+    """Record every split and write the manifest (see the module docstring).
+
+    Args:
+        config: What to record and where.
+        splits: Which splits (all four by default).
+        force: Record even if ``data_dir`` already holds a recording with these options.
+
+    Returns:
+        The manifest.
+    """
+    from tqdm import tqdm
+
+    config = record_config_of(config)
+    data_dir = Path(config.data_dir)
+    if not force and splits == SPLITS and recording_matches(config):
+        return read_manifest(data_dir)
+    started = time.perf_counter()
+    players: list[dict[str, Any]] = []
+    split_entries: dict[str, Any] = {}
+    for split in tqdm(splits, desc="record", unit="split"):
+        plans = plan_players(config, split)
+        if not plans:
+            continue
+        recorded = record_split(config, plans)
+        path = data_dir / f"{split}.npz"
+        write_split(path, recorded, plans)
+        players += [_player_entry(p, o) for p, o in zip(plans, recorded.outcomes, strict=True)]
+        per_style = Counter(plans[i].style for i in recorded.player)
+        split_entries[split] = {
+            "file": path.name,
+            "sha256": file_sha256(path),
+            "players": len(plans),
+            "frames": len(recorded.frames),
+            "matches": int(sum(len(np.unique(recorded.match[recorded.player == p.index])) for p in plans)),
+            "frames_per_style": {style: per_style[style] for style in BEHAVIOURS},
+            "seeds": [min(p.seed for p in plans), max(p.seed for p in plans)],
+        }
+    from demo_game.sim import ArenaRules
+
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": json.loads(json.dumps(dataclasses.asdict(config))),
+        "class_names": list(BEHAVIOURS),
+        "capture": {
+            "renderer": "demo_game.render.ArenaRenderer",
+            "arena_size": list(config.arena_size),
+            "downscale": "gameai.client.frames.downscale_frame",
+            "frame_size": list(config.frame_size),
+            "sample_fps": config.sample_fps,
+            "capture_every_ticks": capture_every(config, ArenaRules().tick_rate),
+        },
+        "splits": split_entries,
+        "players": players,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, data_dir / MANIFEST_FILE)
+    return manifest

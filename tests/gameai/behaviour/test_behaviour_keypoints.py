@@ -1,0 +1,80 @@
+"""The keypoints architecture: spatial softmax finds things, frames are encoded independently,
+half-precision storage, and configs written before the architecture field still load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from gameai.behaviour.model import (
+    BehaviourNet,
+    BehaviourNetConfig,
+    SpatialSoftmax,
+    load_behaviour_model,
+    save_behaviour_model,
+)
+
+SMALL = BehaviourNetConfig(architecture="keypoints", frames_per_window=6, conv_channels=(8, 8, 8), hidden=16)
+
+
+def test_spatial_softmax_points_at_the_bright_spot() -> None:
+    maps = torch.zeros(1, 2, 21, 21)
+    maps[0, 0, 5, 15] = 50.0  # row 5 (y), column 15 (x)
+    maps[0, 1, 20, 0] = 50.0
+    out = SpatialSoftmax(2)(maps)
+    x, y, peak, mean = out[0, :2], out[0, 2:4], out[0, 4:6], out[0, 6:8]
+    assert torch.allclose(x, torch.tensor([15 / 10 - 1, -1.0]), atol=1e-3)
+    assert torch.allclose(y, torch.tensor([5 / 10 - 1, 1.0]), atol=1e-3)
+    assert torch.allclose(peak, torch.tensor([50.0, 50.0])) and torch.allclose(
+        mean, torch.tensor([50 / 441] * 2)
+    )
+
+
+def test_window_logits_equal_classifying_separately_encoded_frames() -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    frames = torch.randint(0, 256, (9, 3, 84, 84), dtype=torch.uint8)
+    windows = torch.stack([frames[i : i + 6].reshape(18, 84, 84) for i in range(4)])  # (4, K*3, H, W)
+    with torch.no_grad():
+        direct = net(windows)
+        encoded = net.encode_frames(frames)  # (9, 4C): every frame once
+        reused = net.classify_encoded(torch.stack([encoded[i : i + 6] for i in range(4)]))
+    assert direct.shape == (4, 6)
+    assert torch.allclose(direct, reused, atol=1e-5)
+
+
+def test_frame_order_matters() -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    frames = torch.randint(0, 256, (6, 3, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        forward = net(frames.reshape(1, 18, 84, 84))
+        backward = net(frames.flip(0).reshape(1, 18, 84, 84))
+    assert not torch.allclose(forward, backward)
+
+
+def test_half_precision_weights_load_into_a_float32_net(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    save_behaviour_model(tmp_path, net.to(torch.float16), metadata={"weights_dtype": "float16"})
+    loaded = load_behaviour_model(tmp_path)
+    assert all(p.dtype == torch.float32 for p in loaded.net.parameters())
+    x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        reference = BehaviourNet(SMALL).eval()
+        reference.load_state_dict({k: v.float() for k, v in net.state_dict().items()})
+        assert torch.allclose(loaded.net(x), reference(x), atol=1e-5)
+    assert (tmp_path / "model.safetensors").stat().st_size < 0.6 * 4 * sum(
+        p.numel() for p in loaded.net.parameters()
+    )
+
+
+def test_configs_without_an_architecture_are_nature_nets(tmp_path: Path) -> None:
+    save_behaviour_model(tmp_path, BehaviourNet(BehaviourNetConfig(conv_channels=(8, 8, 8), hidden=16)))
+    data = json.loads((tmp_path / "config.json").read_text())
+    del data["config"]["architecture"]
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.architecture == "nature" and loaded.net.keypoint_net is None

@@ -1,0 +1,67 @@
+"""The real server smooths each session's behaviour results exactly as :class:`BehaviourSmoother` does."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gameai.behaviour.model import load_behaviour_model
+from gameai.client.async_client import ClientConfig, GameAIClient
+from gameai.protocol.messages import BehaviourResult
+from gameai.runtime.models import BehaviourClassifier
+from gameai.server.config import ServerConfig
+from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
+from gameai.testing.servers import running_server, runtime_config_for
+
+
+def _frames(n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(5)
+    # Very different frames, so that the model's raw outputs move from window to window.
+    return [
+        np.full((84, 84, 3), 255 * (i % 3 == 0), dtype=np.uint8)
+        | rng.integers(0, 256, (84, 84, 3), dtype=np.uint8) * (i % 2)
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("every", [1, 3])
+async def test_served_results_are_the_smoothed_model_outputs(assets: Path, every: int) -> None:
+    smoothing = SmoothingConfig(half_life_s=1.0, switch_margin=0.1)
+    runtime = runtime_config_for(
+        assets, behaviour_smoothing_s=smoothing.half_life_s, behaviour_switch_margin=smoothing.switch_margin
+    )
+    frames = _frames(16)
+    results: list[BehaviourResult] = []
+    async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
+        client = await GameAIClient.connect(
+            ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=every)
+        )
+        client.on_message = lambda m: results.append(m) if isinstance(m, BehaviourResult) else None
+        for seq, frame in enumerate(frames):
+            await client.send_frame(frame, seq=seq)
+            await asyncio.sleep(0.03)
+        expected_seqs = list(range(3, 16, every))
+        async with asyncio.timeout(10):
+            while len(results) < len(expected_seqs):
+                await asyncio.sleep(0.01)
+        await client.close()
+    assert [r.seq for r in results] == expected_seqs
+
+    # The same model in-process on the same windows, replayed through the smoother.
+    model = load_behaviour_model(assets / "behaviour")
+    classes = model.config.class_names
+    raw = BehaviourClassifier(model)([np.stack(frames[seq - 3 : seq + 1]) for seq in expected_seqs])
+    smoother = BehaviourSmoother(classes, smoothing)
+    moved = 0.0
+    spread = max(float(np.abs(a - b).max()) for a, b in zip(raw[1:], raw[:-1], strict=False))
+    for result, probabilities in zip(results, raw, strict=True):
+        expected = smoother.update(probabilities, every / model.config.sample_fps)
+        served = np.array([result.probabilities[name] for name in classes])
+        np.testing.assert_allclose(served, expected.probabilities, atol=1e-4)
+        assert result.label == expected.label
+        assert result.confidence == pytest.approx(expected.confidence, abs=1e-4)
+        moved = max(moved, float(np.abs(served - probabilities).max()))
+    assert spread > 1e-4 and moved > 0.2 * spread  # smoothing did change what was sent

@@ -1,0 +1,145 @@
+"""Recording: the demo's render + the client's downscale, split by seed, held-out parameters, manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from envs.styles import STYLES, StyleParam
+from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, RecordConfig
+from gameai.training.behaviour.dataset import load_split
+from gameai.training.behaviour.record import (
+    capture_every,
+    file_sha256,
+    plan_players,
+    record,
+    record_players,
+)
+from gameai.vocabulary import BEHAVIOURS
+
+TINY = RecordConfig(
+    train_players=2,
+    val_players=1,
+    test_players=1,
+    heldout_players=1,
+    frames_per_player=12,
+    warmup_seconds=2.0,
+)
+#: Parameters that skill rescales (their ranges move with skill, so they are not checked against the box).
+SKILLED = {StyleParam.AIM_NOISE, StyleParam.REACTION, StyleParam.DODGE, StyleParam.TURN_RATE, StyleParam.LEAD}
+
+
+def test_the_recorder_renders_at_the_demo_arena_size_and_sends_at_the_model_rate() -> None:
+    from demo_game.app import ARENA_SIZE
+
+    assert DEMO_ARENA_SIZE == ARENA_SIZE
+    assert RecordConfig().arena_size == ARENA_SIZE
+    assert (
+        capture_every(RecordConfig(sample_fps=5.0), tick_rate=30.0) == 6
+    )  # the plugin's round(fps / sample_fps)
+
+
+def test_frames_are_the_demo_render_downscaled_by_the_client_function() -> None:
+    import pygame
+
+    from demo_game.render import ArenaRenderer
+    from gameai.client.frames import downscale_frame
+
+    plans = plan_players(TINY, "val")[:2]
+    renderer = ArenaRenderer(DEMO_ARENA_SIZE)
+    small = ArenaRenderer((84, 84))
+    checked: list[bool] = []
+    direct_differs: list[bool] = []
+
+    def observe(i: int, state: Any, frame: np.ndarray) -> None:
+        surface = pygame.Surface(DEMO_ARENA_SIZE)
+        renderer.draw(surface, state, i)
+        checked.append(bool(np.array_equal(frame, downscale_frame(surface, (84, 84)))))
+        direct_differs.append(not np.array_equal(frame, small.render(state, i)))
+
+    recorded = record_players(TINY, plans, observer=observe)
+    assert len(checked) == len(recorded.frames) == 2 * TINY.frames_per_player
+    assert all(checked)
+    assert all(direct_differs)  # drawing at 84x84 directly would be another picture: skew
+
+
+def test_recording_is_deterministic_and_frames_differ_between_players() -> None:
+    plans = plan_players(TINY, "test")[:2]
+    first = record_players(TINY, plans)
+    second = record_players(TINY, plans)
+    np.testing.assert_array_equal(first.frames, second.frames)
+    np.testing.assert_array_equal(first.tick, second.tick)
+    assert not np.array_equal(first.frames[:12], first.frames[12:])
+
+
+def test_seeds_are_disjoint_between_splits_and_styles_interleave() -> None:
+    config = RecordConfig(train_players=3, val_players=2, test_players=2, heldout_players=2)
+    seeds = {split: {p.seed for p in plan_players(config, split)} for split in SPLITS}
+    for a in SPLITS:
+        for b in SPLITS:
+            if a != b:
+                assert not seeds[a] & seeds[b]
+    train = plan_players(config, "train")
+    assert [p.style for p in train[:6]] == list(BEHAVIOURS)
+    assert [p.label for p in train[:6]] == list(range(6))
+    other_run = {p.seed for p in plan_players(RecordConfig(seed=1, train_players=3), "train")}
+    assert not other_run & seeds["train"]
+
+
+def _fraction(style: str, param: StyleParam, value: float) -> float | None:
+    low, high = STYLES[style].low[param], STYLES[style].high[param]
+    return None if high == low else (value - low) / (high - low)
+
+
+def test_heldout_players_lie_outside_the_trained_parameter_ranges() -> None:
+    config = RecordConfig(train_players=4, heldout_players=4, train_variation=(0.1, 0.9))
+    inside, outside = [], []
+    for split, bucket in (("train", inside), ("heldout", outside)):
+        for plan in plan_players(config, split):
+            for param in StyleParam:
+                if param in SKILLED:
+                    continue
+                fraction = _fraction(plan.style, param, float(plan.params[param]))
+                if fraction is not None:
+                    bucket.append(fraction)
+    assert inside and outside
+    assert all(0.1 - 1e-9 <= f <= 0.9 + 1e-9 for f in inside)
+    assert all(f < 0.1 + 1e-9 or f > 0.9 - 1e-9 for f in outside)
+    assert min(outside) < 0.1 and max(outside) > 0.9  # both ends
+
+
+def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
+    config = RecordConfig(**{**TINY.__dict__, "data_dir": str(tmp_path)})
+    manifest = record(config)
+    on_disk = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest == on_disk
+    assert manifest["class_names"] == list(BEHAVIOURS)
+    assert manifest["capture"]["arena_size"] == list(DEMO_ARENA_SIZE)
+    assert manifest["capture"]["downscale"] == "gameai.client.frames.downscale_frame"
+    players = manifest["players"]
+    assert len(players) == 6 * (2 + 1 + 1 + 1)
+    for split in SPLITS:
+        entry = manifest["splits"][split]
+        assert entry["sha256"] == file_sha256(tmp_path / entry["file"])
+        assert entry["frames"] == entry["players"] * 12
+        assert set(entry["frames_per_style"].values()) == {12 * config.players(split)}
+        data = load_split(tmp_path, split, 4)
+        assert data.frames.shape == (entry["frames"], 84, 84, 3) and data.frames.dtype == np.uint8
+        split_players = [p for p in players if p["split"] == split]
+        labels = {p["index"]: BEHAVIOURS.index(p["style"]) for p in split_players}
+        assert all(labels[p] == y for p, y in zip(data.players, data.labels, strict=True))
+    # A second call with the same options keeps the recording.
+    written = (tmp_path / "train.npz").stat().st_mtime_ns
+    assert record(config)["seconds"] == manifest["seconds"]
+    assert (tmp_path / "train.npz").stat().st_mtime_ns == written
+
+
+def test_config_refuses_bad_ranges() -> None:
+    with pytest.raises(ValueError):
+        RecordConfig(train_variation=(0.0, 0.9))  # nothing left below for the held-out players
+    with pytest.raises(ValueError):
+        RecordConfig(frames_per_player=0)
