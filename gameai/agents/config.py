@@ -78,8 +78,8 @@ class AgentTrainConfig:
     """Length of a match, ticks (900 = 30 s of game time)."""
     reference_style: str = "aggressive"
     """Style of the fixed reference opponent of the evaluations."""
-    reference_skill: float = 0.0
-    """Skill of the reference opponent (the shipped run logged against 0.5)."""
+    reference_skill: float = 0.2
+    """Skill of the reference opponent (the shipped run logged its evaluations against 0.5)."""
     eval_every: int = 1_000_000
     """Env steps between two evaluations against the reference opponent (0: never)."""
     eval_matches: int = 64
@@ -128,7 +128,13 @@ class EvalAdaptConfig:
     """Directory of served agents (as ``gameai serve --agents-dir``)."""
     agent: str = "arena"
     """The agent the players meet."""
-    players: tuple[str, ...] = ("aggressive@0", "aggressive@0.2", "aggressive@0.4", "aggressive@0.6")
+    players: tuple[str, ...] = (
+        "aggressive@0",
+        "aggressive@0.1",
+        "aggressive@0.2",
+        "aggressive@0.3",
+        "aggressive@0.4",
+    )
     """Simulated players, ``style@skill``, weakest first."""
     matches: int = 30
     """Matches each player plays."""
@@ -154,8 +160,8 @@ class EvalAgentConfig:
 
     agent_dir: str = "assets/agents/arena"
     """The exported agent (actor.safetensors + actor.json)."""
-    reference: str = "aggressive@0"
-    """The fixed reference opponent, ``style@skill`` (the weakest fighting player: every level can score)."""
+    reference: str = "aggressive@0.2"
+    """The fixed reference opponent, ``style@skill`` (a novice fighter: every level can score)."""
     difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
     """Difficulty levels to play at."""
     matches: int = 200

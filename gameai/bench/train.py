@@ -34,15 +34,15 @@ class TrainBenchConfig:
     """PPO epochs per rollout."""
     measure_steps: int = 131_072
     """Env steps timed per env kind (after one warm-up rollout)."""
-    goal_reference: str = "aggressive@0"
+    goal_reference: str = "aggressive@0.2"
     """The reference opponent of the time-to-goal measurement, ``style@skill`` (as ``gameai eval agent``)."""
-    target_win_rate: float = 0.5
+    target_win_rate: float = 0.3
     """Win rate against the reference to reach (0 skips the measurement)."""
     eval_every: int = 131_072
     """Env steps between two evaluations while racing to the goal."""
     eval_matches: int = 100
     """Matches per evaluation."""
-    max_goal_steps: int = 3_000_000
+    max_goal_steps: int = 4_000_000
     """Give up the race after this many env steps."""
     pixel_steps: int = 4096
     """Env steps timed for the pixel agent per device (0 skips it)."""

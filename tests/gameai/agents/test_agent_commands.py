@@ -53,7 +53,7 @@ def test_eval_agent_prints_a_level_per_difficulty(tmp_path: Path, capsys: pytest
     report = json.loads(capsys.readouterr().out)
     assert [level["difficulty"] for level in report["levels"]] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert all(level["matches"] == 4 for level in report["levels"])
-    assert report["reference"] == "aggressive@0" and not report["blind"]
+    assert report["reference"] == "aggressive@0.2" and not report["blind"]
 
 
 def test_bench_train_reports_native_and_sync_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
