@@ -180,6 +180,7 @@ class ArenaEvalCallback(BaseCallback):
     def _on_training_end(self) -> None:
         if not self.history or self.history[-1]["timesteps"] != self.model.num_timesteps:
             self.evaluate()
+            self.logger.dump(self.model.num_timesteps)  # SB3 dumps at rollout ends only
 
     def evaluate(self) -> dict[str, Any]:
         """Play the evaluation now, log it and return its record."""
