@@ -102,8 +102,8 @@ class AdaptiveDifficulty:
         self,
         start: float = 0.5,
         target: float = 0.5,
-        start_step: float = 0.25,
-        min_step: float = 0.1,
+        start_step: float = 0.3,
+        min_step: float = 0.15,
         shrink: float = 0.7,
     ) -> None:
         if not 0.0 <= start <= 1.0 or not 0.0 < target < 1.0:

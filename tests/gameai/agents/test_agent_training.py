@@ -80,9 +80,12 @@ def test_a_short_ppo_run_on_the_vector_env_beats_a_random_policy(tmp_path: Path)
 
 def test_exported_actor_acts_like_the_sb3_policy(tmp_path: Path) -> None:
     config = _tiny(
-        tmp_path, total_timesteps=4096, num_envs=16, self_play_fraction=0.25, handicapped_fraction=0.5
-    )
-    train_ppo(config)
+        tmp_path, total_timesteps=4096, num_envs=16, self_play_fraction=0.25, handicapped_fraction=0.5,
+        eval_every=2048, eval_matches=2, eval_difficulties=(0.0, 1.0), match_ticks=150,
+    )  # fmt: skip
+    history = train_ppo(config)["history"]
+    assert [record["timesteps"] for record in history] == [2048, 4096]  # every 2048 steps, and at the end
+    assert set(history[-1]["win_rate"]) == {0.0, 1.0}
     checkpoint = final_checkpoint(config)
     handicap = ActionHandicap(hold_fire=0.8, scramble_aim=1.0, slip_move=0.3)
     exported = export_checkpoint(checkpoint, tmp_path / "assets" / "arena", handicap)
