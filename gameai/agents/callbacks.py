@@ -178,7 +178,7 @@ class ArenaEvalCallback(BaseCallback):
             self.evaluate()
 
     def _on_training_end(self) -> None:
-        if not self.history or self.history[-1]["timesteps"] != self.model.num_timesteps:
+        if self._continue and (not self.history or self.history[-1]["timesteps"] != self.model.num_timesteps):
             self.evaluate()
             self.logger.dump(self.model.num_timesteps)  # SB3 dumps at rollout ends only
 

@@ -58,11 +58,11 @@ def test_eval_agent_prints_a_level_per_difficulty(tmp_path: Path, capsys: pytest
 
 def test_bench_train_reports_native_and_sync_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "train", "--json", "--num-envs", "8", "--n-steps", "16", "--batch-size", "64",
-            "--n-epochs", "1", "--measure-steps", "256", "--target-win-rate", "0",
+            "--n-epochs", "1", "--measure-steps", "256", "--target-win-rate", "0", "--repeats", "1",
             "--pixel-steps", "0"]  # fmt: skip
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
-    speed = report["results"]["ppo_speed"]
+    speed = report["results"]["ppo_speed"]["8"]
     for kind in ("native_vector_env", "gymnasium_sync_vector_env", "sb3_dummy_vec_env"):
         assert speed[kind]["ppo_steps_per_s"] > 0 and speed[kind]["rollout_steps_per_s"] > 0
     assert speed["native_over_sync_ppo"] > 0
