@@ -27,9 +27,9 @@ class RuntimeConfig:
     """Most frame windows per behaviour inference batch."""
     behaviour_max_wait_ms: float = 4.0
     """How long a frame window may wait for others to join its batch, in milliseconds."""
-    behaviour_smoothing_s: float = 3.0
+    behaviour_smoothing_s: float = 6.0
     """Half-life of the smoothing of each session's behaviour results, seconds of play (0: none)."""
-    behaviour_switch_margin: float = 0.15
+    behaviour_switch_margin: float = 0.1
     """A session's behaviour label changes only when another class's smoothed probability leads by this."""
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""

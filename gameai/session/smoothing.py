@@ -2,10 +2,12 @@
 
 One window of frames is weak evidence (a second of play rarely tells an explorer from a
 collector); a player keeps a style for a while. :class:`BehaviourSmoother` keeps an
-exponential moving average of each class's log-probability (evidence accumulated with a
-half-life in seconds of play, so older windows count less), turns it back into probabilities
-with a softmax, and changes the reported label only when another class overtakes the current
-one by ``switch_margin`` (hysteresis). Pure numpy, no I/O; one per session.
+exponentially weighted mean of each class's log-probability (a window's weight halves every
+``half_life_s`` seconds of play; the mean is normalised by the total weight, so at the start
+of a session every window so far counts equally rather than the first one dominating), turns
+it back into probabilities with a softmax, and changes the reported label only when another
+class overtakes the current one by ``switch_margin`` (hysteresis). Pure numpy, no I/O; one
+per session.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ _FLOOR = 1e-6
 class SmoothingConfig:
     """How behaviour results are smoothed."""
 
-    half_life_s: float = 3.0
+    half_life_s: float = 6.0
     """Seconds of play after which a window's evidence counts half; 0 turns smoothing off."""
-    switch_margin: float = 0.15
+    switch_margin: float = 0.1
     """The reported label changes only when another class's smoothed probability exceeds it by this."""
 
     def __post_init__(self) -> None:
@@ -60,11 +62,13 @@ class BehaviourSmoother:
         self.class_names = class_names
         self.config = config or SmoothingConfig()
         self._log_evidence: np.ndarray | None = None
+        self._weight = 0.0
         self._label: int | None = None
 
     def reset(self) -> None:
         """Forget everything seen so far."""
         self._log_evidence = None
+        self._weight = 0.0
         self._label = None
 
     def update(self, probabilities: np.ndarray, elapsed_s: float) -> SmoothedBehaviour:
@@ -86,11 +90,13 @@ class BehaviourSmoother:
         log_p = np.log(np.clip(probabilities, _FLOOR, 1.0))
         half_life = self.config.half_life_s
         if self._log_evidence is None or half_life == 0.0:
-            self._log_evidence = log_p
+            self._log_evidence, self._weight = log_p, 1.0
         else:
             keep = math.exp(-math.log(2.0) * max(elapsed_s, 0.0) / half_life)
-            self._log_evidence = keep * self._log_evidence + (1.0 - keep) * log_p
-        smoothed = np.exp(self._log_evidence - self._log_evidence.max())
+            self._log_evidence = keep * self._log_evidence + log_p  # weighted sum
+            self._weight = keep * self._weight + 1.0
+        mean = self._log_evidence / self._weight  # weighted mean of log-probabilities
+        smoothed = np.exp(mean - mean.max())
         smoothed /= smoothed.sum()
         best = int(np.argmax(smoothed))
         if self._label is None or smoothed[best] > smoothed[self._label] + self.config.switch_margin:

@@ -9,7 +9,9 @@ import pytest
 from gameai.paths import PROJECT_ROOT, resolve_path
 
 
-def test_shipped_paths_resolve_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_paths_resolve_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert resolve_path("gameai/vocabulary.py") == PROJECT_ROOT / "gameai" / "vocabulary.py"
     assert resolve_path("gameai/vocabulary.py").exists()

@@ -84,8 +84,8 @@ class BehaviourTrainConfig(RecordConfig):
     """Torch device; ``auto`` picks cuda when present, else cpu."""
     threads: int = 0
     """CPU threads for torch (0 keeps torch's default; 1 on a machine shared with other training)."""
-    frames_per_window: int = 4
-    """K: consecutive frames per classified window."""
+    frames_per_window: int = 8
+    """K: consecutive frames per classified window (8 at 5 fps: 1.4 s of play)."""
     architecture: Literal["nature", "keypoints"] = "keypoints"
     """The CNN (see :class:`gameai.behaviour.model.BehaviourNetConfig`)."""
     conv_channels: tuple[int, int, int] = (16, 32, 32)
@@ -96,9 +96,9 @@ class BehaviourTrainConfig(RecordConfig):
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
     """Dropout before the output layer while training."""
-    batch_size: int = 64
+    batch_size: int = 160
     """Windows per optimisation step (keypoints: whole clips, about this many windows)."""
-    clip_frames: int = 16
+    clip_frames: int = 12
     """Keypoints architecture: frames encoded together in training; every window of K frames
     inside such a clip is a training example, so each frame is encoded once, not K times."""
     lr: float = 1e-3
@@ -107,7 +107,7 @@ class BehaviourTrainConfig(RecordConfig):
     """AdamW weight decay on weight matrices and kernels."""
     max_epochs: int = 20
     """Most epochs."""
-    windows_per_epoch: int = 16384
+    windows_per_epoch: int = 32768
     """Training windows drawn per epoch (without replacement within an epoch)."""
     patience: int = 4
     """Stop after this many epochs without a lower validation loss."""

@@ -39,6 +39,21 @@ def test_forward_maps_uint8_windows_to_logits() -> None:
     assert torch.allclose(logits, same, atol=1e-5)  # uint8 is scaled to [0, 1] inside
 
 
+@pytest.mark.parametrize("architecture", ["keypoints", "nature"])
+def test_a_big_cpu_batch_classified_in_pieces_equals_each_window_alone(architecture: str) -> None:
+    config = BehaviourNetConfig(
+        conv_channels=(8, 8, 8), hidden=16, architecture=architecture, batch_norm=True
+    )
+    net = BehaviourNet(config).eval()
+    n = 2 * BehaviourNet.CPU_INFERENCE_CHUNK + 1
+    x = torch.randint(0, 256, (n, 12, 84, 84), dtype=torch.uint8)
+    with torch.inference_mode():
+        batched = net(x)
+        alone = torch.cat([net(x[i : i + 1]) for i in range(n)])
+    assert batched.shape == (n, len(BEHAVIOURS))
+    torch.testing.assert_close(batched, alone, atol=1e-5, rtol=1e-5)
+
+
 def test_frames_to_input_puts_each_frame_rgb_in_consecutive_channels() -> None:
     windows = np.zeros((2, 4, 84, 84, 3), dtype=np.uint8)
     windows[1, 2, :, :, 1] = 200  # window 1, frame 2, green

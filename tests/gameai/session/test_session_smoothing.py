@@ -29,8 +29,8 @@ def test_evidence_is_a_half_life_weighted_mean_of_log_probabilities() -> None:
     smoother = BehaviourSmoother(CLASSES, SmoothingConfig(half_life_s=2.0, switch_margin=0.0))
     first, second = _p(0.6, 0.3, 0.1), _p(0.1, 0.3, 0.6)
     smoother.update(first, 0.2)
-    result = smoother.update(second, elapsed_s=2.0)  # one half-life: both count half
-    expected = np.exp(0.5 * np.log(first) + 0.5 * np.log(second))
+    result = smoother.update(second, elapsed_s=2.0)  # one half-life later the first counts half
+    expected = np.exp((0.5 * np.log(first) + 1.0 * np.log(second)) / 1.5)
     np.testing.assert_allclose(result.probabilities, expected / expected.sum(), atol=1e-9)
     assert result.probabilities.sum() == pytest.approx(1.0)
 

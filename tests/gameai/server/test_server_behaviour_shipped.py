@@ -1,0 +1,122 @@
+"""The shipped behaviour model through the real server, fed the way the demo feeds it.
+
+A scripted player plays the arena game (:class:`demo_game.game.ArenaGame`, one frame per
+tick); each frame is drawn by the game's renderer on a 960x720 arena surface and handed to
+the pygame plugin, which captures every 6th frame, downscales it with the client's
+``downscale_frame`` and streams it to ``gameai serve``'s server on a loopback port. The
+session's smoothed ``behaviour`` label must name the style being played.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from demo_game.game import ArenaGame, PlayerInput
+from demo_game.render import ArenaRenderer
+from demo_game.sim import ArenaConfig
+from envs.scripted import ScriptedController
+from envs.styles import ENEMY_STYLE, style_params
+from gameai.client.async_client import ClientConfig
+from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
+from gameai.client.threaded import ReconnectPolicy, ThreadedGameAIClient
+from gameai.runtime.config import RuntimeConfig
+from gameai.server.config import ServerConfig
+from gameai.testing.servers import ServerThread
+from gameai.training.behaviour.config import DEMO_ARENA_SIZE
+
+SHIPPED = Path(__file__).resolve().parents[3] / "assets" / "behaviour"
+#: Seeds of these games; far from every seed the shipped model was trained or evaluated on.
+SEED_BASE = 777_000_000
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert condition(), "timed out"
+
+
+def _answered(plugin: GameAIPlugin, seq: int) -> bool:
+    plugin.update()
+    return plugin.latest_behaviour is not None and plugin.latest_behaviour.seq == seq
+
+
+def play_and_stream(url: str, style: str, seed: int, seconds: float) -> list[str]:
+    """Play ``seconds`` of game time as ``style``; return the label after every captured frame.
+
+    Frames are sent in lockstep (the next capture waits until the previous frame has been sent
+    and answered), so the server sees every frame however fast the machine draws.
+    """
+    pygame.init()
+    rng = np.random.default_rng(seed)
+    game = ArenaGame(ArenaConfig(n_enemies=2), seed=seed)
+    for actor in (1, 2):
+        game.enemy_controllers[actor] = ScriptedController(style_params(ENEMY_STYLE, rng))
+    autopilot = ScriptedController(style_params(style, rng, skill=float(rng.uniform(0.0, 1.0))))
+    renderer = ArenaRenderer(DEMO_ARENA_SIZE, rules=game.sim.config.rules)
+    arena = pygame.Surface(DEMO_ARENA_SIZE)
+    client = ClientConfig(url=url, game_id="arena", services=("behaviour",))
+    plugin = GameAIPlugin(
+        PluginConfig(client=client, game_fps=game.tick_rate),
+        ThreadedGameAIClient(client, ReconnectPolicy(0.05, 0.2)),
+    )
+    plugin.start()
+    labels: list[str] = []
+    try:
+        _wait(lambda: plugin.capture_interval() is not None)
+        k = plugin.client.welcome.behaviour.frames_per_window  # type: ignore[union-attr]
+        for _ in range(int(seconds * game.tick_rate)):
+            game.step(PlayerInput.from_controls(autopilot(game.sim, 0)))
+            if game.over:
+                game.new_match()
+            renderer.draw(arena, game.sim.state, 0)
+            captured = plugin.frames_captured
+            plugin.on_frame(arena)
+            if plugin.frames_captured == captured:
+                continue
+            # The client keeps one frame slot: wait until this frame has left before the next one.
+            _wait(lambda: plugin.client.frames_sent >= plugin.frames_captured)
+            if plugin.frames_captured >= k:
+                _wait(lambda: _answered(plugin, plugin.frames_captured - 1))
+                labels.append(plugin.latest_behaviour.label)  # type: ignore[union-attr]
+    finally:
+        plugin.close()
+    return labels
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerThread]:
+    runtime = RuntimeConfig(behaviour_model=str(SHIPPED), dialogue_model="", agents_dir="", device="cpu")
+    config = ServerConfig(port=0, max_fps=1000.0, frame_queue=64)
+    with ServerThread(config, runtime) as running:
+        yield running
+
+
+def _settled(labels: list[str], seconds: float = 10.0, fps: float = 5.0) -> Counter[str]:
+    return Counter(labels[-int(seconds * fps) :])
+
+
+@pytest.mark.parametrize("style", ["idle", "evasive"])
+def test_a_client_streaming_a_style_receives_its_label(server: ServerThread, style: str) -> None:
+    labels = play_and_stream(server.url, style, SEED_BASE + 1, seconds=30.0)
+    assert len(labels) >= 140
+    assert labels[-1] == style
+    assert _settled(labels).most_common(1)[0][0] == style
+
+
+@pytest.mark.slow
+def test_every_style_is_recognised_through_the_server(server: ServerThread) -> None:
+    from gameai.vocabulary import BEHAVIOURS
+
+    right = 0
+    for i, style in enumerate(BEHAVIOURS * 4):
+        labels = play_and_stream(server.url, style, SEED_BASE + 100 + i, seconds=30.0)
+        right += _settled(labels).most_common(1)[0][0] == style
+    assert right >= 19  # of 24 sessions (21 measured for the shipped model, docs/behaviour.md)

@@ -1,0 +1,131 @@
+"""A tiny end-to-end run through the CLI (record, fit, export, eval), and resuming after a kill."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+
+from gameai.behaviour.model import load_behaviour_model
+from gameai.cli import main
+from gameai.training.behaviour.record import manifest_sha256
+
+TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
+             "--frames-per-player", "20", "--warmup-seconds", "20"]  # fmt: skip
+TINY_MODEL = ["--conv-channels", "8", "16", "16", "--hidden", "64", "--batch-size", "80",
+              "--clip-frames", "8", "--lr", "3e-3", "--warmup-steps", "5", "--val-windows", "512",
+              "--threads", "1", "--device", "cpu"]  # fmt: skip
+
+
+def _paths(root: Path) -> list[str]:
+    return ["--data-dir", str(root / "data"), "--work-dir", str(root / "checkpoints"),
+            "--runs-dir", str(root / "runs"), "--assets-dir", str(root / "assets")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`gameai train behaviour all` on a tiny recording: a few hundred steps of a narrow model."""
+    root = tmp_path_factory.mktemp("behaviour")
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(root), "--max-epochs", "12", "--patience", "12",
+               "--windows-per-epoch", "3000"]  # fmt: skip
+    assert main(["train", "behaviour", "all", *options]) == 0
+    return root
+
+
+def test_loss_falls_and_accuracy_beats_chance(trained: Path) -> None:
+    state = json.loads((trained / "checkpoints" / "last" / "state.json").read_text())
+    history = state["history"]
+    assert len(history) == 12 and state["done"]
+    chance = math.log(6)  # the loss of a uniform guess over the six styles
+    assert history[-1]["train_loss"] < 0.5 * chance
+    assert history[-1]["train_loss"] < 0.7 * history[0]["train_loss"]
+    report = json.loads((trained / "assets" / "eval.json").read_text())
+    for split in ("test", "heldout"):  # chance is 1/6 = 0.167
+        window = report["splits"][split]["window"]
+        assert window["accuracy"] > 0.3, window
+    assert list(trained.joinpath("runs").iterdir())  # TensorBoard logs
+
+
+def test_the_exported_model_is_half_precision_with_its_provenance(trained: Path) -> None:
+    assets = trained / "assets"
+    with safe_open(str(assets / "model.safetensors"), "pt") as weights:
+        dtypes = {str(weights.get_tensor(name).dtype) for name in weights.keys()}  # noqa: SIM118
+    assert dtypes == {"torch.float16", "torch.int64"}  # int64: batch norm's counters
+    model = load_behaviour_model(assets)
+    metadata = model.metadata
+    assert metadata["data_manifest_sha256"] == manifest_sha256(trained / "data")
+    assert metadata["weights_dtype"] == "float16"
+    assert metadata["export_check"]["same_label_share"] >= 0.99
+    assert model.config.architecture == "keypoints" and model.config.frame_size == (84, 84)
+    assert model.config.sample_fps == 5.0 and len(model.config.pixel_mean) == 3
+    evaluation = metadata["eval"]
+    assert set(evaluation["splits"]) == {"test", "heldout"}
+    assert set(evaluation["goals"]) == {"test_macro_f1", "heldout_macro_f1", "test_bot_like_precision"}
+    matrix = np.array(evaluation["splits"]["test"]["window"]["confusion"])
+    assert matrix.shape == (6, 6) and matrix.sum() == evaluation["splits"]["test"]["window"]["windows"]
+    for name in ("confusion_test_window.png", "confusion_heldout_served.png"):
+        assert (assets / name).stat().st_size > 1000
+
+
+def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = trained / "eval-again"
+    args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--data-dir", str(trained / "data"),
+            "--splits", "test", "--output-dir", str(out), "--threads", "1", "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["splits"]) == {"test"}
+    per_class = report["splits"]["test"]["window"]["per_class"]
+    assert set(per_class) == {"aggressive", "explorer", "collector", "evasive", "idle", "bot_like"}
+    assert all({"precision", "recall", "f1", "support"} <= set(v) for v in per_class.values())
+    assert (out / "eval.json").is_file() and (out / "confusion_test_served.png").is_file()
+
+
+def _fit_command(root: Path, data: Path) -> list[str]:
+    return [sys.executable, "-m", "gameai.cli", "train", "behaviour", "fit", *TINY_DATA, *TINY_MODEL,
+            *_paths(root), "--data-dir", str(data), "--max-epochs", "3",
+            "--windows-per-epoch", "1200"]  # fmt: skip
+
+
+def _weights(directory: Path) -> dict[str, np.ndarray]:
+    with safe_open(str(directory / "model.safetensors"), "np") as weights:
+        return {name: weights.get_tensor(name) for name in weights.keys()}  # noqa: SIM118
+
+
+def test_fit_resumes_after_a_kill_exactly_where_it_stopped(trained: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    data = trained / "data"
+    straight = subprocess.run(
+        _fit_command(tmp_path / "straight", data), env=env, capture_output=True, text=True
+    )
+    assert straight.returncode == 0, straight.stderr[-2000:]
+
+    killed_root = tmp_path / "killed"
+    process = subprocess.Popen(_fit_command(killed_root, data), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    state_file = killed_root / "checkpoints" / "last" / "state.json"
+    deadline = time.monotonic() + 120
+    while not state_file.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    epochs_before = json.loads(state_file.read_text())["epoch"]
+    assert epochs_before < 3  # killed mid-run
+    resumed = subprocess.run(_fit_command(killed_root, data), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+    final = json.loads(state_file.read_text())
+    assert final["epoch"] == 3 and [h["epoch"] for h in final["history"]] == [1, 2, 3]
+    a = _weights(tmp_path / "straight" / "checkpoints" / "last")
+    b = _weights(killed_root / "checkpoints" / "last")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
