@@ -74,6 +74,8 @@ class Hud:
         self.small = pygame.font.Font(None, 18)
         self.large = pygame.font.Font(None, 36)
         self.huge = pygame.font.Font(None, 72)
+        self.behaviour_rect = pygame.Rect(panel_rect.x, 0, panel_rect.width, 0)
+        """Where the last :meth:`draw_panel` drew the player-behaviour block."""
 
     def _text(
         self,
@@ -129,6 +131,7 @@ class Hud:
         )
         y = bar.bottom + 14
 
+        top = y
         y = self._section(surface, "Player behaviour", x, y)
         if status.behaviour is None:
             y = self._text(surface, "no result yet", (x, y), DIM)
@@ -138,6 +141,7 @@ class Hud:
                 pygame.draw.rect(surface, PANEL_EDGE, (x + 84, y + 3, 150, 9))
                 pygame.draw.rect(surface, ACCENT, (x + 84, y + 3, int(150 * probability), 9))
                 y = self._text(surface, label, (x, y), GREY, self.small)
+        self.behaviour_rect = pygame.Rect(rect.x, top, rect.width, y - top)
 
         y = self._section(surface, "Difficulty", x, y)
         difficulty = "-" if status.difficulty is None else f"{status.difficulty:.2f}"

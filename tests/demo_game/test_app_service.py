@@ -1,7 +1,8 @@
 """The demo against the real service: behaviour, dialogue and agents, and surviving an outage.
 
-The service runs in a child process (``gameai serve``) with random-initialised models
-in the serving formats, so these tests check the wiring, not the models' quality.
+The service runs in a child process (``gameai serve``). Most tests give it random-initialised
+models in the serving formats (they check the wiring, not the models' quality); the HUD test
+runs it on the shipped models in ``assets/``, as ``make demo`` does.
 """
 
 from __future__ import annotations
@@ -119,3 +120,30 @@ def test_the_panel_shows_the_recognised_behaviour() -> None:
         hud.draw_panel(surface, game, status, fps=30.0)
         pictures.append(surface_to_array(surface)[:, 960:])
     assert (pictures[0] != pictures[1]).any()
+
+
+@pytest.fixture(scope="module")
+def shipped_service() -> Iterator[ServerProcess]:
+    with ServerProcess(["--device", "cpu"]) as process:  # the shipped models in assets/
+        yield process
+
+
+def test_the_hud_shows_the_behaviour_the_service_recognises(
+    shipped_service: ServerProcess, tmp_path: Path
+) -> None:
+    """Two autopilot styles the shipped model tells apart reliably: each run's HUD shows its own."""
+    blocks = []
+    for style in ("idle", "evasive"):
+        config = DemoConfig(headless=True, autopilot=style, seconds=15, screenshot_dir=str(tmp_path / style),
+                            seed=2)  # fmt: skip
+        app = DemoApp(config, server_url=shipped_service.url)
+        summary = app.run()
+        labels = summary["service"]["behaviour_labels"]
+        assert max(labels, key=labels.get) == style, labels
+        assert app.link.status().behaviour == style  # what the last screenshot shows
+        shot = surface_to_array(pygame.image.load(summary["screenshots"][-1]))
+        box = app.hud.behaviour_rect
+        assert box.height > 60  # the label and its probability bars
+        blocks.append(shot[box.top : box.bottom, box.left : box.right])
+    assert blocks[0].shape == blocks[1].shape
+    assert (blocks[0] != blocks[1]).any(axis=-1).mean() > 0.01
