@@ -41,7 +41,6 @@ GOALS = {
     "p99_ms_at_32_clients_10_fps": 20.0,
     "errors_at_64": 0,
 }
-_K_WARM = 3  # frames before the first full window (K = 4)
 
 
 @dataclasses.dataclass
@@ -139,8 +138,10 @@ def _raw_throughput(
 class _Client:
     """One benchmark client: frames out, results in, send time -> latency."""
 
-    def __init__(self, frames: np.ndarray) -> None:
+    def __init__(self, frames: np.ndarray, k_warm: int) -> None:
         self.frames = frames
+        self.k_warm = k_warm
+        """Frames a session sends before its first full window (K - 1): they get no result."""
         self.sent_at: dict[int, float] = {}
         self.latencies: list[float] = []
         self.results = 0
@@ -161,18 +162,19 @@ class _Client:
     async def send(self) -> None:
         seq = self.seq
         self.seq += 1
-        if seq >= _K_WARM:
+        if seq >= self.k_warm:
             self.sent_at[seq] = time.perf_counter()
         await self.client.send_frame(self.frames[seq % len(self.frames)], seq=seq)
 
 
-async def _connect(url: str, count: int) -> list[_Client]:
+async def _connect(url: str, count: int, frames_per_window: int) -> list[_Client]:
     from gameai.client.async_client import ClientConfig, GameAIClient
 
     rng = np.random.default_rng(1)
     clients = []
     for index in range(count):
-        bench_client = _Client(rng.integers(0, 256, (8, 84, 84, 3), dtype=np.uint8))
+        frames = rng.integers(0, 256, (8, 84, 84, 3), dtype=np.uint8)
+        bench_client = _Client(frames, k_warm=frames_per_window - 1)
         config = ClientConfig(url=url, game_id=f"bench-{index}", services=("behaviour",))
         bench_client.client = await GameAIClient.connect(config, on_message=bench_client.on_message)
         clients.append(bench_client)
@@ -199,7 +201,7 @@ async def _wait_for_answers(clients: list[_Client], quiet_s: float = 3.0) -> int
 
 async def _saturate(clients: list[_Client], window: int, seconds: float) -> dict[str, Any]:
     async def drive(bench_client: _Client, deadline: float) -> None:
-        for _ in range(_K_WARM + window):
+        for _ in range(bench_client.k_warm + window):
             await bench_client.send()
         while time.perf_counter() < deadline:
             bench_client.answered.clear()
@@ -277,10 +279,12 @@ def _batch_counters(url: str) -> tuple[float, float]:
     return values.get("count", 0.0), values.get("sum", 0.0)
 
 
-async def _measure(url: str, server_pid: int, config: ServeBenchConfig) -> dict[str, Any]:
+async def _measure(
+    url: str, server_pid: int, config: ServeBenchConfig, frames_per_window: int
+) -> dict[str, Any]:
     served: dict[str, Any] = {}
     for count in config.clients:
-        clients = await _connect(url, count)
+        clients = await _connect(url, count, frames_per_window)
         try:
             await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
             server_cpu, client_cpu = _process_cpu_seconds(server_pid), time.process_time()
@@ -320,16 +324,17 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             model_dir, batches, config.raw_seconds, default_threads
         )
         raw_serving, raw_serving_cpu = _raw_throughput(model_dir, batches, config.raw_seconds, server_threads)
+        k = int(model["config"]["frames_per_window"])
         args = [
             "--behaviour-model", str(model_dir), "--dialogue-model", "", "--agents-dir", "",
             "--device", "cpu", "--torch-threads", str(server_threads),
             "--behaviour-max-batch", str(config.max_batch),
             "--behaviour-max-wait-ms", str(config.max_wait_ms), "--max-fps", "100000",
-            "--frame-queue", str(max(8, config.window + _K_WARM + 1)), "--max-sessions", "1024",
+            "--frame-queue", str(max(8, config.window + k + 1)), "--max-sessions", "1024",
         ]  # fmt: skip
         with ServerProcess(args) as server:
             assert server.process is not None
-            served = asyncio.run(_measure(server.url, server.process.pid, config))
+            served = asyncio.run(_measure(server.url, server.process.pid, config, k))
     for count, entry in served.items():
         batch = str(min(int(count), config.max_batch))
         frames_per_s = entry["saturated"]["frames_per_s"]

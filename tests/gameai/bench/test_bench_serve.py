@@ -47,3 +47,23 @@ def test_bench_serve_falls_back_to_random_weights(tmp_path: Path) -> None:
     assert model["weights"].startswith("random-init: no trained model loads from")
     assert (path / "model.safetensors").is_file()
     assert model["parameters"] > 1_000_000  # the full Nature-DQN-sized architecture
+
+
+def test_saturated_clients_are_not_starved_by_a_long_window(tmp_path: Path) -> None:
+    """A session's first K - 1 frames get no result; the saturating clients must not wait for one."""
+    from gameai.behaviour.model import BehaviourNetConfig
+    from gameai.bench.serve import ServeBenchConfig, run_serve_benchmark
+    from gameai.testing.tiny_models import write_random_behaviour_model
+
+    net = BehaviourNetConfig(
+        frames_per_window=8, architecture="keypoints", conv_channels=(8, 8, 8), hidden=16
+    )
+    write_random_behaviour_model(tmp_path / "behaviour", net)
+    config = ServeBenchConfig(
+        clients=(1,), seconds=0.5, raw_seconds=0.1, behaviour_model=str(tmp_path / "behaviour")
+    )
+    report = run_serve_benchmark(config)
+    saturated = report["served"]["1"]["saturated"]
+    # Waiting for answers that never come would leave about one result per timeout (a few per second).
+    assert saturated["frames_per_s"] > 50, saturated
+    assert report["served"]["1"]["errors"] == 0
