@@ -17,6 +17,12 @@ logits processor with its own ``torch.Generator`` seeded per request, so a seed 
 the same reply whatever else runs in the process; temperature 0 is greedy. Cancelling
 (the ``cancel`` event), a stop sequence, or the consumer closing the iterator all end
 generation at the next token through a stopping criterion.
+
+Many replies at once: :meth:`HuggingFaceBackend.open_batch` gives a
+:class:`~gameai.dialogue.hf_batch.HuggingFaceBatch` (one forward pass per token for all of
+them). It shares this module's prompt encoding (:meth:`HuggingFaceBackend.encode`), sampling
+rule (:func:`sample_next_token`) and streamed text (:func:`make_streamer`,
+:class:`StreamedReply`), so a seeded reply is the same on either path.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import torch
 
 from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
-from gameai.dialogue.types import DialogueContext, GenerationParams, TextDelta
+from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import ModelLoadError, file_version, read_json
 
 MODEL_CARD_FILE: Final = "gameai_dialogue.json"
@@ -42,24 +48,50 @@ _PROMPT_FUNCTION: Final = "gameai.dialogue.prompt.format_prompt"
 PromptStyle = Literal["gameai", "chat", "plain"]
 
 
-def _make_sampler(temperature: float, top_p: float, seed: int, device: torch.device) -> Any:
+def sample_next_token(
+    scores: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Draw the next token of each row from ``scores`` with nucleus sampling.
+
+    The one sampling rule of both generation paths (``model.generate`` and the batch), so a
+    seeded reply draws the same tokens in either.
+
+    Args:
+        scores: Next-token logits, shape (B, V).
+        temperature: Softmax temperature (> 0).
+        top_p: Nucleus mass in (0, 1].
+        generator: The reply's own random generator.
+
+    Returns:
+        The chosen token ids, shape (B, 1).
+    """
+    probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1, generator=generator)  # (B, 1)
+
+
+def seeded_generator(seed: int | None, device: torch.device) -> torch.Generator:
+    """A generator of its own for one reply, seeded with ``seed`` (a fresh random seed when None)."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed if seed is not None else secrets.randbits(32))
+    return generator
+
+
+def _make_sampler(temperature: float, top_p: float, seed: int | None, device: torch.device) -> Any:
     from transformers import LogitsProcessor
 
     class SeededSampler(LogitsProcessor):
         """Samples the next token itself (own generator) and leaves only it for greedy search."""
 
         def __init__(self) -> None:
-            self.generator = torch.Generator(device=device)
-            self.generator.manual_seed(seed)
+            self.generator = seeded_generator(seed, device)
 
         def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-            probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
-            if top_p < 1.0:
-                sorted_probs, order = probs.sort(dim=-1, descending=True)
-                outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
-                sorted_probs = sorted_probs.masked_fill(outside, 0.0)
-                probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
-            choice = torch.multinomial(probs, 1, generator=self.generator)  # (B, 1)
+            choice = sample_next_token(scores, temperature, top_p, self.generator)  # (B, 1)
             return torch.full_like(scores, float("-inf")).scatter(-1, choice, 0.0)
 
     return SeededSampler()
@@ -78,14 +110,25 @@ def _make_stopping_criterion(*events: threading.Event) -> Any:
     return EventSet()
 
 
-def _make_streamer(tokenizer: Any) -> Any:
+def make_streamer(tokenizer: Any, skip_prompt: bool = True) -> Any:
+    """A ``TextIteratorStreamer`` that also counts the tokens it is given.
+
+    ``model.generate`` feeds it from its thread while :meth:`HuggingFaceBackend.stream`
+    iterates it; a batch feeds one per reply itself and takes the text with ``drain()``.
+
+    Args:
+        tokenizer: The model's tokenizer (special tokens are left out of the text).
+        skip_prompt: Ignore the first ``put`` (``generate`` puts the prompt first).
+    """
+    import queue
+
     from transformers import TextIteratorStreamer
 
     class CountingStreamer(TextIteratorStreamer):
         """A TextIteratorStreamer that also counts generated tokens."""
 
         def __init__(self) -> None:
-            super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+            super().__init__(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
             self.tokens = 0
             self._reported = 0
 
@@ -99,7 +142,63 @@ def _make_streamer(tokenizer: Any) -> Any:
             new, self._reported = self.tokens - self._reported, self.tokens
             return new
 
+        def drain(self) -> list[str]:
+            """The text pieces queued so far, without waiting (the end-of-stream mark left out)."""
+            pieces: list[str] = []
+            while True:
+                try:
+                    piece = self.text_queue.get_nowait()
+                except queue.Empty:
+                    return pieces
+                if piece is not self.stop_signal:
+                    pieces.append(piece)
+
     return CountingStreamer()
+
+
+class StreamedReply:
+    """The text of one reply as its tokens are decoded: stop sequences cut, token counts attached.
+
+    Feed the streamer's text pieces in order to :meth:`feed`; call :meth:`finish` once
+    generation ended by itself (end token or length). Both return the
+    :class:`~gameai.dialogue.types.TextDelta` to emit, if any.
+
+    Args:
+        streamer: The reply's :func:`make_streamer` (for its token count).
+        stops: The reply's stop sequences.
+    """
+
+    def __init__(self, streamer: Any, stops: StopSequenceBuffer) -> None:
+        self.streamer = streamer
+        self.stops = stops
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a stop sequence was reached (nothing more is ever emitted)."""
+        return self.stops.stopped
+
+    def feed(self, text: str) -> TextDelta | None:
+        """The delta to emit for a new piece of decoded text (None if nothing to emit yet)."""
+        out = self.stops.push(text)
+        return TextDelta(out, self.streamer.take_token_count()) if out else None
+
+    def finish(self) -> TextDelta | None:
+        """The last delta: held-back text and the tokens not yet reported (None if neither)."""
+        rest = self.stops.flush()
+        tokens = self.streamer.take_token_count()
+        return TextDelta(rest, tokens) if rest or tokens else None
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodedPrompt:
+    """A reply's prompt as token ids, cut to fit the model's context."""
+
+    input_ids: torch.Tensor
+    """Prompt token ids, shape (1, T)."""
+    params: GenerationParams
+    """The request's settings, ``max_new_tokens`` lowered to what the context leaves room for."""
+    stops: StopSequenceBuffer
+    """The request's stop sequences plus those of the prompt style."""
 
 
 class HuggingFaceBackend:
@@ -227,6 +326,27 @@ class HuggingFaceBackend:
             return str(text), ()
         return plain_prompt(context), PLAIN_STOPS
 
+    def encode(self, context: DialogueContext, params: GenerationParams) -> EncodedPrompt:
+        """Tokenise the prompt of ``context``, keeping its tail when it is longer than the context allows."""
+        prompt, style_stops = self.build_prompt(context)
+        encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=self.prompt_style != "chat")
+        input_ids = encoded["input_ids"]
+        if self.max_context is not None:
+            # Leave room for the reply; a reply longer than the context is cut to fit it.
+            room = min(params.max_new_tokens, self.max_context // 2)
+            input_ids = input_ids[:, -(self.max_context - room) :]
+            params = dataclasses.replace(
+                params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
+            )
+        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops))
+
+    def open_batch(self) -> DialogueBatch | None:
+        """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache
+        cannot be batched that way (see :func:`~gameai.dialogue.hf_batch.can_batch`)."""
+        from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
+
+        return HuggingFaceBatch(self) if can_batch(self.model) else None
+
     def stream(
         self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
     ) -> Iterator[str]:
@@ -237,24 +357,15 @@ class HuggingFaceBackend:
         Raises:
             Exception: Whatever ``model.generate`` raised, after the stream ends.
         """
-        prompt, style_stops = self.build_prompt(context)
-        stops = StopSequenceBuffer(params.stop + style_stops)
-        encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=self.prompt_style != "chat")
-        input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
-        if self.max_context is not None:
-            # Leave room for the reply; a reply longer than the context is cut to fit it.
-            room = min(params.max_new_tokens, self.max_context // 2)
-            keep = self.max_context - room
-            input_ids, attention_mask = input_ids[:, -keep:], attention_mask[:, -keep:]
-            params = dataclasses.replace(
-                params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
-            )
+        encoded = self.encode(context, params)
+        input_ids = encoded.input_ids
         halt = threading.Event()
-        streamer = _make_streamer(self.tokenizer)
+        streamer = make_streamer(self.tokenizer)
+        reply = StreamedReply(streamer, encoded.stops)
         errors: list[BaseException] = []
         thread = threading.Thread(
             target=self._generate,
-            args=(input_ids, attention_mask, params, streamer, cancel, halt, errors),
+            args=(input_ids, torch.ones_like(input_ids), encoded.params, streamer, cancel, halt, errors),
             name="gameai-dialogue-generate",
             daemon=True,
         )
@@ -263,16 +374,15 @@ class HuggingFaceBackend:
             for text in streamer:
                 if cancel.is_set():
                     break
-                out = stops.push(text)
-                if out:
-                    yield TextDelta(out, streamer.take_token_count())
-                if stops.stopped:
+                delta = reply.feed(text)
+                if delta is not None:
+                    yield delta
+                if reply.stopped:
                     break
             else:
-                rest = stops.flush()
-                tokens = streamer.take_token_count()
-                if rest or tokens:
-                    yield TextDelta(rest, tokens)
+                last = reply.finish()
+                if last is not None:
+                    yield last
         finally:
             halt.set()
             thread.join()
@@ -299,8 +409,7 @@ class HuggingFaceBackend:
         )
         processors = LogitsProcessorList()
         if params.temperature > 0:
-            seed = params.seed if params.seed is not None else secrets.randbits(32)
-            processors.append(_make_sampler(params.temperature, params.top_p, seed, self.device))
+            processors.append(_make_sampler(params.temperature, params.top_p, params.seed, self.device))
         try:
             with torch.inference_mode():
                 self.model.generate(

@@ -5,6 +5,11 @@ this package (our own trained model, any local Hugging Face causal LM directory)
 Calling order: build a :class:`DialogueContext` from the request and the session
 (NPC memory, latest recognised behaviour), then iterate ``backend.stream(...)`` off
 the event loop; each item is a text delta to forward as ``dialogue.delta``.
+
+A backend that can generate several replies at once also implements
+:class:`BatchingDialogueBackend`: ``open_batch()`` gives a :class:`DialogueBatch` that
+replies join with :meth:`~DialogueBatch.add` and that advances every reply by one token
+per :meth:`~DialogueBatch.step`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -93,4 +98,57 @@ class DialogueBackend(Protocol):
         Blocking; call it from a worker thread, never from the event loop.
         Joining all deltas gives the full reply.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class ReplyProgress:
+    """What one step of a :class:`DialogueBatch` did for one of its replies."""
+
+    key: int
+    """The reply, as :meth:`DialogueBatch.add` returned it."""
+    delta: TextDelta | None
+    """New text of the reply (None when the step produced no text to emit yet)."""
+    done: bool
+    """Whether the reply ended (end token, ``max_new_tokens``, a stop sequence, or its cancel)."""
+
+
+class DialogueBatch(Protocol):
+    """Replies generated together, one token each per :meth:`step`.
+
+    Calling order, from one worker thread: :meth:`add` any time (the reply joins at the next
+    step), :meth:`step` while ``len(batch)`` is not 0. A reply whose ``cancel`` is set ends
+    at the next step with no more text. Blocking; never call it from the event loop.
+    """
+
+    def add(self, context: DialogueContext, params: GenerationParams, cancel: threading.Event) -> int:
+        """Queue a reply to join the batch at the next step.
+
+        Returns:
+            The reply's key in :class:`ReplyProgress`.
+        """
+        ...
+
+    def step(self) -> list[ReplyProgress]:
+        """Generate one token for every reply; return what happened to each that changed.
+
+        Every reply added comes out once with ``done=True`` and never again.
+
+        Raises:
+            Exception: Whatever the model raised; every reply of the batch is then lost
+                (open a new batch).
+        """
+        ...
+
+    def __len__(self) -> int:
+        """Replies added and not yet done."""
+        ...
+
+
+@runtime_checkable
+class BatchingDialogueBackend(DialogueBackend, Protocol):
+    """A :class:`DialogueBackend` that can also run many replies in one batched forward pass."""
+
+    def open_batch(self) -> DialogueBatch | None:
+        """A new, empty batch; None when this model cannot be batched (stream one reply at a time)."""
         ...

@@ -1,9 +1,13 @@
 """The dialogue worker: streams replies from a backend on worker threads.
 
-Generation is sequential per token, so requests are not batched: ``concurrency``
-threads each run one reply at a time from a bounded queue (one worker per model,
-like the batched ones). Deltas hop back to the event loop one by one and come out
-of the :class:`DialogueStream` returned by :meth:`DialogueWorker.submit`.
+Replies wait in one bounded queue; ``concurrency`` threads take them. With a backend that
+can batch (:class:`~gameai.dialogue.types.BatchingDialogueBackend`) and ``max_batch`` > 1,
+each thread runs a :class:`~gameai.dialogue.types.DialogueBatch`: it takes every waiting
+reply up to ``max_batch`` into the batch, advances all of them by one token per step, and
+takes more at every step (continuous batching: a reply joins at the next token and leaves
+when it ends). Otherwise each thread streams one reply at a time through
+``backend.stream``. Either way generation runs off the event loop; deltas hop back to it
+one by one and come out of the :class:`DialogueStream` returned by :meth:`DialogueWorker.submit`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from gameai.dialogue.types import DialogueBackend, DialogueContext, GenerationParams
+from gameai.dialogue.types import (
+    BatchingDialogueBackend,
+    DialogueBackend,
+    DialogueBatch,
+    DialogueContext,
+    GenerationParams,
+)
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 
@@ -96,22 +106,34 @@ class _Job:
     stream: DialogueStream
     loop: asyncio.AbstractEventLoop
     session_id: str = field(default="-")
+    tokens: int = 0
+    """Tokens generated so far."""
+
+    def deliver(self, text: str, tokens: int) -> None:
+        """Hand a delta to the stream on its event loop (a closed loop cancels the reply)."""
+        self.tokens += tokens
+        try:
+            self.loop.call_soon_threadsafe(self.stream._put, StreamedText(text, tokens))
+        except RuntimeError:  # the loop is closed: nobody listens any more
+            self.stream.cancel()
 
 
 _STOP = object()
 
 
 class DialogueWorker:
-    """Runs a :class:`~gameai.dialogue.types.DialogueBackend` on worker threads.
+    """Runs a :class:`~gameai.dialogue.types.DialogueBackend` on worker threads (see the module docstring).
 
     Calling order: :meth:`start` (from the event loop), :meth:`submit`, :meth:`stop`.
 
     Args:
         name: The model's name in metrics and logs.
         backend: The backend.
-        concurrency: Replies generated at once (threads).
-        max_queue: Replies waiting beyond those; more raise :class:`OverloadedError`.
+        concurrency: Threads generating replies.
+        max_queue: Replies waiting beyond those being generated; more raise :class:`OverloadedError`.
         metrics: Where to record tokens and latency (optional).
+        max_batch: Most replies one thread generates together, when the backend can batch
+            (1: one reply at a time through ``backend.stream``).
     """
 
     def __init__(
@@ -121,11 +143,15 @@ class DialogueWorker:
         concurrency: int = 1,
         max_queue: int = 64,
         metrics: ServiceMetrics | None = None,
+        max_batch: int = 1,
     ) -> None:
+        if concurrency < 1 or max_batch < 1:
+            raise ValueError(f"{name}: concurrency and max_batch must be >= 1")
         self.name = name
         self.backend = backend
         self.concurrency = concurrency
         self.max_queue = max_queue
+        self.max_batch = max_batch
         self._metrics = metrics
         self._queue: queue.Queue[_Job | object] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -179,27 +205,39 @@ class DialogueWorker:
         for thread in self._threads:
             await asyncio.to_thread(thread.join)
 
+    def _open_batch(self) -> DialogueBatch | None:
+        """A batch when the backend can batch and ``max_batch`` > 1, else None."""
+        if self.max_batch > 1 and isinstance(self.backend, BatchingDialogueBackend):
+            return self.backend.open_batch()
+        return None
+
     def _run(self) -> None:
+        batch = self._open_batch()
+        if batch is not None:
+            self._run_batches(batch)
+        else:
+            self._run_one_at_a_time()
+
+    def _take(self, job: _Job) -> None:
+        """A job leaves the queue for generation."""
+        with self._lock:
+            self._waiting -= 1
+            if not self._running:
+                job.stream.cancel()
+            self._active.add(job.stream)
+
+    def _run_one_at_a_time(self) -> None:
         while True:
             job = self._queue.get()
             if job is _STOP:
                 return
             assert isinstance(job, _Job)
-            with self._lock:
-                self._waiting -= 1
-                if not self._running:
-                    job.stream.cancel()
-                self._active.add(job.stream)
-            try:
-                self._generate(job)
-            finally:
-                with self._lock:
-                    self._active.discard(job.stream)
+            self._take(job)
+            self._generate(job)
 
     def _generate(self, job: _Job) -> None:
-        stream, loop = job.stream, job.loop
+        stream = job.stream
         error: BaseException | None = None
-        tokens = 0
         cancelled = False
         try:
             cancelled = stream.cancel_event.is_set()
@@ -207,9 +245,7 @@ class DialogueWorker:
                 pieces = self.backend.stream(stream.context, stream.params, stream.cancel_event)
                 try:
                     for piece in pieces:
-                        count = getattr(piece, "tokens", 1)
-                        tokens += count
-                        loop.call_soon_threadsafe(stream._put, StreamedText(str(piece), count))
+                        job.deliver(str(piece), getattr(piece, "tokens", 1))
                         if stream.cancel_event.is_set():
                             break
                 finally:
@@ -218,15 +254,81 @@ class DialogueWorker:
                     if close is not None:
                         close()  # ends the backend's generation thread now
         except Exception as exc:
-            logger.error(
-                "dialogue model %s failed", self.name, exc_info=True, extra={"session_id": job.session_id}
-            )
+            self._log_failure(job)
             error = exc
+        self._finish(job, error, cancelled)
+
+    def _run_batches(self, batch: DialogueBatch) -> None:
+        """Continuous batching: admit waiting replies at every step, up to ``max_batch``."""
+        jobs: dict[int, _Job] = {}
+        stopping = False
+        while True:
+            while not stopping and len(jobs) < self.max_batch:
+                try:
+                    item = self._queue.get(block=not jobs)
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                assert isinstance(item, _Job)
+                self._take(item)
+                stream = item.stream
+                if stream.cancel_event.is_set():
+                    self._finish(item, None, cancelled=True)
+                    continue
+                try:
+                    jobs[batch.add(stream.context, stream.params, stream.cancel_event)] = item
+                except Exception as exc:  # a prompt the backend cannot take fails only its own reply
+                    self._log_failure(item)
+                    self._finish(item, exc, cancelled=False)
+            if not jobs:
+                if stopping:
+                    return
+                continue
+            try:
+                progress = batch.step()
+            except Exception as exc:  # the batch is lost: fail its replies, go on with a new one
+                logger.error(
+                    "dialogue model %s failed on a batch of %d replies (sessions %s)",
+                    self.name,
+                    len(jobs),
+                    sorted({job.session_id for job in jobs.values()}),
+                    exc_info=True,
+                )
+                for job in jobs.values():
+                    self._finish(job, exc, cancelled=False)
+                jobs.clear()
+                fresh = self._open_batch()
+                if fresh is None:
+                    if not stopping:
+                        self._run_one_at_a_time()
+                    return
+                batch = fresh
+                continue
+            for item_progress in progress:
+                job = jobs[item_progress.key]
+                if item_progress.delta is not None:
+                    job.deliver(str(item_progress.delta), item_progress.delta.tokens)
+                if item_progress.done:
+                    del jobs[item_progress.key]
+                    self._finish(job, None, job.stream.cancel_event.is_set())
+
+    def _log_failure(self, job: _Job) -> None:
+        logger.error(
+            "dialogue model %s failed", self.name, exc_info=True, extra={"session_id": job.session_id}
+        )
+
+    def _finish(self, job: _Job, error: BaseException | None, cancelled: bool) -> None:
+        """End a reply's stream (with the backend's error, if any) and record its metrics."""
+        stream, loop = job.stream, job.loop
+        with self._lock:
+            self._active.discard(stream)
         if self._metrics is not None:
             elapsed = time.perf_counter() - stream.submitted
-            self._metrics.dialogue_tokens_total.inc(tokens)
+            self._metrics.dialogue_tokens_total.inc(job.tokens)
             self._metrics.model_latency_seconds.labels(self.name).observe(elapsed)
-            if tokens and elapsed > 0:
-                self._metrics.dialogue_tokens_per_second.observe(tokens / elapsed)
+            if job.tokens and elapsed > 0:
+                self._metrics.dialogue_tokens_per_second.observe(job.tokens / elapsed)
         with contextlib.suppress(RuntimeError):  # a closed loop has nobody listening any more
             loop.call_soon_threadsafe(stream._put, _End(error, cancelled))

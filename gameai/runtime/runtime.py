@@ -188,7 +188,12 @@ class ModelRuntime:
                 self.models["dialogue"] = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
                 return
         self.dialogue = DialogueWorker(
-            "dialogue", backend, config.dialogue_concurrency, config.dialogue_max_queue, metrics
+            "dialogue",
+            backend,
+            config.dialogue_concurrency,
+            config.dialogue_max_queue,
+            metrics,
+            max_batch=config.dialogue_max_batch,
         )
         self.models["dialogue"] = ModelInfo(
             service="dialogue", status="ready", name=backend.name, version=backend.version

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 
 import pytest
 
 from gameai.dialogue.hf_backend import HuggingFaceBackend
-from gameai.dialogue.types import DialogueContext, GenerationParams
+from gameai.dialogue.hf_batch import HuggingFaceBatch
+from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, ReplyProgress
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 from gameai.runtime.dialogue import DialogueWorker
@@ -38,7 +41,7 @@ async def test_reply_streams_with_token_counts(backend: HuggingFaceBackend) -> N
     assert pieces and stream.tokens == sum(p.tokens for p in pieces) and 1 <= stream.tokens <= 12
     assert not stream.cancelled
     expected = "".join(backend.stream(CONTEXT, GenerationParams(max_new_tokens=12, temperature=1.0, seed=4),
-                                      __import__("threading").Event()))  # fmt: skip
+                                      threading.Event()))  # fmt: skip
     assert "".join(p.text for p in pieces) == expected
     assert metrics.registry.get_sample_value("gameai_dialogue_tokens_total") == stream.tokens
 
@@ -96,3 +99,130 @@ async def test_backend_failure_surfaces_from_the_stream() -> None:
         async for _ in stream:
             pass
     await worker.stop()
+
+
+# ---------------------------------------------------------------- batched generation
+
+
+class _BatchSpy:
+    """Wraps a backend's batches to record how many replies each step ran."""
+
+    def __init__(self, backend: HuggingFaceBackend) -> None:
+        self.backend = backend
+        self.name, self.version = backend.name, backend.version
+        self.widths: list[int] = []
+
+    def stream(
+        self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        return self.backend.stream(context, params, cancel)
+
+    def open_batch(self) -> DialogueBatch | None:
+        batch = self.backend.open_batch()
+        assert batch is not None
+        spy = self
+
+        class Recording:
+            def add(self, context: DialogueContext, params: GenerationParams, cancel: threading.Event) -> int:
+                return batch.add(context, params, cancel)
+
+            def step(self) -> list[ReplyProgress]:
+                spy.widths.append(len(batch))
+                return batch.step()
+
+            def __len__(self) -> int:
+                return len(batch)
+
+        return Recording()
+
+
+async def test_concurrent_replies_are_batched_and_each_is_what_it_is_alone(
+    backend: HuggingFaceBackend,
+) -> None:
+    spy = _BatchSpy(backend)
+    metrics = ServiceMetrics()
+    worker = DialogueWorker("dialogue", spy, max_batch=4, metrics=metrics)
+    worker.start()
+    params = [GenerationParams(max_new_tokens=10 + i, temperature=1.0, seed=i) for i in range(6)]
+    streams = [worker.submit(CONTEXT, p) for p in params]
+    texts = [[piece.text async for piece in stream] for stream in streams]
+    await worker.stop()
+    assert max(spy.widths) == 4  # never more than max_batch, and really batched
+    for stream, pieces, p in zip(streams, texts, params, strict=True):
+        assert "".join(pieces) == "".join(backend.stream(CONTEXT, p, threading.Event()))
+        assert not stream.cancelled and 1 <= stream.tokens <= p.max_new_tokens
+    assert metrics.registry.get_sample_value("gameai_dialogue_tokens_total") == sum(s.tokens for s in streams)
+
+
+async def test_batched_cancel_and_stop(long_backend: HuggingFaceBackend) -> None:
+    worker = DialogueWorker("dialogue", long_backend, max_batch=8)
+    worker.start()
+    cancelled = worker.submit(CONTEXT, GenerationParams(max_new_tokens=1000, temperature=1.0, seed=2))
+    running = worker.submit(
+        CONTEXT, GenerationParams(max_new_tokens=1000, temperature=1.0, seed=1)
+    )  # 308 alone
+    async for _ in cancelled:
+        cancelled.cancel()
+    assert cancelled.cancelled and cancelled.tokens < 1000
+    pieces = 0
+    async for _ in running:  # the other reply goes on
+        pieces += 1
+        if pieces == 5:
+            break
+    await worker.stop()
+    async for _ in running:
+        pieces += 1
+    assert pieces >= 5 and running.cancelled and running.tokens < 300
+
+
+async def test_a_failing_batch_fails_its_replies_and_the_worker_goes_on(
+    backend: HuggingFaceBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = DialogueWorker("dialogue", backend, max_batch=8)
+    worker.start()
+    original = HuggingFaceBatch.step
+    failures = iter([RuntimeError("batch exploded")])
+
+    def failing_step(self: HuggingFaceBatch) -> list[ReplyProgress]:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return original(self)
+
+    monkeypatch.setattr(HuggingFaceBatch, "step", failing_step)
+    stream = worker.submit(CONTEXT, GenerationParams(max_new_tokens=8, seed=1))
+    with pytest.raises(RuntimeError, match="batch exploded"):
+        async for _ in stream:
+            pass
+    again = worker.submit(CONTEXT, GenerationParams(max_new_tokens=8, seed=1))
+    pieces = [piece async for piece in again]
+    await worker.stop()
+    assert pieces and again.tokens >= 1
+
+
+async def test_a_backend_that_cannot_batch_streams_one_reply_at_a_time(backend: HuggingFaceBackend) -> None:
+    class Unbatchable:
+        name, version = backend.name, backend.version
+        stream = backend.stream
+
+        def open_batch(self) -> None:
+            return None
+
+    for candidate in (Unbatchable(), _Broken()):
+        worker = DialogueWorker("dialogue", candidate, max_batch=8)  # type: ignore[arg-type]
+        worker.start()
+        stream = worker.submit(CONTEXT, GenerationParams(max_new_tokens=6, seed=2))
+        try:
+            pieces = [piece.text async for piece in stream]
+        except RuntimeError as exc:
+            assert candidate.name == "broken" and "exploded" in str(exc)
+        else:
+            assert "".join(pieces) == "".join(
+                backend.stream(CONTEXT, GenerationParams(max_new_tokens=6, seed=2), threading.Event())
+            )
+        await worker.stop()
+
+
+def test_batch_size_and_threads_must_be_positive(backend: HuggingFaceBackend) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        DialogueWorker("dialogue", backend, max_batch=0)

@@ -1,0 +1,286 @@
+"""Many replies of a Hugging Face causal LM in one forward pass per token (continuous batching).
+
+:class:`HuggingFaceBatch` is the :class:`~gameai.dialogue.types.DialogueBatch` of
+:class:`~gameai.dialogue.hf_backend.HuggingFaceBackend`. Each :meth:`~HuggingFaceBatch.step`:
+
+1. drops the replies that were cancelled;
+2. feeds every running reply its last token in one forward pass over the shared KV cache
+   (a ``DynamicCache``; ``attention_mask`` hides each row's left padding, ``position_ids``
+   count each row's own tokens) and picks each row's next token;
+3. prefills the replies that joined since the last step (their prompts left-padded into one
+   forward pass), picks their first token, and appends their rows to the cache, left-padding
+   whichever side is shorter so that every row's newest token sits in the last column;
+4. removes the rows that ended (end token, ``max_new_tokens``, a stop sequence) and cuts the
+   cache columns that are padding in every row that is left.
+
+A reply joins at the next step and leaves at the step it ends: the batch never waits for
+its slowest reply. Each row samples with its own seeded ``torch.Generator`` through
+:func:`~gameai.dialogue.hf_backend.sample_next_token`, and its text goes through the same
+streamer, stop sequences and token counts (:class:`~gameai.dialogue.hf_backend.StreamedReply`)
+as :meth:`~gameai.dialogue.hf_backend.HuggingFaceBackend.stream`. The logits of a row do
+not depend on the other rows beyond float rounding (padding is masked out), so a seeded
+reply is the same alone or in a batch; ``tests/gameai/dialogue/test_dialogue_hf_batch.py``
+checks that, sampled and greedy, on a tiny model and on the shipped one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch.nn import functional
+
+from gameai.dialogue.hf_backend import StreamedReply, make_streamer, sample_next_token, seeded_generator
+from gameai.dialogue.types import DialogueContext, GenerationParams, ReplyProgress, TextDelta
+
+if TYPE_CHECKING:
+    from gameai.dialogue.hf_backend import HuggingFaceBackend
+
+
+def can_batch(model: Any) -> bool:
+    """Whether :class:`HuggingFaceBatch` can run ``model``.
+
+    It needs a ``DynamicCache`` whose layers are all plain ``DynamicLayer`` (no sliding
+    window: rows are re-aligned by editing the cached keys and values) and a ``forward``
+    that takes ``position_ids``.
+    """
+    try:
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer
+
+        layers = DynamicCache(config=model.config).layers
+    except (ImportError, AttributeError, TypeError, ValueError):  # older transformers, odd configs
+        return False
+    return (
+        bool(layers)
+        and all(type(layer) is DynamicLayer for layer in layers)
+        and "position_ids" in inspect.signature(model.forward).parameters
+    )
+
+
+@dataclass(eq=False)
+class _Row:
+    """One reply in the batch."""
+
+    key: int
+    prompt: torch.Tensor
+    """Prompt token ids, shape (T,)."""
+    params: GenerationParams
+    cancel: threading.Event
+    streamer: Any
+    reply: StreamedReply
+    generator: torch.Generator | None
+    """Its own sampler's generator; None for greedy decoding (temperature 0)."""
+    generated: int = 0
+    done: bool = False
+
+
+def _joined(first: TextDelta | None, second: TextDelta | None) -> TextDelta | None:
+    if first is None or second is None:
+        return first if second is None else second
+    return TextDelta(first + second, first.tokens + second.tokens)
+
+
+def _pad_left(tensor: torch.Tensor, columns: int, dim: int) -> torch.Tensor:
+    """``tensor`` with ``columns`` zeros prepended along ``dim`` (a negative dimension)."""
+    if columns == 0:
+        return tensor
+    return functional.pad(tensor, (0, 0) * (-dim - 1) + (columns, 0))
+
+
+class HuggingFaceBatch:
+    """Replies of one :class:`~gameai.dialogue.hf_backend.HuggingFaceBackend` generated together.
+
+    See the module docstring; the calling order is that of
+    :class:`~gameai.dialogue.types.DialogueBatch`. Not thread-safe: one worker thread owns it.
+
+    Args:
+        backend: The loaded model, tokenizer and prompt style.
+    """
+
+    def __init__(self, backend: HuggingFaceBackend) -> None:
+        self.backend = backend
+        self._keys = itertools.count()
+        self._joining: list[_Row] = []
+        self._rows: list[_Row] = []
+        """Rows in the KV cache, in batch order."""
+        self._cache: Any = None
+        self._mask: torch.Tensor | None = None
+        """Which cache columns are real tokens, shape (B, L), int64."""
+        self._positions: torch.Tensor | None = None
+        """Position of each row's next token (its real tokens so far), shape (B,)."""
+        self._pending: torch.Tensor | None = None
+        """Each row's newest token, not yet in the cache, shape (B,)."""
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._joining)
+
+    def add(self, context: DialogueContext, params: GenerationParams, cancel: threading.Event) -> int:
+        """Queue a reply; it joins at the next :meth:`step`. Returns its key."""
+        encoded = self.backend.encode(context, params)
+        streamer = make_streamer(self.backend.tokenizer, skip_prompt=False)
+        params = encoded.params
+        row = _Row(
+            key=next(self._keys),
+            prompt=encoded.input_ids[0],
+            params=params,
+            cancel=cancel,
+            streamer=streamer,
+            reply=StreamedReply(streamer, encoded.stops),
+            generator=seeded_generator(params.seed, self.backend.device) if params.temperature > 0 else None,
+        )
+        self._joining.append(row)
+        return row.key
+
+    def step(self) -> list[ReplyProgress]:
+        """One token for every reply (see the module docstring)."""
+        progress = [
+            ReplyProgress(row.key, None, True) for row in self._rows + self._joining if row.cancel.is_set()
+        ]
+        for row in self._rows:
+            row.done = row.done or row.cancel.is_set()
+        self._joining = [row for row in self._joining if not row.cancel.is_set()]
+        self._drop_done()
+        with torch.inference_mode():
+            if self._rows:
+                tokens = self._pick(self._rows, self._decode())
+                self._pending = torch.tensor(tokens, device=self.backend.device)
+                progress += self._advance(self._rows, tokens)
+            if self._joining:
+                joining, self._joining = self._joining, []
+                progress += self._prefill(joining)
+        self._drop_done()
+        return progress
+
+    # ------------------------------------------------------------------ model passes
+
+    def _decode(self) -> torch.Tensor:
+        """Feed every row its pending token; the next-token logits, shape (B, V) float32."""
+        assert self._mask is not None and self._positions is not None and self._pending is not None
+        self._mask = functional.pad(self._mask, (0, 1), value=1)  # (B, L + 1)
+        out = self.backend.model(
+            input_ids=self._pending[:, None],  # (B, 1)
+            attention_mask=self._mask,
+            position_ids=self._positions[:, None],  # (B, 1)
+            past_key_values=self._cache,
+            use_cache=True,
+        )
+        self._cache = out.past_key_values
+        self._positions = self._positions + 1
+        logits: torch.Tensor = out.logits[:, -1, :].float()  # (B, V)
+        return logits
+
+    def _prefill(self, rows: list[_Row]) -> list[ReplyProgress]:
+        """Run the prompts of ``rows``, pick their first tokens and add them to the batch."""
+        from transformers import DynamicCache
+
+        device = self.backend.device
+        length = max(len(row.prompt) for row in rows)
+        pad_id = self.backend.pad_token_id if self.backend.pad_token_id is not None else 0
+        input_ids = torch.full((len(rows), length), pad_id, dtype=torch.long)  # (B, T)
+        mask = torch.zeros((len(rows), length), dtype=torch.long)  # (B, T)
+        for index, row in enumerate(rows):
+            input_ids[index, length - len(row.prompt) :] = row.prompt
+            mask[index, length - len(row.prompt) :] = 1
+        input_ids, mask = input_ids.to(device), mask.to(device)
+        out = self.backend.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+            past_key_values=DynamicCache(config=self.backend.model.config),
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        tokens = self._pick(rows, out.logits[:, -1, :].float())
+        self._append(rows, out.past_key_values, mask, torch.tensor(tokens, device=device))
+        return self._advance(rows, tokens)
+
+    def _append(self, rows: list[_Row], cache: Any, mask: torch.Tensor, pending: torch.Tensor) -> None:
+        """Add freshly prefilled rows below the running ones, aligning their newest columns."""
+        positions = mask.sum(-1)  # (B_new,)
+        if self._mask is None or not self._rows:
+            self._rows, self._cache, self._mask, self._positions, self._pending = (
+                rows,
+                cache,
+                mask,
+                positions,
+                pending,
+            )
+            return
+        assert self._positions is not None and self._pending is not None
+        old_length, new_length = self._mask.shape[1], mask.shape[1]
+        width = max(old_length, new_length)
+        for old, new in zip(self._cache.layers, cache.layers, strict=True):
+            old.keys = torch.cat([_pad_left(old.keys, width - old_length, -2),
+                                  _pad_left(new.keys, width - new_length, -2)])  # fmt: skip
+            old.values = torch.cat([_pad_left(old.values, width - old_length, -2),
+                                    _pad_left(new.values, width - new_length, -2)])  # fmt: skip
+        self._mask = torch.cat([_pad_left(self._mask, width - old_length, -1),
+                                _pad_left(mask, width - new_length, -1)])  # fmt: skip
+        self._positions = torch.cat([self._positions, positions])
+        self._pending = torch.cat([self._pending, pending])
+        self._rows = self._rows + rows
+
+    def _drop_done(self) -> None:
+        """Remove the rows that ended and the cache columns that are padding in every row left."""
+        keep = [index for index, row in enumerate(self._rows) if not row.done]
+        if len(keep) == len(self._rows):
+            return
+        if not keep:
+            self._rows, self._cache, self._mask, self._positions, self._pending = [], None, None, None, None
+            return
+        assert self._mask is not None and self._positions is not None and self._pending is not None
+        index = torch.tensor(keep, device=self._mask.device)
+        self._rows = [self._rows[i] for i in keep]
+        self._cache.batch_select_indices(index)
+        self._mask, self._positions, self._pending = (
+            self._mask[index],
+            self._positions[index],
+            self._pending[index],
+        )
+        start = int(self._mask.argmax(dim=1).min())  # the first real column of the longest row
+        if start > 0:
+            self._mask = self._mask[:, start:]
+            for layer in self._cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, start:], layer.values[:, :, start:]
+
+    # ------------------------------------------------------------------ tokens to text
+
+    @staticmethod
+    def _pick(rows: list[_Row], logits: torch.Tensor) -> list[int]:
+        """Each row's next token from its logits row (B, V): sampled with its generator, or greedy."""
+        tokens = []
+        for index, row in enumerate(rows):
+            if row.generator is None:
+                tokens.append(int(logits[index].argmax()))
+            else:
+                choice = sample_next_token(
+                    logits[index : index + 1], row.params.temperature, row.params.top_p, row.generator
+                )
+                tokens.append(int(choice))
+        return tokens
+
+    def _advance(self, rows: list[_Row], tokens: list[int]) -> list[ReplyProgress]:
+        """Give each row its new token; what it makes of it, and whether the row ended."""
+        progress = []
+        eos = self.backend.eos_token_ids
+        for row, token in zip(rows, tokens, strict=True):
+            row.generated += 1
+            row.streamer.put(torch.tensor([token]))
+            delta: TextDelta | None = None
+            for text in row.streamer.drain():
+                delta = _joined(delta, row.reply.feed(text))
+            row.done = row.reply.stopped or token in eos or row.generated >= row.params.max_new_tokens
+            if row.done and not row.reply.stopped:
+                row.streamer.end()
+                for text in row.streamer.drain():
+                    delta = _joined(delta, row.reply.feed(text))
+                if not row.reply.stopped:
+                    delta = _joined(delta, row.reply.finish())
+            if delta is not None or row.done:
+                progress.append(ReplyProgress(row.key, delta, row.done))
+        return progress
