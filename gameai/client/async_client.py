@@ -10,6 +10,8 @@ Usage::
     async for delta in stream:                            # DialogueDelta pieces
         print(delta.text, end="")
     done = await stream.done                              # DialogueDone
+    stream = await client.dialogue("npc-2", "blacksmith", "Hello!", n=3, seed=7)
+    replies = await stream.all_done                       # 3 DialogueDone, alternative 0, 1, 2
     rtt = await client.ping()                             # seconds
     await client.close()
 
@@ -134,29 +136,64 @@ class HelloRefusedError(Exception):
 
 
 class DialogueStream:
-    """A streamed reply: iterate it for :class:`DialogueDelta`; :attr:`done` gives :class:`DialogueDone`."""
+    """A streamed reply: iterate it for :class:`DialogueDelta`; :attr:`done` gives :class:`DialogueDone`.
 
-    def __init__(self, request_id: str, client: GameAIClient) -> None:
+    A request for ``n`` > 1 alternatives streams them all through the one iteration,
+    interleaved (each delta's ``alternative`` says whose); :attr:`texts` holds each
+    alternative's text so far. :attr:`done` and :attr:`all_done` resolve once every
+    alternative has its ``dialogue.done``: with alternative 0's, and with all of them in
+    alternative order.
+
+    Args:
+        request_id: The request's id.
+        client: The client that sent it.
+        n: Alternatives asked for.
+    """
+
+    def __init__(self, request_id: str, client: GameAIClient, n: int = 1) -> None:
         self.id = request_id
+        self.n = n
         self._client = client
         self._deltas: asyncio.Queue[DialogueDelta | None] = asyncio.Queue()
-        self.done: asyncio.Future[DialogueDone] = asyncio.get_running_loop().create_future()
-        self.text = ""
+        loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[DialogueDone] = loop.create_future()
+        self.all_done: asyncio.Future[tuple[DialogueDone, ...]] = loop.create_future()
+        self.texts: list[str] = [""] * n
+        """The text of each alternative so far."""
+        self._dones: dict[int, DialogueDone] = {}
+
+    @property
+    def text(self) -> str:
+        """The reply so far (alternative 0's)."""
+        return self.texts[0]
 
     def _on_delta(self, delta: DialogueDelta) -> None:
-        self.text += delta.text
+        alternative = delta.alternative or 0
+        if alternative < self.n:
+            self.texts[alternative] += delta.text
         self._deltas.put_nowait(delta)
 
-    def _finish(self, done: DialogueDone | BaseException) -> None:
+    def _on_done(self, done: DialogueDone) -> bool:
+        """Record one alternative's end; True once every alternative ended (the stream is then over)."""
+        self._dones[done.alternative or 0] = done
+        if any(alternative not in self._dones for alternative in range(self.n)):
+            return False
+        self._finish(tuple(self._dones[alternative] for alternative in range(self.n)))
+        return True
+
+    def _finish(self, done: tuple[DialogueDone, ...] | BaseException) -> None:
         if not self.done.done():
             if isinstance(done, BaseException):
                 self.done.set_exception(done)
+                self.all_done.set_exception(done)
+                self.all_done.exception()  # raised through `done` already; no "never retrieved" warning
             else:
-                self.done.set_result(done)
+                self.done.set_result(done[0])
+                self.all_done.set_result(done)
         self._deltas.put_nowait(None)
 
     async def cancel(self) -> None:
-        """Ask the server to stop this reply (its ``done`` then says ``cancelled``)."""
+        """Ask the server to stop this reply, every alternative (``done`` then says ``cancelled``)."""
         await self._client._send(DialogueCancel(id=self.id))
 
     def __aiter__(self) -> DialogueStream:
@@ -320,7 +357,7 @@ class GameAIClient:
             player_line: What the player said.
             request_id: Request id (default: a fresh one).
             **options: Other ``dialogue.request`` fields (mood, behaviour, events, game_state,
-                max_new_tokens, temperature, top_p, seed, stop).
+                max_new_tokens, temperature, top_p, seed, stop, n).
 
         Returns:
             The stream; refusals surface from iterating it and from ``stream.done``.
@@ -332,7 +369,7 @@ class GameAIClient:
         message = DialogueRequest(
             id=request_id, npc_id=npc_id, persona=persona, player_line=player_line, **options
         )
-        stream = DialogueStream(request_id, self)
+        stream = DialogueStream(request_id, self, message.n)
         self._streams[request_id] = stream
         try:
             await self._send(message)
@@ -398,9 +435,9 @@ class GameAIClient:
             if stream is not None:
                 stream._on_delta(message)
         elif isinstance(message, DialogueDone):
-            stream = self._streams.pop(message.id, None)
-            if stream is not None:
-                stream._finish(message)
+            stream = self._streams.get(message.id)
+            if stream is not None and stream._on_done(message):
+                del self._streams[message.id]
         elif isinstance(message, Action | Pong):
             future = self._pending.get(message.id or "")
             if future is not None and not future.done():

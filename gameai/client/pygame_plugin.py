@@ -56,13 +56,33 @@ class DialogueLine:
     npc_id: str
     """Who speaks."""
     text: str = ""
-    """The reply so far."""
+    """The reply so far (alternative 0's when several were asked for)."""
     done: bool = False
-    """True once the reply is complete, cancelled or failed."""
+    """True once the reply is complete (every alternative), cancelled or failed."""
     finish_reason: str | None = None
-    """``stop``, ``length`` or ``cancelled`` when done normally."""
+    """``stop``, ``length`` or ``cancelled`` when done normally (alternative 0's)."""
     error: str | None = None
     """Why it failed, if it did."""
+    alternatives: list[str] = field(default_factory=lambda: [""])
+    """Each alternative's text so far (one per alternative asked for, ``n``); the first is :attr:`text`."""
+    _ended: set[int] = field(default_factory=set, repr=False)
+
+    def on_delta(self, delta: DialogueDelta) -> None:
+        """Append a delta to its alternative."""
+        alternative = delta.alternative or 0
+        if alternative < len(self.alternatives):
+            self.alternatives[alternative] += delta.text
+            self.text = self.alternatives[0]
+
+    def on_done(self, done: DialogueDone) -> None:
+        """An alternative ended; the line is done once all have."""
+        alternative = done.alternative or 0
+        if alternative < len(self.alternatives):
+            self.alternatives[alternative] = done.text
+            self._ended.add(alternative)
+        if alternative == 0:
+            self.text, self.finish_reason = done.text, done.finish_reason
+        self.done = len(self._ended) >= len(self.alternatives)
 
 
 class GameAIPlugin:
@@ -139,11 +159,11 @@ class GameAIPlugin:
             elif isinstance(event, DialogueDelta):
                 line = self.lines.get(event.id)
                 if line is not None:
-                    line.text += event.text
+                    line.on_delta(event)
             elif isinstance(event, DialogueDone):
                 line = self.lines.get(event.id)
                 if line is not None:
-                    line.text, line.done, line.finish_reason = event.text, True, event.finish_reason
+                    line.on_done(event)
             elif isinstance(event, Action):
                 self.actions[event.npc_id] = event
             elif isinstance(event, Error):
@@ -166,10 +186,10 @@ class GameAIPlugin:
             npc_id: The NPC.
             persona: Persona key (``blacksmith``, ``scout``, ``healer``, ``rival``) or a description.
             player_line: What the player said.
-            **options: Other ``dialogue.request`` fields (mood, events, game_state, seed...).
+            **options: Other ``dialogue.request`` fields (mood, events, game_state, seed, n...).
         """
         request_id = self.client.request_dialogue(npc_id, persona, player_line, **options)
-        line = DialogueLine(id=request_id, npc_id=npc_id)
+        line = DialogueLine(id=request_id, npc_id=npc_id, alternatives=[""] * int(options.get("n", 1)))
         self.lines[request_id] = line
         if len(self.lines) > 64:
             for old in [key for key, value in self.lines.items() if value.done][: len(self.lines) - 64]:

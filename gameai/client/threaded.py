@@ -251,11 +251,14 @@ class ThreadedGameAIClient:
     def request_dialogue(self, npc_id: str, persona: str, player_line: str = "", **options: Any) -> str:
         """Start an NPC reply; deltas and ``dialogue.done`` arrive on :attr:`results`.
 
+        With ``n`` > 1 alternatives, every alternative's deltas and its own ``dialogue.done``
+        arrive (their ``alternative`` field tells them apart).
+
         Args:
             npc_id: The NPC.
             persona: Persona key or description.
             player_line: What the player said.
-            **options: Other ``dialogue.request`` fields (mood, events, game_state, seed...).
+            **options: Other ``dialogue.request`` fields (mood, events, game_state, seed, n...).
 
         Returns:
             The request id.

@@ -33,6 +33,8 @@ Encoding = Literal["raw", "png", "jpeg"]
 _ID = {"min_length": 1, "max_length": 64}
 _NAME = {"min_length": 1, "max_length": 64}
 _UINT32_MAX = 2**32 - 1
+#: Most alternative replies one ``dialogue.request`` may ask for (its ``n``).
+MAX_ALTERNATIVES: Final = 4
 _EVENT_NAME = Constraint(min_length=1, max_length=32)
 _STOP_SEQUENCE = Constraint(min_length=1, max_length=32)
 
@@ -193,6 +195,8 @@ class DialogueRequest(Message):
     """Seed for reproducible sampling."""
     stop: tuple[str, ...] = constrained((), max_length=4, items=_STOP_SEQUENCE)
     """Stop sequences: the reply ends before any of them."""
+    n: int = constrained(1, minimum=1, maximum=MAX_ALTERNATIVES)
+    """Alternative replies to generate for this request, each with its own ``alternative`` index."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,9 +314,11 @@ class DialogueDelta(Message):
     id: str
     """The request's id."""
     index: int
-    """0, 1, 2... in order."""
+    """0, 1, 2... in order (counted per alternative)."""
     text: str
-    """The new text; concatenating all deltas gives the reply."""
+    """The new text; concatenating all deltas of an alternative gives its reply."""
+    alternative: int | None = constrained(None, minimum=0, maximum=MAX_ALTERNATIVES - 1)
+    """Which of the request's ``n`` replies (0 to n - 1); absent when the request asked for one (0)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -334,6 +340,8 @@ class DialogueDone(Message):
     """Time from receiving the request to this message, in milliseconds."""
     tokens_per_s: float
     """Generation speed."""
+    alternative: int | None = constrained(None, minimum=0, maximum=MAX_ALTERNATIVES - 1)
+    """Which of the request's ``n`` replies ended (0 to n - 1); absent when the request asked for one (0)."""
 
 
 @dataclass(frozen=True, kw_only=True)

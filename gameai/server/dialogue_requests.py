@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 from gameai.dialogue.types import DialogueContext, GenerationParams
@@ -33,13 +34,34 @@ def build_dialogue_context(request: DialogueRequest, session: Session) -> Dialog
     )
 
 
-def generation_params(request: DialogueRequest, default_max_new_tokens: int) -> GenerationParams:
-    """Sampling settings of a reply: the request's, else :class:`GenerationParams`' defaults."""
+def alternative_seed(seed: int | None, alternative: int) -> int | None:
+    """The sampling seed of one of a request's ``n`` alternatives.
+
+    Alternative 0 keeps the request's seed (so ``n = 1`` samples exactly what it always did);
+    alternative ``k`` > 0 gets a 32-bit hash of ``(seed, k)``, the same on every run. No seed
+    stays no seed: every alternative then draws a fresh one.
+    """
+    if seed is None or alternative == 0:
+        return seed
+    digest = hashlib.blake2b(f"gameai-alternative:{seed}:{alternative}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big")
+
+
+def generation_params(
+    request: DialogueRequest, default_max_new_tokens: int, alternative: int = 0
+) -> GenerationParams:
+    """Sampling settings of a reply: the request's, else :class:`GenerationParams`' defaults.
+
+    Args:
+        request: The request.
+        default_max_new_tokens: ``max_new_tokens`` when the request gives none.
+        alternative: Which of the request's ``n`` replies (its seed is :func:`alternative_seed`).
+    """
     defaults = GenerationParams()
     return GenerationParams(
         max_new_tokens=request.max_new_tokens or default_max_new_tokens,
         temperature=request.temperature if request.temperature is not None else defaults.temperature,
         top_p=request.top_p if request.top_p is not None else defaults.top_p,
-        seed=request.seed,
+        seed=alternative_seed(request.seed, alternative),
         stop=request.stop,
     )

@@ -66,8 +66,8 @@ class SessionRequests:
         self._send = send
         self.inflight: dict[str, asyncio.Task[None]] = {}
         """Tasks of the requests in flight, by request id."""
-        self.dialogues: dict[str, DialogueStream] = {}
-        """Dialogue streams in flight, by request id."""
+        self.dialogues: dict[str, tuple[DialogueStream, ...]] = {}
+        """Dialogue streams in flight (one per alternative), by request id."""
         self.closing = False
         """Set at shutdown: new requests are refused."""
 
@@ -109,30 +109,34 @@ class SessionRequests:
 
     async def cancel_dialogue(self, request_id: str) -> None:
         """Cancel a dialogue in flight (its ``dialogue.done`` says ``cancelled``)."""
-        stream = self.dialogues.get(request_id)
-        if stream is None:
+        streams = self.dialogues.get(request_id)
+        if streams is None:
             await self._refuse(request_id, ErrorCode.UNKNOWN_REQUEST, "no dialogue in flight with this id")
         else:
-            stream.cancel()
+            for stream in streams:
+                stream.cancel()
 
     async def drain(self, timeout_s: float) -> None:
         """For a shutdown: refuse new requests, cancel dialogues, give the rest ``timeout_s`` to finish."""
         self.closing = True
-        for stream in self.dialogues.values():
-            stream.cancel()
+        self._cancel_dialogues()
         pending = [task for task in self.inflight.values() if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout_s)
 
     async def abort(self) -> None:
         """For a closed connection: cancel everything still running."""
-        for stream in self.dialogues.values():
-            stream.cancel()
+        self._cancel_dialogues()
         tasks = list(self.inflight.values())
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _cancel_dialogues(self) -> None:
+        for streams in self.dialogues.values():
+            for stream in streams:
+                stream.cancel()
 
     async def _refuse(self, request_id: str | None, code: ErrorCode, message: str) -> None:
         await self._send(Error(code=code, message=message, id=request_id))
@@ -173,29 +177,61 @@ class SessionRequests:
                 f"got {params.max_new_tokens}",
             )
         context = build_dialogue_context(request, self.session)
+        streams: list[DialogueStream] = []
         try:
-            stream = worker.submit(context, params, self.session.session_id)
-        except OverloadedError as exc:
+            for alternative in range(request.n):
+                params = generation_params(request, self.config.default_max_new_tokens, alternative)
+                streams.append(worker.submit(context, params, self.session.session_id))
+        except (OverloadedError, WorkerStoppedError) as exc:
+            for stream in streams:
+                stream.cancel()
+            if isinstance(exc, WorkerStoppedError):
+                raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
             raise RequestRefusedError(ErrorCode.OVERLOADED, f"dialogue model busy: {exc}") from None
-        except WorkerStoppedError:
-            raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
-        self.dialogues[request.id] = stream
-        return self._stream_dialogue(request, stream, received_at)
+        self.dialogues[request.id] = tuple(streams)
+        return self._stream_dialogue(request, tuple(streams), received_at)
 
     async def _stream_dialogue(
-        self, request: DialogueRequest, stream: DialogueStream, received_at: float
+        self, request: DialogueRequest, streams: tuple[DialogueStream, ...], received_at: float
     ) -> None:
-        pieces: list[str] = []
+        """Stream every alternative at once; each ends with its own ``dialogue.done``.
+
+        A failing alternative cancels the others and the request ends in one ``error``.
+        The NPC remembers alternative 0's reply (unless cancelled).
+        """
         try:
-            async for piece in stream:
-                if piece.text:
-                    await self._send(DialogueDelta(id=request.id, index=len(pieces), text=piece.text))
-                    pieces.append(piece.text)
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        self._stream_alternative(
+                            request, index if request.n > 1 else None, stream, received_at
+                        )
+                    )
+                    for index, stream in enumerate(streams)
+                ]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the backend's error, as for a single reply
         finally:
             self.dialogues.pop(request.id, None)
-            if not stream.finished_at:
-                stream.cancel()
-        text = "".join(pieces)
+            for stream in streams:
+                if not stream.finished_at:
+                    stream.cancel()
+        first = tasks[0].result()
+        if first.finish_reason != "cancelled":
+            self.session.memory.remember(request.npc_id, DialogueTurn(request.player_line, first.text))
+
+    async def _stream_alternative(
+        self, request: DialogueRequest, alternative: int | None, stream: DialogueStream, received_at: float
+    ) -> DialogueDone:
+        """Forward one reply's deltas, then send and return its ``dialogue.done``."""
+        pieces: list[str] = []
+        async for piece in stream:
+            if piece.text:
+                delta = DialogueDelta(
+                    id=request.id, index=len(pieces), text=piece.text, alternative=alternative
+                )
+                await self._send(delta)
+                pieces.append(piece.text)
         if stream.cancelled:
             finish = "cancelled"
         elif stream.tokens >= stream.params.max_new_tokens:
@@ -206,20 +242,19 @@ class SessionRequests:
         duration = now - received_at
         first = (stream.first_delta_at - received_at) * 1000.0 if stream.first_delta_at is not None else None
         generation_time = now - (stream.first_delta_at or stream.submitted)
-        await self._send(
-            DialogueDone(
-                id=request.id,
-                text=text,
-                tokens=stream.tokens,
-                finish_reason=finish,  # type: ignore[arg-type]
-                first_token_ms=round(first, 3) if first is not None else None,
-                duration_ms=round(duration * 1000.0, 3),
-                tokens_per_s=round(stream.tokens / generation_time, 2) if generation_time > 0 else 0.0,
-            )
+        done = DialogueDone(
+            id=request.id,
+            text="".join(pieces),
+            tokens=stream.tokens,
+            finish_reason=finish,  # type: ignore[arg-type]
+            first_token_ms=round(first, 3) if first is not None else None,
+            duration_ms=round(duration * 1000.0, 3),
+            tokens_per_s=round(stream.tokens / generation_time, 2) if generation_time > 0 else 0.0,
+            alternative=alternative,
         )
+        await self._send(done)
         self.metrics.request_latency_seconds.labels("dialogue").observe(duration)
-        if finish != "cancelled":
-            self.session.memory.remember(request.npc_id, DialogueTurn(request.player_line, text))
+        return done
 
     # ------------------------------------------------------------------ agents
 

@@ -28,10 +28,11 @@ def test_plugin_captures_downscales_and_exposes_results(client_assets: Path) -> 
             time.sleep(0.01)
         assert plugin.capture_interval() == 4  # 20 game fps / 5 model fps
         line = plugin.say("smith", "blacksmith", "Hello", max_new_tokens=6, seed=1)
+        pair = plugin.say("scout", "scout", "Hello", max_new_tokens=6, seed=1, n=2)
         request = plugin.request_action("rival", np.zeros(8))
         frame = 0
         while time.monotonic() < deadline and (
-            plugin.latest_behaviour is None or not line.done or not plugin.actions
+            plugin.latest_behaviour is None or not line.done or not pair.done or not plugin.actions
         ):
             world.fill(((frame * 5) % 255, 40, 90))
             plugin.on_frame(world)
@@ -40,6 +41,8 @@ def test_plugin_captures_downscales_and_exposes_results(client_assets: Path) -> 
         assert plugin.frames_captured == plugin.frame_count // 4
         assert plugin.latest_behaviour is not None
         assert line.done and line.error is None and line.finish_reason in ("stop", "length")
+        assert pair.done and pair.error is None and len(pair.alternatives) == 2
+        assert pair.text == pair.alternatives[0] and pair.alternatives[0] != pair.alternatives[1]
         action = plugin.action_for("rival")
         assert action is not None and action.id == request and len(action.action) == 3
         assert plugin.status_text.startswith("AI: connected")

@@ -82,6 +82,21 @@ MALFORMED: list[tuple[str, str | bytes, ErrorCode]] = [
         '{"type":"dialogue.request","id":"d","npc_id":"n","persona":"p","seed":-1}',
         ErrorCode.OUT_OF_RANGE,
     ),
+    (
+        "dialogue no alternatives",
+        '{"type":"dialogue.request","id":"d","npc_id":"n","persona":"p","n":0}',
+        ErrorCode.OUT_OF_RANGE,
+    ),
+    (
+        "dialogue too many alternatives",
+        '{"type":"dialogue.request","id":"d","npc_id":"n","persona":"p","n":5}',
+        ErrorCode.OUT_OF_RANGE,
+    ),
+    (
+        "dialogue alternatives not an integer",
+        '{"type":"dialogue.request","id":"d","npc_id":"n","persona":"p","n":1.5}',
+        ErrorCode.WRONG_TYPE,
+    ),
     ("events with an empty name", '{"type":"events","events":[""]}', ErrorCode.OUT_OF_RANGE),
     (
         "game_state not an object",

@@ -73,6 +73,7 @@ CLIENT_EXAMPLES: list[Message] = [
         top_p=0.9,
         seed=7,
         stop=("\n", "Player:"),
+        n=4,
     ),
     DialogueCancel(id="d2"),
     Act(id="a1", npc_id="rival", observation=(0.0, 1.5, -2.0)),
@@ -111,6 +112,7 @@ SERVER_EXAMPLES: list[Message] = [
         dropped_frames=1,
     ),
     DialogueDelta(id="d1", index=0, text="Hm."),
+    DialogueDelta(id="d1", index=3, text="Hm.", alternative=1),
     DialogueDone(
         id="d1",
         text="Hm.",
@@ -119,6 +121,15 @@ SERVER_EXAMPLES: list[Message] = [
         first_token_ms=5.0,
         duration_ms=9.0,
         tokens_per_s=200.0,
+    ),
+    DialogueDone(
+        id="d1",
+        text="",
+        tokens=0,
+        finish_reason="cancelled",
+        duration_ms=1.0,
+        tokens_per_s=0.0,
+        alternative=3,
     ),
     Action(id="a1", npc_id="rival", agent="arena", action=(3, 0, 1), difficulty=0.5, latency_ms=1.2),
     Error(code=ErrorCode.BAD_JSON, message="invalid JSON"),
@@ -159,6 +170,16 @@ def test_defaults_apply_when_fields_are_absent() -> None:
     assert hello.services == ("behaviour", "dialogue", "agents")
     assert hello.behaviour_every == 1
     assert hello.frames is None
+
+
+def test_one_reply_by_default_and_no_alternative_field_for_it() -> None:
+    request = parse_client_message('{"type": "dialogue.request", "id": "d", "npc_id": "n", "persona": "p"}')
+    assert isinstance(request, DialogueRequest) and request.n == 1
+    assert "alternative" not in json.loads(encode_message(DialogueDelta(id="d", index=0, text="x")))
+    assert (
+        json.loads(encode_message(DialogueDelta(id="d", index=0, text="x", alternative=2)))["alternative"]
+        == 2
+    )
 
 
 def test_integral_floats_are_accepted_for_integer_fields() -> None:
