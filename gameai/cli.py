@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.train_behaviour",
     "gameai.commands.eval_behaviour",
     "gameai.commands.bench_behaviour",
+    "gameai.commands.bench_dialogue",
 )
 
 #: Groups of sub-commands and their one-line help.

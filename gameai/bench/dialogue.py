@@ -1,0 +1,253 @@
+"""``gameai bench dialogue``: time to first token and tokens/s, one reply at a time vs batched.
+
+The timed object is :class:`gameai.runtime.dialogue.DialogueWorker`, what the server runs,
+in-process on an event loop: replies are submitted as sessions' requests would be, and their
+deltas come back to the loop. Two workers on the same loaded model, side by side:
+
+* ``sequential``: ``max_batch = 1``, one reply at a time through ``backend.stream``
+  (``model.generate``), the way the server ran before batching;
+* ``batched``: up to ``max_batch`` replies together, one forward pass per token
+  (:class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`), the server's default.
+
+Each path is measured with one stream and with ``streams`` concurrent streams. A stream is a
+client with one reply in flight that asks again as soon as its reply ends (closed loop), for
+``seconds``; personas and player lines cycle and every reply has its own seed, the same for
+both paths, so both generate the same text (``same_replies`` checks every reply the two
+paths share). Per reply: time to first token (``ttft_ms``) is from ``submit`` to the first
+delta on the loop (deltas are whole words, so it covers the first few tokens); tokens/s is its
+tokens over submit-to-end, waiting in the queue included. ``aggregate_tokens_per_s`` is all
+tokens over the measurement. Measurements alternate between the paths for ``rounds`` rounds;
+each figure is the median over rounds. The goals are checked on the batched path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import statistics
+import time
+from typing import Any
+
+#: What the issue asks of dialogue on the 2-core CPU (the batched path is the one served).
+GOALS: dict[str, tuple[str, float]] = {
+    "ttft_ms_one_stream": ("<=", 50.0),
+    "tokens_per_s_one_stream": (">=", 150.0),
+    "aggregate_tokens_per_s_8_streams": (">=", 600.0),
+}
+
+_PERSONAS = ("blacksmith", "scout", "healer", "rival")
+_LINES = (
+    "Hello!",
+    "Can you fix my sword?",
+    "Any advice for the arena?",
+    "What happened here?",
+    "You are useless.",
+    "Thanks for the help.",
+    "",
+    "Tell me about the north gate.",
+)
+
+
+@dataclasses.dataclass
+class DialogueBenchConfig:
+    """Options of ``gameai bench dialogue``."""
+
+    model_dir: str = "assets/dialogue/model"
+    """The dialogue model to time (a Hugging Face model directory)."""
+    streams: int = 8
+    """Clients of the concurrent measurement (each has one reply in flight at a time)."""
+    max_batch: int = 8
+    """The batched path's most replies per forward pass."""
+    max_new_tokens: int = 48
+    """Most tokens per reply (the server's default)."""
+    temperature: float = 0.8
+    """Sampling temperature of every reply (the protocol's default)."""
+    seed: int = 0
+    """Seed of the first reply; turn ``t`` of client ``c`` uses ``seed + 1000 c + t``."""
+    seconds: float = 2.0
+    """Length of one measurement: each client asks again as soon as its reply ends, until then."""
+    rounds: int = 3
+    """Measurements of each path and each load, alternating; figures are medians over rounds."""
+    device: str = "cpu"
+    """Where the model runs: cpu, cuda, or auto (cuda when present)."""
+    threads: int = 0
+    """Torch CPU threads (0: the server's choice, one fewer than the cores, at least 1)."""
+
+
+def _request(config: DialogueBenchConfig, stream: int, turn: int) -> tuple[Any, Any]:
+    """The ``turn``-th request of client ``stream``: personas and lines cycle, every reply its own seed."""
+    from gameai.dialogue.types import DialogueContext, GenerationParams
+
+    index = stream * 1000 + turn
+    context = DialogueContext(
+        npc_id=f"npc-{stream}",
+        persona=_PERSONAS[(stream + turn) % len(_PERSONAS)],
+        player_line=_LINES[(3 * stream + turn) % len(_LINES)],
+        events=("hurt",) if (stream + turn) % 3 == 0 else (),
+    )
+    params = GenerationParams(
+        max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed + index
+    )
+    return context, params
+
+
+async def _closed_loop(
+    worker: Any, config: DialogueBenchConfig, streams: int, seconds: float
+) -> tuple[dict[str, Any], dict[tuple[int, int], str]]:
+    """``streams`` clients, each asking again as soon as its reply ends, for ``seconds`` (at least once).
+
+    Returns:
+        The figures, and every reply's text by (client, turn).
+    """
+    started = time.perf_counter()
+    finished: list[Any] = []
+    texts: dict[tuple[int, int], str] = {}
+
+    async def client(stream: int) -> None:
+        turn = 0
+        while turn == 0 or time.perf_counter() - started < seconds:
+            reply = worker.submit(*_request(config, stream, turn))
+            texts[stream, turn] = "".join([piece.text async for piece in reply])
+            finished.append(reply)
+            turn += 1
+
+    await asyncio.gather(*(client(stream) for stream in range(streams)))
+    elapsed = max(r.finished_at for r in finished) - started
+    tokens = sum(r.tokens for r in finished)
+    ttft = [1000.0 * (r.first_delta_at - r.submitted) for r in finished if r.first_delta_at is not None]
+    rates = [r.tokens / (r.finished_at - r.submitted) for r in finished]
+    figures = {
+        "replies": len(finished),
+        "tokens": tokens,
+        "aggregate_tokens_per_s": tokens / elapsed,
+        "per_stream_tokens_per_s_mean": statistics.fmean(rates),
+        "per_stream_tokens_per_s_min": min(rates),
+        "ttft_ms_p50": statistics.median(ttft) if ttft else None,
+        "ttft_ms_p90": statistics.quantiles(ttft, n=10)[-1] if len(ttft) > 1 else None,
+    }
+    return figures, texts
+
+
+def _median_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"rounds": len(rounds)}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds if r[key] is not None]
+        if not values:
+            out[key] = None
+        elif key in ("replies", "tokens"):
+            out[f"{key}_per_round"] = int(statistics.median(values))
+        else:
+            out[key] = round(statistics.median(values), 2)
+    return out
+
+
+async def _measure(backend: Any, config: DialogueBenchConfig) -> tuple[dict[str, Any], bool]:
+    from gameai.runtime.dialogue import DialogueWorker
+
+    workers = {
+        "sequential": DialogueWorker("bench-sequential", backend, max_batch=1),
+        "batched": DialogueWorker("bench-batched", backend, max_batch=config.max_batch),
+    }
+    loads = {"one_stream": 1, "concurrent": config.streams}
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
+        path: {load: [] for load in loads} for path in workers
+    }
+    texts: dict[str, dict[tuple[int, int], str]] = {path: {} for path in workers}
+    for worker in workers.values():
+        worker.start()
+    try:
+        for worker in workers.values():  # warm-up: first calls allocate and pick kernels
+            await _closed_loop(worker, config, 2, 0.0)  # one reply per client
+        for _ in range(config.rounds):
+            for load, streams in loads.items():
+                for path, worker in workers.items():
+                    figures, replies = await _closed_loop(worker, config, streams, config.seconds)
+                    rounds[path][load].append(figures)
+                    texts[path].update(replies)
+    finally:
+        for worker in workers.values():
+            await worker.stop()
+    results = {
+        path: {
+            load: _median_figures(measured) | {"streams": loads[load]} for load, measured in by_load.items()
+        }
+        for path, by_load in rounds.items()
+    }
+    both = texts["sequential"].keys() & texts["batched"].keys()
+    return results, bool(both) and all(texts["sequential"][key] == texts["batched"][key] for key in both)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
+    """Time both paths (see the module docstring) and return the JSON report."""
+    import torch
+
+    from gameai.bench.machine import machine_info
+    from gameai.dialogue.hf_backend import HuggingFaceBackend
+    from gameai.dialogue.hf_batch import can_batch
+    from gameai.paths import resolve_path
+    from gameai.runtime.device import select_device
+    from gameai.runtime.runtime import cpu_inference_threads
+
+    if config.streams < 1 or config.max_batch < 1 or config.rounds < 1:
+        raise ValueError("streams, max_batch and rounds must be >= 1")
+    device = select_device(config.device)
+    threads = config.threads or cpu_inference_threads()
+    torch.set_num_threads(threads)
+    backend = HuggingFaceBackend.load(resolve_path(config.model_dir), device)
+    results, same = asyncio.run(_measure(backend, config))
+    batched, sequential = results["batched"], results["sequential"]
+    measured = {
+        "ttft_ms_one_stream": batched["one_stream"]["ttft_ms_p50"],
+        "tokens_per_s_one_stream": batched["one_stream"]["aggregate_tokens_per_s"],
+        "aggregate_tokens_per_s_8_streams": (
+            batched["concurrent"]["aggregate_tokens_per_s"] if config.streams == 8 else None
+        ),
+    }
+    goals = {}
+    for name, (direction, goal) in GOALS.items():
+        value = measured[name]
+        met = value is not None and (value <= goal if direction == "<=" else value >= goal)
+        goals[name] = {"goal": f"{direction} {goal:g}", "measured": value, "met": met}
+    return {
+        "benchmark": "dialogue",
+        "config": dataclasses.asdict(config),
+        "model": {
+            "directory": config.model_dir,
+            "name": backend.name,
+            "version": backend.version,
+            "parameters": sum(p.numel() for p in backend.model.parameters()),
+            "dtype": str(next(backend.model.parameters()).dtype).removeprefix("torch."),
+            "prompt_style": backend.prompt_style,
+            "can_batch": can_batch(backend.model),
+        },
+        "device": str(device),
+        "torch_threads": threads,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "results": results,
+        "batched_over_sequential": {
+            "aggregate_tokens_per_s_concurrent": _ratio(
+                batched["concurrent"]["aggregate_tokens_per_s"],
+                sequential["concurrent"]["aggregate_tokens_per_s"],
+            ),
+            "per_stream_tokens_per_s_concurrent": _ratio(
+                batched["concurrent"]["per_stream_tokens_per_s_mean"],
+                sequential["concurrent"]["per_stream_tokens_per_s_mean"],
+            ),
+            "ttft_ms_p50_concurrent": _ratio(
+                batched["concurrent"]["ttft_ms_p50"], sequential["concurrent"]["ttft_ms_p50"]
+            ),
+            "tokens_per_s_one_stream": _ratio(
+                batched["one_stream"]["aggregate_tokens_per_s"],
+                sequential["one_stream"]["aggregate_tokens_per_s"],
+            ),
+        },
+        "same_replies": same,
+        "goals": goals,
+        "machine": machine_info(),
+    }
