@@ -138,12 +138,11 @@ class HuggingFaceBatch:
 
     def step(self) -> list[ReplyProgress]:
         """One token for every reply (see the module docstring)."""
-        progress = [
-            ReplyProgress(row.key, None, True) for row in self._rows + self._joining if row.cancel.is_set()
-        ]
-        for row in self._rows:
-            row.done = row.done or row.cancel.is_set()
-        self._joining = [row for row in self._joining if not row.cancel.is_set()]
+        cancelled = [row for row in self._rows + self._joining if row.cancel.is_set()]  # one look each
+        for row in cancelled:
+            row.done = True
+        progress = [ReplyProgress(row.key, None, True) for row in cancelled]
+        self._joining = [row for row in self._joining if not row.done]
         self._drop_done()
         with torch.inference_mode():
             if self._rows:
