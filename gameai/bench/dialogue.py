@@ -28,6 +28,8 @@ import statistics
 import time
 from typing import Any
 
+from gameai.runtime.config import RuntimeConfig
+
 #: What the issue asks of dialogue on the 2-core CPU (the batched path is the one served).
 GOALS: dict[str, tuple[str, float]] = {
     "ttft_ms_one_stream": ("<=", 50.0),
@@ -56,8 +58,8 @@ class DialogueBenchConfig:
     """The dialogue model to time (a Hugging Face model directory)."""
     streams: int = 8
     """Clients of the concurrent measurement (each has one reply in flight at a time)."""
-    max_batch: int = 8
-    """The batched path's most replies per forward pass."""
+    max_batch: int = RuntimeConfig.dialogue_max_batch
+    """The batched path's most replies per forward pass (the server's default)."""
     max_new_tokens: int = 48
     """Most tokens per reply (the server's default)."""
     temperature: float = 0.8

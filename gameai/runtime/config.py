@@ -39,7 +39,7 @@ class RuntimeConfig:
     """Requests waiting per batched model before new ones are refused with 'overloaded'."""
     dialogue_concurrency: int = 1
     """Threads generating dialogue replies (each runs a batch, or one reply at a time)."""
-    dialogue_max_batch: int = 8
+    dialogue_max_batch: int = 16
     """Most dialogue replies one thread generates together, one forward pass per token (1: no batching)."""
     dialogue_max_queue: int = 32
     """Replies waiting before new ones are refused with 'overloaded'."""
