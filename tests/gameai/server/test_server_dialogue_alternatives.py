@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from gameai.client.async_client import ClientConfig, GameAIClient
+from gameai.dialogue.types import DialogueContext, GenerationParams, TextDelta
+from gameai.runtime.runtime import ModelRuntime
 from gameai.server.app import GameAIServer
 from gameai.server.config import ServerConfig
 from gameai.testing.servers import running_server, runtime_config_for
@@ -105,3 +110,37 @@ async def test_the_client_collects_alternatives_and_cancel_ends_them_all(assets:
         assert all(d.tokens < 94 for d in cancelled)
         assert handler.session.memory.history("other") == ()
         await client.close()
+
+
+class _SecondAlternativeFails:
+    """Alternative 0 (the request's seed, 7) talks slowly until cancelled; alternative 1 fails at once."""
+
+    name, version = "flaky", "0"
+
+    def stream(
+        self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        if params.seed != 7:
+            raise RuntimeError("alternative exploded")
+        for _ in range(500):
+            if cancel.is_set():
+                return
+            time.sleep(0.01)
+            yield TextDelta("la ", 1)
+
+
+async def test_a_failing_alternative_ends_the_request_in_one_error(assets: Path) -> None:
+    config = runtime_config_for(assets, behaviour_model="", agents_dir="", dialogue_concurrency=2)
+    runtime = ModelRuntime.load(config, dialogue_backend=_SecondAlternativeFails())
+    async with running_server(ServerConfig(port=0), runtime=runtime) as server:
+        websocket = await _raw(server)
+        started = time.perf_counter()
+        received = await _ask(websocket, "f", n=2, seed=7)
+        assert time.perf_counter() - started < 4  # alternative 0 was stopped, not run to its end
+        assert [m["type"] for m in received if m["type"] != "dialogue.delta"] == ["error"]
+        assert received[-1]["code"] == "internal_error" and received[-1]["id"] == "f"
+        handler = server.sessions[next(iter(server.sessions))]
+        assert handler.session is not None and handler.session.memory.history("smith") == ()
+        await websocket.send(json.dumps({"type": "ping", "id": "p"}))  # the session goes on
+        assert json.loads(await websocket.recv())["type"] == "pong"
+        await websocket.close()
