@@ -14,6 +14,7 @@ import pygame
 from demo_game.game import ArenaGame
 from demo_game.render import Colour
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, FriendlyField
+from demo_game.speech import printable
 
 WHITE = (236, 239, 244)
 GREY = (150, 158, 176)
@@ -86,7 +87,7 @@ class Hud:
         font: pygame.font.Font | None = None,
     ) -> int:
         """Draw one line of text; return the y below it."""
-        rendered = (font or self.font).render(text, True, colour)
+        rendered = (font or self.font).render(printable(text), True, colour)
         surface.blit(rendered, pos)
         return pos[1] + rendered.get_height() + 4
 

@@ -78,11 +78,20 @@ class ChatInput:
         surface.blit(typed, (rect.x + 14 + prompt.get_width(), rect.centery - typed.get_height() // 2))
 
 
+def printable(text: str) -> str:
+    """``text`` with every control or other unprintable character replaced by a space.
+
+    Text from the network (a model's reply, an error message) may hold characters pygame's
+    fonts refuse (a NUL raises ``ValueError``); what reaches a font goes through here.
+    """
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 def wrap_text(text: str, font: pygame.font.Font, width: int) -> list[str]:
     """Split ``text`` into lines no wider than ``width`` pixels (long words stay whole)."""
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for word in printable(text).split():
         candidate = f"{current} {word}".strip()
         if current and font.size(candidate)[0] > width:
             lines.append(current)

@@ -65,3 +65,12 @@ def test_bubble_hangs_below_a_speaker_at_the_top_edge(font: pygame.font.Font) ->
     SpeechBubble(font, max_width=200).draw(surface, "Hello there.", (200, 10), surface.get_rect(), below=60)
     rows = np.flatnonzero(surface_to_array(surface).sum(axis=(1, 2)) > 0)
     assert rows.min() >= 60, "the bubble must not cover the speaker above y=60"
+
+
+def test_text_from_the_network_with_control_characters_is_drawn(font: pygame.font.Font) -> None:
+    """A reply holding a NUL (pygame's fonts raise on it) or other control characters still shows."""
+    reply = "Well\x00 met,\x07 traveller.\x1b"
+    assert wrap_text(reply, font, 300) == ["Well met, traveller."]
+    surface = pygame.Surface((400, 300))
+    SpeechBubble(font, max_width=300).draw(surface, reply, (200, 200), surface.get_rect())
+    assert (surface_to_array(surface).sum(axis=2) > 0).sum() > 300
