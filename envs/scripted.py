@@ -6,6 +6,8 @@ autopilot) and how the styles are checked against their names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -64,8 +66,13 @@ class ScriptedMatches:
         """Start new matches (see :meth:`ArenaSimulation.reset`); the styles' memory restarts too."""
         self.sim.reset(keys, mask, layouts)
 
-    def step(self) -> None:
-        """Let every style choose its controls, then advance one tick."""
+    def step(self, before_tick: Callable[[ArenaSimulation], None] | None = None) -> None:
+        """Let every style choose its controls, then advance one tick.
+
+        Args:
+            before_tick: Called after the styles chose and before the tick; it may overwrite
+                ``sim.controls`` (say, of actors a policy drives in some arenas).
+        """
         sim = self.sim
         s = sim.state
         for actor in range(self.params.shape[0]):
@@ -81,6 +88,8 @@ class ScriptedMatches:
                 s.pickups,
                 sim.rules,
             )
+        if before_tick is not None:
+            before_tick(sim)
         sim.step()
 
 

@@ -25,7 +25,7 @@ class RecordConfig:
     """Where the splits (``<split>.npz``) and ``manifest.json`` are written."""
     seed: int = 0
     """Base seed: player ``i`` of split ``s`` has seed ``seed * 10**7 + offset(s) + i``."""
-    train_players: int = 150
+    train_players: int = 300
     """Players per style in the train split (one arena each, fresh seed each)."""
     val_players: int = 16
     """Players per style in the validation split (early stopping)."""
@@ -48,6 +48,13 @@ class RecordConfig:
     """Enemies per match; players are spread over these counts."""
     skill_range: tuple[float, float] = (0.0, 1.0)
     """Each player's skill is drawn uniformly from this range."""
+    enemy_agent: str = "assets/agents/arena"
+    """The served agent (an ``assets/agents/<name>`` directory) that drives the enemies of
+    ``agent_enemy_share`` of the players, as ``gameai serve`` drives them in the demo; empty:
+    scripted enemies only. Its actions are chosen every 2 ticks (the demo's rate)."""
+    agent_enemy_share: float = 0.5
+    """Share of players whose enemies the agent drives (at a difficulty drawn uniformly in
+    [0, 1] per player); the others face the scripted enemy style."""
     train_variation: tuple[float, float] = (0.1, 0.9)
     """Sub-range (fractions) of every style-parameter range that train, val and test players are
     drawn from; held-out players draw every parameter from outside it (either end, at random)."""
@@ -58,6 +65,8 @@ class RecordConfig:
                 raise ValueError(f"{name} must be >= 0")
         if self.frames_per_player < 1 or self.sample_fps <= 0 or self.warmup_seconds < 0:
             raise ValueError("frames_per_player must be >= 1, sample_fps > 0 and warmup_seconds >= 0")
+        if not 0.0 <= self.agent_enemy_share <= 1.0:
+            raise ValueError(f"agent_enemy_share must be in [0, 1], got {self.agent_enemy_share}")
         low, high = self.train_variation
         if not 0.0 < low <= high < 1.0:
             raise ValueError(
@@ -84,8 +93,8 @@ class BehaviourTrainConfig(RecordConfig):
     """Torch device; ``auto`` picks cuda when present, else cpu."""
     threads: int = 0
     """CPU threads for torch (0 keeps torch's default; 1 on a machine shared with other training)."""
-    frames_per_window: int = 8
-    """K: consecutive frames per classified window (8 at 5 fps: 1.4 s of play)."""
+    frames_per_window: int = 16
+    """K: consecutive frames per classified window (16 at 5 fps: 3 s of play)."""
     architecture: Literal["nature", "keypoints"] = "keypoints"
     """The CNN (see :class:`gameai.behaviour.model.BehaviourNetConfig`)."""
     conv_channels: tuple[int, int, int] = (16, 32, 32)
@@ -98,7 +107,7 @@ class BehaviourTrainConfig(RecordConfig):
     """Dropout before the output layer while training."""
     batch_size: int = 160
     """Windows per optimisation step (keypoints: whole clips, about this many windows)."""
-    clip_frames: int = 12
+    clip_frames: int = 24
     """Keypoints architecture: frames encoded together in training; every window of K frames
     inside such a clip is a training example, so each frame is encoded once, not K times."""
     lr: float = 1e-3

@@ -69,6 +69,10 @@ class PlayerPlan:
     """Enemies per match."""
     params: npt.NDArray[np.float64]
     """(len(StyleParam),) the player's style parameters."""
+    agent_enemies: bool = False
+    """Whether the served agent drives this player's enemies (else the scripted enemy style)."""
+    enemy_difficulty: float = 1.0
+    """The agent's difficulty against this player (when ``agent_enemies``)."""
 
     @property
     def label(self) -> int:
@@ -115,7 +119,12 @@ def plan_players(config: RecordConfig, split: Split) -> list[PlayerPlan]:
             params = _heldout_params(style, rng, skill, config.train_variation)
         else:
             params = style_params(style, rng, skill=skill, variation=config.train_variation)
-        plans.append(PlayerPlan(split, index, style, seed, skill, n_enemies, params))
+        enemies_rng = np.random.default_rng([seed, 2])  # apart, so the draws above stay as they were
+        agent_enemies = bool(config.enemy_agent) and bool(enemies_rng.random() < config.agent_enemy_share)
+        difficulty = float(enemies_rng.uniform(0.0, 1.0))
+        plans.append(
+            PlayerPlan(split, index, style, seed, skill, n_enemies, params, agent_enemies, difficulty)
+        )
     return plans
 
 
@@ -182,6 +191,8 @@ def record_players(
     warmup = np.array([int(rng.uniform(0.0, config.warmup_seconds) * tick_rate) for rng in rngs])
     matches.reset(np.array([key_from_generator(rng) for rng in rngs], dtype=np.uint64))
 
+    drive_enemies = _agent_enemies(config, plans, frame_counter=lambda: frame_counter)
+
     renderer = ArenaRenderer(config.arena_size, rules=matches.sim.config.rules)
     surface = pygame.Surface(config.arena_size)
     frames = np.zeros((n_players, per_player, height, width, 3), dtype=np.uint8)
@@ -194,7 +205,7 @@ def record_players(
     frame_counter = 0  # the client's frame counter: one game frame per tick
     while count.min() < per_player:
         running = arena[:, ArenaField.OUTCOME] == Outcome.RUNNING
-        matches.step()
+        matches.step(drive_enemies)
         frame_counter += 1
         due = running & (frame_counter > warmup) & ((frame_counter + phase) % every == 0)
         due &= count < per_player
@@ -221,6 +232,62 @@ def record_players(
         tick=tick.reshape(-1),
         outcomes=outcomes,
     )
+
+
+def _agent_enemies(
+    config: RecordConfig, plans: list[PlayerPlan], frame_counter: Callable[[], int]
+) -> Callable[[Any], None] | None:
+    """What drives the enemies of the players with ``agent_enemies``, as the demo does with the
+    served agent: every ``AGENT_DECISION_TICKS`` ticks each living enemy's observation goes
+    through the actor at the player's difficulty, and that action is played until the next.
+
+    Returns:
+        A ``before_tick`` hook for :meth:`envs.scripted.ScriptedMatches.step`, or None when no
+        player faces the agent.
+    """
+    agent_arenas = np.array([p.agent_enemies for p in plans], dtype=np.bool_)
+    if not agent_arenas.any():
+        return None
+    import torch
+
+    from demo_game.service_link import AGENT_DECISION_TICKS
+    from demo_game.sim import ActorField, ControlField
+    from envs.actions import apply_actions
+    from envs.observation import OBSERVATION_SIZE, observe
+    from gameai.agents.actor import load_actor
+    from gameai.paths import resolve_path
+
+    actor_model = load_actor(resolve_path(config.enemy_agent))
+    n_arenas, n_enemies = len(plans), plans[0].n_enemies
+    difficulty = np.array([p.enemy_difficulty for p in plans])
+    obs = np.zeros((n_arenas, OBSERVATION_SIZE), dtype=np.float32)
+    actions = np.zeros((n_enemies + 1, n_arenas, 3), dtype=np.int64)
+    decided = np.zeros((n_enemies + 1, n_arenas), dtype=np.bool_)
+    no_noise = np.zeros(n_arenas)
+    generator = torch.Generator().manual_seed(int(plans[0].seed))
+
+    def drive(sim: Any) -> None:
+        s = sim.state
+        for actor in range(1, n_enemies + 1):
+            alive = agent_arenas & (s.actors[:, actor, ActorField.ALIVE] > 0.5)
+            if frame_counter() % AGENT_DECISION_TICKS == 0 and alive.any():
+                observe(actor, difficulty, obs, s.arena, s.actors, s.bullets, s.pickups, sim.rules, alive)
+                with torch.inference_mode():
+                    chosen = actor_model.net.act(
+                        torch.from_numpy(obs[alive]),
+                        torch.from_numpy(difficulty[alive]).float(),
+                        generator,
+                    )
+                actions[actor, alive] = chosen.numpy()
+                decided[actor, alive] = True
+            driven = alive & decided[actor]  # before its first action an enemy plays its style
+            if driven.any():
+                scripted = sim.controls[:, actor].copy()
+                apply_actions(actor, actions[actor], no_noise, sim.controls, s.arena, s.keys, s.actors)
+                sim.controls[~driven, actor] = scripted[~driven]
+                sim.controls[driven, actor, ControlField.TALK] = 0.0
+
+    return drive
 
 
 def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlayers:
@@ -275,6 +342,8 @@ def _player_entry(plan: PlayerPlan, outcomes: Counter[str]) -> dict[str, Any]:
         "seed": plan.seed,
         "skill": round(plan.skill, 6),
         "n_enemies": plan.n_enemies,
+        "enemies": "agent" if plan.agent_enemies else "scripted",
+        "enemy_difficulty": round(plan.enemy_difficulty, 6) if plan.agent_enemies else None,
         "params": {p.name.lower(): round(float(plan.params[p]), 6) for p in StyleParam},
         "matches_finished": dict(sorted(outcomes.items())),
     }

@@ -106,7 +106,7 @@ def _settled(labels: list[str], seconds: float = 10.0, fps: float = 5.0) -> Coun
 @pytest.mark.parametrize("style", ["idle", "evasive"])
 def test_a_client_streaming_a_style_receives_its_label(server: ServerThread, style: str) -> None:
     labels = play_and_stream(server.url, style, SEED_BASE + 1, seconds=30.0)
-    assert len(labels) >= 140
+    assert len(labels) >= 30 * 5 - 32  # one label per captured frame once the first window (K <= 32) is full
     assert labels[-1] == style
     assert _settled(labels).most_common(1)[0][0] == style
 

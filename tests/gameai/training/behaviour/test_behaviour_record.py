@@ -143,3 +143,24 @@ def test_config_refuses_bad_ranges() -> None:
         RecordConfig(train_variation=(0.0, 0.9))  # nothing left below for the held-out players
     with pytest.raises(ValueError):
         RecordConfig(frames_per_player=0)
+
+
+def test_the_served_agent_drives_the_enemies_of_its_share_of_players() -> None:
+    """The demo's enemies are the served agent, so part of the recording must face it too."""
+    import dataclasses
+
+    share = {p.agent_enemies for p in plan_players(RecordConfig(train_players=20), "train")}
+    assert share == {True, False}  # about half and half by default
+    none = plan_players(dataclasses.replace(TINY, enemy_agent=""), "test")
+    assert not any(p.agent_enemies for p in none)
+
+    everyone = dataclasses.replace(TINY, agent_enemy_share=1.0)
+    plans = plan_players(everyone, "test")[:2]
+    scripted = [dataclasses.replace(p, agent_enemies=False) for p in plans]
+    assert [p.params.tolist() for p in plans] == [p.params.tolist() for p in scripted]
+    against_agent = record_players(everyone, plans)
+    against_script = record_players(everyone, scripted)
+    # Same players, same seeds: only the enemies' driver differs, and it shows.
+    assert not np.array_equal(against_agent.frames, against_script.frames)
+    again = record_players(everyone, plans)
+    np.testing.assert_array_equal(against_agent.frames, again.frames)  # deterministic with the agent too
