@@ -193,7 +193,12 @@ class DialogueStream:
         self._deltas.put_nowait(None)
 
     async def cancel(self) -> None:
-        """Ask the server to stop this reply, every alternative (``done`` then says ``cancelled``)."""
+        """Ask the server to stop this reply, every alternative (``done`` then says ``cancelled``).
+
+        A no-op once ``done`` has arrived (the server would answer ``unknown_request``).
+        """
+        if self.done.done():
+            return
         await self._client._send(DialogueCancel(id=self.id))
 
     def __aiter__(self) -> DialogueStream:
