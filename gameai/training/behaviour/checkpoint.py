@@ -2,24 +2,21 @@
 
 A checkpoint is a directory: ``model.safetensors`` + ``config.json`` (the serving format of
 :func:`gameai.behaviour.model.save_behaviour_model`), ``optimizer.safetensors`` (AdamW moments)
-and ``state.json`` (epoch, losses, early-stopping counters, the optimizer's parameter groups).
-It is written to ``DIR.tmp`` and swapped in, so a kill during a save leaves the previous one whole.
+and ``state.json`` (epoch, losses, early-stopping counters, the optimizer's parameter groups),
+written and swapped in by :mod:`gameai.training.checkpoint_files`.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any, Final
 
 import torch
-from safetensors.torch import load_file, save_file
 
 from gameai.behaviour.model import BehaviourNet, load_behaviour_model, save_behaviour_model
+from gameai.training import checkpoint_files
 
 STATE_FILE: Final = "state.json"
-OPTIMIZER_FILE: Final = "optimizer.safetensors"
 
 
 def save_checkpoint(
@@ -33,40 +30,21 @@ def save_checkpoint(
         optimizer: Its optimizer, or None to save the weights only.
         state: JSON-able training state.
     """
-    tmp = directory.with_name(directory.name + ".tmp")
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_behaviour_model(tmp, net, metadata={"epoch": state.get("epoch")})
-    if optimizer is not None:
-        optimizer_state = optimizer.state_dict()
-        tensors = {
-            f"{index}.{key}": value.detach().cpu().contiguous()
-            for index, entry in optimizer_state["state"].items()
-            for key, value in entry.items()
-            if isinstance(value, torch.Tensor)
-        }
-        save_file(tensors, str(tmp / OPTIMIZER_FILE))
-        state = {**state, "optimizer_param_groups": optimizer_state["param_groups"]}
-    (tmp / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
-    if directory.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+
+    def save_model(tmp: Path) -> None:
+        save_behaviour_model(tmp, net, metadata={"epoch": state.get("epoch")})
+
+    checkpoint_files.write_checkpoint(directory, save_model, optimizer, state, STATE_FILE)
 
 
 def latest_checkpoint(directory: Path) -> Path | None:
     """The checkpoint to resume from: ``directory``, or its ``.old`` twin after a kill mid-swap."""
-    for candidate in (directory, directory.with_name(directory.name + ".old")):
-        if (candidate / STATE_FILE).is_file():
-            return candidate
-    return None
+    return checkpoint_files.latest_checkpoint(directory, STATE_FILE)
 
 
 def read_state(directory: Path) -> dict[str, Any]:
     """The training state of a checkpoint."""
-    state: dict[str, Any] = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
-    return state
+    return checkpoint_files.read_state(directory, STATE_FILE)
 
 
 def load_checkpoint(
@@ -85,11 +63,5 @@ def load_checkpoint(
     loaded = load_behaviour_model(directory, device)
     net = loaded.net.train()
     optimizer: torch.optim.Optimizer = optimizer_factory(net)
-    state = read_state(directory)
-    tensors = load_file(str(directory / OPTIMIZER_FILE), device=str(device))
-    moments: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in tensors.items():
-        index, key = name.split(".", 1)
-        moments.setdefault(int(index), {})[key] = value
-    optimizer.load_state_dict({"state": moments, "param_groups": state["optimizer_param_groups"]})
-    return net, optimizer, state
+    checkpoint_files.restore_optimizer(directory, optimizer, device, STATE_FILE)
+    return net, optimizer, read_state(directory)
