@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 from gameai.cli import CommandLine
+from gameai.commands.bench_output import add_report_arguments, print_report
 from gameai.config_args import add_config_arguments, config_from_args
 
 
@@ -18,8 +17,7 @@ def register(cli: CommandLine) -> None:
         "bench", "train", "PPO steps/s (native vector env vs SyncVectorEnv), time to a win rate, pixels", run
     )
     add_config_arguments(parser, TrainBenchConfig)
-    parser.add_argument("--json", action="store_true", help="print only the JSON document")
-    parser.add_argument("--output", default=None, help="also write the JSON to this file")
+    add_report_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,11 +25,4 @@ def run(args: argparse.Namespace) -> int:
     from gameai.bench.train import TrainBenchConfig, run_train_benchmark
 
     report = run_train_benchmark(config_from_args(TrainBenchConfig, args))
-    text = json.dumps(report, indent=2)
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
-    if not args.json:
-        print("# gameai bench train: every figure measured side by side in one run")
-    print(text)
-    return 0
+    return print_report(report, args, "gameai bench train: every figure measured side by side in one run")
