@@ -13,7 +13,7 @@ class DemoConfig:
     """Run without a window, on SDL's dummy driver, with an autopilot (automatic without a display)."""
     autopilot: str = ""
     """Let a scripted style play the player (aggressive, explorer, collector, evasive, idle, bot_like);
-    empty: a person plays, or "aggressive" when headless."""
+    empty: a person plays, or "collector" when headless."""
     seconds: float = 20.0
     """How long a headless run lasts, seconds of game time (0: until the window is closed)."""
     screenshot_dir: str = "screenshots"
