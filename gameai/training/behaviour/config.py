@@ -25,9 +25,9 @@ class RecordConfig:
     """Where the splits (``<split>.npz``) and ``manifest.json`` are written."""
     seed: int = 0
     """Base seed: player ``i`` of split ``s`` has seed ``seed * 10**7 + offset(s) + i``."""
-    train_players: int = 300
+    train_players: int = 600
     """Players per style in the train split (one arena each, fresh seed each)."""
-    val_players: int = 16
+    val_players: int = 32
     """Players per style in the validation split (early stopping)."""
     test_players: int = 24
     """Players per style in the test split (new seeds, same style-parameter ranges)."""
@@ -114,11 +114,11 @@ class BehaviourTrainConfig(RecordConfig):
     """Peak AdamW learning rate (cosine decay over max_epochs)."""
     weight_decay: float = 1e-4
     """AdamW weight decay on weight matrices and kernels."""
-    max_epochs: int = 20
+    max_epochs: int = 30
     """Most epochs."""
     windows_per_epoch: int = 32768
     """Training windows drawn per epoch (without replacement within an epoch)."""
-    patience: int = 4
+    patience: int = 6
     """Stop after this many epochs without a lower validation loss."""
     val_windows: int = 4096
     """Validation windows scored after every epoch (a fixed evenly spaced subset)."""
