@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from demo_game.game import ArenaGame, GameEvent
 from demo_game.hud import ServiceStatus
-from demo_game.sim import ActorField, ArenaField, ControlField, Outcome
+from demo_game.sim import ActorField, ArenaField, Outcome
 from gameai.client.async_client import ClientConfig
 from gameai.client.pygame_plugin import DialogueLine, GameAIPlugin, PluginConfig
 
@@ -290,6 +290,5 @@ class ServedEnemy:
         s = sim.state
         apply_actions(actor, action.reshape(1, 3), self._no_noise, sim.controls, s.arena, s.keys, s.actors)
         self.served_ticks += 1
-        controls: npt.NDArray[np.float64] = sim.controls[0, actor].copy()
-        controls[ControlField.TALK] = 0.0
+        controls: npt.NDArray[np.float64] = sim.controls[0, actor].copy()  # apply_actions sets TALK to 0
         return controls

@@ -251,7 +251,7 @@ def _agent_enemies(
     import torch
 
     from demo_game.service_link import AGENT_DECISION_TICKS
-    from demo_game.sim import ActorField, ControlField
+    from demo_game.sim import ActorField
     from envs.actions import apply_actions
     from envs.observation import OBSERVATION_SIZE, observe
     from gameai.agents.actor import load_actor
@@ -285,7 +285,6 @@ def _agent_enemies(
                 scripted = sim.controls[:, actor].copy()
                 apply_actions(actor, actions[actor], no_noise, sim.controls, s.arena, s.keys, s.actors)
                 sim.controls[~driven, actor] = scripted[~driven]
-                sim.controls[driven, actor, ControlField.TALK] = 0.0
 
     return drive
 
