@@ -1,14 +1,19 @@
 """``gameai bench behaviour``: speed of the behaviour model at batch 1, 8, 32, beside its accuracy.
 
-The timed call is :class:`gameai.runtime.models.BehaviourClassifier`, exactly what the
-server's batching worker runs for a batch: stack ``B`` windows ``(K, H, W, 3)`` uint8, permute
-to ``(B, K*3, H, W)``, run the network, softmax. For each batch size it runs for ``seconds``
-after a warm-up and reports:
+The timed calls are :class:`gameai.runtime.models.BehaviourClassifier`, exactly what the
+server's batching worker runs for a batch, two ways. For each batch size ``B`` each runs for
+``seconds`` after a warm-up:
 
-* ``windows_per_s``: windows classified per second. With ``behaviour_every = 1`` every incoming
-  frame completes a window, so this is also the frames per second the model keeps up with;
-* ``latency_ms``: p50 / p90 / p99 of one batch call;
-* ``frame_encodings_per_s``: windows/s x K (the per-frame work of the keypoints architecture).
+* ``streaming``: what the server does in play. ``B`` sessions each send their next frame
+  (``behaviour_every = 1``), so each window is the session's previous one slid by a frame;
+  with the keypoints architecture only that new frame is encoded (the session's cached
+  encodings supply the other K - 1). ``windows_per_s`` is then also the frames per second
+  the model keeps up with;
+* ``whole_windows``: ``B`` unrelated windows, all K frames of each encoded (the cost of a
+  session's first window, and of every window of the Nature-DQN architecture).
+
+Each reports ``windows_per_s``, ``latency_ms`` (p50 / p90 / p99 of one batch call) and
+``frame_encodings_per_s`` (frames through the per-frame convs per second).
 
 The model's accuracy (from the ``eval`` figures in its metadata) and the machine are printed
 beside the speed, so that every figure comes with what it was measured on.
@@ -17,10 +22,15 @@ beside the speed, so that every figure comes with what it was measured on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from gameai.runtime.models import BehaviourClassifier
 
 
 @dataclasses.dataclass
@@ -39,6 +49,40 @@ class BehaviourBenchConfig:
     """Where the model runs: cpu, cuda, or auto (cuda when present)."""
     threads: int = 0
     """Torch CPU threads (0: the server's choice, one fewer than the cores, at least 1)."""
+
+
+class SlidingWindows:
+    """Calls a classifier as the server does in play: sessions each sending their next frame.
+
+    Every call classifies one window per session, the session's previous window slid by one
+    frame, with the session's own encoding cache (so with the keypoints architecture one
+    frame per session is encoded).
+
+    Args:
+        classifier: The classifier to call.
+        sessions: Windows per call (one per session).
+        frames: ``(N, H, W, 3)`` uint8 frames to cycle through, ``N > K``.
+    """
+
+    def __init__(self, classifier: BehaviourClassifier, sessions: int, frames: np.ndarray) -> None:
+        from gameai.runtime.models import FrameEncodingCache
+
+        self.classifier = classifier
+        self.k = classifier.config.frames_per_window
+        if len(frames) <= self.k:
+            raise ValueError(f"need more than K = {self.k} frames, got {len(frames)}")
+        self.frames = frames
+        self.caches = [FrameEncodingCache() for _ in range(sessions)]
+        self.last_frame = self.k - 2
+
+    def __call__(self) -> list[np.ndarray]:
+        """Slide every session's window by a frame and classify them in one batch."""
+        from gameai.runtime.models import WindowRequest
+
+        self.last_frame += 1
+        start = (self.last_frame - self.k + 1) % (len(self.frames) - self.k)
+        window = self.frames[start : start + self.k]
+        return self.classifier([WindowRequest(window, self.last_frame, cache) for cache in self.caches])
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -79,30 +123,36 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
     classifier = BehaviourClassifier(model)
     net_config = model.config
     height, width = net_config.frame_size
-    rng = np.random.default_rng(0)
+    frames = np.random.default_rng(0).integers(0, 256, (64, height, width, 3), dtype=np.uint8)
+    k = net_config.frames_per_window
+    encoded_per_window = {"streaming": 1 if classifier.encodes_frames else k, "whole_windows": k}
     results: dict[str, Any] = {}
     for batch in config.batch_sizes:
-        windows = [
-            rng.integers(0, 256, (net_config.frames_per_window, height, width, 3), dtype=np.uint8)
-            for _ in range(batch)
-        ]
-        for _ in range(config.warmup_calls):
-            classifier(windows)
-        latencies: list[float] = []
-        started = time.perf_counter()
-        while time.perf_counter() - started < config.seconds or len(latencies) < 3:
-            tick = time.perf_counter()
-            classifier(windows)
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            latencies.append(time.perf_counter() - tick)
-        total = sum(latencies)
-        results[str(batch)] = {
-            "calls": len(latencies),
-            "windows_per_s": round(batch * len(latencies) / total, 1),
-            "frame_encodings_per_s": round(batch * net_config.frames_per_window * len(latencies) / total, 1),
-            "latency_ms": _percentiles(latencies),
+        calls: dict[str, Callable[[], list[np.ndarray]]] = {
+            "streaming": SlidingWindows(classifier, batch, frames),
+            "whole_windows": functools.partial(
+                classifier.classify_windows, [frames[i : i + k] for i in range(batch)]
+            ),
         }
+        results[str(batch)] = {}
+        for name, call in calls.items():
+            for _ in range(config.warmup_calls):
+                call()
+            latencies: list[float] = []
+            started = time.perf_counter()
+            while time.perf_counter() - started < config.seconds or len(latencies) < 3:
+                tick = time.perf_counter()
+                call()
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                latencies.append(time.perf_counter() - tick)
+            total = sum(latencies)
+            results[str(batch)][name] = {
+                "calls": len(latencies),
+                "windows_per_s": round(batch * len(latencies) / total, 1),
+                "frame_encodings_per_s": round(batch * encoded_per_window[name] * len(latencies) / total, 1),
+                "latency_ms": _percentiles(latencies),
+            }
     weights = model.metadata.get("weights_dtype", "float32")
     return {
         "benchmark": "behaviour",

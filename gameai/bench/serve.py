@@ -5,7 +5,8 @@ Steps, all in one run on one machine:
 1. The behaviour model of ``assets/behaviour`` (or, if none loads, the same architecture
    with random weights, said so in the JSON) is timed in-process on batches of 1, 8, 32
    and 64 windows: the raw throughput, with torch's default threads and with the threads
-   the server uses.
+   the server uses. Each batch is what the server's worker gets in play: sessions each
+   sending their next frame (see :class:`gameai.bench.behaviour.SlidingWindows`).
 2. ``gameai serve`` is started in a child process on a free loopback port serving only
    that model (no per-session frame rate limit, so clients can saturate it).
 3. For each client count C, C clients (asyncio, in this process) each connect and
@@ -103,10 +104,15 @@ def _prepare_model(config: ServeBenchConfig, scratch: Path) -> tuple[Path, dict[
 def _raw_throughput(
     model_dir: Path, batches: list[int], seconds: float, threads: int
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Windows/s of the model called directly (the server's own batch function); CPU ms per window."""
+    """Windows/s of the server's batch function called in-process; CPU ms per window.
+
+    Each call is one batch of sessions each sending its next frame (as the saturating
+    clients do), so with the keypoints architecture each window encodes one new frame.
+    """
     import torch
 
     from gameai.behaviour.model import load_behaviour_model
+    from gameai.bench.behaviour import SlidingWindows
     from gameai.runtime.models import BehaviourClassifier
 
     previous = torch.get_num_threads()
@@ -115,18 +121,17 @@ def _raw_throughput(
         classifier = BehaviourClassifier(load_behaviour_model(model_dir))
         height, width = classifier.config.frame_size
         k = classifier.config.frames_per_window
-        rng = np.random.default_rng(0)
-        pool = [rng.integers(0, 256, (k, height, width, 3), dtype=np.uint8) for _ in range(max(batches))]
+        frames = np.random.default_rng(0).integers(0, 256, (k + 16, height, width, 3), dtype=np.uint8)
         result: dict[str, float] = {}
         cpu: dict[str, float] = {}
         for batch in batches:
-            windows = pool[:batch]
+            call = SlidingWindows(classifier, batch, frames)
             for _ in range(3):
-                classifier(windows)
+                call()
             done = 0
             start, cpu_start = time.perf_counter(), time.process_time()
             while time.perf_counter() - start < seconds:
-                classifier(windows)
+                call()
                 done += batch
             result[str(batch)] = round(done / (time.perf_counter() - start), 1)
             cpu[str(batch)] = round((time.process_time() - cpu_start) / done * 1000.0, 3)

@@ -1,7 +1,7 @@
 """Batch functions of the served models: what a :class:`~gameai.runtime.batching.BatchingWorker` runs.
 
 Each class wraps a loaded network and exposes ``__call__(batch) -> outputs`` for the
-worker thread; they are also what the benchmark calls directly ("raw" throughput), so
+worker thread; they are also what the benchmarks call directly ("raw" throughput), so
 served and raw numbers measure the same code.
 """
 
@@ -17,8 +17,42 @@ from gameai.agents.actor import LoadedActor
 from gameai.behaviour.model import LoadedBehaviourModel
 
 
+@dataclass
+class FrameEncodingCache:
+    """One session's last window of frame encodings (keypoints architecture).
+
+    Created by the session, read and written only by the behaviour worker's thread. It is an
+    optimisation and nothing more: every request carries its whole window, so frames the
+    cache does not hold are simply encoded again.
+    """
+
+    window: torch.Tensor | None = None
+    """``(K, 4C)`` keypoints of the frames numbered ``last_frame - K + 1 .. last_frame``, oldest first."""
+    last_frame: int = -1
+    """Number of the newest frame in ``window``."""
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """One window of a session's frames to classify."""
+
+    window: np.ndarray
+    """``(K, H, W, 3)`` uint8, oldest frame first (a copy the session no longer writes to)."""
+    last_frame: int
+    """Number of the window's newest frame in the session (0, 1, 2... in arrival order): frame
+    ``i`` of the window is number ``last_frame - K + 1 + i``. Never reused within a session."""
+    cache: FrameEncodingCache | None = None
+    """The session's encodings (None: encode the whole window)."""
+
+
 class BehaviourClassifier:
     """Windows of frames -> class probabilities, in batches.
+
+    With the keypoints architecture each frame is encoded once per session: a window that
+    slides by ``d < K`` frames costs ``d`` frame encodings plus the small head instead of K
+    encodings (a frame's encoding is the same whichever window it is in, so the result is
+    that of classifying the whole window). The Nature-DQN architecture stacks the frames as
+    channels and always classifies whole windows.
 
     Args:
         model: The loaded behaviour model.
@@ -28,9 +62,68 @@ class BehaviourClassifier:
         self.model = model
         self.config = model.config
         self.device = next(model.net.parameters()).device
+        self.encodes_frames = model.net.keypoint_net is not None
+        """Whether windows are classified from cached per-frame encodings."""
 
-    def __call__(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Classify windows.
+    def __call__(self, requests: Sequence[WindowRequest]) -> list[np.ndarray]:
+        """Classify windows of sessions (the worker's batch function).
+
+        Requests of one session must come in the order of their ``last_frame`` (the worker
+        keeps submission order); a request that does not move forward is encoded whole.
+
+        Args:
+            requests: One window each.
+
+        Returns:
+            One ``(n_classes,)`` float32 probability vector per request.
+        """
+        if not self.encodes_frames:
+            return self.classify_windows([request.window for request in requests])
+        k = self.config.frames_per_window
+        # Which frames to encode: a request reuses its session's window when it slides it
+        # forward by fewer than K frames (counting the earlier requests of this batch).
+        newest: dict[int, int] = {}  # id(cache) -> newest frame number once the earlier requests are done
+        fresh: list[int] = []  # per request: how many of its newest frames are encoded now
+        pixels: list[np.ndarray] = []
+        for request in requests:
+            cache = request.cache
+            reusable = -1
+            if cache is not None:
+                reusable = newest.get(id(cache), cache.last_frame if cache.window is not None else -1)
+                newest[id(cache)] = request.last_frame
+            step = request.last_frame - reusable
+            count = step if reusable >= 0 and 0 < step < k else k
+            fresh.append(count)
+            pixels.extend(request.window[k - count :])
+        with torch.inference_mode():
+            encoded = self._encode(pixels)  # (M, 4C)
+            windows = []
+            row = 0
+            for request, count in zip(requests, fresh, strict=True):
+                new = encoded[row : row + count]  # (count, 4C)
+                row += count
+                cache = request.cache
+                window = new  # (K, 4C) when count == K
+                if cache is not None:
+                    if count < k and cache.window is not None:
+                        window = torch.cat([cache.window[count:], new])  # (K, 4C)
+                    cache.window, cache.last_frame = window, request.last_frame
+                windows.append(window)
+            logits = self.model.net.classify_encoded(torch.stack(windows))  # (B, n_classes)
+            probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
+        return list(probs)
+
+    def _encode(self, pixels: list[np.ndarray]) -> torch.Tensor:
+        """Frames ``(H, W, 3)`` uint8 -> ``(M, 4C)`` keypoints (empty when there are none)."""
+        if not pixels:
+            return torch.empty(0)
+        # torch.stack copies without holding the GIL (np.stack would block the event loop meanwhile).
+        stacked = torch.stack([torch.from_numpy(p) for p in pixels])  # (M, H, W, 3)
+        frames = stacked.permute(0, 3, 1, 2).contiguous().to(self.device, non_blocking=True)  # (M, 3, H, W)
+        return self.model.net.encode_frames(frames)
+
+    def classify_windows(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Classify whole windows, every frame encoded anew (no cache).
 
         Args:
             windows: Each ``(K, H, W, 3)`` uint8, oldest frame first.

@@ -30,7 +30,7 @@ from gameai.runtime.batching import BatchingConfig, BatchingWorker
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.runtime.dialogue import DialogueWorker
-from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier
+from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier, WindowRequest
 from gameai.session.smoothing import SmoothingConfig
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class BehaviourService:
     """The behaviour model being served."""
 
     config: BehaviourNetConfig
-    worker: BatchingWorker[np.ndarray, np.ndarray]
+    worker: BatchingWorker[WindowRequest, np.ndarray]
     classifier: BehaviourClassifier
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     """How each session smooths its results over time."""
@@ -158,7 +158,7 @@ class ModelRuntime:
         batching = BatchingConfig(
             config.behaviour_max_batch, config.behaviour_max_wait_ms, config.model_max_queue
         )
-        worker: BatchingWorker[np.ndarray, np.ndarray] = BatchingWorker(
+        worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
             "behaviour", classifier, batching, metrics
         )
         smoothing = SmoothingConfig(config.behaviour_smoothing_s, config.behaviour_switch_margin)

@@ -4,7 +4,9 @@ The connection's receive loop only :meth:`~FramePipeline.push`-es parsed frames 
 never blocks). :meth:`~FramePipeline.run` runs two tasks per session:
 
 * intake takes the frames in order, keeps the last K in the session's ring buffer and,
-  every ``behaviour_every`` frames, submits a copy of the window to the behaviour worker;
+  every ``behaviour_every`` frames, submits a copy of the window to the behaviour worker,
+  numbered and with the session's :class:`~gameai.runtime.models.FrameEncodingCache` (so a
+  keypoints model encodes each frame once, not once per window it is in);
 * delivery awaits those results in submission order, smooths them over time with the
   session's :class:`~gameai.session.smoothing.BehaviourSmoother` (so the label does not
   flicker from one window to the next) and pushes them to the client.
@@ -30,6 +32,7 @@ from gameai.protocol.errors import ErrorCode, ProtocolError
 from gameai.protocol.frames import Frame, FrameEncoding, decode_frame_pixels
 from gameai.protocol.messages import BehaviourResult, Message
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
+from gameai.runtime.models import FrameEncodingCache, WindowRequest
 from gameai.runtime.runtime import BehaviourService
 from gameai.session.frame_queue import DropOldestQueue
 from gameai.session.frames import FrameRingBuffer
@@ -88,6 +91,8 @@ class FramePipeline:
         self.ring = FrameRingBuffer(config.frames_per_window, height, width, config.channels)
         session.frames = self.ring
         self.every = session.hello.behaviour_every
+        self._encodings = FrameEncodingCache()
+        self._frames_taken = 0
         self._queue: DropOldestQueue[_QueuedFrame] = DropOldestQueue(queue_size)
         self._ready = asyncio.Event()
         self._pending: asyncio.Queue[_Submitted] = asyncio.Queue(maxsize=in_flight)
@@ -134,12 +139,14 @@ class FramePipeline:
         if pixels is None:
             return
         self.ring.push(pixels)
+        self._frames_taken += 1
         self._since_result += 1
         if not self.ring.full or self._since_result < self.every:
             return
         frames, self._since_result = self._since_result, 0
         try:
-            future = self.service.worker.submit(self.ring.window())
+            request = WindowRequest(self.ring.window(), self._frames_taken - 1, self._encodings)
+            future = self.service.worker.submit(request)
         except OverloadedError as exc:
             await self._send_error(
                 ProtocolError(ErrorCode.OVERLOADED, f"behaviour model busy: {exc}", seq=frame.seq)

@@ -45,6 +45,16 @@ def test_window_logits_equal_classifying_separately_encoded_frames() -> None:
     assert torch.allclose(direct, reused, atol=1e-5)
 
 
+def test_inference_in_pieces_equals_one_pass() -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    frames = torch.randint(0, 256, (2 * BehaviourNet.CPU_ENCODE_CHUNK + 3, 3, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        pieces = net.encode_frames(frames)  # CPU, no gradients: encoded a piece at a time
+    one_pass = net.encode_frames(frames).detach()  # gradients on: one pass
+    assert torch.allclose(pieces, one_pass, atol=1e-5)
+
+
 def test_frame_order_matters() -> None:
     torch.manual_seed(0)
     net = BehaviourNet(SMALL).eval()

@@ -24,10 +24,15 @@ def test_bench_behaviour_prints_speed_and_accuracy_fields(
     assert report == json.loads((tmp_path / "out.json").read_text())
     assert report["benchmark"] == "behaviour" and report["device"] == "cpu"
     assert set(report["results"]) == {"1", "4"}
-    for entry in report["results"].values():
-        assert entry["windows_per_s"] > 0 and entry["calls"] >= 3
-        assert entry["frame_encodings_per_s"] == pytest.approx(entry["windows_per_s"] * 4, rel=1e-3)
-        assert set(entry["latency_ms"]) == {"p50", "p90", "p99"}
+    for by_way in report["results"].values():
+        assert set(by_way) == {"streaming", "whole_windows"}
+        for entry in by_way.values():
+            assert entry["windows_per_s"] > 0 and entry["calls"] >= 3
+            assert set(entry["latency_ms"]) == {"p50", "p90", "p99"}
+        # Streaming encodes one new frame per window (K = 4), whole windows all four.
+        streaming, whole = by_way["streaming"], by_way["whole_windows"]
+        assert streaming["frame_encodings_per_s"] == pytest.approx(streaming["windows_per_s"], rel=1e-3)
+        assert whole["frame_encodings_per_s"] == pytest.approx(whole["windows_per_s"] * 4, rel=1e-3)
     assert report["model"]["random_init"] is True and report["model"]["architecture"] == "keypoints"
     assert report["accuracy"] is None  # a random model has no evaluation
     assert "cpu_count" in report["machine"]

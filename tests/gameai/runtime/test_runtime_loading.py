@@ -14,7 +14,7 @@ from gameai.behaviour.model import BehaviourNetConfig
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
-from gameai.runtime.models import ActRequest
+from gameai.runtime.models import ActRequest, WindowRequest
 from gameai.runtime.runtime import ModelRuntime
 from gameai.testing.tiny_models import (
     write_random_actor,
@@ -111,10 +111,11 @@ async def test_started_workers_serve_batched_requests(assets: Path) -> None:
         windows = [
             np.random.default_rng(i).integers(0, 256, (4, 84, 84, 3), dtype=np.uint8) for i in range(5)
         ]
-        probabilities = await asyncio.gather(*(runtime.behaviour.worker.submit(w) for w in windows))
+        requests = [WindowRequest(w, last_frame=3) for w in windows]
+        probabilities = await asyncio.gather(*(runtime.behaviour.worker.submit(r) for r in requests))
         for p, window in zip(probabilities, windows, strict=True):
             assert p.shape == (6,) and abs(float(p.sum()) - 1.0) < 1e-5
-            direct = runtime.behaviour.classifier([window])[0]  # the same model, called directly
+            direct = runtime.behaviour.classifier.classify_windows([window])[0]  # the model, called directly
             assert np.allclose(p, direct, atol=1e-5)
         agent = runtime.agents["coward"]
         action = await agent.worker.submit(ActRequest(np.zeros(4, dtype=np.float32), difficulty=0.3))

@@ -1,4 +1,8 @@
-"""The real server smooths each session's behaviour results exactly as :class:`BehaviourSmoother` does."""
+"""The real server smooths each session's behaviour results exactly as :class:`BehaviourSmoother` does.
+
+With the keypoints architecture the server classifies from cached per-frame encodings; the
+expected values here come from whole windows, so the test also checks that cache end to end.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gameai.behaviour.model import load_behaviour_model
+from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.runtime.models import BehaviourClassifier
 from gameai.server.config import ServerConfig
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
 from gameai.testing.servers import running_server, runtime_config_for
+from gameai.testing.tiny_models import write_random_behaviour_model
 
 
 def _frames(n: int) -> list[np.ndarray]:
@@ -27,11 +32,26 @@ def _frames(n: int) -> list[np.ndarray]:
     ]
 
 
+@pytest.fixture(scope="module")
+def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
+    config = BehaviourNetConfig(architecture="keypoints", conv_channels=(8, 8, 8), hidden=16, batch_norm=True)
+    write_random_behaviour_model(directory, config)
+    return directory
+
+
+@pytest.mark.parametrize("architecture", ["nature", "keypoints"])
 @pytest.mark.parametrize("every", [1, 3])
-async def test_served_results_are_the_smoothed_model_outputs(assets: Path, every: int) -> None:
+async def test_served_results_are_the_smoothed_model_outputs(
+    assets: Path, keypoints_model: Path, every: int, architecture: str
+) -> None:
     smoothing = SmoothingConfig(half_life_s=1.0, switch_margin=0.1)
+    model_dir = keypoints_model if architecture == "keypoints" else assets / "behaviour"
     runtime = runtime_config_for(
-        assets, behaviour_smoothing_s=smoothing.half_life_s, behaviour_switch_margin=smoothing.switch_margin
+        assets,
+        behaviour_model=str(model_dir),
+        behaviour_smoothing_s=smoothing.half_life_s,
+        behaviour_switch_margin=smoothing.switch_margin,
     )
     frames = _frames(16)
     results: list[BehaviourResult] = []
@@ -51,9 +71,12 @@ async def test_served_results_are_the_smoothed_model_outputs(assets: Path, every
     assert [r.seq for r in results] == expected_seqs
 
     # The same model in-process on the same windows, replayed through the smoother.
-    model = load_behaviour_model(assets / "behaviour")
+    model = load_behaviour_model(model_dir)
+    assert model.config.architecture == architecture
     classes = model.config.class_names
-    raw = BehaviourClassifier(model)([np.stack(frames[seq - 3 : seq + 1]) for seq in expected_seqs])
+    raw = BehaviourClassifier(model).classify_windows(
+        [np.stack(frames[seq - 3 : seq + 1]) for seq in expected_seqs]
+    )
     smoother = BehaviourSmoother(classes, smoothing)
     moved = 0.0
     spread = max(float(np.abs(a - b).max()) for a, b in zip(raw[1:], raw[:-1], strict=False))
