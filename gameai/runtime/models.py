@@ -114,9 +114,7 @@ class BehaviourClassifier:
         return list(probs)
 
     def _encode(self, pixels: list[np.ndarray]) -> torch.Tensor:
-        """Frames ``(H, W, 3)`` uint8 -> ``(M, 4C)`` keypoints (empty when there are none)."""
-        if not pixels:
-            return torch.empty(0)
+        """Frames ``(H, W, 3)`` uint8 (at least one) -> ``(M, 4C)`` keypoints."""
         # torch.stack copies without holding the GIL (np.stack would block the event loop meanwhile).
         stacked = torch.stack([torch.from_numpy(p) for p in pixels])  # (M, H, W, 3)
         frames = stacked.permute(0, 3, 1, 2).contiguous().to(self.device, non_blocking=True)  # (M, 3, H, W)
