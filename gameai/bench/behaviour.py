@@ -123,15 +123,16 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
     classifier = BehaviourClassifier(model)
     net_config = model.config
     height, width = net_config.frame_size
-    frames = np.random.default_rng(0).integers(0, 256, (64, height, width, 3), dtype=np.uint8)
     k = net_config.frames_per_window
+    frames = np.random.default_rng(0).integers(0, 256, (k + 48, height, width, 3), dtype=np.uint8)
+    starts = len(frames) - k + 1  # windows start at 0 .. len - K; larger batches reuse them
     encoded_per_window = {"streaming": 1 if classifier.encodes_frames else k, "whole_windows": k}
     results: dict[str, Any] = {}
     for batch in config.batch_sizes:
         calls: dict[str, Callable[[], list[np.ndarray]]] = {
             "streaming": SlidingWindows(classifier, batch, frames),
             "whole_windows": functools.partial(
-                classifier.classify_windows, [frames[i : i + k] for i in range(batch)]
+                classifier.classify_windows, [frames[i % starts : i % starts + k] for i in range(batch)]
             ),
         }
         results[str(batch)] = {}

@@ -18,12 +18,13 @@ def test_bench_behaviour_prints_speed_and_accuracy_fields(
     config = BehaviourNetConfig(architecture="keypoints", conv_channels=(8, 8, 8), hidden=16)
     write_random_behaviour_model(tmp_path / "model", config)
     args = ["bench", "behaviour", "--json", "--model-dir", str(tmp_path / "model"), "--seconds", "0.05",
-            "--batch-sizes", "1", "4", "--threads", "1", "--output", str(tmp_path / "out.json")]  # fmt: skip
+            "--batch-sizes", "1", "4", "64", "--threads", "1",
+            "--output", str(tmp_path / "out.json")]  # fmt: skip
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report == json.loads((tmp_path / "out.json").read_text())
     assert report["benchmark"] == "behaviour" and report["device"] == "cpu"
-    assert set(report["results"]) == {"1", "4"}
+    assert set(report["results"]) == {"1", "4", "64"}  # 64 windows: more than the frames it draws from
     for by_way in report["results"].values():
         assert set(by_way) == {"streaming", "whole_windows"}
         for entry in by_way.values():
