@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pygame
 
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, FriendlyField, PickupField, PickupKind
-from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
+from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_wall_rows
 from demo_game.sim.rules import ArenaRules
 from demo_game.sim.state import ArenaState
 
@@ -103,7 +103,7 @@ class ArenaRenderer:
                 pygame.draw.line(surface, pal.grid, self._point(gx, 0), self._point(gx, ARENA_HEIGHT))
             for gy in range(step, int(ARENA_HEIGHT), step):
                 pygame.draw.line(surface, pal.grid, self._point(0, gy), self._point(ARENA_WIDTH, gy))
-        for x0, y0, x1, y1 in layout_walls(layout):
+        for x0, y0, x1, y1 in layout_wall_rows(layout):
             left, top = self._point(x0, y0)
             right, bottom = self._point(x1, y1)
             rect = pygame.Rect(left, top, max(right - left, 1), max(bottom - top, 1))

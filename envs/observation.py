@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, PickupField
 from demo_game.sim.geometry import segment_blocked
-from demo_game.sim.jit import inline_kernel, kernel
+from demo_game.sim.jit import kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
 from demo_game.sim.queries import nearest_opponent, opponents_alive
 from demo_game.sim.rules import Rule
@@ -107,7 +107,7 @@ _RAY_INV_DX: Final = np.array([1.0 / d if d != 0.0 else 0.0 for d in _RAY_DX])
 _RAY_INV_DY: Final = np.array([1.0 / d if d != 0.0 else 0.0 for d in _RAY_DY])
 
 
-@inline_kernel
+@kernel
 def _clip(value: float) -> float:
     return min(max(value, -1.0), 1.0)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import math
 from typing import Final
 
@@ -33,7 +34,7 @@ import numpy.typing as npt
 from demo_game.sim.counter_rng import Stream, uniform
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, ControlField, PickupField
 from demo_game.sim.geometry import point_in_walls, ray_distance, segment_blocked
-from demo_game.sim.jit import inline_kernel, kernel
+from demo_game.sim.jit import kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
 from demo_game.sim.queries import nearest_opponent
 from demo_game.sim.rules import Rule
@@ -208,6 +209,16 @@ ENEMY_STYLE: Final[Style] = _style(
 )  # fmt: skip
 
 
+@functools.cache
+def _low_and_span(style: Style) -> tuple[FloatArray, FloatArray]:
+    """A style's lower ends and ``high - low`` as arrays (made once: envs sample a player per reset)."""
+    low = np.array(style.low)
+    span = np.array(style.high) - low
+    low.setflags(write=False)
+    span.setflags(write=False)
+    return low, span
+
+
 def style_params(
     style: Style | str,
     rng: np.random.Generator,
@@ -241,10 +252,9 @@ def style_params(
     lo_frac, hi_frac = variation
     if not 0.0 <= lo_frac <= hi_frac <= 1.0:
         raise ValueError(f"variation must satisfy 0 <= low <= high <= 1, got {variation}")
-    low = np.asarray(style.low)
-    high = np.asarray(style.high)
+    low, span = _low_and_span(style)
     fraction = rng.uniform(lo_frac, hi_frac, size=N_PARAMS)
-    params = low + fraction * (high - low)
+    params = low + fraction * span
     # Skill: 0 -> twice the aim noise, half the reaction and dodging; 1 -> the reverse.
     factor = 2.0 ** (1.0 - 2.0 * skill)  # 2 at skill 0, 1 at 0.5, 0.5 at 1
     params[StyleParam.AIM_NOISE] *= factor
@@ -255,12 +265,31 @@ def style_params(
     return params
 
 
-@inline_kernel
-def _wrap_angle(angle: float) -> float:
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+_TWO_PI: Final = 2.0 * math.pi
 
 
-@inline_kernel
+@kernel
+def wrap_angle(angle: float) -> float:
+    """Return ``(angle + pi) % (2 pi) - pi``, bit for bit, without a call to ``fmod`` when it can.
+
+    Python's float ``%`` is ``fmod`` (always exact) with the result moved to the sign of
+    the divisor. Within (-2 pi, 4 pi) that is exactly the shortcut below: ``x`` itself;
+    ``x + 2 pi`` in one rounding, as ``%`` adds it; ``x - 2 pi``, which is exact there
+    (Sterbenz). ``tests/envs/test_styles.py`` checks it against ``%``.
+    """
+    x = angle + math.pi
+    if 0.0 < x < _TWO_PI:
+        wrapped = x
+    elif -_TWO_PI < x < 0.0:
+        wrapped = x + _TWO_PI
+    elif _TWO_PI <= x < 2.0 * _TWO_PI:
+        wrapped = x - _TWO_PI
+    else:
+        wrapped = x % _TWO_PI
+    return wrapped - math.pi
+
+
+@kernel
 def _region(x: float, y: float) -> int:
     column = min(max(int(x / ARENA_WIDTH * REGIONS_X), 0), REGIONS_X - 1)
     row = min(max(int(y / ARENA_HEIGHT * REGIONS_Y), 0), REGIONS_Y - 1)
@@ -505,12 +534,12 @@ def scripted_controls_arena(
         memory[i, StyleMemory.AIM_ERROR] = gauss * p[StyleParam.AIM_NOISE]
     goal = desired_aim + memory[i, StyleMemory.AIM_ERROR]
     aim = memory[i, StyleMemory.AIM]
-    turn = _wrap_angle(goal - aim)
+    turn = wrap_angle(goal - aim)
     limit = p[StyleParam.TURN_RATE]
-    aim = _wrap_angle(aim + max(-limit, min(limit, turn)))
+    aim = wrap_angle(aim + max(-limit, min(limit, turn)))
     memory[i, StyleMemory.AIM] = aim
     controls[i, actor, ControlField.AIM] = aim
-    on_target = abs(_wrap_angle(goal - aim)) < 0.12
+    on_target = abs(wrap_angle(goal - aim)) < 0.12
     if (
         target >= 0
         and visible

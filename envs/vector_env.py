@@ -96,14 +96,38 @@ class ArenaVectorEnv(VectorEnv[npt.NDArray[Any], npt.NDArray[np.int64], npt.NDAr
         rewards = matches.reward.copy()
         infos: dict[str, Any] = {}
         if terminated.any():
-            for i in np.flatnonzero(terminated):
-                infos = self._add_info(
-                    infos,
-                    {"final_obs": matches.obs[i].copy(), "final_info": matches.outcome_info(int(i))},
-                    int(i),
-                )
+            infos = self._final_infos(np.flatnonzero(terminated))
             matches.reset(terminated)
         return matches.obs.copy(), rewards, terminated, self._truncated.copy(), infos
+
+    def _final_infos(self, ended: npt.NDArray[np.intp]) -> dict[str, Any]:
+        """The infos of a step in which the arenas ``ended`` finished their episodes.
+
+        The same arrays, masks and key order as gymnasium's ``VectorEnv._add_info`` builds
+        arena by arena (what ``SyncVectorEnv`` returns), built a key at a time instead.
+        """
+        n = self.num_envs
+        mask = np.zeros(n, dtype=np.bool_)
+        mask[ended] = True
+        final_obs = np.full(n, None, dtype=object)
+        for i in ended:
+            final_obs[i] = self.matches.obs[i].copy()
+        summaries = [self.matches.outcome_info(int(i)) for i in ended]
+        final_info: dict[str, Any] = {}
+        for key, first in summaries[0].items():
+            if type(first) in (int, float, bool):
+                values: npt.NDArray[Any] = np.zeros(n, dtype=type(first))
+            else:
+                values = np.full(n, None, dtype=object)
+            values[ended] = [summary[key] for summary in summaries]
+            final_info[key] = values
+            final_info[f"_{key}"] = mask.copy()
+        return {
+            "final_obs": final_obs,
+            "_final_obs": mask.copy(),
+            "final_info": final_info,
+            "_final_info": mask,
+        }
 
     def render(self) -> tuple[npt.NDArray[np.uint8], ...] | None:
         """Return one ``render_size`` frame per arena (render_mode "rgb_array")."""

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from demo_game.sim.jit import inline_kernel, kernel
+from demo_game.sim.jit import kernel
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -43,7 +43,7 @@ class Stream(enum.IntEnum):
     """Turning env actions into controls: ``ACTIONS + 100 * actor + draw``."""
 
 
-@inline_kernel
+@kernel
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64's finaliser: a bijective scramble of 64 bits."""
     z = (z ^ (z >> _S30)) * _MIX1

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from demo_game.sim.jit import inline_kernel
+from demo_game.sim.jit import kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH
 
 _EPSILON = 1e-9
 
 
-@inline_kernel
+@kernel
 def push_out_of_walls(
     x: float, y: float, vx: float, vy: float, radius: float, walls: npt.NDArray[np.float64]
 ) -> tuple[float, float, float, float]:
@@ -80,21 +80,22 @@ def push_out_of_walls(
     return x, y, vx, vy
 
 
-@inline_kernel
+@kernel
 def point_in_walls(x: float, y: float, margin: float, walls: npt.NDArray[np.float64]) -> bool:
     """Return whether ``(x, y)`` lies within ``margin`` of a wall or outside the arena."""
     if x < margin or y < margin or x > ARENA_WIDTH - margin or y > ARENA_HEIGHT - margin:
         return True
+    # Without branches per wall: which wall holds a point (a bullet, mostly) is unpredictable.
+    inside = False
     for w in range(walls.shape[0]):
         x0, y0, x1, y1 = walls[w, 0], walls[w, 1], walls[w, 2], walls[w, 3]
-        if x1 <= x0:
-            continue
-        if x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin:
-            return True
-    return False
+        inside |= (
+            (x1 > x0) & (x0 - margin <= x) & (x <= x1 + margin) & (y0 - margin <= y) & (y <= y1 + margin)
+        )
+    return inside
 
 
-@inline_kernel
+@kernel
 def _slab_entry(
     x: float, y: float, dx: float, dy: float, x0: float, y0: float, x1: float, y1: float
 ) -> float:
@@ -122,7 +123,7 @@ def _slab_entry(
     return t_near
 
 
-@inline_kernel
+@kernel
 def segment_blocked(x0: float, y0: float, x1: float, y1: float, walls: npt.NDArray[np.float64]) -> bool:
     """Return whether a wall cuts the segment from ``(x0, y0)`` to ``(x1, y1)`` (line of sight)."""
     dx = x1 - x0
@@ -135,7 +136,7 @@ def segment_blocked(x0: float, y0: float, x1: float, y1: float, walls: npt.NDArr
     return False
 
 
-@inline_kernel
+@kernel
 def ray_distance(
     x: float, y: float, dx: float, dy: float, max_distance: float, walls: npt.NDArray[np.float64]
 ) -> float:

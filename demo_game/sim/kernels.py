@@ -26,7 +26,7 @@ from demo_game.sim.fields import (
     PickupKind,
 )
 from demo_game.sim.geometry import point_in_walls, push_out_of_walls
-from demo_game.sim.jit import inline_kernel, kernel
+from demo_game.sim.jit import kernel
 from demo_game.sim.layouts import (
     ARENA_HEIGHT,
     FRIENDLY_SPOTS,
@@ -168,7 +168,7 @@ def reset_arenas(
             friendlies[i, f, FriendlyField.TALK] = 0.0
 
 
-@inline_kernel
+@kernel
 def _move_actor(
     i: int, a: int, actors: FloatArray, controls: FloatArray, rules: FloatArray, walls: FloatArray
 ) -> bool:
@@ -217,7 +217,7 @@ def _move_actor(
     return dashed
 
 
-@inline_kernel
+@kernel
 def _fire(i: int, a: int, actors: FloatArray, bullets: FloatArray, rules: FloatArray) -> bool:
     """Fire a bullet from actor ``a`` along its aim if a slot is free; return whether it fired."""
     slot = -1

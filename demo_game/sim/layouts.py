@@ -15,7 +15,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from demo_game.sim.jit import inline_kernel
+from demo_game.sim.jit import kernel
 
 ARENA_WIDTH: Final = 640.0
 """Width of the arena, world units."""
@@ -56,10 +56,14 @@ LAYOUT_WALL_COUNTS: Final[npt.NDArray[np.int64]] = np.array([len(w) for w in _WA
 LAYOUT_WALL_COUNTS.setflags(write=False)
 
 
-@inline_kernel
-def layout_walls(layout: int) -> npt.NDArray[np.float64]:
-    """The walls of one layout, without its empty slots: (count, 4) float64 (kernels call it too)."""
+def layout_wall_rows(layout: int) -> npt.NDArray[np.float64]:
+    """The walls of one layout, without its empty slots: (count, 4) float64."""
     return LAYOUT_WALLS[layout, : LAYOUT_WALL_COUNTS[layout]]
+
+
+#: :func:`layout_wall_rows` for the kernels (compiled code cannot hand an array back to
+#: Python: see :mod:`demo_game.sim.jit`; Python code calls ``layout_wall_rows``).
+layout_walls = kernel(layout_wall_rows)
 
 
 _PICKUP_SPOTS: Final[list[list[tuple[float, float]]]] = [

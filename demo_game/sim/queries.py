@@ -6,10 +6,10 @@ import numpy as np
 import numpy.typing as npt
 
 from demo_game.sim.fields import ActorField
-from demo_game.sim.jit import inline_kernel
+from demo_game.sim.jit import kernel
 
 
-@inline_kernel
+@kernel
 def nearest_opponent(i: int, actor: int, actors: npt.NDArray[np.float64]) -> int:
     """Return the nearest living actor of the other side of ``actor`` in arena ``i``, or -1.
 
@@ -32,7 +32,7 @@ def nearest_opponent(i: int, actor: int, actors: npt.NDArray[np.float64]) -> int
     return best
 
 
-@inline_kernel
+@kernel
 def opponents_alive(i: int, actor: int, actors: npt.NDArray[np.float64]) -> tuple[int, int]:
     """Return (living, all) actors of the other side of ``actor`` in arena ``i``."""
     is_player = actor == 0

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import struct
+
 import numpy as np
 import pytest
 
 from demo_game.sim import ActorField, ArenaConfig, ArenaField, ArenaRules
 from envs.scripted import ScriptedMatches
-from envs.styles import N_PARAMS, STYLES, StyleParam, style_params
+from envs.styles import N_PARAMS, STYLES, StyleParam, style_params, wrap_angle
 from gameai.vocabulary import BEHAVIOURS
 
 PER_STYLE = 6
@@ -125,3 +128,15 @@ def test_style_params_respect_ranges_and_variation() -> None:
         style_params("ninja", rng)
     with pytest.raises(ValueError, match="skill"):
         style_params("idle", rng, skill=1.5)
+
+
+def test_wrap_angle_equals_python_modulo_bit_for_bit() -> None:
+    """The kernel's shortcut gives exactly ``(a + pi) % (2 pi) - pi``, edge cases included."""
+    two_pi = 2.0 * math.pi
+    edges = [0.0, -0.0, math.pi, -math.pi, two_pi, -two_pi, 3 * math.pi, -3 * math.pi, 5 * math.pi, 1e-300]
+    edges += [float(np.nextafter(e, direction)) for e in edges for direction in (-np.inf, np.inf)]
+    angles = np.concatenate([edges, np.random.default_rng(0).uniform(-25.0, 25.0, 20_000)])
+    for angle in angles:
+        expected = (float(angle) + math.pi) % two_pi - math.pi
+        got = wrap_angle(float(angle))
+        assert struct.pack("<d", got) == struct.pack("<d", expected), angle
