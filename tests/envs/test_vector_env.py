@@ -47,8 +47,10 @@ def _compare(kwargs: dict[str, object], num_envs: int, steps: int, seed: int) ->
             np.testing.assert_array_equal(info_n["_final_obs"], info_r["_final_obs"])
             for i in np.flatnonzero(term_n):
                 np.testing.assert_array_equal(info_n["final_obs"][i], info_r["final_obs"][i])
+            assert list(info_n["final_info"]) == list(info_r["final_info"])
             for key, value in info_r["final_info"].items():
                 np.testing.assert_array_equal(info_n["final_info"][key], value, err_msg=key)
+                assert info_n["final_info"][key].dtype == value.dtype, key
     return episodes
 
 
