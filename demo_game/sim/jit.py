@@ -59,10 +59,20 @@ def kernel_cache_dir() -> Path:
     return cache_home / "gameai" / "numba" / digest.hexdigest()[:16]
 
 
-if not os.environ.get("NUMBA_CACHE_DIR"):
-    numba.config.CACHE_DIR = str(kernel_cache_dir())  # type: ignore[attr-defined]  # set from the env by numba
+_CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR") or str(kernel_cache_dir())
 
 
 def kernel(function: F) -> F:
-    """Compile ``function`` in nopython mode with the project's settings."""
-    return cast(F, numba.njit(**_OPTIONS)(function))
+    """Compile ``function`` in nopython mode with the project's settings.
+
+    numba picks a function's cache folder when it is decorated, from its global
+    ``config.CACHE_DIR``: that is set to ours for the decoration only, so numba functions
+    of other libraries keep their own.
+    """
+    config: Any = numba.config  # numba's type stubs do not list CACHE_DIR
+    previous = config.CACHE_DIR
+    config.CACHE_DIR = _CACHE_DIR
+    try:
+        return cast(F, numba.njit(**_OPTIONS)(function))
+    finally:
+        config.CACHE_DIR = previous

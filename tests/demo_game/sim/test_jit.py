@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import numba
+import numpy as np
 import pytest
 
-from demo_game.sim import jit
+from demo_game.sim import ArenaConfig, ArenaSimulation, jit
 
 
 def test_kernels_are_cached_under_a_digest_of_their_sources(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,5 +37,9 @@ def test_the_cache_folder_changes_when_a_kernel_source_changes(
 
 
 @pytest.mark.skipif(bool(os.environ.get("NUMBA_CACHE_DIR")), reason="NUMBA_CACHE_DIR chooses the folder")
-def test_this_process_compiles_into_that_folder() -> None:
-    assert str(jit.kernel_cache_dir()) == numba.config.CACHE_DIR
+def test_kernels_compile_into_that_folder_and_others_keep_numbas() -> None:
+    simulation = ArenaSimulation(1, ArenaConfig())
+    simulation.reset(np.array([7], dtype=np.uint64))
+    simulation.step()
+    assert any(jit.kernel_cache_dir().rglob("*.nbi"))
+    assert str(jit.kernel_cache_dir()) != numba.config.CACHE_DIR
