@@ -7,6 +7,7 @@ served and raw numbers measure the same code.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,12 +33,30 @@ class FrameEncodingCache:
     """Number of the newest frame in ``window``."""
 
 
+FrameWindow = Sequence[np.ndarray] | np.ndarray
+"""K frames ``(H, W, 3)`` uint8 oldest first: a sequence of frames or one ``(K, H, W, 3)`` array."""
+
+
+def stack_frames(frames: Sequence[np.ndarray]) -> torch.Tensor:
+    """Copy frames ``(H, W, 3)`` uint8 (at least one) into one ``(M, H, W, 3)`` tensor.
+
+    ``torch.stack`` copies without holding the GIL (``np.stack`` would block the event loop
+    meanwhile). The frames may be read-only (a session's frames are views of the bytes they
+    arrived in): they are only read here, so torch's warning about them is silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning)
+        return torch.stack([torch.from_numpy(frame) for frame in frames])
+
+
 @dataclass(frozen=True)
 class WindowRequest:
     """One window of a session's frames to classify."""
 
-    window: np.ndarray
-    """``(K, H, W, 3)`` uint8, oldest frame first (a copy the session no longer writes to)."""
+    window: FrameWindow
+    """K frames ``(H, W, 3)`` uint8, oldest first, that nobody writes to any more: a
+    ``(K, H, W, 3)`` array or the session's K read-only frames
+    (:meth:`~gameai.session.frames.FrameRingBuffer.frames`, no copy)."""
     last_frame: int
     """Number of the window's newest frame in the session (0, 1, 2... in arrival order): frame
     ``i`` of the window is number ``last_frame - K + 1 + i``. Never reused within a session."""
@@ -115,23 +134,24 @@ class BehaviourClassifier:
 
     def _encode(self, pixels: list[np.ndarray]) -> torch.Tensor:
         """Frames ``(H, W, 3)`` uint8 (at least one) -> ``(M, 4C)`` keypoints."""
-        # torch.stack copies without holding the GIL (np.stack would block the event loop meanwhile).
-        stacked = torch.stack([torch.from_numpy(p) for p in pixels])  # (M, H, W, 3)
+        stacked = stack_frames(pixels)  # (M, H, W, 3)
         frames = stacked.permute(0, 3, 1, 2).contiguous().to(self.device, non_blocking=True)  # (M, 3, H, W)
         return self.model.net.encode_frames(frames)
 
-    def classify_windows(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def classify_windows(self, windows: Sequence[FrameWindow]) -> list[np.ndarray]:
         """Classify whole windows, every frame encoded anew (no cache).
 
         Args:
-            windows: Each ``(K, H, W, 3)`` uint8, oldest frame first.
+            windows: Each K frames ``(H, W, 3)`` uint8 (or one ``(K, H, W, 3)`` array), oldest first.
 
         Returns:
             One ``(n_classes,)`` float32 probability vector per window.
         """
-        # torch.stack copies without holding the GIL (np.stack would block the event loop meanwhile).
-        stacked = torch.stack([torch.from_numpy(w) for w in windows])  # (B, K, H, W, 3)
-        batch, k, height, width, channels = stacked.shape
+        k = self.config.frames_per_window
+        stacked = stack_frames([frame for window in windows for frame in window])  # (B*K, H, W, 3)
+        _, height, width, channels = stacked.shape
+        batch = len(windows)
+        stacked = stacked.view(batch, k, height, width, channels)
         x = stacked.permute(0, 1, 4, 2, 3).reshape(batch, k * channels, height, width)  # (B, K*3, H, W)
         with torch.inference_mode():
             logits = self.model.net(x.to(self.device, non_blocking=True))  # (B, n_classes)

@@ -4,9 +4,10 @@ The connection's receive loop only :meth:`~FramePipeline.push`-es parsed frames 
 never blocks). :meth:`~FramePipeline.run` runs two tasks per session:
 
 * intake takes the frames in order, keeps the last K in the session's ring buffer and,
-  every ``behaviour_every`` frames, submits a copy of the window to the behaviour worker,
-  numbered and with the session's :class:`~gameai.runtime.models.FrameEncodingCache` (so a
-  keypoints model encodes each frame once, not once per window it is in);
+  every ``behaviour_every`` frames, submits the window (K frame references, no copy) to the
+  behaviour worker, numbered and with the session's
+  :class:`~gameai.runtime.models.FrameEncodingCache` (so a keypoints model encodes each
+  frame once, not once per window it is in);
 * delivery awaits those results in submission order, smooths them over time with the
   session's :class:`~gameai.session.smoothing.BehaviourSmoother` (so the label does not
   flicker from one window to the next) and pushes them to the client.
@@ -145,7 +146,7 @@ class FramePipeline:
             return
         frames, self._since_result = self._since_result, 0
         try:
-            request = WindowRequest(self.ring.window(), self._frames_taken - 1, self._encodings)
+            request = WindowRequest(self.ring.frames(), self._frames_taken - 1, self._encodings)
             future = self.service.worker.submit(request)
         except OverloadedError as exc:
             await self._send_error(

@@ -34,9 +34,32 @@ def test_ring_buffer_window_is_the_last_k_frames_oldest_first() -> None:
     assert [int(frame[0, 0, 0]) for frame in ring.window()] == [3, 4, 5, 6]
 
 
-def test_ring_buffer_refuses_other_shapes() -> None:
+def test_ring_buffer_frames_are_the_read_only_frames_pushed_without_a_copy() -> None:
+    ring = FrameRingBuffer(2, 2, 3)
+    wire = [np.frombuffer(bytes([value]) * 18, dtype=np.uint8).reshape(2, 3, 3) for value in (1, 2, 3)]
+    for frame in wire:
+        ring.push(frame)
+    frames = ring.frames()
+    assert frames[0] is wire[1] and frames[1] is wire[2]  # read-only frames are kept as they are
+    with pytest.raises(ValueError):
+        FrameRingBuffer(2, 2, 3).frames()
+
+
+def test_ring_buffer_copies_writable_frames_so_later_writes_do_not_reach_it() -> None:
+    ring = FrameRingBuffer(1, 2, 3)
+    frame = _frame(5)
+    ring.push(frame)
+    frame[:] = 7  # the game reuses its buffer
+    (kept,) = ring.frames()
+    assert int(kept[0, 0, 0]) == 5
+    assert not kept.flags.writeable
+
+
+def test_ring_buffer_refuses_other_shapes_and_dtypes() -> None:
     with pytest.raises(ValueError):
         FrameRingBuffer(4, 2, 3).push(np.zeros((3, 2, 3), dtype=np.uint8))
+    with pytest.raises(ValueError):
+        FrameRingBuffer(4, 2, 3).push(np.zeros((2, 3, 3), dtype=np.float32))
 
 
 def test_queue_drops_the_oldest_and_counts() -> None:
