@@ -42,11 +42,25 @@ def stack_frames(frames: Sequence[np.ndarray]) -> torch.Tensor:
 
     ``torch.stack`` copies without holding the GIL (``np.stack`` would block the event loop
     meanwhile). The frames may be read-only (a session's frames are views of the bytes they
-    arrived in): they are only read here, so torch's warning about them is silenced.
+    arrived in); they are only read here.
     """
+    return torch.stack([torch.from_numpy(frame) for frame in frames])
+
+
+def _silence_read_only_array_warning() -> None:
+    """Have torch give, silently, the warning it gives once per process for a read-only array.
+
+    :func:`stack_frames` reads read-only frames, which torch warns about once (writing to
+    such a tensor would be undefined; nothing here writes). Filtering the warning around
+    each call would change the process-wide warning filters from the worker thread, which
+    is not thread-safe; spending the one warning here, on the thread that builds the
+    classifier, leaves them alone.
+    """
+    read_only = np.zeros(1, dtype=np.uint8)
+    read_only.flags.writeable = False
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning)
-        return torch.stack([torch.from_numpy(frame) for frame in frames])
+        warnings.simplefilter("ignore", UserWarning)
+        torch.from_numpy(read_only)
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,7 @@ class BehaviourClassifier:
         self.device = next(model.net.parameters()).device
         self.encodes_frames = model.net.keypoint_net is not None
         """Whether windows are classified from cached per-frame encodings."""
+        _silence_read_only_array_warning()
 
     def __call__(self, requests: Sequence[WindowRequest]) -> list[np.ndarray]:
         """Classify windows of sessions (the worker's batch function).

@@ -43,8 +43,9 @@ class FrameRingBuffer:
         """Add a frame, replacing the oldest once full.
 
         Args:
-            frame: ``(height, width, channels)`` uint8. Kept as it is when read-only, else
-                copied (as a read-only array).
+            frame: ``(height, width, channels)`` uint8. Kept as it is when read-only (the
+                caller's promise that nothing writes it through another view, as for a view
+                of received bytes), else copied (as a read-only array).
 
         Raises:
             ValueError: If the frame has another shape or dtype.
