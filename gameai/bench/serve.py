@@ -54,8 +54,9 @@ class ServeBenchConfig:
     """Measuring time of each phase (saturated, paced) at each C, seconds."""
     fps: float = 10.0
     """Frame rate of each client in the paced phase."""
-    window: int = 2
-    """Frames each client keeps in flight in the saturated phase."""
+    window: int = 8
+    """Frames each client keeps in flight in the saturated phase (enough that the server, not the
+    clients' wait for answers, sets the pace: with the model in a child process, 2 fell short)."""
     behaviour_model: str = "assets/behaviour"
     """Behaviour model directory; random weights of the default architecture if it does not load."""
     max_batch: int = 32
@@ -64,6 +65,8 @@ class ServeBenchConfig:
     """The server's behaviour_max_wait_ms."""
     torch_threads: int = 0
     """The server's torch threads (0: its default, cores - 1 on CPU)."""
+    behaviour_process: bool = True
+    """The server's behaviour_process: the model in a child process (False: on a thread of the server)."""
     raw_seconds: float = 1.0
     """Measuring time of each raw batch size, seconds."""
 
@@ -260,13 +263,23 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
 
 
 def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children (a model process); Linux, else 0."""
+
+    def stat(path: str) -> list[str] | None:
+        try:
+            with open(path, encoding="ascii") as handle:
+                return handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+
+    total = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        fields = stat(f"/proc/{entry}/stat")
+        if fields is not None and (int(entry) == pid or int(fields[1]) == pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _batch_counters(url: str) -> tuple[float, float]:
@@ -336,6 +349,7 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             "--behaviour-max-batch", str(config.max_batch),
             "--behaviour-max-wait-ms", str(config.max_wait_ms), "--max-fps", "100000",
             "--frame-queue", str(max(8, config.window + k + 1)), "--max-sessions", "1024",
+            "--behaviour-process" if config.behaviour_process else "--no-behaviour-process",
         ]  # fmt: skip
         with ServerProcess(args) as server:
             assert server.process is not None
@@ -386,6 +400,7 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         "settings": {
             **dataclasses.asdict(config),
             "server_torch_threads": server_threads,
+            "behaviour_process": config.behaviour_process,
             "raw_torch_threads_default": default_threads,
             "latency": "end-to-end: just before a frame is sent -> its behaviour result received",
         },

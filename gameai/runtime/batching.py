@@ -1,6 +1,7 @@
 """Dynamic batching of requests from many sessions onto one model, off the event loop.
 
-A :class:`BatchingWorker` owns one thread. Coroutines on the event loop call
+A :class:`BatchingWorker` owns one thread (or a few, for a model process that takes a
+second batch while it runs one: :mod:`gameai.runtime.model_process`). Coroutines on the event loop call
 :meth:`~BatchingWorker.submit` and await the future it returns; the thread takes the
 oldest request, waits up to ``max_wait_ms`` (counted from when that request was
 submitted) for more, up to ``max_batch``, runs the whole batch through ``process`` in
@@ -62,7 +63,7 @@ _STOP = object()
 
 
 class BatchingWorker(Generic[InputT, OutputT]):
-    """One model, one thread, batches across sessions (see the module docstring).
+    """One model, its thread(s), batches across sessions (see the module docstring).
 
     Calling order: :meth:`start` (from the event loop), :meth:`submit` many times,
     :meth:`stop`.
@@ -73,6 +74,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
             Called only from the worker thread.
         config: Batching limits.
         metrics: Where to record batch sizes, queue depth and latency (optional).
+        threads: Threads taking batches. More than one only for a ``process`` that can have
+            several batches in flight (a model process); each session's requests may then
+            be processed out of order, though their futures resolve as usual.
     """
 
     def __init__(
@@ -81,25 +85,37 @@ class BatchingWorker(Generic[InputT, OutputT]):
         process: Callable[[Sequence[InputT]], Sequence[OutputT]],
         config: BatchingConfig = BatchingConfig(),
         metrics: ServiceMetrics | None = None,
+        threads: int = 1,
     ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
         self.name = name
+        self.threads = threads
         self.config = config
         self._process = process
-        self._metrics = metrics
+        self.metrics = metrics
         self._queue: queue.Queue[_Pending[InputT, OutputT] | object] = queue.Queue()
         self._waiting = 0
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
     def start(self) -> None:
         """Start the thread; must be called from the event loop that will submit."""
-        if self._thread is not None:
+        if self._threads:
             raise RuntimeError(f"worker {self.name} already started")
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name=f"gameai-{self.name}", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(
+                target=self._run,
+                name=f"gameai-{self.name}" + (f"-{i}" if self.threads > 1 else ""),
+                daemon=True,
+            )
+            for i in range(self.threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def queue_depth(self) -> int:
@@ -131,11 +147,13 @@ class BatchingWorker(Generic[InputT, OutputT]):
 
     async def stop(self) -> None:
         """Finish the requests already queued, then end the thread."""
-        if self._thread is None or self._stopping:
+        if not self._threads or self._stopping:
             return
         self._stopping = True
-        self._queue.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
+        for _ in self._threads:
+            self._queue.put(_STOP)  # one per thread: each ends at the first it takes
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join)
 
     # ------------------------------------------------------------------ worker thread
 
@@ -178,6 +196,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
                 leftover = self._take(0)
             except queue.Empty:
                 break
+            if leftover is _STOP:  # another thread's marker
+                self._queue.put(leftover)
+                break
             if isinstance(leftover, _Pending):
                 self._resolve([leftover], None, WorkerStoppedError(f"{self.name} stopped"))
 
@@ -193,9 +214,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
         except Exception as exc:
             logger.error("model %s failed on a batch of %d", self.name, len(batch), exc_info=True)
             outputs, error = [], exc
-        if self._metrics is not None:
-            self._metrics.model_batch_size.labels(self.name).observe(len(batch))
-            self._metrics.model_queue_depth.labels(self.name).set(self._waiting)
+        if self.metrics is not None:
+            self.metrics.model_batch_size.labels(self.name).observe(len(batch))
+            self.metrics.model_queue_depth.labels(self.name).set(self._waiting)
         logger.debug(
             "%s: batch of %d in %.2f ms", self.name, len(batch), (time.perf_counter() - started) * 1e3
         )
@@ -208,8 +229,8 @@ class BatchingWorker(Generic[InputT, OutputT]):
         error: BaseException | None,
     ) -> None:
         finished = time.perf_counter()
-        if self._metrics is not None:
-            histogram = self._metrics.model_latency_seconds.labels(self.name)
+        if self.metrics is not None:
+            histogram = self.metrics.model_latency_seconds.labels(self.name)
             for pending in batch:
                 histogram.observe(finished - pending.submitted)
 

@@ -23,6 +23,9 @@ class RuntimeConfig:
     """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
     torch_threads: int = 0
     """Torch inference threads; 0: on CPU, one fewer than the cores (the event loop keeps one), at least 1."""
+    behaviour_process: bool = True
+    """Run the behaviour model in a child process, so inference never waits for the server's GIL
+    (POSIX only; False, or elsewhere: on a thread of the server's process)."""
     behaviour_max_batch: int = 32
     """Most frame windows per behaviour inference batch."""
     behaviour_max_wait_ms: float = 4.0

@@ -7,9 +7,10 @@ served and raw numbers measure the same code.
 
 from __future__ import annotations
 
+import itertools
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -17,8 +18,10 @@ import torch
 from gameai.agents.actor import LoadedActor
 from gameai.behaviour.model import LoadedBehaviourModel
 
+_cache_keys = itertools.count()
 
-@dataclass
+
+@dataclass(eq=False)
 class FrameEncodingCache:
     """One session's last window of frame encodings (keypoints architecture).
 
@@ -31,6 +34,8 @@ class FrameEncodingCache:
     """``(K, 4C)`` keypoints of the frames numbered ``last_frame - K + 1 .. last_frame``, oldest first."""
     last_frame: int = -1
     """Number of the newest frame in ``window``."""
+    key: int = field(default_factory=lambda: next(_cache_keys))
+    """Unique in this process: names the session's encodings held in a model process."""
 
 
 FrameWindow = Sequence[np.ndarray] | np.ndarray
@@ -78,6 +83,37 @@ class WindowRequest:
     """The session's encodings (None: encode the whole window)."""
 
 
+def held_frame(cache: FrameEncodingCache) -> int:
+    """Number of the newest frame whose encoding ``cache`` holds (-1: none)."""
+    return cache.last_frame if cache.window is not None else -1
+
+
+def fresh_frame_counts(
+    requests: Sequence[WindowRequest], k: int, held: Callable[[FrameEncodingCache], int]
+) -> list[int]:
+    """Per request, how many of its newest frames must be encoded (the rest are in its cache).
+
+    A request reuses its session's encodings when it slides the window forward by fewer than
+    K frames, counting the earlier requests of the same batch; otherwise all K are encoded.
+
+    Args:
+        requests: One batch, each session's requests in order of ``last_frame``.
+        k: Frames per window.
+        held: The newest frame number a cache holds encodings up to (-1: none).
+    """
+    newest: dict[int, int] = {}  # cache key -> newest frame number once the earlier requests are done
+    counts: list[int] = []
+    for request in requests:
+        cache = request.cache
+        reusable = -1
+        if cache is not None:
+            reusable = newest.get(cache.key, held(cache))
+            newest[cache.key] = request.last_frame
+        step = request.last_frame - reusable
+        counts.append(step if reusable >= 0 and 0 < step < k else k)
+    return counts
+
+
 class BehaviourClassifier:
     """Windows of frames -> class probabilities, in batches.
 
@@ -114,42 +150,68 @@ class BehaviourClassifier:
         if not self.encodes_frames:
             return self.classify_windows([request.window for request in requests])
         k = self.config.frames_per_window
-        # Which frames to encode: a request reuses its session's window when it slides it
-        # forward by fewer than K frames (counting the earlier requests of this batch).
-        newest: dict[int, int] = {}  # id(cache) -> newest frame number once the earlier requests are done
-        fresh: list[int] = []  # per request: how many of its newest frames are encoded now
-        pixels: list[np.ndarray] = []
-        for request in requests:
-            cache = request.cache
-            reusable = -1
-            if cache is not None:
-                reusable = newest.get(id(cache), cache.last_frame if cache.window is not None else -1)
-                newest[id(cache)] = request.last_frame
-            step = request.last_frame - reusable
-            count = step if reusable >= 0 and 0 < step < k else k
-            fresh.append(count)
-            pixels.extend(request.window[k - count :])
+        counts = fresh_frame_counts(requests, k, held_frame)
+        pixels = [
+            frame
+            for request, count in zip(requests, counts, strict=True)
+            for frame in request.window[k - count :]
+        ]
+        return self.classify_fresh(requests, counts, pixels)
+
+    def classify_fresh(
+        self,
+        requests: Sequence[WindowRequest],
+        counts: Sequence[int],
+        pixels: Sequence[np.ndarray] | np.ndarray,
+    ) -> list[np.ndarray]:
+        """Classify windows given only the frames their caches lack (keypoints architecture).
+
+        Args:
+            requests: One window each; only ``last_frame`` and ``cache`` are read.
+            counts: Per request, how many of its newest frames ``pixels`` holds
+                (:func:`fresh_frame_counts`); the rest come from its cache.
+            pixels: The fresh frames ``(H, W, 3)`` uint8, request by request, oldest first
+                (a sequence of frames or one ``(M, H, W, 3)`` array).
+
+        Returns:
+            One ``(n_classes,)`` float32 probability vector per request.
+
+        Raises:
+            RuntimeError: If a request counts on encodings its cache does not hold.
+        """
+        k = self.config.frames_per_window
         with torch.inference_mode():
             encoded = self._encode(pixels)  # (M, 4C)
             windows = []
             row = 0
-            for request, count in zip(requests, fresh, strict=True):
+            for request, count in zip(requests, counts, strict=True):
                 new = encoded[row : row + count]  # (count, 4C)
                 row += count
                 cache = request.cache
                 window = new  # (K, 4C) when count == K
+                if count < k:
+                    if (
+                        cache is None
+                        or cache.window is None
+                        or cache.last_frame != request.last_frame - count
+                    ):
+                        raise RuntimeError(
+                            f"window ending at frame {request.last_frame} needs {k - count} cached encodings"
+                            " its session's cache does not hold"
+                        )
+                    window = torch.cat([cache.window[count:], new])  # (K, 4C)
                 if cache is not None:
-                    if count < k and cache.window is not None:
-                        window = torch.cat([cache.window[count:], new])  # (K, 4C)
                     cache.window, cache.last_frame = window, request.last_frame
                 windows.append(window)
             logits = self.model.net.classify_encoded(torch.stack(windows))  # (B, n_classes)
             probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
         return list(probs)
 
-    def _encode(self, pixels: list[np.ndarray]) -> torch.Tensor:
-        """Frames ``(H, W, 3)`` uint8 (at least one) -> ``(M, 4C)`` keypoints."""
-        stacked = stack_frames(pixels)  # (M, H, W, 3)
+    def _encode(self, pixels: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
+        """Frames ``(H, W, 3)`` uint8 (at least one, listed or stacked) -> ``(M, 4C)`` keypoints."""
+        stacked = (
+            torch.from_numpy(pixels) if isinstance(pixels, np.ndarray) else stack_frames(pixels)
+        )  # (M, H, W, 3)
         frames = stacked.permute(0, 3, 1, 2).contiguous().to(self.device, non_blocking=True)  # (M, 3, H, W)
         return self.model.net.encode_frames(frames)
 

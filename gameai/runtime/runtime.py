@@ -11,6 +11,7 @@ Calling order: :meth:`ModelRuntime.load` (blocking, before serving), :meth:`Mode
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from gameai.runtime.batching import BatchingConfig, BatchingWorker
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.runtime.dialogue import DialogueWorker
+from gameai.runtime.model_process import SLOTS, BehaviourProcess, ModelProcessError, process_workers_supported
 from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier, WindowRequest
 from gameai.session.smoothing import SmoothingConfig
 
@@ -56,8 +58,11 @@ class BehaviourService:
     config: BehaviourNetConfig
     worker: BatchingWorker[WindowRequest, np.ndarray]
     classifier: BehaviourClassifier
+    """The model in this process (for direct calls; the worker may run it in a child process)."""
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     """How each session smooths its results over time."""
+    process: BehaviourProcess | None = None
+    """The child process the worker runs the model in (None: on the worker's thread)."""
 
     @property
     def spec(self) -> BehaviourSpec:
@@ -133,9 +138,10 @@ class ModelRuntime:
         if threads > 0:
             torch.set_num_threads(threads)
         runtime = cls(device=device)
-        runtime._load_behaviour(config, metrics)
+        runtime._load_behaviour(config, metrics, threads)
         runtime._load_dialogue(config, metrics, dialogue_backend)
         runtime._load_agents(config, metrics)
+        runtime._await_behaviour_process()
         for key, info in runtime.models.items():
             if metrics is not None:
                 metrics.model_up.labels(key).set(1 if info.status == "ready" else 0)
@@ -145,24 +151,32 @@ class ModelRuntime:
                 logger.warning("model %s unavailable: %s", key, info.reason)
         return runtime
 
-    def _load_behaviour(self, config: RuntimeConfig, metrics: ServiceMetrics | None) -> None:
+    def _load_behaviour(
+        self, config: RuntimeConfig, metrics: ServiceMetrics | None, torch_threads: int
+    ) -> None:
         if not config.behaviour_model:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason="disabled")
             return
+        model_dir = resolve_path(config.behaviour_model)
         try:
-            loaded = load_behaviour_model(resolve_path(config.behaviour_model), self.device)
+            loaded = load_behaviour_model(model_dir, self.device)
         except ModelLoadError as exc:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason=str(exc))
             return
         classifier = BehaviourClassifier(loaded)
+        process = None
+        if config.behaviour_process and process_workers_supported():
+            process = BehaviourProcess(
+                model_dir, loaded.config, str(self.device), torch_threads, config.behaviour_max_batch
+            )
         batching = BatchingConfig(
             config.behaviour_max_batch, config.behaviour_max_wait_ms, config.model_max_queue
         )
         worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
-            "behaviour", classifier, batching, metrics
+            "behaviour", process or classifier, batching, metrics, threads=SLOTS if process else 1
         )
         smoothing = SmoothingConfig(config.behaviour_smoothing_s, config.behaviour_switch_margin)
-        self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing)
+        self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing, process)
         self.models["behaviour"] = ModelInfo(
             service="behaviour",
             status="ready",
@@ -170,6 +184,21 @@ class ModelRuntime:
             version=loaded.version,
             random_init=bool(loaded.metadata.get("random_init", False)),
         )
+
+    def _await_behaviour_process(self) -> None:
+        """Wait for the behaviour model's child process; if it cannot start, use a thread instead."""
+        service = self.behaviour
+        if service is None or service.process is None:
+            return
+        try:
+            service.process.wait_ready()
+        except ModelProcessError as exc:
+            logger.warning("%s; the behaviour model runs on a thread of this process instead", exc)
+            service.process.close()
+            service.process = None
+            service.worker = BatchingWorker(
+                "behaviour", service.classifier, service.worker.config, service.worker.metrics
+            )
 
     def _load_dialogue(
         self, config: RuntimeConfig, metrics: ServiceMetrics | None, backend: DialogueBackend | None
@@ -246,5 +275,7 @@ class ModelRuntime:
             await self.dialogue.stop()
         if self.behaviour is not None:
             await self.behaviour.worker.stop()
+            if self.behaviour.process is not None:
+                await asyncio.to_thread(self.behaviour.process.close)
         for agent in self.agents.values():
             await agent.worker.stop()

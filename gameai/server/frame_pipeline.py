@@ -164,11 +164,20 @@ class FramePipeline:
         sample_fps = self.service.config.sample_fps
         while True:
             submitted = await self._pending.get()
+            frame = submitted.queued.frame
             try:
                 probabilities = await submitted.future
             except WorkerStoppedError:
                 continue
-            frame = submitted.queued.frame
+            except Exception as exc:  # the model failed on this batch (logged by the worker)
+                await self._send_error(
+                    ProtocolError(
+                        ErrorCode.INTERNAL_ERROR,
+                        f"behaviour model failed on this frame: {exc}",
+                        seq=frame.seq,
+                    )
+                )
+                continue
             elapsed_s = (submitted.frames + submitted.dropped) / sample_fps
             smoothed = self.smoother.update(probabilities, elapsed_s)
             probs = {

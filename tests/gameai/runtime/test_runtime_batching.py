@@ -121,3 +121,19 @@ async def test_batch_sizes_and_latency_are_recorded() -> None:
     assert metrics.registry.get_sample_value("gameai_model_latency_seconds_count", {"model": "double"}) == 8
     batches = metrics.registry.get_sample_value("gameai_model_batch_size_sum", {"model": "double"})
     assert batches == 8
+
+
+async def test_two_threads_keep_two_batches_in_flight_and_both_stop() -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    worker = BatchingWorker("double", recorder, BatchingConfig(max_batch=4, max_wait_ms=1), threads=2)
+    worker.start()
+    futures = [worker.submit(i) for i in range(16)]
+    await asyncio.sleep(0.1)
+    assert worker.queue_depth == 16 - 2 * 4  # two batches taken while the first is still running
+    gate.set()
+    assert await asyncio.gather(*futures) == [2 * i for i in range(16)]
+    assert len(recorder.threads) == 2
+    await asyncio.wait_for(worker.stop(), 10)  # one stop marker per thread: neither hangs
+    with pytest.raises(WorkerStoppedError):
+        worker.submit(1)

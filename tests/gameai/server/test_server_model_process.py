@@ -1,0 +1,73 @@
+"""A session goes on, with a typed error for the frames in flight, when the behaviour model process dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gameai.behaviour.model import BehaviourNetConfig
+from gameai.client.async_client import ClientConfig, GameAIClient
+from gameai.protocol.messages import BehaviourResult
+from gameai.server.config import ServerConfig
+from gameai.testing.servers import running_server, runtime_config_for
+from gameai.testing.tiny_models import write_random_behaviour_model
+
+K = 4
+
+
+@pytest.fixture(scope="module")
+def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
+    config = BehaviourNetConfig(
+        architecture="keypoints", frames_per_window=K, conv_channels=(8, 8, 8), hidden=16, batch_norm=True
+    )
+    write_random_behaviour_model(directory, config)
+    return directory
+
+
+def _frames(n: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (84, 84, 3), dtype=np.uint8) for _ in range(n)]
+
+
+async def test_the_session_goes_on_when_the_model_process_dies(assets: Path, keypoints_model: Path) -> None:
+    runtime = runtime_config_for(
+        assets, behaviour_model=str(keypoints_model), dialogue_model="", agents_dir=""
+    )
+    results: list[BehaviourResult] = []
+    frames = _frames(40, 11)
+    async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
+        service = server.runtime.behaviour
+        assert service is not None and service.process is not None
+        client = await GameAIClient.connect(
+            ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=1)
+        )
+        client.on_message = lambda m: results.append(m) if isinstance(m, BehaviourResult) else None
+        for seq in range(20):
+            await client.send_frame(frames[seq], seq=seq)
+            await asyncio.sleep(0.02)
+        pid = service.process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        before = len(results)
+        for seq in range(20, 40):
+            await client.send_frame(frames[seq], seq=seq)
+            await asyncio.sleep(0.05)
+        async with asyncio.timeout(20):
+            while not results or results[-1].seq != 39:
+                await asyncio.sleep(0.02)
+        assert not client.closed.done()
+        errors = list(client.errors)
+        await client.close()
+    assert before >= 10
+    assert service.process is None or service.process.pid != pid
+    assert all(error.code == "internal_error" for error in errors)  # at most the frames in flight
+    # Every frame sent after the kill is answered, refused with that error, or reported dropped
+    # (the session's queue drops the oldest while a new child starts).
+    after = [r for r in results if r.seq >= 20]
+    assert len(after) + len(errors) + sum(r.dropped_frames for r in after) == 20
