@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from gameai.protocol.errors import ErrorCode, ProtocolError
 from gameai.protocol.fields import build_dataclass, to_json_value
@@ -33,6 +33,11 @@ def _finite_float(text: str) -> float:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+#: Strict JSON: finite floats only, no NaN/Infinity (built once: ``json.loads`` with options
+#: builds a decoder per call).
+_DECODER: Final = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -69,7 +74,7 @@ def decode_json(text: str | bytes) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        value = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+        value = _DECODER.decode(text)
         if _ESCAPED_SURROGATE.search(text) and _contains_lone_surrogate(value):
             raise ValueError("lone UTF-16 surrogate in a string")
         return value

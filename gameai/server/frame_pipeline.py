@@ -181,7 +181,7 @@ class FramePipeline:
             elapsed_s = (submitted.frames + submitted.dropped) / sample_fps
             smoothed = self.smoother.update(probabilities, elapsed_s)
             probs = {
-                name: round(float(p), 6) for name, p in zip(classes, smoothed.probabilities, strict=True)
+                name: round(p, 6) for name, p in zip(classes, smoothed.probabilities.tolist(), strict=True)
             }
             self.session.behaviour = RecognisedBehaviour(
                 label=smoothed.label, probabilities=probs, seq=frame.seq
