@@ -67,7 +67,7 @@ class ErrorCode(enum.StrEnum):
     BAD_OBSERVATION = "bad_observation"
     """``act``'s observation length does not match the agent's ``obs_dim``."""
     INTERNAL_ERROR = "internal_error"
-    """The server failed while handling this request; it is logged, the session goes on."""
+    """The server failed while handling this request or frame (``seq``); it is logged, the session goes on."""
     # Fatal: sent just before the connection closes.
     BAD_VERSION = "bad_version"
     """``hello.protocol`` is a version this server does not speak."""
