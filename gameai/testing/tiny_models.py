@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from gameai.agents.actor import ActorConfig, ActorNet, save_actor
@@ -28,6 +29,23 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
 )
+
+
+def tiny_keypoints_config(frames_per_window: int = 4) -> BehaviourNetConfig:
+    """A keypoints behaviour network small enough to start and run in milliseconds."""
+    return BehaviourNetConfig(
+        architecture="keypoints",
+        frames_per_window=frames_per_window,
+        conv_channels=(8, 8, 8),
+        hidden=16,
+        batch_norm=True,
+    )
+
+
+def random_frames(count: int, seed: int, size: tuple[int, int] = (84, 84)) -> list[np.ndarray]:
+    """``count`` frames ``(H, W, 3)`` of uniform random uint8 noise."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(count)]
 
 
 def write_random_behaviour_model(

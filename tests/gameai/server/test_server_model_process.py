@@ -7,15 +7,13 @@ import os
 import signal
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from gameai.behaviour.model import BehaviourNetConfig
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.server.config import ServerConfig
 from gameai.testing.servers import running_server, runtime_config_for
-from gameai.testing.tiny_models import write_random_behaviour_model
+from gameai.testing.tiny_models import random_frames, tiny_keypoints_config, write_random_behaviour_model
 
 K = 4
 
@@ -23,16 +21,8 @@ K = 4
 @pytest.fixture(scope="module")
 def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
-    config = BehaviourNetConfig(
-        architecture="keypoints", frames_per_window=K, conv_channels=(8, 8, 8), hidden=16, batch_norm=True
-    )
-    write_random_behaviour_model(directory, config)
+    write_random_behaviour_model(directory, tiny_keypoints_config(K))
     return directory
-
-
-def _frames(n: int, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (84, 84, 3), dtype=np.uint8) for _ in range(n)]
 
 
 async def test_the_session_goes_on_when_the_model_process_dies(assets: Path, keypoints_model: Path) -> None:
@@ -40,7 +30,7 @@ async def test_the_session_goes_on_when_the_model_process_dies(assets: Path, key
         assets, behaviour_model=str(keypoints_model), dialogue_model="", agents_dir=""
     )
     results: list[BehaviourResult] = []
-    frames = _frames(40, 11)
+    frames = random_frames(40, 11)
     async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
         service = server.runtime.behaviour
         assert service is not None and service.process is not None
