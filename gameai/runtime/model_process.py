@@ -309,6 +309,8 @@ class BehaviourProcess:
         reply = batch.reply
         assert reply is not None
         if reply[:1] != _OK:
+            with self._lock:
+                self._held.clear()  # the child dropped every session's encodings
             raise ModelProcessError(
                 f"behaviour model process failed on a batch: {reply[1:].decode(errors='replace')}"
             )
@@ -409,6 +411,10 @@ def _receive_replies(
         owner = owner_ref()
         if owner is None:
             return
+        if not owner._in_flight:  # a reply nobody waits for: the two ends disagree
+            logger.error("behaviour model process %d sent a reply no batch waits for; ending it", child.pid)
+            _shut_socket(conn, socket.SHUT_RDWR)
+            break
         owner._take_reply(reply)
         del owner
     owner = owner_ref()

@@ -166,9 +166,12 @@ class ModelRuntime:
         classifier = BehaviourClassifier(loaded)
         process = None
         if config.behaviour_process and process_workers_supported():
-            process = BehaviourProcess(
-                model_dir, loaded.config, str(self.device), torch_threads, config.behaviour_max_batch
-            )
+            try:
+                process = BehaviourProcess(
+                    model_dir, loaded.config, str(self.device), torch_threads, config.behaviour_max_batch
+                )
+            except OSError as exc:
+                logger.warning("behaviour model process not started (%s); the model runs on a thread", exc)
         batching = BatchingConfig(
             config.behaviour_max_batch, config.behaviour_max_wait_ms, config.model_max_queue
         )

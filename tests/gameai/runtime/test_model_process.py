@@ -17,7 +17,7 @@ import pytest
 from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.runtime.model_process import BehaviourProcess, ModelProcessError
 from gameai.runtime.models import BehaviourClassifier, FrameEncodingCache, WindowRequest
-from gameai.testing.tiny_models import write_random_behaviour_model
+from gameai.testing.tiny_models import random_frames, tiny_keypoints_config, write_random_behaviour_model
 
 K = 4
 
@@ -25,10 +25,7 @@ K = 4
 @pytest.fixture(scope="module")
 def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
-    config = BehaviourNetConfig(
-        architecture="keypoints", frames_per_window=K, conv_channels=(8, 8, 8), hidden=16, batch_norm=True
-    )
-    write_random_behaviour_model(directory, config)
+    write_random_behaviour_model(directory, tiny_keypoints_config(K))
     return directory
 
 
@@ -55,11 +52,6 @@ def keypoints_process(keypoints_model: Path) -> Iterator[BehaviourProcess]:
     process.close()
 
 
-def _frames(n: int, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (84, 84, 3), dtype=np.uint8) for _ in range(n)]
-
-
 def _window(frames: list[np.ndarray], last: int) -> list[np.ndarray]:
     return frames[last - K + 1 : last + 1]
 
@@ -72,7 +64,7 @@ def test_child_gives_the_in_process_answers(
     direct = BehaviourClassifier(load_behaviour_model(model_dir))
     process = _start(model_dir)
     try:
-        streams = [_frames(14, seed) for seed in range(3)]
+        streams = [random_frames(14, seed) for seed in range(3)]
         caches = [FrameEncodingCache() for _ in streams]
         # Three sessions, interleaved; some batches hold two windows of one session, one skips frames.
         for lasts in [(3, 3, 5), (4, 5, 6), (6, 9, 7), (7, 10, 13), (8, 11, 13)]:
@@ -97,7 +89,7 @@ def test_a_killed_child_fails_its_batch_and_a_new_one_takes_over(
     keypoints_process: BehaviourProcess, keypoints_model: Path
 ) -> None:
     direct = BehaviourClassifier(load_behaviour_model(keypoints_model))
-    frames = _frames(12, 7)
+    frames = random_frames(12, 7)
     cache = FrameEncodingCache()
     for last in range(K - 1, 7):
         keypoints_process([WindowRequest(_window(frames, last), last, cache)])
@@ -121,7 +113,7 @@ def test_a_batch_in_flight_when_the_child_dies_gets_a_typed_error(
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)  # it cannot answer
     try:
-        frames = _frames(K, 1)
+        frames = random_frames(K, 1)
         outcome: list[object] = []
 
         def call() -> None:
@@ -144,7 +136,7 @@ def test_a_batch_in_flight_when_the_child_dies_gets_a_typed_error(
 
 
 def test_sessions_that_end_are_forgotten_by_the_child(keypoints_process: BehaviourProcess) -> None:
-    frames = _frames(K + 1, 3)
+    frames = random_frames(K + 1, 3)
     cache = FrameEncodingCache()
     key = cache.key
     keypoints_process([WindowRequest(_window(frames, K - 1), K - 1, cache)])
@@ -167,7 +159,7 @@ def test_close_ends_the_child_and_later_batches_are_refused(keypoints_model: Pat
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone and reaped
     with pytest.raises(ModelProcessError, match="closed"):
-        process([WindowRequest(_frames(K, 0), K - 1)])
+        process([WindowRequest(random_frames(K, 0), K - 1)])
 
 
 def test_a_child_that_cannot_load_the_model_says_why(keypoints_model: Path, tmp_path: Path) -> None:
@@ -177,6 +169,19 @@ def test_a_child_that_cannot_load_the_model_says_why(keypoints_model: Path, tmp_
         with pytest.raises(ModelProcessError, match="could not start"):
             process.wait_ready()
         with pytest.raises(ModelProcessError, match="moments ago"):  # no restart storm
-            process([WindowRequest(_frames(K, 0), K - 1)])
+            process([WindowRequest(random_frames(K, 0), K - 1)])
     finally:
         process.close()
+
+
+def test_a_batch_the_child_fails_on_is_an_error_and_the_next_one_works(
+    keypoints_process: BehaviourProcess, keypoints_model: Path
+) -> None:
+    direct = BehaviourClassifier(load_behaviour_model(keypoints_model))
+    frames = random_frames(K + 2, 4)
+    cache = FrameEncodingCache()
+    keypoints_process._held[cache.key] = K - 1  # a lie: the child holds nothing for this session
+    with pytest.raises(ModelProcessError, match="cached encodings"):
+        keypoints_process([WindowRequest(_window(frames, K), K, cache)])
+    got = keypoints_process([WindowRequest(_window(frames, K + 1), K + 1, cache)])  # encoded whole
+    assert np.allclose(got[0], direct.classify_windows([np.stack(_window(frames, K + 1))])[0], atol=1e-5)
