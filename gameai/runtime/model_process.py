@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -116,15 +116,23 @@ class BehaviourProcess:
         device: Where the child runs the model (``cpu``, ``cuda``, ``cuda:N``).
         torch_threads: The child's torch threads (0: torch's default).
         max_batch: Most windows in one batch (sizes the shared memory: K frames each).
+        on_exit: Called (from the reply thread) each time a ready child exits unasked.
     """
 
     def __init__(
-        self, model_dir: Path, config: BehaviourNetConfig, device: str, torch_threads: int, max_batch: int
+        self,
+        model_dir: Path,
+        config: BehaviourNetConfig,
+        device: str,
+        torch_threads: int,
+        max_batch: int,
+        on_exit: Callable[[], None] | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.config = config
         self.device = device
         self.torch_threads = torch_threads
+        self._on_exit = on_exit
         self.encodes_frames = config.architecture == "keypoints"
         height, width = config.frame_size
         self._max_frames = max_batch * config.frames_per_window
@@ -282,6 +290,14 @@ class BehaviourProcess:
             if self._conn is conn:
                 self._discard_child()
             code = child.poll()
+            if not self._closed:
+                logger.warning(
+                    "behaviour model process %d exited (code %s); the next batch starts another",
+                    child.pid,
+                    code,
+                )
+                if self._on_exit is not None:
+                    self._on_exit()
             while self._in_flight:
                 batch = self._in_flight.popleft()
                 batch.error = (

@@ -167,8 +167,14 @@ class ModelRuntime:
         process = None
         if config.behaviour_process and process_workers_supported():
             try:
+                exits = metrics.model_process_exits_total.labels("behaviour") if metrics is not None else None
                 process = BehaviourProcess(
-                    model_dir, loaded.config, str(self.device), torch_threads, config.behaviour_max_batch
+                    model_dir,
+                    loaded.config,
+                    str(self.device),
+                    torch_threads,
+                    config.behaviour_max_batch,
+                    on_exit=exits.inc if exits is not None else None,
                 )
             except OSError as exc:
                 logger.warning("behaviour model process not started (%s); the model runs on a thread", exc)

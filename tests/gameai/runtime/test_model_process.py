@@ -85,9 +85,21 @@ def test_child_gives_the_in_process_answers(
         process.close()
 
 
-def test_a_killed_child_fails_its_batch_and_a_new_one_takes_over(
-    keypoints_process: BehaviourProcess, keypoints_model: Path
-) -> None:
+def test_a_killed_child_fails_its_batch_and_a_new_one_takes_over(keypoints_model: Path) -> None:
+    exits: list[int] = []
+    config = load_behaviour_model(keypoints_model).config
+    keypoints_process = BehaviourProcess(
+        keypoints_model, config, "cpu", torch_threads=1, max_batch=8, on_exit=lambda: exits.append(1)
+    )
+    try:
+        _kill_and_replace(keypoints_process, keypoints_model)
+        assert exits == [1]  # counted once (gameai_model_process_exits_total)
+    finally:
+        keypoints_process.close()
+    assert exits == [1]  # closing is not an exit to count
+
+
+def _kill_and_replace(keypoints_process: BehaviourProcess, keypoints_model: Path) -> None:
     direct = BehaviourClassifier(load_behaviour_model(keypoints_model))
     frames = random_frames(12, 7)
     cache = FrameEncodingCache()

@@ -52,6 +52,10 @@ async def test_the_session_goes_on_when_the_model_process_dies(assets: Path, key
             while not results or results[-1].seq != 39:
                 await asyncio.sleep(0.02)
         assert not client.closed.done()
+        exits = server.metrics.registry.get_sample_value(
+            "gameai_model_process_exits_total", {"model": "behaviour"}
+        )
+        assert exits == 1.0
         errors = list(client.errors)
         await client.close()
     assert before >= 10
