@@ -80,3 +80,15 @@ def configure_logging(fmt: Literal["json", "text"] = "text", level: str = "INFO"
     # The websockets library logs every connection at INFO; keep that for DEBUG runs only.
     quiet = logging.getLevelName(level.upper()) != logging.DEBUG
     logging.getLogger("gameai.server.websockets").setLevel(logging.WARNING if quiet else logging.DEBUG)
+
+
+def current_logging() -> tuple[Literal["json", "text"], str]:
+    """The format and level :func:`configure_logging` set (``text``/``INFO`` if it was not called).
+
+    For a child process to log the way its parent does.
+    """
+    logger = logging.getLogger("gameai")
+    fmt: Literal["json", "text"] = (
+        "json" if any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers) else "text"
+    )
+    return fmt, logging.getLevelName(logger.getEffectiveLevel())

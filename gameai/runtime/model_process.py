@@ -59,9 +59,10 @@ from typing import Final
 import numpy as np
 
 from gameai.behaviour.model import BehaviourNetConfig
+from gameai.observability.logs import configure_logging, current_logging
 from gameai.runtime.models import FrameEncodingCache, WindowRequest, fresh_frame_counts
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("gameai.runtime.model_process")  # also when run as __main__ (the child)
 
 START_TIMEOUT_S: Final = 120.0
 """How long a child may take to import torch and load the model before it counts as failed."""
@@ -160,6 +161,7 @@ class BehaviourProcess:
     # ------------------------------------------------------------------ child lifetime
 
     def _spawn(self) -> None:
+        log_format, log_level = current_logging()
         parent_end, child_end = socket.socketpair()
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
@@ -172,6 +174,7 @@ class BehaviourProcess:
             "--model-dir", str(self.model_dir),
             "--device", self.device,
             "--torch-threads", str(self.torch_threads),
+            "--log-format", log_format, "--log-level", log_level,
         ]  # fmt: skip
         try:
             self._child = subprocess.Popen(command, pass_fds=(child_end.fileno(), self._shm_fd), env=env)
@@ -497,14 +500,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--torch-threads", type=int, default=0)
+    parser.add_argument("--log-format", choices=("json", "text"), default="text")
+    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     # The server owns this process's lifetime: Ctrl-C or a service manager's SIGTERM reaches the
     # whole process group, but queued batches must still finish during the graceful shutdown.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s [model process] %(name)s: %(message)s"
-    )
+    configure_logging(args.log_format, args.log_level)  # as the server logs (session id "-")
     import torch
 
     if args.torch_threads > 0:

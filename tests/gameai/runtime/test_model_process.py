@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
+import logging
 import os
 import signal
 import threading
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 
 from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
+from gameai.observability.logs import configure_logging
 from gameai.runtime.model_process import BehaviourProcess, ModelProcessError
 from gameai.runtime.models import BehaviourClassifier, FrameEncodingCache, WindowRequest
 from gameai.testing.tiny_models import random_frames, tiny_keypoints_config, write_random_behaviour_model
@@ -197,3 +200,30 @@ def test_a_batch_the_child_fails_on_is_an_error_and_the_next_one_works(
         keypoints_process([WindowRequest(_window(frames, K), K, cache)])
     got = keypoints_process([WindowRequest(_window(frames, K + 1), K + 1, cache)])  # encoded whole
     assert np.allclose(got[0], direct.classify_windows([np.stack(_window(frames, K + 1))])[0], atol=1e-5)
+
+
+def test_the_child_logs_in_the_servers_format(
+    keypoints_model: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    gameai_logger = logging.getLogger("gameai")
+    saved = (gameai_logger.handlers[:], gameai_logger.level, gameai_logger.propagate)
+    configure_logging("json", "INFO")
+    try:
+        process = _start(keypoints_model)
+        try:
+            cache = FrameEncodingCache()
+            process._held[cache.key] = K - 1  # makes the child fail, and log why
+            with pytest.raises(ModelProcessError):
+                process([WindowRequest(random_frames(K, 0), K, cache)])
+        finally:
+            process.close()
+    finally:
+        gameai_logger.handlers[:], gameai_logger.level, gameai_logger.propagate = saved
+    err = capfd.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    child_lines = [
+        entry
+        for entry in lines
+        if entry["logger"] == "gameai.runtime.model_process" and entry["level"] == "ERROR"
+    ]
+    assert child_lines and "cached encodings" in child_lines[0]["exception"]
