@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -117,7 +118,14 @@ class SelfPlayCallback(BaseCallback):
     def _snapshot(self, step: int) -> None:
         actor = self.actor_from_model()
         label = f"{step:012d}"
-        save_actor(self.directory / label, actor, {"timesteps": step})
+        # Written aside and renamed into place, so a run killed mid-write leaves no member
+        # without its actor.json for the resumed run to trip on.
+        staging = self.directory / f".{label}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        save_actor(staging, actor, {"timesteps": step})
+        final = self.directory / label
+        shutil.rmtree(final, ignore_errors=True)  # a resumed run snapshots a step it did before
+        os.replace(staging, final)
         self.pool.add(actor, label)
         self.logger.record("charts/self_play_pool_size", len(self.pool.members))
 

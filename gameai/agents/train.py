@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,9 @@ from gameai.agents.opponents import FrozenPolicyPool
 from gameai.agents.rating import rate_agent
 from gameai.agents.run_log import make_run_logger
 from gameai.agents.vec_env import ConcatVecEnv
-from gameai.model_files import write_json
+from gameai.model_files import ModelLoadError, write_json
+
+logger = logging.getLogger(__name__)
 
 
 def handicap_of(config: AgentTrainConfig) -> ActionHandicap:
@@ -97,6 +100,25 @@ def arena_split(config: AgentTrainConfig) -> tuple[int, int, int]:
     if n_full < 0 or (n_full == 0 and n_weak == 0):
         raise ValueError("self_play_fraction + handicapped_fraction must leave room for scripted arenas")
     return n_full, n_weak, n_self
+
+
+def restore_pool(pool: FrozenPolicyPool, pool_dir: Path, size: int) -> None:
+    """Put a killed run's last ``size`` self-play snapshots back into ``pool``.
+
+    A snapshot that does not load (a run of an older version killed while writing it) is
+    skipped with a warning.
+    """
+    members = sorted(p for p in pool_dir.iterdir() if p.is_dir() and p.name.isdigit())
+    newest: list[tuple[str, Any]] = []
+    for member in reversed(members):
+        if len(newest) == size:
+            break
+        try:
+            newest.append((member.name, load_actor(member).net))
+        except ModelLoadError as exc:
+            logger.warning("self-play snapshot %s skipped: %s", member.name, exc)
+    for label, net in reversed(newest):  # oldest first, as the run added them
+        pool.add(net, label)
 
 
 def make_training_env(config: AgentTrainConfig, pool: FrozenPolicyPool) -> VecEnv:
@@ -196,8 +218,7 @@ def train_ppo(config: AgentTrainConfig, extra_callbacks: list[BaseCallback] | No
     if state is not None:
         model = PPO.load(directory / state["checkpoint"], env=venv, device=device)
         if n_self and pool_dir.is_dir():
-            for member in sorted(pool_dir.iterdir())[-config.self_play_pool_size :]:
-                pool.add(load_actor(member).net, member.name)
+            restore_pool(pool, pool_dir, config.self_play_pool_size)
         print(f"resuming {run_name} from {state['checkpoint']} at {model.num_timesteps} steps")
     else:
         model = new_model(config, venv, device)
