@@ -156,7 +156,11 @@ class BehaviourProcess:
         self._forgotten: list[int] = []  # keys whose cache is gone (appended by finalisers, any thread)
         self._lock = threading.Lock()  # guards sending, starting and ending children
         self._closed = False
-        self._spawn()
+        try:
+            self._spawn()
+        except OSError:
+            os.close(self._shm_fd)
+            raise
 
     # ------------------------------------------------------------------ child lifetime
 
