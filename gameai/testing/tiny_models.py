@@ -31,7 +31,11 @@ CHAT_TEMPLATE = (
 )
 
 
-def tiny_keypoints_config(frames_per_window: int = 4) -> BehaviourNetConfig:
+TINY_FRAMES_PER_WINDOW = 4
+"""K of :func:`tiny_keypoints_config` by default."""
+
+
+def tiny_keypoints_config(frames_per_window: int = TINY_FRAMES_PER_WINDOW) -> BehaviourNetConfig:
     """A keypoints behaviour network small enough to start and run in milliseconds."""
     return BehaviourNetConfig(
         architecture="keypoints",

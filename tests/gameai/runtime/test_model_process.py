@@ -20,16 +20,9 @@ from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.observability.logs import configure_logging
 from gameai.runtime.model_process import BehaviourProcess, ModelProcessError
 from gameai.runtime.models import BehaviourClassifier, FrameEncodingCache, WindowRequest
-from gameai.testing.tiny_models import random_frames, tiny_keypoints_config, write_random_behaviour_model
+from gameai.testing.tiny_models import TINY_FRAMES_PER_WINDOW, random_frames, write_random_behaviour_model
 
-K = 4
-
-
-@pytest.fixture(scope="module")
-def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
-    write_random_behaviour_model(directory, tiny_keypoints_config(K))
-    return directory
+K = TINY_FRAMES_PER_WINDOW
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +42,8 @@ def _start(model_dir: Path, max_batch: int = 8) -> BehaviourProcess:
 
 
 @pytest.fixture
-def keypoints_process(keypoints_model: Path) -> Iterator[BehaviourProcess]:
-    process = _start(keypoints_model)
+def keypoints_process(tiny_keypoints_model: Path) -> Iterator[BehaviourProcess]:
+    process = _start(tiny_keypoints_model)
     yield process
     process.close()
 
@@ -61,9 +54,9 @@ def _window(frames: list[np.ndarray], last: int) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("architecture", ["keypoints", "nature"])
 def test_child_gives_the_in_process_answers(
-    keypoints_model: Path, nature_model: Path, architecture: str
+    tiny_keypoints_model: Path, nature_model: Path, architecture: str
 ) -> None:
-    model_dir = keypoints_model if architecture == "keypoints" else nature_model
+    model_dir = tiny_keypoints_model if architecture == "keypoints" else nature_model
     direct = BehaviourClassifier(load_behaviour_model(model_dir))
     process = _start(model_dir)
     try:
@@ -88,22 +81,22 @@ def test_child_gives_the_in_process_answers(
         process.close()
 
 
-def test_a_killed_child_fails_its_batch_and_a_new_one_takes_over(keypoints_model: Path) -> None:
+def test_a_killed_child_fails_its_batch_and_a_new_one_takes_over(tiny_keypoints_model: Path) -> None:
     exits: list[int] = []
-    config = load_behaviour_model(keypoints_model).config
+    config = load_behaviour_model(tiny_keypoints_model).config
     keypoints_process = BehaviourProcess(
-        keypoints_model, config, "cpu", torch_threads=1, max_batch=8, on_exit=lambda: exits.append(1)
+        tiny_keypoints_model, config, "cpu", torch_threads=1, max_batch=8, on_exit=lambda: exits.append(1)
     )
     try:
-        _kill_and_replace(keypoints_process, keypoints_model)
+        _kill_and_replace(keypoints_process, tiny_keypoints_model)
         assert exits == [1]  # counted once (gameai_model_process_exits_total)
     finally:
         keypoints_process.close()
     assert exits == [1]  # closing is not an exit to count
 
 
-def _kill_and_replace(keypoints_process: BehaviourProcess, keypoints_model: Path) -> None:
-    direct = BehaviourClassifier(load_behaviour_model(keypoints_model))
+def _kill_and_replace(keypoints_process: BehaviourProcess, tiny_keypoints_model: Path) -> None:
+    direct = BehaviourClassifier(load_behaviour_model(tiny_keypoints_model))
     frames = random_frames(12, 7)
     cache = FrameEncodingCache()
     for last in range(K - 1, 7):
@@ -165,8 +158,8 @@ def test_sessions_that_end_are_forgotten_by_the_child(keypoints_process: Behavio
     assert other.key in keypoints_process._held
 
 
-def test_close_ends_the_child_and_later_batches_are_refused(keypoints_model: Path) -> None:
-    process = _start(keypoints_model)
+def test_close_ends_the_child_and_later_batches_are_refused(tiny_keypoints_model: Path) -> None:
+    process = _start(tiny_keypoints_model)
     pid = process.pid
     assert pid is not None
     process.close()
@@ -177,8 +170,8 @@ def test_close_ends_the_child_and_later_batches_are_refused(keypoints_model: Pat
         process([WindowRequest(random_frames(K, 0), K - 1)])
 
 
-def test_a_child_that_cannot_load_the_model_says_why(keypoints_model: Path, tmp_path: Path) -> None:
-    config = load_behaviour_model(keypoints_model).config
+def test_a_child_that_cannot_load_the_model_says_why(tiny_keypoints_model: Path, tmp_path: Path) -> None:
+    config = load_behaviour_model(tiny_keypoints_model).config
     process = BehaviourProcess(tmp_path / "missing", config, "cpu", torch_threads=1, max_batch=4)
     try:
         with pytest.raises(ModelProcessError, match="could not start"):
@@ -190,9 +183,9 @@ def test_a_child_that_cannot_load_the_model_says_why(keypoints_model: Path, tmp_
 
 
 def test_a_batch_the_child_fails_on_is_an_error_and_the_next_one_works(
-    keypoints_process: BehaviourProcess, keypoints_model: Path
+    keypoints_process: BehaviourProcess, tiny_keypoints_model: Path
 ) -> None:
-    direct = BehaviourClassifier(load_behaviour_model(keypoints_model))
+    direct = BehaviourClassifier(load_behaviour_model(tiny_keypoints_model))
     frames = random_frames(K + 2, 4)
     cache = FrameEncodingCache()
     keypoints_process._held[cache.key] = K - 1  # a lie: the child holds nothing for this session
@@ -203,13 +196,13 @@ def test_a_batch_the_child_fails_on_is_an_error_and_the_next_one_works(
 
 
 def test_the_child_logs_in_the_servers_format(
-    keypoints_model: Path, capfd: pytest.CaptureFixture[str]
+    tiny_keypoints_model: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     gameai_logger = logging.getLogger("gameai")
     saved = (gameai_logger.handlers[:], gameai_logger.level, gameai_logger.propagate)
     configure_logging("json", "INFO")
     try:
-        process = _start(keypoints_model)
+        process = _start(tiny_keypoints_model)
         try:
             cache = FrameEncodingCache()
             process._held[cache.key] = K - 1  # makes the child fail, and log why

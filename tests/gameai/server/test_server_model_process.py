@@ -7,27 +7,18 @@ import os
 import signal
 from pathlib import Path
 
-import pytest
-
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.server.config import ServerConfig
 from gameai.testing.servers import running_server, runtime_config_for
-from gameai.testing.tiny_models import random_frames, tiny_keypoints_config, write_random_behaviour_model
-
-K = 4
+from gameai.testing.tiny_models import random_frames
 
 
-@pytest.fixture(scope="module")
-def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("keypoints") / "behaviour"
-    write_random_behaviour_model(directory, tiny_keypoints_config(K))
-    return directory
-
-
-async def test_the_session_goes_on_when_the_model_process_dies(assets: Path, keypoints_model: Path) -> None:
+async def test_the_session_goes_on_when_the_model_process_dies(
+    assets: Path, tiny_keypoints_model: Path
+) -> None:
     runtime = runtime_config_for(
-        assets, behaviour_model=str(keypoints_model), dialogue_model="", agents_dir=""
+        assets, behaviour_model=str(tiny_keypoints_model), dialogue_model="", agents_dir=""
     )
     results: list[BehaviourResult] = []
     frames = random_frames(40, 11)
