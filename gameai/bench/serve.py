@@ -400,7 +400,6 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         "settings": {
             **dataclasses.asdict(config),
             "server_torch_threads": server_threads,
-            "behaviour_process": config.behaviour_process,
             "raw_torch_threads_default": default_threads,
             "latency": "end-to-end: just before a frame is sent -> its behaviour result received",
         },
