@@ -9,13 +9,15 @@ Steps, all in one run on one machine:
    sending their next frame (see :class:`gameai.bench.behaviour.SlidingWindows`).
 2. ``gameai serve`` is started in a child process on a free loopback port serving only
    that model (no per-session frame rate limit, so clients can saturate it).
-3. For each client count C, C clients (asyncio, in this process) each connect and
+3. For each client count C, C clients (asyncio, in this process, on the same kind of event
+   loop as the server) each connect and
    * saturate: keep ``window`` frames in flight for ``seconds`` (served frames/s);
    * pace: send at ``fps`` for ``seconds`` (end-to-end latency at a realistic load).
    End-to-end latency is from just before a frame is sent to its ``behaviour`` result.
-   The CPU time the server process and the clients spend per frame is recorded too: on a
-   shared machine, where the throughput depends on what else runs, CPU per frame next to
-   the raw model's CPU per window says where the time goes.
+   The CPU time the server process (with its model process, also given apart) and the
+   clients spend per frame is recorded too: on a shared machine, where the throughput
+   depends on what else runs, CPU per frame next to the raw model's CPU per window says
+   where the time goes.
 
 The ratio served/raw compares saturated served frames/s at C with the raw windows/s at
 batch ``min(C, max_batch)``, twice: with the same torch threads as the server, and with
@@ -34,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from gameai import event_loops
 from gameai.bench.machine import machine_info
+from gameai.event_loops import EventLoopName
 
 #: Goals of issue 3 on the 2-core reference machine.
 GOALS = {
@@ -69,6 +73,8 @@ class ServeBenchConfig:
     """The server's behaviour_process: the model in a child process (False: on a thread of the server)."""
     raw_seconds: float = 1.0
     """Measuring time of each raw batch size, seconds."""
+    event_loop: EventLoopName = "auto"
+    """The event loop of the server and of the clients (gameai.event_loops): auto, uvloop or asyncio."""
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -262,8 +268,9 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
     }
 
 
-def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and its children (a model process); Linux, else 0."""
+def _process_cpu_seconds(pid: int, children: bool = True) -> float:
+    """User + system CPU time so far of a process and (``children``) its children (a model
+    process); Linux, else 0."""
 
     def stat(path: str) -> list[str] | None:
         try:
@@ -277,7 +284,7 @@ def _process_cpu_seconds(pid: int) -> float:
         if not entry.isdigit():
             continue
         fields = stat(f"/proc/{entry}/stat")
-        if fields is not None and (int(entry) == pid or int(fields[1]) == pid):
+        if fields is not None and (int(entry) == pid or (children and int(fields[1]) == pid)):
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
@@ -306,6 +313,7 @@ async def _measure(
         try:
             await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
             server_cpu, client_cpu = _process_cpu_seconds(server_pid), time.process_time()
+            parent_cpu = _process_cpu_seconds(server_pid, children=False)
             batches, windows = await asyncio.to_thread(_batch_counters, url)
             saturated = await _saturate(clients, config.window, config.seconds)
             batches_after, windows_after = await asyncio.to_thread(_batch_counters, url)
@@ -313,8 +321,11 @@ async def _measure(
                 saturated["mean_batch_size"] = round((windows_after - windows) / (batches_after - batches), 2)
             frames = saturated["frames_per_s"] * config.seconds
             if frames:
+                server_total = _process_cpu_seconds(server_pid) - server_cpu
+                parent = _process_cpu_seconds(server_pid, children=False) - parent_cpu
                 saturated["cpu_ms_per_frame"] = {
-                    "server": round((_process_cpu_seconds(server_pid) - server_cpu) / frames * 1000.0, 3),
+                    "server": round(server_total / frames * 1000.0, 3),
+                    "model_process": round((server_total - parent) / frames * 1000.0, 3),
                     "clients": round((time.process_time() - client_cpu) / frames * 1000.0, 3),
                 }
             paced = await _pace(clients, config.fps, config.seconds)
@@ -350,10 +361,11 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
             "--behaviour-max-wait-ms", str(config.max_wait_ms), "--max-fps", "100000",
             "--frame-queue", str(max(8, config.window + k + 1)), "--max-sessions", "1024",
             "--behaviour-process" if config.behaviour_process else "--no-behaviour-process",
+            "--event-loop", config.event_loop,
         ]  # fmt: skip
         with ServerProcess(args) as server:
             assert server.process is not None
-            served = asyncio.run(_measure(server.url, server.process.pid, config, k))
+            served = event_loops.run(_measure(server.url, server.process.pid, config, k), config.event_loop)
     for count, entry in served.items():
         batch = str(min(int(count), config.max_batch))
         frames_per_s = entry["saturated"]["frames_per_s"]
@@ -400,6 +412,7 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
         "settings": {
             **dataclasses.asdict(config),
             "server_torch_threads": server_threads,
+            "event_loop_resolved": event_loops.resolve_event_loop_name(config.event_loop),
             "raw_torch_threads_default": default_threads,
             "latency": "end-to-end: just before a frame is sent -> its behaviour result received",
         },

@@ -47,6 +47,7 @@ from gameai.client.async_client import (
     HelloRefusedError,
     ServerError,
 )
+from gameai.event_loops import EventLoopName, check_event_loop_name, new_event_loop
 from gameai.protocol.errors import CloseCode, ErrorCode
 from gameai.protocol.frames import encode_frame
 from gameai.protocol.messages import ServerMessage, Welcome
@@ -129,6 +130,11 @@ class ThreadedGameAIClient:
         rng: Randomness of the backoff jitter (seeded for reproducible tests).
         results_maxsize: Capacity of :attr:`results`; when the game does not drain it, the
             oldest events are dropped rather than blocking the network thread.
+        event_loop: The background thread's event loop (:mod:`gameai.event_loops`): auto
+            (uvloop when installed, else asyncio's own), uvloop or asyncio.
+
+    Raises:
+        EventLoopUnavailableError: If ``event_loop`` names a loop that cannot run here.
     """
 
     def __init__(
@@ -138,8 +144,11 @@ class ThreadedGameAIClient:
         ping_interval_s: float = 1.0,
         rng: random.Random | None = None,
         results_maxsize: int = 4096,
+        event_loop: EventLoopName = "auto",
     ) -> None:
+        check_event_loop_name(event_loop)
         self.config = config
+        self.event_loop = event_loop
         self.reconnect = reconnect
         self.ping_interval_s = ping_interval_s
         self.results: queue.Queue[ClientEvent] = queue.Queue(maxsize=results_maxsize)
@@ -339,7 +348,7 @@ class ThreadedGameAIClient:
     # ------------------------------------------------------------------ client thread
 
     def _thread_main(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop(self.event_loop)
         self._loop = loop
         try:
             loop.run_until_complete(self._main())

@@ -62,9 +62,9 @@ def cli_values(args: argparse.Namespace, *classes: type) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Load the configuration and models, then serve until SIGINT/SIGTERM."""
-    import asyncio
     import logging
 
+    from gameai import event_loops
     from gameai.observability.logs import configure_logging
     from gameai.observability.metrics import ServiceMetrics
     from gameai.runtime.config import RuntimeConfig
@@ -95,5 +95,5 @@ def run(args: argparse.Namespace) -> int:
         await server.start()
         await server.serve_until_signal()
 
-    asyncio.run(serve())
+    event_loops.run(serve(), server_config.event_loop)
     return 0

@@ -40,6 +40,9 @@ def _reject_constant(name: str) -> Any:
 _DECODER: Final = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
 
 
+#: Compact JSON, NaN/Infinity refused (built once: ``json.dumps`` with options builds an encoder per call).
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -152,4 +155,4 @@ def encode_message(message: Message) -> str:
     Raises:
         ValueError: If a float field is NaN or infinite (a bug in the caller).
     """
-    return json.dumps(message_to_dict(message), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(message_to_dict(message))

@@ -27,6 +27,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from gameai.event_loops import running_event_loop_name
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.frames import HEADER_SIZE
 from gameai.runtime.runtime import ModelRuntime
@@ -109,10 +110,11 @@ class GameAIServer:
         )
         self._port = self._server.sockets[0].getsockname()[1]
         logger.info(
-            "serving on %s (token %s, %d models ready)",
+            "serving on %s (token %s, %d models ready, %s event loop)",
             self.url,
             "required" if self.config.token_required else "not required",
             sum(info.status == "ready" for info in self.runtime.models.values()),
+            running_event_loop_name(),
         )
 
     async def _handle(self, websocket: ServerConnection) -> None:

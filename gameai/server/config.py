@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from gameai.event_loops import EventLoopName, check_event_loop_name
 from gameai.protocol.connection import SessionLimits
 from gameai.protocol.messages import Limits
 
@@ -83,6 +84,9 @@ class ServerConfig:
     """Answer plain HTTP GET /metrics (Prometheus) and /healthz on the same port."""
     keepalive_s: float = 20.0
     """Websocket ping interval; a peer silent for as long again is dropped (0 disables)."""
+    event_loop: EventLoopName = "auto"
+    """The event loop ``gameai serve`` runs on: auto (uvloop when installed, else asyncio's own),
+    uvloop or asyncio. A server embedded with ``GameAIServer`` runs on its caller's loop."""
     log_format: Literal["text", "json"] = "text"
     """Log lines as text or as JSON objects."""
     log_level: str = "INFO"
@@ -94,6 +98,7 @@ class ServerConfig:
                 f"binding {self.host!r} needs at least one token: set tokens in the config file, "
                 "GAMEAI_TOKENS or --tokens (or bind 127.0.0.1)"
             )
+        check_event_loop_name(self.event_loop)
         if not 0.0 <= self.default_difficulty <= 1.0:
             raise ValueError("default_difficulty must be in [0, 1]")
         if not 0.0 < self.difficulty_target < 1.0:

@@ -99,7 +99,8 @@ class FramePipeline:
         self._pending: asyncio.Queue[_Submitted] = asyncio.Queue(maxsize=in_flight)
         self._send = send
         self._send_error = send_error
-        self._metrics = metrics
+        self._queue_drops = metrics.frames_dropped_total.labels("queue")
+        self._latency = metrics.request_latency_seconds.labels("behaviour")
         self._since_result = 0
         self._dropped = 0
         self.smoother = BehaviourSmoother(config.class_names, service.smoothing)
@@ -108,7 +109,7 @@ class FramePipeline:
     def push(self, frame: Frame, received_at: float) -> None:
         """Queue a parsed frame (drops the oldest queued one when full); never blocks."""
         if self._queue.push(_QueuedFrame(frame, received_at)):
-            self._metrics.frames_dropped_total.labels("queue").inc()
+            self._queue_drops.inc()
         self._ready.set()
 
     async def run(self) -> None:
@@ -199,4 +200,4 @@ class FramePipeline:
                 )
             )
             self.results_sent += 1
-            self._metrics.request_latency_seconds.labels("behaviour").observe(latency)
+            self._latency.observe(latency)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from gameai.event_loops import new_event_loop
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.runtime import ModelRuntime
@@ -92,7 +93,7 @@ class ServerThread:
         return self
 
     def _main(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop(self.config.event_loop)
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())

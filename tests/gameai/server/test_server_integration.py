@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from gameai.client.async_client import ClientConfig, GameAIClient, HelloRefusedError, ServerError
+from gameai.event_loops import running_event_loop_name
 from gameai.observability.logs import SessionIdFilter
 from gameai.protocol import CloseCode, ErrorCode, FrameEncoding, encode_frame
 from gameai.server.app import GameAIServer
@@ -89,7 +90,9 @@ async def test_handshake_welcome_describes_the_session(assets: Path) -> None:
         await client.close()
 
 
-async def test_frames_get_behaviour_results_for_every_window(assets: Path) -> None:
+@pytest.mark.parametrize("event_loop_kind", ["asyncio", "uvloop"])
+async def test_frames_get_behaviour_results_for_every_window(assets: Path, event_loop_kind: str) -> None:
+    assert running_event_loop_name() == event_loop_kind
     async with running_server(_config(), runtime_config_for(assets)) as server:
         client = await _client(server, services=("behaviour",))
         results = []
@@ -298,13 +301,30 @@ async def test_refusals_at_hello(assets: Path) -> None:
         await first.close()
 
 
-async def test_idle_sessions_are_closed(assets: Path) -> None:
+@pytest.mark.parametrize("event_loop_kind", ["asyncio", "uvloop"])
+async def test_idle_sessions_are_closed(assets: Path, event_loop_kind: str) -> None:
+    assert running_event_loop_name() == event_loop_kind
     async with running_server(
         _config(idle_timeout_s=0.3), runtime_config_for(assets, dialogue_model="")
     ) as server:
         websocket = await _raw(server)
         [error] = await _until_closed(websocket)
         assert error["code"] == "idle_timeout" and websocket.close_code == CloseCode.IDLE_TIMEOUT
+
+
+async def test_messages_keep_a_session_open_past_the_idle_timeout(assets: Path) -> None:
+    async with running_server(
+        _config(idle_timeout_s=0.3), runtime_config_for(assets, dialogue_model="")
+    ) as server:
+        websocket = await _raw(server)
+        for i in range(10):  # 1 s of pings, 0.1 s apart: more than three idle timeouts in all
+            await websocket.send(json.dumps({"type": "ping", "id": f"p{i}", "t": float(i)}))
+            assert json.loads(await websocket.recv())["type"] == "pong"
+            await asyncio.sleep(0.1)
+        started = time.perf_counter()
+        [error] = await _until_closed(websocket)
+        assert error["code"] == "idle_timeout" and websocket.close_code == CloseCode.IDLE_TIMEOUT
+        assert 0.2 < time.perf_counter() - started < 2.0  # timed from the last message
 
 
 async def _good_client_session(server: GameAIServer, seconds: float) -> tuple[int, int, list[object]]:
@@ -361,7 +381,11 @@ async def _oversize_client(server: GameAIServer) -> tuple[str | None, int | None
     return error.get("code"), websocket.close_code
 
 
-async def test_misbehaving_clients_are_cut_off_while_a_good_one_is_served(assets: Path) -> None:
+@pytest.mark.parametrize("event_loop_kind", ["asyncio", "uvloop"])
+async def test_misbehaving_clients_are_cut_off_while_a_good_one_is_served(
+    assets: Path, event_loop_kind: str
+) -> None:
+    assert running_event_loop_name() == event_loop_kind
     async with running_server(_config(), runtime_config_for(assets, dialogue_model="")) as server:
         good, garbage, flood, oversize = await asyncio.gather(
             _good_client_session(server, seconds=2.0),

@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gameai.client.async_client import ClientConfig, GameAIClient
+from gameai.event_loops import resolve_event_loop_name
 from gameai.server.config import ServerConfig
 from gameai.testing.servers import ServerProcess, running_server, runtime_config_for
 from gameai.testing.tiny_models import write_tiny_dialogue_model
@@ -76,11 +77,18 @@ async def test_shutdown_with_no_sessions_is_quick(assets: Path) -> None:
         await server.shutdown()  # idempotent
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_gameai_serve_exits_cleanly_on_a_signal(assets: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "event_loop"),
+    [(signal.SIGTERM, "auto"), (signal.SIGINT, "auto"), (signal.SIGTERM, "asyncio")],
+    ids=["SIGTERM", "SIGINT", "SIGTERM-asyncio-loop"],
+)
+def test_gameai_serve_exits_cleanly_on_a_signal(assets: Path, sig: signal.Signals, event_loop: str) -> None:
     args = ["--behaviour-model", str(assets / "behaviour"), "--dialogue-model", "", "--agents-dir",
-            str(assets / "agents"), "--device", "cpu", "--torch-threads", "1"]  # fmt: skip
+            str(assets / "agents"), "--device", "cpu", "--torch-threads", "1",
+            "--event-loop", event_loop]  # fmt: skip
     server = ServerProcess(args).start()
+    expected_loop = resolve_event_loop_name(event_loop)  # type: ignore[arg-type]
+    assert any(f"{expected_loop} event loop" in line for line in server.log_lines), server.log_lines
 
     async def session() -> tuple[list[dict[str, object]], int | None]:
         websocket = await connect(server.url)
