@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
@@ -23,7 +24,7 @@ EventLoopName = Literal["auto", "uvloop", "asyncio"]
 """auto: uvloop when it can be imported, else asyncio; uvloop: uvloop or an error; asyncio: the
 standard loop."""
 
-EVENT_LOOP_NAMES: tuple[EventLoopName, ...] = ("auto", "uvloop", "asyncio")
+EVENT_LOOP_NAMES: tuple[EventLoopName, ...] = typing.get_args(EventLoopName)
 
 T = TypeVar("T")
 
