@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from gameai.cli import CommandLine
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         server_config = build_config(ServerConfig, file_values, os.environ, given)
         runtime_config = build_config(RuntimeConfig, file_values, os.environ, given)
     except ValueError as exc:
-        print(f"gameai serve: {exc}")
+        print(f"gameai serve: {exc}", file=sys.stderr)
         return 2
     configure_logging(server_config.log_format, server_config.log_level)
     logger = logging.getLogger("gameai.serve")

@@ -60,14 +60,17 @@ def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_serve_command_refuses_bad_configs_before_loading_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "serve.toml"
     path.write_text("speed = 3\n")
     assert main(["serve", "--config", str(path)]) == 2
-    assert "unknown config keys: speed" in capsys.readouterr().out
+    assert "unknown config keys: speed" in capsys.readouterr().err
     assert main(["serve", "--host", "0.0.0.0"]) == 2
-    assert "needs at least one token" in capsys.readouterr().out
+    assert "needs at least one token" in capsys.readouterr().err
+    monkeypatch.setenv("GAMEAI_EVENT_LOOP", "trio")
+    assert main(["serve"]) == 2
+    assert "GAMEAI_EVENT_LOOP: must be one of" in capsys.readouterr().err
 
 
 def test_dialogue_context_takes_the_session_state() -> None:
