@@ -15,7 +15,6 @@ Callers pick a loop by name (:data:`EventLoopName`): ``gameai serve --event-loop
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import typing
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
@@ -34,11 +33,12 @@ class EventLoopUnavailableError(ValueError):
 
 
 def uvloop_available() -> bool:
-    """Whether uvloop can be imported."""
+    """Whether uvloop can be imported (tried, not just found: a broken install counts as absent)."""
     try:
-        return importlib.util.find_spec("uvloop") is not None
-    except ValueError:  # a module object without a spec (e.g. set to None in sys.modules)
+        import uvloop  # noqa: F401
+    except ImportError:
         return False
+    return True
 
 
 def check_event_loop_name(name: str) -> None:
