@@ -101,6 +101,10 @@ class BehaviourTrainConfig(RecordConfig):
     """Output channels of the three conv layers (Nature DQN: 32, 64, 64)."""
     batch_norm: bool = True
     """Keypoints architecture: batch normalisation in the per-frame conv stack."""
+    first_conv_stride: int = 4
+    """Keypoints architecture: stride of the first conv (4: 21x21 keypoint maps; 2: 42x42, 1-2.5
+    points more served macro-F1 at 2-3x the serving cost and 6x the fit time, see
+    ``docs/behaviour.md``)."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -115,7 +119,7 @@ class BehaviourTrainConfig(RecordConfig):
     weight_decay: float = 1e-4
     """AdamW weight decay on weight matrices and kernels."""
     max_epochs: int = 30
-    """Most epochs."""
+    """Most epochs (the cosine learning-rate decay spans them)."""
     windows_per_epoch: int = 32768
     """Training windows drawn per epoch (without replacement within an epoch)."""
     patience: int = 6

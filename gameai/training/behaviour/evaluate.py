@@ -9,7 +9,9 @@ trained ranges), two views:
   and settings the server uses. Every result is counted, from the first window on.
 
 Each view gets accuracy, macro-F1, per-class precision/recall/F1 and a confusion matrix, saved
-as ``confusion_<split>_<view>.png``. The figures are written to ``eval.json`` and, with
+as ``confusion_<split>_<view>.png``; the served view also gets ``bot_like_thresholds``:
+``bot_like`` precision and recall when a game acts on that label only at a minimum smoothed
+probability. The figures are written to ``eval.json`` and, with
 ``write_metadata``, into the model's ``config.json`` metadata (the weights are not touched).
 """
 
@@ -31,11 +33,20 @@ from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
 from gameai.training.behaviour.config import BehaviourEvalConfig
 from gameai.training.behaviour.dataset import WindowDataset, load_split
 from gameai.training.behaviour.fit import predict
-from gameai.training.behaviour.metrics import classification_report, confusion_matrix, save_confusion_png
+from gameai.training.behaviour.metrics import (
+    classification_report,
+    confusion_matrix,
+    flag_thresholds,
+    save_confusion_png,
+)
 from gameai.training.behaviour.record import manifest_sha256, read_manifest
 
 #: Goals of issue 4 (``>=`` each), reported for the window view and the served view.
 GOALS: Final = {"test_macro_f1": 0.95, "heldout_macro_f1": 0.90, "test_bot_like_precision": 0.95}
+BOT_LIKE: Final = "bot_like"
+#: Served view: ``bot_like`` precision and recall when a game acts on the label only at a
+#: smoothed ``bot_like`` probability of at least each of these.
+BOT_LIKE_THRESHOLDS: Final = (0.5, 0.7, 0.8, 0.9)
 
 
 def serving_smoothing() -> SmoothingConfig:
@@ -61,8 +72,22 @@ def served_predictions(
     Returns:
         ``(N,)`` class index of the served label after each window.
     """
+    return served_results(data, probabilities, class_names, sample_fps)[0]
+
+
+def served_results(
+    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """What a game would be sent after each window: the label and the smoothed probabilities.
+
+    As :func:`served_predictions`, which returns the first of the two.
+
+    Returns:
+        ``(N,)`` class index of the served label and ``(N, n_classes)`` smoothed probabilities.
+    """
     config = serving_smoothing()
     served = np.zeros(len(data), dtype=np.int64)
+    smoothed = np.zeros((len(data), len(class_names)), dtype=np.float64)
     players = data.window_players
     smoother = BehaviourSmoother(class_names, config)
     for i in range(len(data)):
@@ -70,7 +95,8 @@ def served_predictions(
             smoother.reset()
         result = smoother.update(probabilities[i], 1.0 / sample_fps)
         served[i] = class_names.index(result.label)
-    return served
+        smoothed[i] = result.probabilities
+    return served, smoothed
 
 
 def _check_compatible(model: LoadedBehaviourModel, manifest: dict[str, Any]) -> None:
@@ -124,10 +150,8 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
         data = load_split(config.data_dir, split, model.config.frames_per_window)
         probabilities, loss = predict(model.net, data, np.arange(len(data)), config.batch_size, device)
         truth = data.window_labels
-        views = {
-            "window": probabilities.argmax(axis=1),
-            "served": served_predictions(data, probabilities, names, model.config.sample_fps),
-        }
+        served, smoothed = served_results(data, probabilities, names, model.config.sample_fps)
+        views = {"window": probabilities.argmax(axis=1), "served": served}
         entry: dict[str, Any] = {"players": len(np.unique(data.players)), "loss": round(loss, 4)}
         for view, predicted in views.items():
             matrix = confusion_matrix(truth, predicted, len(names))
@@ -135,6 +159,10 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
             title = f"{split} split, {view} view: accuracy {entry[view]['accuracy']:.3f}, "
             title += f"macro-F1 {entry[view]['macro_f1']:.3f}"
             save_confusion_png(out / f"confusion_{split}_{view}.png", matrix, names, title)
+        if BOT_LIKE in names:
+            entry["served"]["bot_like_thresholds"] = flag_thresholds(
+                truth, served, smoothed, names.index(BOT_LIKE), BOT_LIKE_THRESHOLDS
+            )
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["splits"][split] = entry
     report["goals"] = goals(report)

@@ -66,6 +66,7 @@ def net_config(
         dropout=config.dropout,
         architecture=config.architecture,
         batch_norm=config.batch_norm,
+        first_conv_stride=config.first_conv_stride,
     )
 
 

@@ -57,6 +57,45 @@ def classification_report(matrix: npt.NDArray[np.int64], class_names: tuple[str,
     }
 
 
+def flag_thresholds(
+    truth: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    probabilities: npt.NDArray[np.float64],
+    flagged_class: int,
+    thresholds: tuple[float, ...],
+) -> list[dict[str, Any]]:
+    """Precision and recall of one class when it counts only at a minimum probability.
+
+    A window is flagged when its label is ``flagged_class`` and that class's probability is at
+    least the threshold (what a game does when it acts on a label only past a confidence).
+
+    Args:
+        truth: ``(N,)`` true class of each window.
+        labels: ``(N,)`` the label given.
+        probabilities: ``(N, n_classes)`` the probabilities given with it.
+        flagged_class: The class index.
+        thresholds: Minimum probabilities to report.
+
+    Returns:
+        One entry per threshold: ``threshold``, ``precision``, ``recall``, ``flagged`` (windows);
+        precision is 0 when nothing is flagged.
+    """
+    positive = truth == flagged_class
+    rows = []
+    for threshold in thresholds:
+        flagged = (labels == flagged_class) & (probabilities[:, flagged_class] >= threshold)
+        hits = int((flagged & positive).sum())
+        rows.append(
+            {
+                "threshold": threshold,
+                "precision": round(hits / max(int(flagged.sum()), 1), 4),
+                "recall": round(hits / max(int(positive.sum()), 1), 4),
+                "flagged": int(flagged.sum()),
+            }
+        )
+    return rows
+
+
 def save_confusion_png(
     path: Path | str, matrix: npt.NDArray[np.int64], class_names: tuple[str, ...], title: str
 ) -> None:

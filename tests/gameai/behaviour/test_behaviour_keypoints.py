@@ -1,11 +1,13 @@
 """The keypoints architecture: spatial softmax finds things, frames are encoded independently,
-half-precision storage, and configs written before the architecture field still load."""
+half-precision storage, the first conv's stride, and configs written before the architecture
+and stride fields still load."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from gameai.behaviour.model import (
@@ -88,3 +90,52 @@ def test_configs_without_an_architecture_are_nature_nets(tmp_path: Path) -> None
     (tmp_path / "config.json").write_text(json.dumps(data))
     loaded = load_behaviour_model(tmp_path)
     assert loaded.config.architecture == "nature" and loaded.net.keypoint_net is None
+
+
+def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
+    frames = torch.randint(0, 256, (3, 3, 84, 84), dtype=torch.uint8)
+    for stride, side in ((4, 21), (2, 42)):
+        net = BehaviourNet(BehaviourNetConfig(**{**SMALL.__dict__, "first_conv_stride": stride})).eval()
+        with torch.no_grad():
+            maps = net.keypoint_net.frame_features(net.normalise(frames))  # type: ignore[union-attr]
+            points = net.encode_frames(frames)
+        assert maps.shape == (3, 8, side, side)
+        assert points.shape == (3, 4 * 8)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"first_conv_stride": 3}, "first_conv_stride must be 1, 2 or 4"),
+        ({"architecture": "nature", "first_conv_stride": 2}, "needs the keypoints architecture"),
+    ],
+)
+def test_unsupported_strides_are_refused(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BehaviourNetConfig(**{**SMALL.__dict__, **fields})
+
+
+def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    save_behaviour_model(tmp_path, net)
+    data = json.loads((tmp_path / "config.json").read_text())
+    assert data["config"]["first_conv_stride"] == 4
+    del data["config"]["first_conv_stride"]
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.first_conv_stride == 4
+    x = torch.randint(0, 256, (1, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
+
+
+def test_a_stride_two_model_round_trips(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(BehaviourNetConfig(**{**SMALL.__dict__, "first_conv_stride": 2})).eval()
+    save_behaviour_model(tmp_path, net)
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.first_conv_stride == 2
+    x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(loaded.net(x), net(x), atol=1e-6)

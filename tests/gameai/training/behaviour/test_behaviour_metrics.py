@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gameai.training.behaviour.metrics import classification_report, confusion_matrix, save_confusion_png
+from gameai.training.behaviour.metrics import (
+    classification_report,
+    confusion_matrix,
+    flag_thresholds,
+    save_confusion_png,
+)
 
 
 def test_report_on_a_known_matrix() -> None:
@@ -33,3 +38,13 @@ def test_png_is_written(tmp_path: Path) -> None:
         assert image.format == "PNG" and image.width > 100 and image.height > 100
         pixels = np.asarray(image.convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 3  # shaded cells, not a blank image
+
+
+def test_flag_thresholds_count_only_confident_labels_of_the_class() -> None:
+    truth = np.array([1, 1, 1, 0, 0])
+    labels = np.array([1, 1, 0, 1, 1])  # two hits, one miss, two false flags
+    probabilities = np.array([[0.1, 0.9], [0.4, 0.6], [0.6, 0.4], [0.45, 0.55], [0.2, 0.8]])
+    rows = flag_thresholds(truth, labels, probabilities, 1, (0.5, 0.7, 0.95))
+    assert [r["flagged"] for r in rows] == [4, 2, 0]
+    assert [r["precision"] for r in rows] == [0.5, 0.5, 0.0]
+    assert [r["recall"] for r in rows] == [round(2 / 3, 4), round(1 / 3, 4), 0.0]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors import safe_open
 
 from gameai.behaviour.model import load_behaviour_model
@@ -86,6 +87,11 @@ def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFi
     per_class = report["splits"]["test"]["window"]["per_class"]
     assert set(per_class) == {"aggressive", "explorer", "collector", "evasive", "idle", "bot_like"}
     assert all({"precision", "recall", "f1", "support"} <= set(v) for v in per_class.values())
+    thresholds = report["splits"]["test"]["served"]["bot_like_thresholds"]
+    assert [row["threshold"] for row in thresholds] == [0.5, 0.7, 0.8, 0.9]
+    assert all(0.0 <= row["precision"] <= 1.0 and 0.0 <= row["recall"] <= 1.0 for row in thresholds)
+    flagged = [row["flagged"] for row in thresholds]
+    assert flagged == sorted(flagged, reverse=True)  # a higher bar flags no more windows
     assert (out / "eval.json").is_file() and (out / "confusion_test_served.png").is_file()
 
 
@@ -129,3 +135,17 @@ def test_fit_resumes_after_a_kill_exactly_where_it_stopped(trained: Path, tmp_pa
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_a_finer_first_conv_is_trained_and_exported_with_its_stride(trained: Path, tmp_path: Path) -> None:
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
+               "--first-conv-stride", "2", "--max-epochs", "1", "--windows-per-epoch", "400"]  # fmt: skip
+    assert main(["train", "behaviour", "fit", *options]) == 0
+    assert main(["train", "behaviour", "export", *options]) == 0
+    model = load_behaviour_model(tmp_path / "assets")
+    assert model.config.first_conv_stride == 2
+    assert model.net.keypoint_net is not None
+    frames = torch.zeros(1, 3, 84, 84, dtype=torch.uint8)
+    with torch.no_grad():
+        maps = model.net.keypoint_net.frame_features(model.net.normalise(frames))
+    assert maps.shape[-2:] == (42, 42)
