@@ -5,7 +5,9 @@ and stride fields still load."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -95,7 +97,7 @@ def test_configs_without_an_architecture_are_nature_nets(tmp_path: Path) -> None
 def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
     frames = torch.randint(0, 256, (3, 3, 84, 84), dtype=torch.uint8)
     for stride, side in ((4, 21), (2, 42)):
-        net = BehaviourNet(BehaviourNetConfig(**{**SMALL.__dict__, "first_conv_stride": stride})).eval()
+        net = BehaviourNet(replace(SMALL, first_conv_stride=stride)).eval()
         with torch.no_grad():
             maps = net.keypoint_net.frame_features(net.normalise(frames))  # type: ignore[union-attr]
             points = net.encode_frames(frames)
@@ -110,9 +112,9 @@ def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
         ({"architecture": "nature", "first_conv_stride": 2}, "needs the keypoints architecture"),
     ],
 )
-def test_unsupported_strides_are_refused(fields: dict[str, object], message: str) -> None:
+def test_unsupported_strides_are_refused(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        BehaviourNetConfig(**{**SMALL.__dict__, **fields})
+        replace(SMALL, **fields)
 
 
 def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path: Path) -> None:
@@ -132,7 +134,7 @@ def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path
 
 def test_a_stride_two_model_round_trips(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    net = BehaviourNet(BehaviourNetConfig(**{**SMALL.__dict__, "first_conv_stride": 2})).eval()
+    net = BehaviourNet(replace(SMALL, first_conv_stride=2)).eval()
     save_behaviour_model(tmp_path, net)
     loaded = load_behaviour_model(tmp_path)
     assert loaded.config.first_conv_stride == 2
