@@ -88,7 +88,7 @@ class BehaviourNetConfig:
     input (keypoint coordinates, peaks and steps have very different scales)."""
     first_conv_stride: int = 4
     """Keypoints architecture: stride of the first (8x8) conv. 2 gives keypoint maps twice as
-    fine (42x42 from 84x84 frames) at about 4x the encoder's cost; the Nature shape keeps 4."""
+    fine (42x42 from 84x84 frames) at 2-3x the serving cost per frame; the Nature shape keeps 4."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size

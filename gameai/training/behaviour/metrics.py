@@ -84,13 +84,13 @@ def flag_thresholds(
     rows = []
     for threshold in thresholds:
         flagged = (labels == flagged_class) & (probabilities[:, flagged_class] >= threshold)
-        hits = int((flagged & positive).sum())
+        hits, count = int((flagged & positive).sum()), int(flagged.sum())
         rows.append(
             {
                 "threshold": threshold,
-                "precision": round(hits / max(int(flagged.sum()), 1), 4),
+                "precision": round(hits / max(count, 1), 4),
                 "recall": round(hits / max(int(positive.sum()), 1), 4),
-                "flagged": int(flagged.sum()),
+                "flagged": count,
             }
         )
     return rows
