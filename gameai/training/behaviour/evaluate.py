@@ -55,10 +55,10 @@ def serving_smoothing() -> SmoothingConfig:
     return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin)
 
 
-def served_predictions(
+def served_results(
     data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
-) -> np.ndarray:
-    """The label a game would be sent after each window, player by player in play order.
+) -> tuple[np.ndarray, np.ndarray]:
+    """What a game would be sent after each window, player by player in play order.
 
     A new smoother starts for every player (a new session); between two windows one frame
     of play passes (``behaviour_every = 1``), so ``1 / sample_fps`` seconds.
@@ -70,20 +70,8 @@ def served_predictions(
         sample_fps: The model's frame rate.
 
     Returns:
-        ``(N,)`` class index of the served label after each window.
-    """
-    return served_results(data, probabilities, class_names, sample_fps)[0]
-
-
-def served_results(
-    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """What a game would be sent after each window: the label and the smoothed probabilities.
-
-    As :func:`served_predictions`, which returns the first of the two.
-
-    Returns:
-        ``(N,)`` class index of the served label and ``(N, n_classes)`` smoothed probabilities.
+        ``(N,)`` class index of the served label after each window and ``(N, n_classes)`` the
+        smoothed probabilities sent with it.
     """
     config = serving_smoothing()
     served = np.zeros(len(data), dtype=np.int64)

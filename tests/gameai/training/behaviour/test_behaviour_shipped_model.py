@@ -18,7 +18,7 @@ import torch
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
 from gameai.training.behaviour.config import RecordConfig
 from gameai.training.behaviour.dataset import WindowDataset, window_starts
-from gameai.training.behaviour.evaluate import served_predictions
+from gameai.training.behaviour.evaluate import served_results
 from gameai.training.behaviour.fit import predict
 from gameai.training.behaviour.metrics import classification_report, confusion_matrix
 from gameai.training.behaviour.record import plan_players, record_split
@@ -55,7 +55,7 @@ def fresh(players_per_style: int, frames: int) -> tuple[dict[str, object], dict[
     data = WindowDataset(recorded.frames, labels, recorded.player, recorded.match, starts, k)
     probabilities, _ = predict(model.net, data, np.arange(len(data)), 256, torch.device("cpu"))
     names = model.config.class_names
-    served = served_predictions(data, probabilities, names, model.config.sample_fps)
+    served, _ = served_results(data, probabilities, names, model.config.sample_fps)
     truth = data.window_labels
     return (
         classification_report(confusion_matrix(truth, probabilities.argmax(axis=1), len(names)), names),
