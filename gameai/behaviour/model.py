@@ -19,7 +19,9 @@ Two architectures (``BehaviourNetConfig.architecture``):
   with its peak and mean activation, and a fully connected head over those K trajectories and their
   frame-to-frame steps. Objects a few pixels wide (the player, enemies, bullets) become
   coordinates, so motion and distances are explicit and nothing is tied to where on the screen
-  they happen (the shipped model; see ``docs/behaviour.md`` for the comparison).
+  they happen (the shipped model; see ``docs/behaviour.md`` for the comparison). With
+  ``fine_keypoints`` some keypoints come from maps at the frame's full resolution (one conv on
+  the pixels), so that a small object's position is known to a fraction of a pixel.
 
 Input layout: a window is the ``K = frames_per_window`` most recent frames, oldest
 first, each ``(H, W, 3)`` uint8 RGB as produced by
@@ -89,6 +91,18 @@ class BehaviourNetConfig:
     first_conv_stride: int = 4
     """Keypoints architecture: stride of the first (8x8) conv. 2 gives keypoint maps twice as
     fine (42x42 from 84x84 frames) at 2-3x the serving cost per frame; the Nature shape keeps 4."""
+    fine_keypoints: int = 0
+    """Keypoints architecture: extra keypoint maps computed at the frame's full resolution (one
+    3x3 conv on the pixels, then the spatial softmax over all H x W positions), beside the
+    ``conv_channels[2]`` coarse ones. The player is a disc three pixels wide: its position to a
+    fraction of a pixel is what tells its speed and heading; 0: none."""
+    motion_features: bool = False
+    """Keypoints architecture: also give the head every keypoint's speed at each step, how
+    close its heading is to one of the 8 compass directions (``cos 8 theta``, faded out when
+    it barely moves) and, over the window, the mean and spread of its speed and the mean of
+    that heading measure. The head could learn them from the steps, but from the data there is
+    it does not; they are what tells a bot's snapped moves at constant speed from a person's
+    (``docs/behaviour.md``)."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size
@@ -112,6 +126,10 @@ class BehaviourNetConfig:
             raise ValueError(f"first_conv_stride must be 1, 2 or 4, got {self.first_conv_stride!r}")
         if self.architecture == "nature" and self.first_conv_stride != 4:
             raise ValueError("first_conv_stride other than 4 needs the keypoints architecture")
+        if not (isinstance(self.fine_keypoints, int) and 0 <= self.fine_keypoints <= 64):
+            raise ValueError(f"fine_keypoints must be an int in [0, 64], got {self.fine_keypoints!r}")
+        if self.architecture == "nature" and (self.fine_keypoints or self.motion_features):
+            raise ValueError("fine_keypoints and motion_features need the keypoints architecture")
 
     @property
     def in_channels(self) -> int:
@@ -155,6 +173,32 @@ class SpatialSoftmax(nn.Module):
         return torch.cat([x, y, peak, mean], dim=1)
 
 
+def motion_features(dx: torch.Tensor, dy: torch.Tensor) -> list[torch.Tensor]:
+    """Speed and 8-way heading of keypoint steps, per step and over the window.
+
+    Args:
+        dx, dy: ``(B, K-1, C)`` the steps of C keypoints between consecutive frames.
+
+    Returns:
+        ``(B, (K-1)*C)`` speeds, ``(B, (K-1)*C)`` ``cos 8 theta * tanh(speed)`` (1 for a move
+        along a compass direction, -1 halfway between two; near 0 when it barely moves), then
+        ``(B, C)`` each: the window's mean speed, its standard deviation, the mean heading measure.
+    """
+    b = dx.shape[0]
+    speed = torch.sqrt(dx * dx + dy * dy + 1e-6)
+    cos, sin = dx / speed, dy / speed
+    for _ in range(3):  # angle doubling, three times: cos 8 theta without atan2 (no 0/0 gradient)
+        cos, sin = cos * cos - sin * sin, 2.0 * cos * sin
+    heading = cos * torch.tanh(speed)
+    return [
+        speed.reshape(b, -1),
+        heading.reshape(b, -1),
+        speed.mean(dim=1),
+        speed.std(dim=1),
+        heading.mean(dim=1),
+    ]
+
+
 class KeypointHead(nn.Module):
     """Per-frame conv stack + spatial softmax, then a head over the K frames' keypoints.
 
@@ -190,7 +234,17 @@ class KeypointHead(nn.Module):
             nn.Conv2d(c2, c3, kernel_size=1),
         )
         self.keypoints = SpatialSoftmax(c3)
-        inputs = self.k * 4 * c3 + (self.k - 1) * 2 * c3
+        fine = config.fine_keypoints
+        self.fine_features: nn.Conv2d | None = None
+        self.fine_points: SpatialSoftmax | None = None
+        if fine:
+            self.fine_features = nn.Conv2d(config.channels, fine, kernel_size=3, padding=1)
+            self.fine_points = SpatialSoftmax(fine)
+        points = c3 + fine
+        inputs = self.k * 4 * points + (self.k - 1) * 2 * points
+        self.motion_features = config.motion_features
+        if self.motion_features:
+            inputs += (self.k - 1) * 2 * points + 3 * points
         self.head = nn.Sequential(
             nn.BatchNorm1d(inputs) if norm else nn.Identity(),
             nn.Linear(inputs, config.hidden),
@@ -200,8 +254,14 @@ class KeypointHead(nn.Module):
         )
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, H, W)`` normalised frames -> ``(N, 4C)`` keypoints (x, y, peak, mean of each channel)."""
-        return self.keypoints(self.frame_features(frames))  # (N, 4C)
+        """``(N, 3, H, W)`` normalised frames -> ``(N, 4C)`` keypoints: x of every channel, then y,
+        peak and mean; C counts the coarse maps, then the fine ones."""
+        coarse = self.keypoints(self.frame_features(frames))  # (N, 4 * c3)
+        if self.fine_features is None or self.fine_points is None:
+            return coarse
+        fine = self.fine_points(self.fine_features(frames))  # (N, 4 * fine)
+        n = len(frames)
+        return torch.cat([coarse.view(n, 4, -1), fine.view(n, 4, -1)], dim=2).view(n, -1)
 
     def classify(self, points: torch.Tensor) -> torch.Tensor:
         """``(B, K, 4C)`` keypoints of K consecutive frames, oldest first -> logits ``(B, n_classes)``."""
@@ -209,7 +269,10 @@ class KeypointHead(nn.Module):
         c = points.shape[-1] // 4
         xy = points[:, :, : 2 * c]  # (B, K, 2C)
         steps = (xy[:, 1:] - xy[:, :-1]) * self.STEP_SCALE  # (B, K-1, 2C)
-        return self.head(torch.cat([points.reshape(b, -1), steps.reshape(b, -1)], dim=1))
+        inputs = [points.reshape(b, -1), steps.reshape(b, -1)]
+        if self.motion_features:
+            inputs += motion_features(steps[..., :c], steps[..., c:])
+        return self.head(torch.cat(inputs, dim=1))
 
 
 class BehaviourNet(nn.Module):

@@ -105,6 +105,18 @@ class BehaviourTrainConfig(RecordConfig):
     """Keypoints architecture: stride of the first conv (4: 21x21 keypoint maps; 2: 42x42, 1-2.5
     points more served macro-F1 at 2-3x the serving cost and 6x the fit time, see
     ``docs/behaviour.md``)."""
+    fine_keypoints: int = 0
+    """Keypoints architecture: extra keypoint maps at the frames' full resolution (0: none; see
+    :attr:`gameai.behaviour.model.BehaviourNetConfig.fine_keypoints`)."""
+    motion_features: bool = False
+    """Keypoints architecture: per-step speed and 8-way heading features in the head (see
+    :attr:`gameai.behaviour.model.BehaviourNetConfig.motion_features`)."""
+    position_weight: float = 0.0
+    """Weight of the position loss: the squared distance between the first fine keypoint and
+    where the recording drew the player (its ``player_xy``), added to the cross-entropy. Labels
+    alone never taught the net where the player is to better than 5 pixels, and the player's own
+    motion is what tells a bot from a person (``docs/behaviour.md``); 0: off. Needs
+    ``fine_keypoints >= 1``."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -139,6 +151,8 @@ class BehaviourTrainConfig(RecordConfig):
             raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")
         if not self.frames_per_window <= self.clip_frames <= self.frames_per_player:
             raise ValueError("need frames_per_window <= clip_frames <= frames_per_player")
+        if self.position_weight < 0 or (self.position_weight > 0 and self.fine_keypoints < 1):
+            raise ValueError("position_weight must be >= 0, and > 0 needs fine_keypoints >= 1")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ class WindowDataset:
     """(N,) first frame of each window."""
     k: int
     """Frames per window."""
+    player_xy: npt.NDArray[np.float32] | None = None
+    """(F, 2) where the player is drawn in each frame (keypoint coordinates, NaN while dead);
+    None for recordings made before positions were kept."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -64,6 +67,16 @@ class WindowDataset:
         """Clips ``(B, length, 3, H, W)`` uint8 starting at ``starts`` and their labels ``(B,)``."""
         frames = self.frames[starts[:, None] + np.arange(length)]  # (B, L, H, W, 3)
         return np.ascontiguousarray(np.moveaxis(frames, -1, 2)), self.labels[starts]
+
+    def clip_positions(self, starts: npt.NDArray[np.int64], length: int) -> npt.NDArray[np.float32]:
+        """The player's position ``(B, length, 2)`` in every frame of the clips at ``starts``.
+
+        Raises:
+            ValueError: If the recording has no positions.
+        """
+        if self.player_xy is None:
+            raise ValueError("this recording has no player positions: record it again")
+        return self.player_xy[starts[:, None] + np.arange(length)]
 
 
 def window_starts(player: np.ndarray, match: np.ndarray, k: int) -> npt.NDArray[np.int64]:
@@ -100,7 +113,8 @@ def load_split(data_dir: Path | str, split: str, k: int) -> WindowDataset:
         player = data["player"]
         match = data["match"]
         labels = data["label"].astype(np.int64)
-    return WindowDataset(frames, labels, player, match, window_starts(player, match, k), k)
+        player_xy = data["player_xy"] if "player_xy" in data.files else None
+    return WindowDataset(frames, labels, player, match, window_starts(player, match, k), k, player_xy)
 
 
 def evenly_spaced(n: int, count: int) -> npt.NDArray[np.int64]:

@@ -67,6 +67,8 @@ def net_config(
         architecture=config.architecture,
         batch_norm=config.batch_norm,
         first_conv_stride=config.first_conv_stride,
+        fine_keypoints=config.fine_keypoints,
+        motion_features=config.motion_features,
     )
 
 
@@ -135,32 +137,84 @@ def predict(
     return np.concatenate(probabilities), sum(losses) / max(len(index), 1)
 
 
-def mirror_half(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Flip a random half of the examples (windows or clips; width is the last axis) left-right."""
+def mirror_half(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Flip a random half of the examples (windows or clips; width is the last axis) left-right.
+
+    Returns:
+        The examples and ``(B,)`` which of them were flipped.
+    """
     flip = rng.random(len(x)) < 0.5
     x = x.copy()
     x[flip] = x[flip][..., ::-1]
-    return x
+    return x, flip
+
+
+def mirror_positions(positions: np.ndarray, flip: np.ndarray) -> np.ndarray:
+    """``(B, L, 2)`` keypoint-scale positions of clips, with x negated in the flipped ones."""
+    positions = positions.copy()
+    positions[flip, :, 0] *= -1.0
+    return positions
+
+
+def position_pixels(mean_squared: float, net: BehaviourNet) -> float:
+    """A mean :func:`position_loss` as a root mean squared distance in frame pixels."""
+    return float(mean_squared) ** 0.5 * (net.config.frame_size[1] - 1) / 2
+
+
+def position_loss(net: BehaviourNet, encoded: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance between the first fine keypoint and the player, over frames where
+    the player is drawn (``positions`` is NaN elsewhere).
+
+    Args:
+        net: A keypoints network with fine keypoints.
+        encoded: ``(N, 4C)`` frame encodings (x of every keypoint, then y, ...).
+        positions: ``(N, 2)`` where the player is in each frame.
+    """
+    c = encoded.shape[1] // 4
+    first_fine = net.config.conv_channels[2]
+    predicted = torch.stack([encoded[:, first_fine], encoded[:, c + first_fine]], dim=1)  # (N, 2)
+    drawn = ~torch.isnan(positions[:, 0])
+    if not bool(drawn.any()):
+        return encoded.sum() * 0.0
+    return ((predicted[drawn] - positions[drawn]) ** 2).sum(dim=1).mean()
 
 
 def clip_loss(
-    net: BehaviourNet, clips: np.ndarray, labels: np.ndarray, k: int, device: torch.device
-) -> torch.Tensor:
-    """Mean cross-entropy over every window of K frames of every clip.
+    net: BehaviourNet,
+    clips: np.ndarray,
+    labels: np.ndarray,
+    k: int,
+    device: torch.device,
+    positions: np.ndarray | None = None,
+    position_weight: float = 0.0,
+) -> tuple[torch.Tensor, float]:
+    """Mean cross-entropy over every window of K frames of every clip, plus the position loss.
 
     Args:
         net: A keypoints network.
         clips: ``(B, L, 3, H, W)`` uint8.
         labels: ``(B,)`` the class of each clip.
         k: Frames per window.
+        device: Where the net is.
+        positions: ``(B, L, 2)`` the player's position in every frame (when ``position_weight``).
+        position_weight: Weight of :func:`position_loss` in the total.
+
+    Returns:
+        The loss to minimise and its position part (0.0 when off), unweighted.
     """
     b, length = clips.shape[:2]
     encoded = net.encode_frames(torch.from_numpy(clips).to(device).flatten(0, 1))  # (B*L, 4C)
+    position = None
+    if position_weight > 0 and positions is not None:
+        position = position_loss(net, encoded, torch.from_numpy(positions).to(device).flatten(0, 1))
     encoded = encoded.view(b, length, -1)
     windows = encoded.unfold(1, k, 1).transpose(2, 3)  # (B, L-K+1, K, 4C)
     logits = net.classify_encoded(windows.flatten(0, 1))  # (B*(L-K+1), n_classes)
     targets = torch.from_numpy(labels).to(device).repeat_interleave(length - k + 1)
-    return functional.cross_entropy(logits, targets)
+    loss = functional.cross_entropy(logits, targets)
+    if position is None:
+        return loss, 0.0
+    return loss + position_weight * position, float(position.detach())
 
 
 def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
@@ -183,6 +237,11 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
     data_hash = manifest_sha256(config.data_dir)
     train = load_split(config.data_dir, "train", config.frames_per_window)
     val = load_split(config.data_dir, "val", config.frames_per_window)
+    if config.position_weight > 0 and train.player_xy is None:
+        raise ValueError(
+            f"position_weight needs player positions, which {config.data_dir} was recorded without: "
+            "record it again (gameai train behaviour record)"
+        )
     out = Path(config.work_dir)
 
     # --- start or resume ------------------------------------------------------------------
@@ -231,7 +290,7 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
         rng = np.random.default_rng([config.seed, epoch, 1])
         order = epoch_order(len(examples), steps_per_epoch * per_step, config.seed, epoch)
         progress = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.max_epochs}", leave=False)
-        running_loss, epoch_loss = 0.0, 0.0
+        running_loss, epoch_loss, running_position, epoch_position = 0.0, 0.0, 0.0, 0.0
         for step in progress:
             global_step = epoch * steps_per_epoch + step
             lr = learning_rate(global_step, total_steps, config)
@@ -240,10 +299,18 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
             chosen = order[step * per_step : (step + 1) * per_step]
             if clips:
                 x, y = train.clips(examples[chosen], length)  # (B, L, 3, H, W)
-                loss = clip_loss(net, mirror_half(x, rng) if config.flip else x, y, k, device)
+                flipped = np.zeros(len(x), dtype=np.bool_)
+                if config.flip:
+                    x, flipped = mirror_half(x, rng)
+                positions = None
+                if config.position_weight > 0:
+                    positions = mirror_positions(train.clip_positions(examples[chosen], length), flipped)
+                loss, position = clip_loss(net, x, y, k, device, positions, config.position_weight)
+                running_position += position
+                epoch_position += position
             else:
                 x, y = train.batch(chosen)  # (B, K*3, H, W)
-                x = mirror_half(x, rng) if config.flip else x
+                x = mirror_half(x, rng)[0] if config.flip else x
                 loss = functional.cross_entropy(
                     net(torch.from_numpy(x).to(device)), torch.from_numpy(y).to(device)
                 )
@@ -255,8 +322,14 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
             if (step + 1) % 20 == 0:
                 writer.add_scalar("losses/train", running_loss / 20, global_step)
                 writer.add_scalar("charts/learning_rate", lr, global_step)
-                progress.set_postfix(loss=f"{running_loss / 20:.3f}", lr=f"{lr:.1e}")
-                running_loss = 0.0
+                postfix = {"loss": f"{running_loss / 20:.3f}", "lr": f"{lr:.1e}"}
+                if config.position_weight > 0:
+                    # Root mean squared distance in frame pixels (keypoint units span width - 1).
+                    pixels = position_pixels(running_position / 20, net)
+                    writer.add_scalar("losses/position_pixels", pixels, global_step)
+                    postfix["position_px"] = f"{pixels:.2f}"
+                progress.set_postfix(postfix)
+                running_loss, running_position = 0.0, 0.0
         train_seconds = time.perf_counter() - started
 
         # --- validation, checkpoints, early stopping --------------------------------------------
@@ -282,6 +355,11 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
                 "val_macro_f1": report["macro_f1"],
                 "seconds": round(time.perf_counter() - started, 1),
             }
+            | (
+                {"train_position_pixels": round(position_pixels(epoch_position / steps_per_epoch, net), 3)}
+                if config.position_weight > 0
+                else {}
+            )
         )
         state.update(
             epoch=epoch + 1,

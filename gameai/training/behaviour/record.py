@@ -16,7 +16,9 @@
    sends frames with. A finished match is replaced by a new one of the same player; frames of
    the "match over" screen are never captured (nothing moves on it).
 3. :func:`write_split` / the manifest: ``<data_dir>/<split>.npz`` holds ``frames`` (F, H, W, 3)
-   uint8 (compressed) and per frame ``player``, ``match``, ``tick`` and ``label``;
+   uint8 (compressed) and per frame ``player``, ``match``, ``tick``, ``label`` and
+   ``player_xy`` (where the player is drawn in the frame: the target of the training's
+   position loss; see :func:`frame_position`);
    ``manifest.json`` holds the config, class names, every player (seed, skill, style parameters,
    matches, outcomes), counts per split and class, and each file's SHA-256.
 
@@ -45,7 +47,8 @@ from gameai.vocabulary import BEHAVIOURS
 
 MANIFEST_FILE: Final = "manifest.json"
 FORMAT: Final = "gameai-behaviour-data"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+"""2: the splits hold ``player_xy`` (version 1 recordings are recorded again)."""
 #: Seeds of split ``s`` start at ``seed * SEED_STRIDE + SPLIT_OFFSET[s]``.
 SEED_STRIDE: Final = 10_000_000
 SPLIT_OFFSET: Final[dict[str, int]] = {"train": 0, "val": 1_000_000, "test": 2_000_000, "heldout": 3_000_000}
@@ -140,8 +143,40 @@ class RecordedPlayers:
     """(P * F,) the player's match number of each frame (0, 1, ...)."""
     tick: npt.NDArray[np.int32]
     """(P * F,) simulation tick of the match at each frame."""
+    player_xy: npt.NDArray[np.float32]
+    """(P * F, 2) where the player is in each frame (:func:`frame_position`); NaN while it is dead."""
     outcomes: list[Counter[str]]
     """Per player: finished matches by outcome."""
+
+
+def frame_position(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], config: RecordConfig
+) -> npt.NDArray[np.float32]:
+    """Where world points are drawn in a captured frame, in the keypoints' coordinates.
+
+    The renderer draws a point at the arena pixel ``int(x * arena_width / ARENA_WIDTH)``;
+    ``smoothscale`` maps arena pixels onto the frame's linearly. The result is the spatial
+    softmax's scale (:class:`gameai.behaviour.model.SpatialSoftmax`): -1 at the centre of
+    the first column (row), +1 at the centre of the last.
+
+    Args:
+        x, y: World coordinates, any shape.
+        config: The frame and arena sizes.
+
+    Returns:
+        ``(..., 2)`` float32 (x, y).
+    """
+    from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH
+
+    height, width = config.frame_size
+    arena_width, arena_height = config.arena_size
+    points = []
+    axes = ((x, ARENA_WIDTH, arena_width, width), (y, ARENA_HEIGHT, arena_height, height))
+    for value, world, arena, frame in axes:
+        pixel = np.floor(np.asarray(value) * (arena / world)) + 0.5  # centre of the arena pixel drawn at
+        column = pixel * (frame / arena) - 0.5  # in frame pixels, 0 at the first pixel's centre
+        points.append(2.0 * column / (frame - 1) - 1.0)
+    return np.stack(points, axis=-1).astype(np.float32)
 
 
 def capture_every(config: RecordConfig, tick_rate: float) -> int:
@@ -172,7 +207,7 @@ def record_players(
     import pygame
 
     from demo_game.render import ArenaRenderer
-    from demo_game.sim import ArenaConfig, ArenaField, Outcome, key_from_generator
+    from demo_game.sim import ActorField, ArenaConfig, ArenaField, Outcome, key_from_generator
     from envs.scripted import ScriptedMatches
     from envs.styles import ENEMY_STYLE, style_params
     from gameai.client.frames import downscale_frame
@@ -198,6 +233,7 @@ def record_players(
     frames = np.zeros((n_players, per_player, height, width, 3), dtype=np.uint8)
     match = np.zeros((n_players, per_player), dtype=np.int32)
     tick = np.zeros((n_players, per_player), dtype=np.int32)
+    player_xy = np.full((n_players, per_player, 2), np.nan, dtype=np.float32)
     count = np.zeros(n_players, dtype=np.int64)
     match_number = np.zeros(n_players, dtype=np.int32)
     outcomes: list[Counter[str]] = [Counter() for _ in plans]
@@ -216,6 +252,9 @@ def record_players(
                 observer(int(i), matches.sim.state, frames[i, count[i]])
             match[i, count[i]] = match_number[i]
             tick[i, count[i]] = int(arena[i, ArenaField.TICK])
+            me = matches.sim.state.actors[i, 0]
+            if me[ActorField.ALIVE] > 0.5:
+                player_xy[i, count[i]] = frame_position(me[ActorField.X], me[ActorField.Y], config)
             count[i] += 1
         ended = arena[:, ArenaField.OUTCOME] != Outcome.RUNNING
         if ended.any():
@@ -230,6 +269,7 @@ def record_players(
         player=player,
         match=match.reshape(-1),
         tick=tick.reshape(-1),
+        player_xy=player_xy.reshape(-1, 2),
         outcomes=outcomes,
     )
 
@@ -302,6 +342,7 @@ def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlaye
         player=np.concatenate([p.player for p in parts])[frame_order],
         match=np.concatenate([p.match for p in parts])[frame_order],
         tick=np.concatenate([p.tick for p in parts])[frame_order],
+        player_xy=np.concatenate([p.player_xy for p in parts])[frame_order],
         outcomes=[outcomes[i] for i in order],
     )
 
@@ -327,6 +368,7 @@ def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) 
         match=recorded.match,
         tick=recorded.tick,
         label=labels,
+        player_xy=recorded.player_xy,
     )
     os.replace(tmp, path)
 
@@ -382,7 +424,7 @@ def recording_matches(config: RecordConfig) -> bool:
     wanted.pop("data_dir")
     recorded = dict(manifest.get("config", {}))
     recorded.pop("data_dir", None)
-    if recorded != wanted:
+    if recorded != wanted or manifest.get("format_version") != FORMAT_VERSION:
         return False
     return all(
         (Path(config.data_dir) / entry["file"]).is_file()

@@ -1,10 +1,11 @@
 """The keypoints architecture: spatial softmax finds things, frames are encoded independently,
-half-precision storage, the first conv's stride, and configs written before the architecture
-and stride fields still load."""
+half-precision storage, the first conv's stride, full-resolution keypoints, motion features, and
+configs written before those fields still load."""
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from gameai.behaviour.model import (
     BehaviourNetConfig,
     SpatialSoftmax,
     load_behaviour_model,
+    motion_features,
     save_behaviour_model,
 )
 
@@ -110,9 +112,12 @@ def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
     [
         ({"first_conv_stride": 3}, "first_conv_stride must be 1, 2 or 4"),
         ({"architecture": "nature", "first_conv_stride": 2}, "needs the keypoints architecture"),
+        ({"fine_keypoints": -1}, "fine_keypoints must be an int in"),
+        ({"architecture": "nature", "fine_keypoints": 2}, "need the keypoints architecture"),
+        ({"architecture": "nature", "motion_features": True}, "need the keypoints architecture"),
     ],
 )
-def test_unsupported_strides_are_refused(fields: dict[str, Any], message: str) -> None:
+def test_unsupported_shapes_are_refused(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         replace(SMALL, **fields)
 
@@ -122,11 +127,12 @@ def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path
     net = BehaviourNet(SMALL).eval()
     save_behaviour_model(tmp_path, net)
     data = json.loads((tmp_path / "config.json").read_text())
-    assert data["config"]["first_conv_stride"] == 4
-    del data["config"]["first_conv_stride"]
+    for field in ("first_conv_stride", "fine_keypoints", "motion_features"):
+        del data["config"][field]
     (tmp_path / "config.json").write_text(json.dumps(data))
     loaded = load_behaviour_model(tmp_path)
-    assert loaded.config.first_conv_stride == 4
+    assert loaded.config.first_conv_stride == 4 and loaded.config.fine_keypoints == 0
+    assert not loaded.config.motion_features
     x = torch.randint(0, 256, (1, 18, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
@@ -141,3 +147,76 @@ def test_a_stride_two_model_round_trips(tmp_path: Path) -> None:
     x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
+
+
+def test_fine_keypoints_place_a_small_disc_to_a_fraction_of_a_pixel() -> None:
+    """A red disc between pixel centres: the full-resolution keypoint lands between them too,
+    where a 21x21 map could only say which 4-pixel cell it is in."""
+    net = BehaviourNet(replace(SMALL, fine_keypoints=2)).eval()
+    fine = net.keypoint_net.fine_features  # type: ignore[union-attr]
+    assert fine is not None
+    with torch.no_grad():
+        fine.weight.zero_()
+        fine.bias.zero_()
+        fine.weight[:, 0, 1, 1] = 40.0  # both maps: the red channel at the centre tap
+    frame = torch.zeros(1, 3, 84, 84, dtype=torch.uint8)
+    frame[0, 0, 30:32, 50:53] = 255  # rows 30-31, columns 50-52: centre (30.5, 51)
+    with torch.no_grad():
+        points = net.encode_frames(frame).view(4, -1)  # x, y, peak, mean rows; coarse maps first
+    x, y = points[0, 8:], points[1, 8:]
+    to_pixels = 83 / 2
+    assert torch.allclose((x + 1) * to_pixels, torch.tensor([51.0, 51.0]), atol=0.05)
+    assert torch.allclose((y + 1) * to_pixels, torch.tensor([30.5, 30.5]), atol=0.05)
+
+
+def test_fine_keypoints_extend_the_coarse_encoding() -> None:
+    torch.manual_seed(0)
+    plain = BehaviourNet(SMALL).eval()
+    fine = BehaviourNet(replace(SMALL, fine_keypoints=3)).eval()
+    coarse_stack = {k: v for k, v in plain.state_dict().items() if ".head." not in k}
+    fine.load_state_dict(coarse_stack, strict=False)  # the same coarse stack
+    frames = torch.randint(0, 256, (5, 3, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        coarse = plain.encode_frames(frames).view(5, 4, 8)
+        both = fine.encode_frames(frames).view(5, 4, 11)
+        logits = fine(torch.cat([frames, frames[:1]]).reshape(1, 18, 84, 84))
+    assert torch.allclose(both[:, :, :8], coarse, atol=1e-6)
+    assert logits.shape == (1, 6)
+
+
+def test_a_fine_keypoint_model_with_motion_features_round_trips(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(replace(SMALL, fine_keypoints=4, motion_features=True)).eval()
+    save_behaviour_model(tmp_path, net)
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.fine_keypoints == 4 and loaded.config.motion_features
+    x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
+
+
+def test_motion_features_measure_speed_and_the_eight_compass_directions() -> None:
+    angles = torch.tensor([0.0, math.pi / 4, math.pi / 8, math.pi / 2 + math.pi / 8])
+    dx = (3.0 * torch.cos(angles)).view(1, 4, 1)  # one keypoint, four steps of length 3
+    dy = (3.0 * torch.sin(angles)).view(1, 4, 1)
+    speed, heading, mean_speed, speed_spread, mean_heading = motion_features(dx, dy)
+    assert torch.allclose(speed, torch.full((1, 4), 3.0), atol=1e-5)
+    snapped = math.tanh(3.0)
+    assert torch.allclose(heading, torch.tensor([[snapped, snapped, -snapped, -snapped]]), atol=1e-5)
+    assert torch.allclose(mean_speed, torch.tensor([[3.0]]), atol=1e-5)
+    assert speed_spread.abs().max() < 1e-4 and mean_heading.abs().max() < 1e-5
+    still = motion_features(torch.zeros(1, 4, 1), torch.zeros(1, 4, 1))[1]
+    assert still.abs().max() < 1e-2  # no heading for a keypoint that does not move
+
+
+def test_motion_features_feed_the_head_and_train_without_nan() -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(replace(SMALL, fine_keypoints=1, motion_features=True))
+    frames = torch.zeros(2, 18, 84, 84, dtype=torch.uint8)  # nothing moves: every step is zero
+    logits = net(frames)
+    logits.sum().backward()
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    assert logits.shape == (2, 6) and grads and all(torch.isfinite(g).all() for g in grads)
+    plain = BehaviourNet(replace(SMALL, fine_keypoints=1))
+    head_inputs = {n.keypoint_net.head[1].in_features for n in (net, plain)}  # type: ignore[union-attr,index]
+    assert len(head_inputs) == 2  # the motion features widen the head's input

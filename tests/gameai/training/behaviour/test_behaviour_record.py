@@ -1,4 +1,5 @@
-"""Recording: the demo's render + the client's downscale, split by seed, held-out parameters, manifest."""
+"""Recording: the demo's render + the client's downscale, split by seed, held-out parameters,
+the player's drawn position, manifest."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from envs.styles import STYLES, StyleParam
 from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, RecordConfig
 from gameai.training.behaviour.dataset import load_split
 from gameai.training.behaviour.record import (
+    FORMAT_VERSION,
     capture_every,
     file_sha256,
+    frame_position,
     plan_players,
     record,
     record_players,
+    recording_matches,
 )
 from gameai.vocabulary import BEHAVIOURS
 
@@ -76,6 +80,29 @@ def test_recording_is_deterministic_and_frames_differ_between_players() -> None:
     assert not np.array_equal(first.frames[:12], first.frames[12:])
 
 
+def test_the_recorded_player_position_is_where_the_player_is_drawn() -> None:
+    """The position loss's target: the centroid of the player's blue disc, to a tenth of a pixel."""
+    plans = plan_players(TINY, "test")[:6]
+    recorded = record_players(TINY, plans)
+    frames = recorded.frames.astype(np.float64)
+    blue = np.clip(frames[..., 2] - frames[..., 0] - 60.0, 0.0, None)  # the player; enemies are red
+    rows, columns = np.mgrid[0:84, 0:84]
+    drawn = ~np.isnan(recorded.player_xy[:, 0]) & (blue.sum(axis=(1, 2)) > 0)
+    assert drawn.mean() > 0.9
+    weights = blue[drawn] / blue[drawn].sum(axis=(1, 2), keepdims=True)
+    centroid = np.stack([(weights * columns).sum(axis=(1, 2)), (weights * rows).sum(axis=(1, 2))], axis=1)
+    recorded_pixels = (recorded.player_xy[drawn] + 1.0) * 83 / 2
+    assert np.median(np.abs(centroid - recorded_pixels)) < 0.1
+    assert np.percentile(np.abs(centroid - recorded_pixels), 90) < 0.3
+
+
+def test_frame_position_spans_the_keypoint_scale() -> None:
+    corners = frame_position(np.array([0.0, 639.99]), np.array([0.0, 479.99]), TINY)
+    pixel = 2.0 / 83  # one frame pixel on the -1..1 scale
+    np.testing.assert_allclose(corners, [[-1.0, -1.0], [1.0, 1.0]], atol=pixel)
+    assert np.all(np.abs(corners) < 1.0 + pixel / 2)  # within the frame's edges (half a pixel out)
+
+
 def test_seeds_are_disjoint_between_splits_and_styles_interleave() -> None:
     config = RecordConfig(train_players=3, val_players=2, test_players=2, heldout_players=2)
     seeds = {split: {p.seed for p in plan_players(config, split)} for split in SPLITS}
@@ -132,10 +159,16 @@ def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
         split_players = [p for p in players if p["split"] == split]
         labels = {p["index"]: BEHAVIOURS.index(p["style"]) for p in split_players}
         assert all(labels[p] == y for p, y in zip(data.players, data.labels, strict=True))
+        assert data.player_xy is not None and data.player_xy.shape == (entry["frames"], 2)
     # A second call with the same options keeps the recording.
     written = (tmp_path / "train.npz").stat().st_mtime_ns
     assert record(config)["seconds"] == manifest["seconds"]
     assert (tmp_path / "train.npz").stat().st_mtime_ns == written
+    # A recording of the format before positions is made again.
+    assert recording_matches(config)
+    on_disk["format_version"] = FORMAT_VERSION - 1
+    (tmp_path / "manifest.json").write_text(json.dumps(on_disk))
+    assert not recording_matches(config)
 
 
 def test_config_refuses_bad_ranges() -> None:

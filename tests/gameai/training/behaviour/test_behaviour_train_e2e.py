@@ -149,3 +149,28 @@ def test_a_finer_first_conv_is_trained_and_exported_with_its_stride(trained: Pat
     with torch.no_grad():
         maps = model.net.keypoint_net.frame_features(model.net.normalise(frames))
     assert maps.shape[-2:] == (42, 42)
+
+
+def test_the_position_loss_teaches_a_fine_keypoint_where_the_player_is(trained: Path, tmp_path: Path) -> None:
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
+               "--fine-keypoints", "2", "--position-weight", "10", "--motion-features", "--max-epochs", "4",
+               "--windows-per-epoch", "1500"]  # fmt: skip
+    assert main(["train", "behaviour", "fit", *options]) == 0
+    history = json.loads((tmp_path / "checkpoints" / "last" / "state.json").read_text())["history"]
+    pixels = [h["train_position_pixels"] for h in history]
+    assert pixels[-1] < 0.5 * pixels[0], pixels
+    assert main(["train", "behaviour", "export", *options]) == 0
+    model = load_behaviour_model(tmp_path / "assets")
+    assert model.config.fine_keypoints == 2 and model.config.motion_features
+    # On new players: the keypoint follows the player far better than the best fixed guess.
+    with np.load(trained / "data" / "test.npz") as data:
+        frames, where = data["frames"], data["player_xy"]
+    drawn = ~np.isnan(where[:, 0])
+    with torch.no_grad():
+        points = model.net.encode_frames(torch.from_numpy(np.ascontiguousarray(frames.transpose(0, 3, 1, 2))))
+    c = points.shape[1] // 4
+    first_fine = model.config.conv_channels[2]
+    found = torch.stack([points[:, first_fine], points[:, c + first_fine]], dim=1).numpy()[drawn]
+    error = np.sqrt(((found - where[drawn]) ** 2).sum(axis=1).mean())
+    guess = np.sqrt(((where[drawn] - where[drawn].mean(axis=0)) ** 2).sum(axis=1).mean())
+    assert error < 0.5 * guess, (error, guess)
