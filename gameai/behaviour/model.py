@@ -100,9 +100,9 @@ class BehaviourNetConfig:
     """Keypoints architecture: also give the head every keypoint's speed at each step, how
     close its heading is to one of the 8 compass directions (``cos 8 theta``, faded out when
     it barely moves) and, over the window, the mean and spread of its speed and the mean of
-    that heading measure. The head could learn them from the steps, but from the data there is
-    it does not; they are what tells a bot's snapped moves at constant speed from a person's
-    (``docs/behaviour.md``)."""
+    that heading measure. The head could compute them from the steps, but on the recorded data
+    it does not learn to; they are what tells a bot's snapped moves at constant speed from a
+    person's (``docs/behaviour.md``)."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size

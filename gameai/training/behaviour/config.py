@@ -114,7 +114,7 @@ class BehaviourTrainConfig(RecordConfig):
     position_weight: float = 0.0
     """Weight of the position loss: the squared distance between the first fine keypoint and
     where the recording drew the player (its ``player_xy``), added to the cross-entropy. Labels
-    alone never taught the net where the player is to better than 5 pixels, and the player's own
+    alone never taught the net where the player is to better than 6 pixels, and the player's own
     motion is what tells a bot from a person (``docs/behaviour.md``); 0: off. Needs
     ``fine_keypoints >= 1``."""
     hidden: int = 256

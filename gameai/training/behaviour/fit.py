@@ -324,7 +324,6 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
                 writer.add_scalar("charts/learning_rate", lr, global_step)
                 postfix = {"loss": f"{running_loss / 20:.3f}", "lr": f"{lr:.1e}"}
                 if config.position_weight > 0:
-                    # Root mean squared distance in frame pixels (keypoint units span width - 1).
                     pixels = position_pixels(running_position / 20, net)
                     writer.add_scalar("losses/position_pixels", pixels, global_step)
                     postfix["position_px"] = f"{pixels:.2f}"
