@@ -173,6 +173,18 @@ class SpatialSoftmax(nn.Module):
         return torch.cat([x, y, peak, mean], dim=1)
 
 
+def fine_keypoint_xy(encoded: torch.Tensor, config: BehaviourNetConfig, index: int = 0) -> torch.Tensor:
+    """``(N, 2)`` the (x, y) of fine keypoint ``index`` in frame encodings ``(N, 4C)``.
+
+    The layout is :meth:`KeypointHead.encode`'s: x of every keypoint, then y, peak and mean,
+    the coarse keypoints before the fine ones. Fine keypoint 0 is the one the position loss
+    teaches where the player is.
+    """
+    c = encoded.shape[1] // 4
+    column = config.conv_channels[2] + index
+    return torch.stack([encoded[:, column], encoded[:, c + column]], dim=1)
+
+
 def motion_features(dx: torch.Tensor, dy: torch.Tensor) -> list[torch.Tensor]:
     """Speed and 8-way heading of keypoint steps, per step and over the window.
 

@@ -31,7 +31,7 @@ from torch.nn import functional
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig
+from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig, fine_keypoint_xy
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from gameai.training.behaviour.config import BehaviourTrainConfig
@@ -170,9 +170,7 @@ def position_loss(net: BehaviourNet, encoded: torch.Tensor, positions: torch.Ten
         encoded: ``(N, 4C)`` frame encodings (x of every keypoint, then y, ...).
         positions: ``(N, 2)`` where the player is in each frame.
     """
-    c = encoded.shape[1] // 4
-    first_fine = net.config.conv_channels[2]
-    predicted = torch.stack([encoded[:, first_fine], encoded[:, c + first_fine]], dim=1)  # (N, 2)
+    predicted = fine_keypoint_xy(encoded, net.config)  # (N, 2)
     drawn = ~torch.isnan(positions[:, 0])
     if not bool(drawn.any()):
         return encoded.sum() * 0.0

@@ -16,7 +16,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from gameai.behaviour.model import load_behaviour_model
+from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model
 from gameai.cli import main
 from gameai.training.behaviour.record import manifest_sha256
 
@@ -168,9 +168,7 @@ def test_the_position_loss_teaches_a_fine_keypoint_where_the_player_is(trained: 
     drawn = ~np.isnan(where[:, 0])
     with torch.no_grad():
         points = model.net.encode_frames(torch.from_numpy(np.ascontiguousarray(frames.transpose(0, 3, 1, 2))))
-    c = points.shape[1] // 4
-    first_fine = model.config.conv_channels[2]
-    found = torch.stack([points[:, first_fine], points[:, c + first_fine]], dim=1).numpy()[drawn]
+    found = fine_keypoint_xy(points, model.config).numpy()[drawn]
     error = np.sqrt(((found - where[drawn]) ** 2).sum(axis=1).mean())
     guess = np.sqrt(((where[drawn] - where[drawn].mean(axis=0)) ** 2).sum(axis=1).mean())
     assert error < 0.5 * guess, (error, guess)
