@@ -34,6 +34,10 @@ class RuntimeConfig:
     """Half-life of the smoothing of each session's behaviour results, seconds of play (0: none)."""
     behaviour_switch_margin: float = 0.1
     """A session's behaviour label changes only when another class's smoothed probability leads by this."""
+    behaviour_bot_like_min_probability: float = 0.0
+    """The label ``bot_like`` is sent only while its smoothed probability is at least this; below
+    it, the next most likely label is (0: like any other label). A game may act against a player
+    it calls a bot: 0.8 trades most of the label's recall for precision (``docs/behaviour.md``)."""
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""
     agent_max_wait_ms: float = 2.0

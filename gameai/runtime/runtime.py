@@ -33,7 +33,7 @@ from gameai.runtime.device import select_device
 from gameai.runtime.dialogue import DialogueWorker
 from gameai.runtime.model_process import SLOTS, BehaviourProcess, ModelProcessError, process_workers_supported
 from gameai.runtime.models import ActRequest, AgentPolicy, BehaviourClassifier, WindowRequest
-from gameai.session.smoothing import SmoothingConfig
+from gameai.session.smoothing import SmoothingConfig, smoothing_config
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class ModelRuntime:
         worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
             "behaviour", process or classifier, batching, metrics, threads=SLOTS if process else 1
         )
-        smoothing = SmoothingConfig(config.behaviour_smoothing_s, config.behaviour_switch_margin)
+        smoothing = smoothing_config(config)
         self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing, process)
         self.models["behaviour"] = ModelInfo(
             service="behaviour",

@@ -6,8 +6,10 @@ exponentially weighted mean of each class's log-probability (a window's weight h
 ``half_life_s`` seconds of play; the mean is normalised by the total weight, so at the start
 of a session every window so far counts equally rather than the first one dominating), turns
 it back into probabilities with a softmax, and changes the reported label only when another
-class overtakes the current one by ``switch_margin`` (hysteresis). Pure numpy, no I/O; one
-per session.
+class overtakes the current one by ``switch_margin`` (hysteresis). A label can also be held
+to a minimum smoothed probability (``min_probabilities``: a game may act on ``bot_like``
+against a player, so the server says it only when the evidence is strong); below it the next
+most likely label is reported instead. Pure numpy, no I/O; one per session.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from gameai.runtime.config import RuntimeConfig
 
 #: Probabilities are clipped to at least this before their log is taken.
 _FLOOR = 1e-6
@@ -29,10 +33,26 @@ class SmoothingConfig:
     """Seconds of play after which a window's evidence counts half; 0 turns smoothing off."""
     switch_margin: float = 0.1
     """The reported label changes only when another class's smoothed probability exceeds it by this."""
+    min_probabilities: tuple[tuple[str, float], ...] = ()
+    """``(label, p)`` pairs: that label is reported only while its smoothed probability is at
+    least ``p``; otherwise the most likely of the other labels is. Labels the model does not
+    have are ignored. Empty: every label like any other."""
 
     def __post_init__(self) -> None:
         if self.half_life_s < 0 or not 0.0 <= self.switch_margin < 1.0:
             raise ValueError("half_life_s must be >= 0 and switch_margin in [0, 1)")
+        for pair in self.min_probabilities:
+            if len(pair) != 2 or not isinstance(pair[0], str) or not 0.0 <= pair[1] < 1.0:
+                raise ValueError(f"min_probabilities needs (label, p) pairs with p in [0, 1), got {pair!r}")
+
+
+def smoothing_config(runtime: RuntimeConfig) -> SmoothingConfig:
+    """The smoothing a server with ``runtime``'s settings applies (``behaviour_*`` fields)."""
+    bot_like_min = runtime.behaviour_bot_like_min_probability
+    if not 0.0 <= bot_like_min < 1.0:
+        raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {bot_like_min}")
+    floors = (("bot_like", bot_like_min),) if bot_like_min > 0 else ()
+    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors)
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,8 @@ class BehaviourSmoother:
         self._log_evidence: list[float] | None = None
         self._weight = 0.0
         self._label: int | None = None
+        floors = dict(self.config.min_probabilities)
+        self._floors = [floors.get(name, 0.0) for name in class_names]
 
     def reset(self) -> None:
         """Forget everything seen so far."""
@@ -109,8 +131,14 @@ class BehaviourSmoother:
         exps = [math.exp(m - top) for m in mean]
         total = sum(exps)
         smoothed = [e / total for e in exps]
-        best = max(range(len(smoothed)), key=smoothed.__getitem__)  # the first largest, as argmax
-        if self._label is None or smoothed[best] > smoothed[self._label] + self.config.switch_margin:
+        floors = self._floors
+        allowed = [i for i, p in enumerate(smoothed) if p >= floors[i]] or range(len(smoothed))
+        best = max(allowed, key=smoothed.__getitem__)  # the first largest, as argmax
+        if (
+            self._label is None
+            or smoothed[self._label] < floors[self._label]
+            or smoothed[best] > smoothed[self._label] + self.config.switch_margin
+        ):
             self._label = best
         return SmoothedBehaviour(
             label=self.class_names[self._label],

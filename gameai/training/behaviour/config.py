@@ -175,3 +175,6 @@ class BehaviourEvalConfig:
     """Windows per inference batch."""
     write_metadata: bool = False
     """Also store the figures in the model's ``config.json`` metadata (the export does this)."""
+    bot_like_min_probability: float = 0.0
+    """Score the served view as ``gameai serve --behaviour-bot-like-min-probability`` this would
+    send it (0: as the server does by default)."""

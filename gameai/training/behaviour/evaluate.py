@@ -29,7 +29,7 @@ from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
 from gameai.model_files import read_json, write_json
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
-from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
+from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
 from gameai.training.behaviour.config import BehaviourEvalConfig
 from gameai.training.behaviour.dataset import WindowDataset, load_split
 from gameai.training.behaviour.fit import predict
@@ -49,14 +49,17 @@ BOT_LIKE: Final = "bot_like"
 BOT_LIKE_THRESHOLDS: Final = (0.5, 0.7, 0.8, 0.9)
 
 
-def serving_smoothing() -> SmoothingConfig:
-    """The smoothing ``gameai serve`` applies by default."""
-    runtime = RuntimeConfig()
-    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin)
+def serving_smoothing(bot_like_min_probability: float = 0.0) -> SmoothingConfig:
+    """The smoothing ``gameai serve`` applies (by default, or with that ``bot_like`` minimum)."""
+    return smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=bot_like_min_probability))
 
 
 def served_results(
-    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
+    data: WindowDataset,
+    probabilities: np.ndarray,
+    class_names: tuple[str, ...],
+    sample_fps: float,
+    smoothing: SmoothingConfig | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """What a game would be sent after each window, player by player in play order.
 
@@ -68,12 +71,13 @@ def served_results(
         probabilities: ``(N, n_classes)`` the model's output for every window of ``data``.
         class_names: The model's labels.
         sample_fps: The model's frame rate.
+        smoothing: The server's smoothing (default: :func:`serving_smoothing`).
 
     Returns:
         ``(N,)`` class index of the served label after each window and ``(N, n_classes)`` the
         smoothed probabilities sent with it.
     """
-    config = serving_smoothing()
+    config = smoothing or serving_smoothing()
     served = np.zeros(len(data), dtype=np.int64)
     smoothed = np.zeros((len(data), len(class_names)), dtype=np.float64)
     players = data.window_players
@@ -118,6 +122,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     manifest = read_manifest(config.data_dir)
     _check_compatible(model, manifest)
     names = model.config.class_names
+    smoothing = serving_smoothing(config.bot_like_min_probability)
     out = Path(config.output_dir or config.model_dir)
     report: dict[str, Any] = {
         "model": {
@@ -130,7 +135,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
             "parameters": sum(p.numel() for p in model.net.parameters()),
         },
         "data": {"directory": str(config.data_dir), "manifest_sha256": manifest_sha256(config.data_dir)},
-        "smoothing": serving_smoothing().__dict__,
+        "smoothing": smoothing.__dict__,
         "splits": {},
     }
     for split in config.splits:
@@ -138,7 +143,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
         data = load_split(config.data_dir, split, model.config.frames_per_window)
         probabilities, loss = predict(model.net, data, np.arange(len(data)), config.batch_size, device)
         truth = data.window_labels
-        served, smoothed = served_results(data, probabilities, names, model.config.sample_fps)
+        served, smoothed = served_results(data, probabilities, names, model.config.sample_fps, smoothing)
         views = {"window": probabilities.argmax(axis=1), "served": served}
         entry: dict[str, Any] = {"players": len(np.unique(data.players)), "loss": round(loss, 4)}
         for view, predicted in views.items():

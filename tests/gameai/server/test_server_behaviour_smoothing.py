@@ -17,7 +17,7 @@ from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.runtime.models import BehaviourClassifier
 from gameai.server.config import ServerConfig
-from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
+from gameai.session.smoothing import BehaviourSmoother, smoothing_config
 from gameai.testing.servers import running_server, runtime_config_for
 from gameai.testing.tiny_models import write_random_behaviour_model
 
@@ -40,19 +40,29 @@ def keypoints_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.mark.parametrize("architecture", ["nature", "keypoints"])
-@pytest.mark.parametrize("every", [1, 3])
+@pytest.mark.parametrize(
+    ("architecture", "every", "bot_like_min"),
+    [
+        ("nature", 1, 0.0),
+        ("nature", 3, 0.0),
+        ("keypoints", 1, 0.0),
+        ("keypoints", 3, 0.0),
+        ("keypoints", 1, 0.3),
+    ],
+)
 async def test_served_results_are_the_smoothed_model_outputs(
-    assets: Path, keypoints_model: Path, every: int, architecture: str
+    assets: Path, keypoints_model: Path, every: int, architecture: str, bot_like_min: float
 ) -> None:
-    smoothing = SmoothingConfig(half_life_s=1.0, switch_margin=0.1)
     model_dir = keypoints_model if architecture == "keypoints" else assets / "behaviour"
     runtime = runtime_config_for(
         assets,
         behaviour_model=str(model_dir),
-        behaviour_smoothing_s=smoothing.half_life_s,
-        behaviour_switch_margin=smoothing.switch_margin,
+        behaviour_smoothing_s=1.0,
+        behaviour_switch_margin=0.1,
+        behaviour_bot_like_min_probability=bot_like_min,
     )
+    smoothing = smoothing_config(runtime)
+    assert smoothing.half_life_s == 1.0 and len(smoothing.min_probabilities) == (bot_like_min > 0)
     frames = _frames(16)
     results: list[BehaviourResult] = []
     async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
@@ -86,5 +96,6 @@ async def test_served_results_are_the_smoothed_model_outputs(
         np.testing.assert_allclose(served, expected.probabilities, atol=1e-4)
         assert result.label == expected.label
         assert result.confidence == pytest.approx(expected.confidence, abs=1e-4)
+        assert result.label != "bot_like" or result.probabilities["bot_like"] >= bot_like_min
         moved = max(moved, float(np.abs(served - probabilities).max()))
     assert spread > 1e-4 and moved > 0.2 * spread  # smoothing did change what was sent

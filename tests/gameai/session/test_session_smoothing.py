@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gameai.runtime.config import RuntimeConfig
-from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig
+from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
 
 CLASSES = ("a", "b", "c")
 
@@ -96,7 +96,44 @@ def test_bad_inputs_are_refused() -> None:
 
 
 def test_the_server_defaults_are_the_smoothing_defaults() -> None:
-    runtime = RuntimeConfig()
-    assert SmoothingConfig() == SmoothingConfig(
-        runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin
-    )
+    assert smoothing_config(RuntimeConfig()) == SmoothingConfig()
+
+
+def test_a_label_with_a_minimum_probability_is_reported_only_above_it() -> None:
+    config = SmoothingConfig(half_life_s=0.0, switch_margin=0.0, min_probabilities=(("c", 0.8),))
+    smoother = BehaviourSmoother(CLASSES, config)
+    result = smoother.update(_p(0.1, 0.2, 0.7), 0.2)
+    assert result.label == "b"  # "c" leads, but below its minimum: the runner-up is said
+    assert result.confidence == pytest.approx(0.2)
+    np.testing.assert_allclose(result.probabilities, [0.1, 0.2, 0.7], atol=1e-9)  # sent as they are
+    assert smoother.update(_p(0.05, 0.1, 0.85), 0.2).label == "c"
+    assert BehaviourSmoother(CLASSES).update(_p(0.1, 0.2, 0.7), 0.2).label == "c"  # no minimum
+
+
+def test_a_held_label_that_falls_below_its_minimum_is_dropped_at_once() -> None:
+    config = SmoothingConfig(half_life_s=1.0, switch_margin=0.5, min_probabilities=(("c", 0.6),))
+    smoother = BehaviourSmoother(CLASSES, config)
+    assert smoother.update(_p(0.05, 0.05, 0.9), 0.2).label == "c"
+    labels = [smoother.update(_p(0.3, 0.35, 0.35), 0.2).label for _ in range(30)]
+    first_other = next(i for i, label in enumerate(labels) if label != "c")
+    # the margin of 0.5 would hold "c" for ever against "b"; the minimum lets go once "c" < 0.6
+    assert labels[first_other] == "b" and set(labels[first_other:]) == {"b"}
+    assert first_other < 10
+
+
+def test_minimums_for_labels_the_model_lacks_are_ignored_and_bad_ones_refused() -> None:
+    smoother = BehaviourSmoother(CLASSES, SmoothingConfig(min_probabilities=(("bot_like", 0.8),)))
+    assert smoother.update(_p(0.1, 0.2, 0.7), 0.2).label == "c"
+    for bad in ((("c", 1.0),), (("c", -0.1),), (("c",),)):
+        with pytest.raises(ValueError, match="min_probabilities"):
+            SmoothingConfig(min_probabilities=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="behaviour_bot_like_min_probability"):
+        smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=1.5))
+
+
+def test_the_server_setting_holds_bot_like_to_its_minimum() -> None:
+    config = smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=0.8))
+    assert config.min_probabilities == (("bot_like", 0.8),)
+    names = ("aggressive", "bot_like")
+    assert BehaviourSmoother(names, config).update(_p(0.25, 0.75), 0.2).label == "aggressive"
+    assert BehaviourSmoother(names, config).update(_p(0.15, 0.85), 0.2).label == "bot_like"

@@ -95,6 +95,22 @@ def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFi
     assert (out / "eval.json").is_file() and (out / "confusion_test_served.png").is_file()
 
 
+def test_eval_scores_what_a_server_with_a_bot_like_minimum_sends(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--data-dir", str(trained / "data"),
+            "--splits", "test", "--output-dir", str(trained / "eval-min"), "--threads", "1",
+            "--device", "cpu", "--bot-like-min-probability", "0.5"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["smoothing"]["min_probabilities"] == [["bot_like", 0.5]]
+    served = report["splits"]["test"]["served"]
+    bot = len(served["confusion"]) - 1  # bot_like is the last class
+    said_bot_like = sum(row[bot] for row in served["confusion"])
+    at_half = next(row for row in served["bot_like_thresholds"] if row["threshold"] == 0.5)
+    assert said_bot_like == at_half["flagged"]  # every bot_like sent had a probability >= 0.5
+
+
 def _fit_command(root: Path, data: Path) -> list[str]:
     return [sys.executable, "-m", "gameai.cli", "train", "behaviour", "fit", *TINY_DATA, *TINY_MODEL,
             *_paths(root), "--data-dir", str(data), "--max-epochs", "3",
