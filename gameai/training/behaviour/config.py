@@ -105,18 +105,20 @@ class BehaviourTrainConfig(RecordConfig):
     """Keypoints architecture: stride of the first conv (4: 21x21 keypoint maps; 2: 42x42, 1-2.5
     points more served macro-F1 at 2-3x the serving cost and 6x the fit time, see
     ``docs/behaviour.md``)."""
-    fine_keypoints: int = 0
+    fine_keypoints: int = 4
     """Keypoints architecture: extra keypoint maps at the frames' full resolution (0: none; see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.fine_keypoints`)."""
-    motion_features: bool = False
+    motion_features: bool = True
     """Keypoints architecture: per-step speed and 8-way heading features in the head (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.motion_features`)."""
-    position_weight: float = 0.0
-    """Weight of the position loss: the squared distance between the first fine keypoint and
-    where the recording drew the player (its ``player_xy``), added to the cross-entropy. Labels
-    alone never taught the net where the player is to better than 6 pixels, and the player's own
-    motion is what tells a bot from a person (``docs/behaviour.md``); 0: off. Needs
-    ``fine_keypoints >= 1``."""
+    position_weight: float = 10.0
+    """Keypoints architecture: weight of the position loss, the squared distance between the
+    first fine keypoint and where the recording drew the player (its ``player_xy``), added to
+    the cross-entropy. Labels alone never taught the net where the player is to better than 6
+    pixels, and the player's own motion is what tells a bot from a person
+    (``docs/behaviour.md``); 0: off. Needs ``fine_keypoints >= 1``.
+
+    The nature architecture has no keypoints: with it, these three are set to 0 / off."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -147,6 +149,10 @@ class BehaviourTrainConfig(RecordConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.architecture == "nature":  # keypoint options mean nothing there (see position_weight)
+            object.__setattr__(self, "fine_keypoints", 0)
+            object.__setattr__(self, "motion_features", False)
+            object.__setattr__(self, "position_weight", 0.0)
         if self.frames_per_window < 1 or self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")
         if not self.frames_per_window <= self.clip_frames <= self.frames_per_player:

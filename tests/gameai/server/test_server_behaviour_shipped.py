@@ -119,4 +119,4 @@ def test_every_style_is_recognised_through_the_server(server: ServerThread) -> N
     for i, style in enumerate(BEHAVIOURS * 4):
         labels = play_and_stream(server.url, style, SEED_BASE + 100 + i, seconds=30.0)
         right += _settled(labels).most_common(1)[0][0] == style
-    assert right >= 19  # of 24 sessions (21 measured for the shipped model, docs/behaviour.md)
+    assert right >= 19  # of 24 sessions (22 measured for the shipped model, docs/behaviour.md)

@@ -58,7 +58,7 @@ def test_clip_positions_follow_the_clip_frames() -> None:
 
 def test_the_position_weight_needs_a_fine_keypoint() -> None:
     with pytest.raises(ValueError, match="needs fine_keypoints"):
-        BehaviourTrainConfig(position_weight=1.0)
+        BehaviourTrainConfig(position_weight=1.0, fine_keypoints=0)
     with pytest.raises(ValueError, match="position_weight must be >= 0"):
         BehaviourTrainConfig(position_weight=-1.0, fine_keypoints=1)
     assert BehaviourTrainConfig(position_weight=1.0, fine_keypoints=1).position_weight == 1.0
@@ -81,3 +81,10 @@ def test_fit_refuses_a_recording_without_positions(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="recorded without"):
         fit(config)
     assert not (tmp_path / "work").exists()
+
+
+def test_the_defaults_train_the_shipped_design_and_nature_has_no_keypoint_options() -> None:
+    defaults = BehaviourTrainConfig()
+    assert (defaults.fine_keypoints, defaults.motion_features, defaults.position_weight) == (4, True, 10.0)
+    nature = BehaviourTrainConfig(architecture="nature")
+    assert (nature.fine_keypoints, nature.motion_features, nature.position_weight) == (0, False, 0.0)
