@@ -103,6 +103,12 @@ class BehaviourNetConfig:
     that heading measure. The head could compute them from the steps, but on the recorded data
     it does not learn to; they are what tells a bot's snapped moves at constant speed from a
     person's (``docs/behaviour.md``)."""
+    relative_motion: bool = False
+    """Keypoints architecture with ``fine_keypoints >= 1``: also give the head every keypoint's
+    motion relative to the first fine keypoint (the one the position loss ties to the player):
+    its mean distance, and at each step the player's step towards it, across it and how fast
+    the distance between them closes, with the window means of those three. An aggressive
+    player closes in on an enemy; a bot strafes at its preferred range."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size
@@ -130,6 +136,8 @@ class BehaviourNetConfig:
             raise ValueError(f"fine_keypoints must be an int in [0, 64], got {self.fine_keypoints!r}")
         if self.architecture == "nature" and (self.fine_keypoints or self.motion_features):
             raise ValueError("fine_keypoints and motion_features need the keypoints architecture")
+        if self.relative_motion and (self.architecture != "keypoints" or self.fine_keypoints < 1):
+            raise ValueError("relative_motion needs the keypoints architecture and fine_keypoints >= 1")
 
     @property
     def in_channels(self) -> int:
@@ -211,6 +219,42 @@ def motion_features(dx: torch.Tensor, dy: torch.Tensor) -> list[torch.Tensor]:
     ]
 
 
+def relative_motion_features(
+    x: torch.Tensor, y: torch.Tensor, player: int, step_scale: float
+) -> list[torch.Tensor]:
+    """Every keypoint's motion relative to keypoint ``player``.
+
+    Args:
+        x, y: ``(B, K, C)`` keypoint positions in K consecutive frames.
+        player: Index of the player's keypoint.
+        step_scale: Steps and distance changes are multiplied by this (they are small).
+
+    Returns:
+        ``(B, C)`` mean distance to the player; ``(B, (K-1)*C)`` each: the player's step
+        towards the keypoint (negative: away), its step across (unsigned) and how much the
+        distance shrinks; then ``(B, C)`` each: the window means of those three. The player's
+        own entries are 0.
+    """
+    b = x.shape[0]
+    rx, ry = x - x[..., player : player + 1], y - y[..., player : player + 1]  # (B, K, C)
+    distance = torch.sqrt(rx * rx + ry * ry + 1e-6)
+    px = (x[:, 1:, player : player + 1] - x[:, :-1, player : player + 1]) * step_scale  # (B, K-1, 1)
+    py = (y[:, 1:, player : player + 1] - y[:, :-1, player : player + 1]) * step_scale
+    before = distance[:, :-1]
+    towards = (px * rx[:, :-1] + py * ry[:, :-1]) / before
+    across = (px * ry[:, :-1] - py * rx[:, :-1]).abs() / before
+    closing = (before - distance[:, 1:]) * step_scale
+    return [
+        distance.mean(dim=1),
+        towards.reshape(b, -1),
+        across.reshape(b, -1),
+        closing.reshape(b, -1),
+        towards.mean(dim=1),
+        across.mean(dim=1),
+        closing.mean(dim=1),
+    ]
+
+
 class KeypointHead(nn.Module):
     """Per-frame conv stack + spatial softmax, then a head over the K frames' keypoints.
 
@@ -257,6 +301,9 @@ class KeypointHead(nn.Module):
         self.motion_features = config.motion_features
         if self.motion_features:
             inputs += (self.k - 1) * 2 * points + 3 * points
+        self.player_keypoint = c3 if config.relative_motion else -1  # the first fine keypoint
+        if config.relative_motion:
+            inputs += (self.k - 1) * 3 * points + 4 * points
         self.head = nn.Sequential(
             nn.BatchNorm1d(inputs) if norm else nn.Identity(),
             nn.Linear(inputs, config.hidden),
@@ -284,6 +331,10 @@ class KeypointHead(nn.Module):
         inputs = [points.reshape(b, -1), steps.reshape(b, -1)]
         if self.motion_features:
             inputs += motion_features(steps[..., :c], steps[..., c:])
+        if self.player_keypoint >= 0:
+            inputs += relative_motion_features(
+                xy[..., :c], xy[..., c:], self.player_keypoint, self.STEP_SCALE
+            )
         return self.head(torch.cat(inputs, dim=1))
 
 

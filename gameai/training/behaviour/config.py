@@ -111,6 +111,10 @@ class BehaviourTrainConfig(RecordConfig):
     motion_features: bool = True
     """Keypoints architecture: per-step speed and 8-way heading features in the head (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.motion_features`)."""
+    relative_motion: bool = False
+    """Keypoints architecture: each keypoint's motion relative to the player's keypoint in the
+    head (see :attr:`gameai.behaviour.model.BehaviourNetConfig.relative_motion`; needs
+    ``fine_keypoints >= 1``)."""
     position_weight: float = 10.0
     """Keypoints architecture: weight of the position loss, the squared distance between the
     first fine keypoint and where the recording drew the player (its ``player_xy``), added to
@@ -118,7 +122,8 @@ class BehaviourTrainConfig(RecordConfig):
     pixels, and the player's own motion is what tells a bot from a person
     (``docs/behaviour.md``); 0: off. Needs ``fine_keypoints >= 1``.
 
-    The nature architecture has no keypoints: with it, these three are set to 0 / off."""
+    The nature architecture has no keypoints: with it, this and the other keypoint options
+    are set to 0 / off."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -152,6 +157,7 @@ class BehaviourTrainConfig(RecordConfig):
         if self.architecture == "nature":  # keypoint options mean nothing there (see position_weight)
             object.__setattr__(self, "fine_keypoints", 0)
             object.__setattr__(self, "motion_features", False)
+            object.__setattr__(self, "relative_motion", False)
             object.__setattr__(self, "position_weight", 0.0)
         if self.frames_per_window < 1 or self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")

@@ -69,6 +69,7 @@ def net_config(
         first_conv_stride=config.first_conv_stride,
         fine_keypoints=config.fine_keypoints,
         motion_features=config.motion_features,
+        relative_motion=config.relative_motion,
     )
 
 

@@ -19,6 +19,7 @@ from gameai.behaviour.model import (
     SpatialSoftmax,
     load_behaviour_model,
     motion_features,
+    relative_motion_features,
     save_behaviour_model,
 )
 
@@ -115,6 +116,7 @@ def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
         ({"fine_keypoints": -1}, "fine_keypoints must be an int in"),
         ({"architecture": "nature", "fine_keypoints": 2}, "need the keypoints architecture"),
         ({"architecture": "nature", "motion_features": True}, "need the keypoints architecture"),
+        ({"relative_motion": True}, "relative_motion needs the keypoints architecture and fine_keypoints"),
     ],
 )
 def test_unsupported_shapes_are_refused(fields: dict[str, Any], message: str) -> None:
@@ -127,12 +129,12 @@ def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path
     net = BehaviourNet(SMALL).eval()
     save_behaviour_model(tmp_path, net)
     data = json.loads((tmp_path / "config.json").read_text())
-    for field in ("first_conv_stride", "fine_keypoints", "motion_features"):
+    for field in ("first_conv_stride", "fine_keypoints", "motion_features", "relative_motion"):
         del data["config"][field]
     (tmp_path / "config.json").write_text(json.dumps(data))
     loaded = load_behaviour_model(tmp_path)
     assert loaded.config.first_conv_stride == 4 and loaded.config.fine_keypoints == 0
-    assert not loaded.config.motion_features
+    assert not loaded.config.motion_features and not loaded.config.relative_motion
     x = torch.randint(0, 256, (1, 18, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
@@ -220,3 +222,41 @@ def test_motion_features_feed_the_head_and_train_without_nan() -> None:
     plain = BehaviourNet(replace(SMALL, fine_keypoints=1))
     head_inputs = {n.keypoint_net.head[1].in_features for n in (net, plain)}  # type: ignore[union-attr,index]
     assert len(head_inputs) == 2  # the motion features widen the head's input
+
+
+def test_relative_motion_tells_closing_in_from_strafing() -> None:
+    # keypoint 0 is the player; it steps +0.1 in x every frame. Keypoint 1 sits ahead of it on
+    # the x axis (the player closes in), keypoint 2 beside it on the y axis (the player strafes).
+    k = 3
+    x = torch.tensor([[[0.1 * t, 1.0, 0.1 * t] for t in range(k)]])  # (1, K, 3)
+    y = torch.tensor([[[0.0, 0.0, 0.5] for _ in range(k)]])
+    mean_distance, towards, across, closing, mean_towards, mean_across, mean_closing = (
+        relative_motion_features(x, y, player=0, step_scale=10.0)
+    )
+    towards, across = towards.view(k - 1, 3), across.view(k - 1, 3)
+    assert torch.allclose(towards[:, 1], torch.ones(k - 1), atol=1e-4)  # straight at it: a full step
+    assert across[:, 1].abs().max() < 1e-4
+    assert towards[:, 2].abs().max() < 1e-4 and torch.allclose(across[:, 2], torch.ones(k - 1), atol=1e-4)
+    assert torch.allclose(closing.view(k - 1, 3)[:, 1], torch.ones(k - 1), atol=1e-3)  # 0.1 closer, x10
+    assert closing.view(k - 1, 3)[:, 2].abs().max() < 1e-4  # alongside: the distance stays 0.5
+    assert torch.allclose(mean_distance[0, 2], torch.tensor(0.5), atol=1e-4)
+    assert mean_towards[0, 1] > 0.99 and mean_across[0, 2] > 0.99 and mean_closing[0, 1] > 0.99
+    assert mean_towards[0, 0].abs() < 1e-4  # the player relative to itself: nothing
+
+
+def test_a_relative_motion_model_trains_without_nan_and_round_trips(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    config = replace(SMALL, fine_keypoints=1, motion_features=True, relative_motion=True)
+    net = BehaviourNet(config)
+    logits = net(torch.zeros(2, 18, 84, 84, dtype=torch.uint8))  # nothing moves, all at one spot
+    logits.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
+    plain = BehaviourNet(replace(config, relative_motion=False))
+    widths = {n.keypoint_net.head[1].in_features for n in (net, plain)}  # type: ignore[union-attr,index]
+    assert len(widths) == 2
+    save_behaviour_model(tmp_path, net.eval())
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.relative_motion
+    x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(loaded.net(x), net(x), atol=1e-6)

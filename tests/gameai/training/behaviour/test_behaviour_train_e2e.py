@@ -22,9 +22,10 @@ from gameai.training.behaviour.record import manifest_sha256
 
 TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
              "--frames-per-player", "20", "--warmup-seconds", "20"]  # fmt: skip
+# The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint.
 TINY_MODEL = ["--frames-per-window", "8", "--conv-channels", "8", "16", "16", "--hidden", "64",
-              "--batch-size", "80", "--clip-frames", "8", "--lr", "3e-3", "--warmup-steps", "5",
-              "--val-windows", "512", "--threads", "1", "--device", "cpu"]  # fmt: skip
+              "--fine-keypoints", "1", "--batch-size", "80", "--clip-frames", "8", "--lr", "3e-3",
+              "--warmup-steps", "5", "--val-windows", "512", "--threads", "1", "--device", "cpu"]  # fmt: skip
 
 
 def _paths(root: Path) -> list[str]:
