@@ -220,14 +220,15 @@ def motion_features(dx: torch.Tensor, dy: torch.Tensor) -> list[torch.Tensor]:
 
 
 def relative_motion_features(
-    x: torch.Tensor, y: torch.Tensor, player: int, step_scale: float
+    x: torch.Tensor, y: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, player: int, step_scale: float
 ) -> list[torch.Tensor]:
     """Every keypoint's motion relative to keypoint ``player``.
 
     Args:
         x, y: ``(B, K, C)`` keypoint positions in K consecutive frames.
+        dx, dy: ``(B, K-1, C)`` their steps between consecutive frames, times ``step_scale``.
         player: Index of the player's keypoint.
-        step_scale: Steps and distance changes are multiplied by this (they are small).
+        step_scale: How much the steps were scaled up (distance changes get the same).
 
     Returns:
         ``(B, C)`` mean distance to the player; ``(B, (K-1)*C)`` each: the player's step
@@ -238,8 +239,7 @@ def relative_motion_features(
     b = x.shape[0]
     rx, ry = x - x[..., player : player + 1], y - y[..., player : player + 1]  # (B, K, C)
     distance = torch.sqrt(rx * rx + ry * ry + 1e-6)
-    px = (x[:, 1:, player : player + 1] - x[:, :-1, player : player + 1]) * step_scale  # (B, K-1, 1)
-    py = (y[:, 1:, player : player + 1] - y[:, :-1, player : player + 1]) * step_scale
+    px, py = dx[..., player : player + 1], dy[..., player : player + 1]  # (B, K-1, 1)
     before = distance[:, :-1]
     towards = (px * rx[:, :-1] + py * ry[:, :-1]) / before
     across = (px * ry[:, :-1] - py * rx[:, :-1]).abs() / before
@@ -333,7 +333,12 @@ class KeypointHead(nn.Module):
             inputs += motion_features(steps[..., :c], steps[..., c:])
         if self.player_keypoint >= 0:
             inputs += relative_motion_features(
-                xy[..., :c], xy[..., c:], self.player_keypoint, self.STEP_SCALE
+                xy[..., :c],
+                xy[..., c:],
+                steps[..., :c],
+                steps[..., c:],
+                self.player_keypoint,
+                self.STEP_SCALE,
             )
         return self.head(torch.cat(inputs, dim=1))
 

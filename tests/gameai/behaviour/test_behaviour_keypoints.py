@@ -230,9 +230,9 @@ def test_relative_motion_tells_closing_in_from_strafing() -> None:
     k = 3
     x = torch.tensor([[[0.1 * t, 1.0, 0.1 * t] for t in range(k)]])  # (1, K, 3)
     y = torch.tensor([[[0.0, 0.0, 0.5] for _ in range(k)]])
-    mean_distance, towards, across, closing, mean_towards, mean_across, mean_closing = (
-        relative_motion_features(x, y, player=0, step_scale=10.0)
-    )
+    dx, dy = (x[:, 1:] - x[:, :-1]) * 10.0, (y[:, 1:] - y[:, :-1]) * 10.0
+    features = relative_motion_features(x, y, dx, dy, player=0, step_scale=10.0)
+    mean_distance, towards, across, closing, mean_towards, mean_across, mean_closing = features
     towards, across = towards.view(k - 1, 3), across.view(k - 1, 3)
     assert torch.allclose(towards[:, 1], torch.ones(k - 1), atol=1e-4)  # straight at it: a full step
     assert across[:, 1].abs().max() < 1e-4
