@@ -5,6 +5,8 @@ float32 (the loader casts them). Before writing, the stored weights are checked 
 float32 ones on validation windows: the share of windows whose label is unchanged and the
 largest probability difference go into the metadata, beside the training-data manifest hash,
 the training history and the options that made the model. ``eval`` adds its figures after.
+``mirror_average`` is taken from the export's options, not the checkpoint: it changes how
+the model is served, not its weights.
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
     state = read_state(last)
     manifest = read_manifest(config.data_dir)
     device = torch.device("cpu")
-    net = load_behaviour_model(work / "best", device).net
+    trained = load_behaviour_model(work / "best", device).net
+    net = BehaviourNet(dataclasses.replace(trained.config, mirror_average=config.mirror_average))
+    net.load_state_dict(trained.state_dict())
+    net.eval()
     dtype = getattr(torch, config.export_dtype)
     stored = stored_copy(net, dtype)
     val = load_split(config.data_dir, "val", net.config.frames_per_window)

@@ -70,7 +70,7 @@ def net_config(
         fine_keypoints=config.fine_keypoints,
         motion_features=config.motion_features,
         relative_motion=config.relative_motion,
-    )
+    )  # mirror_average is a serving choice: export sets it (the fit validates single windows)
 
 
 def make_optimizer(net: torch.nn.Module, config: BehaviourTrainConfig) -> torch.optim.AdamW:

@@ -1,6 +1,6 @@
 """The keypoints architecture: spatial softmax finds things, frames are encoded independently,
-half-precision storage, the first conv's stride, full-resolution keypoints, motion features, and
-configs written before those fields still load."""
+half-precision storage, the first conv's stride, full-resolution keypoints, motion features,
+mirror averaging, and configs written before those fields still load."""
 
 from __future__ import annotations
 
@@ -129,12 +129,15 @@ def test_configs_without_a_stride_have_the_first_shipped_stride_of_four(tmp_path
     net = BehaviourNet(SMALL).eval()
     save_behaviour_model(tmp_path, net)
     data = json.loads((tmp_path / "config.json").read_text())
-    for field in ("first_conv_stride", "fine_keypoints", "motion_features", "relative_motion"):
+    added_later = ("first_conv_stride", "fine_keypoints", "motion_features", "relative_motion")
+    added_later += ("mirror_average",)
+    for field in added_later:
         del data["config"][field]
     (tmp_path / "config.json").write_text(json.dumps(data))
     loaded = load_behaviour_model(tmp_path)
     assert loaded.config.first_conv_stride == 4 and loaded.config.fine_keypoints == 0
     assert not loaded.config.motion_features and not loaded.config.relative_motion
+    assert not loaded.config.mirror_average
     x = torch.randint(0, 256, (1, 18, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
@@ -260,3 +263,34 @@ def test_a_relative_motion_model_trains_without_nan_and_round_trips(tmp_path: Pa
     x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
         assert torch.allclose(loaded.net(x), net(x), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        replace(SMALL, fine_keypoints=1, motion_features=True, relative_motion=True, batch_norm=True),
+        BehaviourNetConfig(frames_per_window=2, conv_channels=(4, 8, 8), hidden=16),
+    ],
+    ids=["keypoints", "nature"],
+)
+def test_mirror_average_serves_the_mean_of_a_window_and_its_mirror_image(config: BehaviourNetConfig) -> None:
+    torch.manual_seed(0)
+    plain = BehaviourNet(config).eval()
+    mirrored = BehaviourNet(replace(config, mirror_average=True)).eval()
+    mirrored.load_state_dict(plain.state_dict())
+    channels = 3 * config.frames_per_window
+    x = torch.randint(0, 256, (3, channels, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        expected = 0.5 * (plain(x) + plain(x.flip(-1)))
+        served = mirrored(x)
+    assert not torch.allclose(plain(x), plain(x.flip(-1)), atol=1e-3)  # the mirror image does differ
+    assert torch.allclose(served, expected, atol=1e-5)
+    if config.architecture == "keypoints":
+        frames = x[0].view(config.frames_per_window, 3, 84, 84)
+        with torch.no_grad():
+            encoded = mirrored.encode_frames(frames)
+            width = plain.encode_frames(frames).shape[1]
+            assert encoded.shape[1] == 2 * width  # each frame's encoding and its mirror image's
+            assert torch.allclose(mirrored.classify_encoded(encoded[None]), served[:1], atol=1e-5)
+        mirrored.train()  # training sees single encodings
+        assert mirrored.encode_frames(frames).shape[1] == width

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,18 @@ def test_a_stream_with_a_cache_gives_the_whole_window_results_and_encodes_each_f
     # The first window encodes K frames, every later one the frames it slid by (K at most).
     assert encoded == K + (len(lasts) - 1) * min(every, K)
     assert cache.last_frame == lasts[-1] and cache.window is not None and cache.window.shape[0] == K
+
+
+def test_a_mirror_averaged_stream_gives_the_whole_window_results(tmp_path: Path, frames: np.ndarray) -> None:
+    classifier = _classifier(tmp_path, replace(KEYPOINTS, mirror_average=True))
+    plain = _classifier(tmp_path / "plain", KEYPOINTS)  # the same seed: the same weights
+    cache = FrameEncodingCache()
+    lasts = list(range(K - 1, len(frames), 2))
+    streamed = [classifier([WindowRequest(_window(frames, last), last, cache)])[0] for last in lasts]
+    whole = classifier.classify_windows([_window(frames, last) for last in lasts])
+    np.testing.assert_allclose(np.array(streamed), np.array(whole), atol=1e-5)
+    unmirrored = plain.classify_windows([_window(frames, last) for last in lasts])
+    assert np.abs(np.array(whole) - np.array(unmirrored)).max() > 1e-4  # 10x the tolerance above
 
 
 def test_one_batch_with_two_windows_of_a_session_and_others(
