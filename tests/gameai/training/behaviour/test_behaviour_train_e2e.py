@@ -78,6 +78,22 @@ def test_the_exported_model_is_half_precision_with_its_provenance(trained: Path)
         assert (assets / name).stat().st_size > 1000
 
 
+def test_export_sets_mirror_averaging_and_keeps_the_weights(trained: Path) -> None:
+    shipped = load_behaviour_model(trained / "assets")
+    assert shipped.config.mirror_average and shipped.config.relative_motion  # the defaults
+    plain_dir = trained / "assets-plain"
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(plain_dir)]
+    assert main(["train", "behaviour", "export", *options, "--no-mirror-average"]) == 0
+    plain = load_behaviour_model(plain_dir)
+    assert not plain.config.mirror_average
+    mirrored_state, plain_state = shipped.net.state_dict(), plain.net.state_dict()
+    assert all(torch.equal(mirrored_state[name], plain_state[name]) for name in mirrored_state)
+    x = torch.randint(0, 256, (2, 3 * plain.config.frames_per_window, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        expected = 0.5 * (plain.net(x) + plain.net(x.flip(-1)))
+        assert torch.allclose(shipped.net(x), expected, atol=1e-5)
+
+
 def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = trained / "eval-again"
     args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--data-dir", str(trained / "data"),
