@@ -152,7 +152,7 @@ class BehaviourTrainConfig(RecordConfig):
     mirror_average: bool = True
     """Serve every window as it is and mirrored, averaging the two logits (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.mirror_average`): 0.2-1.5 points more
-    served macro-F1 on the shipped weights for about 1.8x the per-frame cost. A serving
+    served macro-F1 on the last two shipped models' weights for about 1.8x the per-frame cost. A serving
     choice: ``export`` writes it into the model's config (the fit validates single windows),
     so a trained model can be exported either way."""
     warmup_steps: int = 100
