@@ -113,8 +113,9 @@ class BehaviourNetConfig:
     """Outside training, classify every window twice, as it is and mirrored left-right, and
     average the two logits (the fit mirrors half its clips, so both are what it learnt from).
     About 1.8x the per-frame cost; on the last two shipped models' weights it added 0.2-1.5
-    points of served macro-F1 (``docs/behaviour.md``). With the keypoints architecture each frame's encoding holds both
-    (``(N, 8C)`` instead of ``(N, 4C)``); training always sees single encodings."""
+    points of served macro-F1 (``docs/behaviour.md``). With the keypoints architecture each
+    frame's encoding holds both (``(N, 8C)`` instead of ``(N, 4C)``); training always sees
+    single encodings."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size
