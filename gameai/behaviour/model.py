@@ -21,7 +21,9 @@ Two architectures (``BehaviourNetConfig.architecture``):
   coordinates, so motion and distances are explicit and nothing is tied to where on the screen
   they happen (the shipped model; see ``docs/behaviour.md`` for the comparison). With
   ``fine_keypoints`` some keypoints come from maps at the frame's full resolution (one conv on
-  the pixels), so that a small object's position is known to a fraction of a pixel.
+  the pixels), so that a small object's position is known to a fraction of a pixel. With
+  ``ensemble_members`` several such networks, trained apart, are served as one: the mean of
+  their logits.
 
 Input layout: a window is the ``K = frames_per_window`` most recent frames, oldest
 first, each ``(H, W, 3)`` uint8 RGB as produced by
@@ -32,7 +34,8 @@ are frame ``k``'s R, G, B.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -112,10 +115,16 @@ class BehaviourNetConfig:
     mirror_average: bool = False
     """Outside training, classify every window twice, as it is and mirrored left-right, and
     average the two logits (the fit mirrors half its clips, so both are what it learnt from).
-    About 1.8x the per-frame cost; on the last two shipped models' weights it added 0.2-1.5
-    points of served macro-F1 (``docs/behaviour.md``). With the keypoints architecture each
-    frame's encoding holds both (``(N, 8C)`` instead of ``(N, 4C)``); training always sees
-    single encodings."""
+    About 1.8x the per-frame cost; on single networks it added 0.2-1.5 points of served
+    macro-F1, on a two-member ensemble -0.3 to +0.7 (``docs/behaviour.md``). With the
+    keypoints architecture each frame's encoding holds both (``(N, 8C)`` instead of
+    ``(N, 4C)``); training always sees single encodings."""
+    ensemble_members: int = 1
+    """Keypoints architecture: how many networks of this shape, trained apart (other seeds),
+    classify every window; the served logits are their mean (the geometric mean of their
+    probabilities). Each frame's encoding is the members' encodings side by side, so a frame
+    is still encoded once per member and session. Costs the per-frame work times the members;
+    ``gameai train behaviour export`` builds one from its fits (``docs/behaviour.md``)."""
 
     def __post_init__(self) -> None:
         height, width = self.frame_size
@@ -145,6 +154,10 @@ class BehaviourNetConfig:
             raise ValueError("fine_keypoints and motion_features need the keypoints architecture")
         if self.relative_motion and (self.architecture != "keypoints" or self.fine_keypoints < 1):
             raise ValueError("relative_motion needs the keypoints architecture and fine_keypoints >= 1")
+        if not (isinstance(self.ensemble_members, int) and 1 <= self.ensemble_members <= 16):
+            raise ValueError(f"ensemble_members must be an int in [1, 16], got {self.ensemble_members!r}")
+        if self.ensemble_members > 1 and self.architecture != "keypoints":
+            raise ValueError("ensemble_members > 1 needs the keypoints architecture")
 
     @property
     def in_channels(self) -> int:
@@ -195,7 +208,7 @@ def fine_keypoint_xy(encoded: torch.Tensor, config: BehaviourNetConfig, index: i
     the coarse keypoints before the fine ones. Fine keypoint 0 is the one the position loss
     teaches where the player is.
     """
-    c = config.conv_channels[2] + config.fine_keypoints  # a mirror-averaged encoding: the first half
+    c = config.conv_channels[2] + config.fine_keypoints  # mirrored or ensemble encodings: the first 4C
     column = config.conv_channels[2] + index
     return torch.stack([encoded[:, column], encoded[:, c + column]], dim=1)
 
@@ -395,8 +408,12 @@ class BehaviourNet(nn.Module):
         self.register_buffer("pixel_mean", mean, persistent=False)
         self.register_buffer("pixel_std", std, persistent=False)
         self.keypoint_net: KeypointHead | None = None
+        """The keypoints network (the first member of an ensemble); None for ``nature``."""
+        self.other_members = nn.ModuleList()
+        """The other ``ensemble_members - 1`` keypoints networks (empty for a single network)."""
         if config.architecture == "keypoints":
             self.keypoint_net = KeypointHead(config)
+            self.other_members.extend(KeypointHead(config) for _ in range(config.ensemble_members - 1))
             return
         c1, c2, c3 = config.conv_channels
         self.features = nn.Sequential(
@@ -435,7 +452,8 @@ class BehaviourNet(nn.Module):
             frames: ``(N, 3, H, W)`` uint8 pixels (or floats in [0, 1]).
 
         Returns:
-            ``(N, 4C)`` float keypoints (``(N, 8C)`` with ``mirror_average`` outside training).
+            ``(N, 4C)`` float keypoints (``(N, 8C)`` with ``mirror_average`` outside training;
+            times ``ensemble_members``: the members' encodings side by side).
 
         Raises:
             ValueError: If the architecture is not ``keypoints``.
@@ -447,17 +465,33 @@ class BehaviourNet(nn.Module):
             # Measured on 2 cores, one torch thread: 4,500 frames/s one at a time, 9,600 in
             # pieces of 8, 6,700 at 16 and 5,100 at 32 (activations fall out of cache). In
             # eval mode every frame is encoded on its own, so the pieces give the same result.
-            net = self.keypoint_net
-            return torch.cat(
-                [net.encode(self.normalise(frames[i : i + chunk])) for i in range(0, len(frames), chunk)]
-            )
-        return self.keypoint_net.encode(self.normalise(frames))
+            return torch.cat([self._encode(frames[i : i + chunk]) for i in range(0, len(frames), chunk)])
+        return self._encode(frames)
+
+    def _encode(self, frames: torch.Tensor) -> torch.Tensor:
+        normalised = self.normalise(frames)
+        members = self._members()
+        if len(members) == 1:
+            return members[0].encode(normalised)
+        return torch.cat([member.encode(normalised) for member in members], dim=1)
 
     def classify_encoded(self, points: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, n_classes)`` of windows given as ``(B, K, 4C)`` frame encodings, oldest first."""
+        """Logits ``(B, n_classes)`` of windows given as ``(B, K, 4C)`` frame encodings, oldest first
+        (an ensemble's: the mean of its members' logits, each from its own part of the encodings)."""
         if self.keypoint_net is None:
             raise ValueError("classify_encoded needs the keypoints architecture")
-        return self.keypoint_net.classify(points)
+        members = self._members()
+        if len(members) == 1:
+            return members[0].classify(points)
+        parts = points.chunk(len(members), dim=-1)
+        return torch.stack([member.classify(part) for member, part in zip(members, parts, strict=True)]).mean(
+            dim=0
+        )
+
+    def _members(self) -> list[KeypointHead]:
+        """The keypoints networks, the first member first (none for ``nature``)."""
+        first = [] if self.keypoint_net is None else [self.keypoint_net]
+        return first + [member for member in self.other_members if isinstance(member, KeypointHead)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Classify windows.
@@ -471,7 +505,7 @@ class BehaviourNet(nn.Module):
         if self.keypoint_net is not None:
             b, _, height, width = x.shape
             points = self.encode_frames(x.reshape(b * self.config.frames_per_window, -1, height, width))
-            return self.keypoint_net.classify(points.view(b, self.config.frames_per_window, -1))
+            return self.classify_encoded(points.view(b, self.config.frames_per_window, -1))
         chunk = self.CPU_INFERENCE_CHUNK
         if self._cpu_inference(x) and len(x) > chunk:
             # On CPU the convs get slower per frame as the batch grows (activations fall out of
@@ -488,6 +522,38 @@ class BehaviourNet(nn.Module):
 
     def _cpu_inference(self, x: torch.Tensor) -> bool:
         return x.device.type == "cpu" and not torch.is_grad_enabled() and not self.training
+
+
+def ensemble_of(nets: Sequence[BehaviourNet], mirror_average: bool) -> BehaviourNet:
+    """One network that serves the mean of the logits of ``nets`` (see ``ensemble_members``).
+
+    Args:
+        nets: Single keypoints networks of one shape (fits of one config with other seeds);
+            the first becomes ``keypoint_net``, so a one-element list gives that network back
+            as it was (its weights under the same names).
+        mirror_average: Whether the result averages every window with its mirror image.
+
+    Returns:
+        A new network in eval mode holding copies of their weights.
+
+    Raises:
+        ValueError: If ``nets`` is empty, one is not a single keypoints network, or their
+            shapes differ (``mirror_average`` aside).
+    """
+    if not nets:
+        raise ValueError("an ensemble needs at least one network")
+    heads = [
+        net.keypoint_net for net in nets if net.keypoint_net is not None and net.config.ensemble_members == 1
+    ]
+    if len(heads) != len(nets):
+        raise ValueError("ensemble members must be single keypoints networks")
+    configs = [replace(net.config, mirror_average=False) for net in nets]
+    if any(c != configs[0] for c in configs[1:]):
+        raise ValueError("ensemble members must share one config (only their weights may differ)")
+    combined = BehaviourNet(replace(configs[0], ensemble_members=len(nets), mirror_average=mirror_average))
+    for member, head in zip(combined._members(), heads, strict=True):
+        member.load_state_dict(head.state_dict())
+    return combined.eval()
 
 
 def frames_to_input(windows: np.ndarray) -> np.ndarray:

@@ -6,7 +6,9 @@ float32 ones on validation windows: the share of windows whose label is unchange
 largest probability difference go into the metadata, beside the training-data manifest hash,
 the training history and the options that made the model. ``eval`` adds its figures after.
 ``mirror_average`` is taken from the export's options, not the checkpoint: it changes how
-the model is served, not its weights.
+the model is served, not its weights. With ``ensemble_members`` above 1 the members' best
+checkpoints (see :meth:`BehaviourTrainConfig.member`) are joined into one network
+(:func:`gameai.behaviour.model.ensemble_of`); ``training`` in the metadata lists every member.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gameai.behaviour.model import BehaviourNet, load_behaviour_model, save_behaviour_model
+from gameai.behaviour.model import BehaviourNet, ensemble_of, load_behaviour_model, save_behaviour_model
 from gameai.training.behaviour.checkpoint import latest_checkpoint, read_state
 from gameai.training.behaviour.config import BehaviourTrainConfig
 from gameai.training.behaviour.dataset import evenly_spaced, load_split
@@ -46,19 +48,36 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         The metadata written into ``config.json``.
 
     Raises:
-        RuntimeError: If there is no finished training run in ``work_dir``.
+        RuntimeError: If a member has no training run in its work directory, or was trained on
+            another recording.
     """
-    work = Path(config.work_dir)
-    last = latest_checkpoint(work / "last")
-    if last is None or not (work / "best" / "model.safetensors").is_file():
-        raise RuntimeError(f"no trained model in {work}: run `gameai train behaviour fit` first")
-    state = read_state(last)
-    manifest = read_manifest(config.data_dir)
     device = torch.device("cpu")
-    trained = load_behaviour_model(work / "best", device).net
-    net = BehaviourNet(dataclasses.replace(trained.config, mirror_average=config.mirror_average))
-    net.load_state_dict(trained.state_dict())
-    net.eval()
+    data_hash = manifest_sha256(config.data_dir)
+    members: list[BehaviourNet] = []
+    training: list[dict[str, Any]] = []
+    for member_index in range(config.ensemble_members):
+        member = config.member(member_index)
+        work = Path(member.work_dir)
+        last = latest_checkpoint(work / "last")
+        if last is None or not (work / "best" / "model.safetensors").is_file():
+            raise RuntimeError(f"no trained model in {work}: run `gameai train behaviour fit` first")
+        state = read_state(last)
+        if state.get("manifest_sha256") != data_hash:
+            raise RuntimeError(f"{work} was trained on another recording than {config.data_dir}")
+        members.append(load_behaviour_model(work / "best", device).net)
+        training.append(
+            {
+                "seed": state["config"]["seed"],
+                "epochs": state["epoch"],
+                "best_epoch": state["best_epoch"],
+                "best_val_loss": state["best_val_loss"],
+                "seconds": state["seconds"],
+                "stopped_early": state["epoch"] < config.max_epochs,
+                "history": state["history"],
+            }
+        )
+    manifest = read_manifest(config.data_dir)
+    net = ensemble_of(members, mirror_average=config.mirror_average)
     dtype = getattr(torch, config.export_dtype)
     stored = stored_copy(net, dtype)
     val = load_split(config.data_dir, "val", net.config.frames_per_window)
@@ -67,7 +86,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
     rounded, _ = predict(stored, val, index, 256, device)
     metadata: dict[str, Any] = {
         "trained_by": "gameai train behaviour",
-        "data_manifest_sha256": manifest_sha256(config.data_dir),
+        "data_manifest_sha256": data_hash,
         "data": {
             split: {k: entry[k] for k in ("players", "frames", "matches", "seeds")}
             for split, entry in manifest["splits"].items()
@@ -80,14 +99,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
             "same_label_share": round(float(np.mean(full.argmax(1) == rounded.argmax(1))), 5),
             "max_probability_difference": round(float(np.abs(full - rounded).max()), 6),
         },
-        "training": {
-            "epochs": state["epoch"],
-            "best_epoch": state["best_epoch"],
-            "best_val_loss": state["best_val_loss"],
-            "seconds": state["seconds"],
-            "stopped_early": state["epoch"] < config.max_epochs,
-            "history": state["history"],
-        },
+        "training": training,
         "options": json.loads(json.dumps(dataclasses.asdict(config))),
     }
     out = Path(config.assets_dir)

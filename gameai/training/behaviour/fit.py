@@ -14,6 +14,7 @@
 
 TensorBoard scalars go to ``runs/behaviour__<seed>__<time>`` (``losses/``, ``eval/``, ``charts/``).
 Kill it at any point and run the same command again: it resumes at the last finished epoch.
+An ensemble (``ensemble_members``) is that, once per member, in turn (:func:`fit_ensemble`).
 """
 
 from __future__ import annotations
@@ -216,11 +217,22 @@ def clip_loss(
     return loss + position_weight * position, float(position.detach())
 
 
+def fit_ensemble(config: BehaviourTrainConfig) -> list[dict[str, Any]]:
+    """Fit (or resume) every member of the ensemble in turn: :func:`fit` of ``config.member(m)``.
+
+    Returns:
+        Each member's final training state, member 0 first.
+    """
+    return [fit(config.member(index)) for index in range(config.ensemble_members)]
+
+
 def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
-    """Train (or resume training) the behaviour CNN; see the module docstring.
+    """Train (or resume training) one behaviour CNN; see the module docstring.
 
     Args:
-        config: Data location, network widths, optimisation and stopping options.
+        config: Data location, network widths, optimisation and stopping options
+            (``ensemble_members`` aside: this fits one network, into ``work_dir``;
+            :func:`fit_ensemble` fits them all).
 
     Returns:
         The final training state (epochs, losses, best epoch, timing).

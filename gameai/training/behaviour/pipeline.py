@@ -32,7 +32,7 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
     """
     from gameai.training.behaviour.evaluate import evaluate
     from gameai.training.behaviour.export import export
-    from gameai.training.behaviour.fit import fit
+    from gameai.training.behaviour.fit import fit_ensemble
     from gameai.training.behaviour.record import record
 
     steps = ("record", "fit", "export", "eval") if step == "all" else (step,)
@@ -46,8 +46,9 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
                 for split, entry in manifest["splits"].items()
             }
         elif name == "fit":
-            state = fit(config)
-            result = {k: state[k] for k in ("epoch", "best_epoch", "best_val_loss", "done")}
+            states = fit_ensemble(config)
+            keys = ("epoch", "best_epoch", "best_val_loss", "done")
+            result = {"members": [{k: state[k] for k in keys} for state in states]}
         elif name == "export":
             metadata = export(config)
             result = {"weights_dtype": metadata["weights_dtype"], "export_check": metadata["export_check"]}

@@ -1,6 +1,6 @@
 """The keypoints architecture: spatial softmax finds things, frames are encoded independently,
 half-precision storage, the first conv's stride, full-resolution keypoints, motion features,
-mirror averaging, and configs written before those fields still load."""
+mirror averaging, ensembles, and configs written before those fields still load."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gameai.behaviour.model import (
     BehaviourNet,
     BehaviourNetConfig,
     SpatialSoftmax,
+    ensemble_of,
     load_behaviour_model,
     motion_features,
     relative_motion_features,
@@ -117,6 +118,8 @@ def test_stride_two_gives_keypoint_maps_twice_as_fine() -> None:
         ({"architecture": "nature", "fine_keypoints": 2}, "need the keypoints architecture"),
         ({"architecture": "nature", "motion_features": True}, "need the keypoints architecture"),
         ({"relative_motion": True}, "relative_motion needs the keypoints architecture and fine_keypoints"),
+        ({"ensemble_members": 0}, "ensemble_members must be an int in"),
+        ({"architecture": "nature", "ensemble_members": 2}, "ensemble_members > 1 needs the keypoints"),
     ],
 )
 def test_unsupported_shapes_are_refused(fields: dict[str, Any], message: str) -> None:
@@ -294,3 +297,56 @@ def test_mirror_average_serves_the_mean_of_a_window_and_its_mirror_image(config:
             assert torch.allclose(mirrored.classify_encoded(encoded[None]), served[:1], atol=1e-5)
         mirrored.train()  # training sees single encodings
         assert mirrored.encode_frames(frames).shape[1] == width
+
+
+@pytest.mark.parametrize("mirror_average", [False, True], ids=["plain", "mirror"])
+def test_an_ensemble_serves_the_mean_of_its_members_logits(mirror_average: bool, tmp_path: Path) -> None:
+    config = replace(SMALL, fine_keypoints=1, motion_features=True, relative_motion=True, batch_norm=True)
+    members = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        net = BehaviourNet(replace(config, mirror_average=mirror_average))
+        net.train()(torch.randint(0, 256, (4, 18, 84, 84), dtype=torch.uint8))  # batch-norm statistics move
+        members.append(net.eval())
+    ensemble = ensemble_of(members, mirror_average=mirror_average)
+    assert ensemble.config.ensemble_members == 3 and ensemble.config.mirror_average == mirror_average
+    x = torch.randint(0, 256, (3, 18, 84, 84), dtype=torch.uint8)
+    frames = x[0].view(6, 3, 84, 84)
+    with torch.no_grad():
+        each = [net(x) for net in members]
+        served = ensemble(x)
+        encoded = ensemble.encode_frames(frames)
+        width = members[0].encode_frames(frames).shape[1]
+        assert encoded.shape[1] == 3 * width  # the members' encodings side by side
+        assert torch.allclose(ensemble.classify_encoded(encoded[None]), served[:1], atol=1e-5)
+    assert not torch.allclose(each[0], each[1], atol=1e-3)  # the members do differ
+    assert torch.allclose(served, torch.stack(each).mean(dim=0), atol=1e-5)
+    save_behaviour_model(tmp_path, ensemble)
+    loaded = load_behaviour_model(tmp_path)
+    assert loaded.config.ensemble_members == 3
+    with torch.no_grad():
+        assert torch.allclose(loaded.net(x), served, atol=1e-6)
+
+
+def test_a_one_member_ensemble_is_the_network_under_the_same_weight_names() -> None:
+    torch.manual_seed(0)
+    net = BehaviourNet(SMALL).eval()
+    alone = ensemble_of([net], mirror_average=False)
+    assert alone.config == net.config
+    assert alone.state_dict().keys() == net.state_dict().keys()  # old single-model files still load
+    x = torch.randint(0, 256, (2, 18, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(alone(x), net(x), atol=1e-6)
+
+
+def test_ensembles_of_unlike_networks_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        ensemble_of([], mirror_average=False)
+    with pytest.raises(ValueError, match="share one config"):
+        ensemble_of([BehaviourNet(SMALL), BehaviourNet(replace(SMALL, hidden=8))], mirror_average=False)
+    nature = BehaviourNet(BehaviourNetConfig(frames_per_window=2, conv_channels=(4, 8, 8), hidden=16))
+    with pytest.raises(ValueError, match="single keypoints networks"):
+        ensemble_of([nature], mirror_average=False)
+    pair = ensemble_of([BehaviourNet(SMALL), BehaviourNet(SMALL)], mirror_average=False)
+    with pytest.raises(ValueError, match="single keypoints networks"):
+        ensemble_of([pair, BehaviourNet(SMALL)], mirror_average=False)

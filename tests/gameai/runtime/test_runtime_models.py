@@ -80,9 +80,16 @@ def test_a_stream_with_a_cache_gives_the_whole_window_results_and_encodes_each_f
     assert cache.last_frame == lasts[-1] and cache.window is not None and cache.window.shape[0] == K
 
 
-def test_a_mirror_averaged_stream_gives_the_whole_window_results(tmp_path: Path, frames: np.ndarray) -> None:
-    classifier = _classifier(tmp_path, replace(KEYPOINTS, mirror_average=True))
-    plain = _classifier(tmp_path / "plain", KEYPOINTS)  # the same seed: the same weights
+@pytest.mark.parametrize(
+    "changes",
+    [{"mirror_average": True}, {"ensemble_members": 2}, {"ensemble_members": 2, "mirror_average": True}],
+    ids=["mirror", "ensemble", "ensemble-mirror"],
+)
+def test_a_mirror_averaged_or_ensemble_stream_gives_the_whole_window_results(
+    tmp_path: Path, frames: np.ndarray, changes: dict[str, object]
+) -> None:
+    classifier = _classifier(tmp_path, replace(KEYPOINTS, **changes))  # type: ignore[arg-type]
+    plain = _classifier(tmp_path / "plain", KEYPOINTS)  # the same seed: the same (first) weights
     cache = FrameEncodingCache()
     lasts = list(range(K - 1, len(frames), 2))
     streamed = [classifier([WindowRequest(_window(frames, last), last, cache)])[0] for last in lasts]

@@ -18,14 +18,17 @@ from safetensors import safe_open
 
 from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model
 from gameai.cli import main
+from gameai.training.behaviour.export import stored_copy
 from gameai.training.behaviour.record import manifest_sha256
 
 TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
              "--frames-per-player", "20", "--warmup-seconds", "20"]  # fmt: skip
-# The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint.
+# The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint,
+# one network (a test of its own fits an ensemble).
 TINY_MODEL = ["--frames-per-window", "8", "--conv-channels", "8", "16", "16", "--hidden", "64",
               "--fine-keypoints", "1", "--batch-size", "80", "--clip-frames", "8", "--lr", "3e-3",
-              "--warmup-steps", "5", "--val-windows", "512", "--threads", "1", "--device", "cpu"]  # fmt: skip
+              "--warmup-steps", "5", "--val-windows", "512", "--threads", "1", "--device", "cpu",
+              "--ensemble-members", "1"]  # fmt: skip
 
 
 def _paths(root: Path) -> list[str]:
@@ -35,7 +38,8 @@ def _paths(root: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`gameai train behaviour all` on a tiny recording: a few hundred steps of a narrow model."""
+    """`gameai train behaviour all` on a tiny recording: a few hundred steps of one narrow network
+    (an ensemble of two, the default, is fitted in its own test)."""
     root = tmp_path_factory.mktemp("behaviour")
     options = [*TINY_DATA, *TINY_MODEL, *_paths(root), "--max-epochs", "12", "--patience", "12",
                "--windows-per-epoch", "3000"]  # fmt: skip
@@ -80,18 +84,47 @@ def test_the_exported_model_is_half_precision_with_its_provenance(trained: Path)
 
 def test_export_sets_mirror_averaging_and_keeps_the_weights(trained: Path) -> None:
     shipped = load_behaviour_model(trained / "assets")
-    assert shipped.config.mirror_average and shipped.config.relative_motion  # the defaults
-    plain_dir = trained / "assets-plain"
-    options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(plain_dir)]
-    assert main(["train", "behaviour", "export", *options, "--no-mirror-average"]) == 0
-    plain = load_behaviour_model(plain_dir)
-    assert not plain.config.mirror_average
-    mirrored_state, plain_state = shipped.net.state_dict(), plain.net.state_dict()
+    assert not shipped.config.mirror_average and shipped.config.relative_motion  # the defaults
+    mirrored_dir = trained / "assets-mirrored"
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(mirrored_dir)]
+    assert main(["train", "behaviour", "export", *options, "--mirror-average"]) == 0
+    mirrored = load_behaviour_model(mirrored_dir)
+    assert mirrored.config.mirror_average
+    mirrored_state, plain_state = mirrored.net.state_dict(), shipped.net.state_dict()
     assert all(torch.equal(mirrored_state[name], plain_state[name]) for name in mirrored_state)
-    x = torch.randint(0, 256, (2, 3 * plain.config.frames_per_window, 84, 84), dtype=torch.uint8)
+    x = torch.randint(0, 256, (2, 3 * shipped.config.frames_per_window, 84, 84), dtype=torch.uint8)
     with torch.no_grad():
-        expected = 0.5 * (plain.net(x) + plain.net(x.flip(-1)))
-        assert torch.allclose(shipped.net(x), expected, atol=1e-5)
+        expected = 0.5 * (shipped.net(x) + shipped.net(x.flip(-1)))
+        assert torch.allclose(mirrored.net(x), expected, atol=1e-5)
+
+
+def test_an_ensemble_fits_each_member_with_its_seed_and_serves_the_mean_of_their_logits(
+    trained: Path, tmp_path: Path
+) -> None:
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
+               "--max-epochs", "1", "--windows-per-epoch", "400", "--ensemble-members", "2"]  # fmt: skip
+    assert main(["train", "behaviour", "fit", *options]) == 0
+    assert main(["train", "behaviour", "export", *options]) == 0
+    work = [tmp_path / "checkpoints", tmp_path / "checkpoints" / "member1"]
+    states = [json.loads((d / "last" / "state.json").read_text()) for d in work]
+    assert [s["config"]["seed"] for s in states] == [0, 1] and all(s["done"] for s in states)
+    shipped = load_behaviour_model(tmp_path / "assets")
+    assert shipped.config.ensemble_members == 2 and not shipped.config.mirror_average
+    assert [entry["seed"] for entry in shipped.metadata["training"]] == [0, 1]
+    members = [stored_copy(load_behaviour_model(d / "best").net, torch.float16) for d in work]
+    x = torch.randint(0, 256, (2, 3 * shipped.config.frames_per_window, 84, 84), dtype=torch.uint8)
+    with torch.no_grad():
+        each = [m(x) for m in members]
+        assert not torch.allclose(each[0], each[1], atol=1e-3)  # other seeds: other networks
+        assert torch.allclose(shipped.net(x), 0.5 * (each[0] + each[1]), atol=1e-4)
+
+
+def test_export_refuses_a_missing_member(trained: Path, tmp_path: Path) -> None:
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(tmp_path / "assets"),
+               "--ensemble-members", "2"]  # fmt: skip
+    with pytest.raises(RuntimeError, match="member1: run `gameai train behaviour fit` first"):
+        main(["train", "behaviour", "export", *options])
+    assert not (tmp_path / "assets").exists()
 
 
 def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
