@@ -484,9 +484,8 @@ class BehaviourNet(nn.Module):
         if len(members) == 1:
             return members[0].classify(points)
         parts = points.chunk(len(members), dim=-1)
-        return torch.stack([member.classify(part) for member, part in zip(members, parts, strict=True)]).mean(
-            dim=0
-        )
+        logits = [member.classify(part) for member, part in zip(members, parts, strict=True)]
+        return torch.stack(logits).mean(dim=0)
 
     def _members(self) -> list[KeypointHead]:
         """The keypoints networks, the first member first (none for ``nature``)."""
