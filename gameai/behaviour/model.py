@@ -34,6 +34,7 @@ are frame ``k``'s R, G, B.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -112,6 +113,13 @@ class BehaviourNetConfig:
     its mean distance, and at each step the player's step towards it, across it and how fast
     the distance between them closes, with the window means of those three. An aggressive
     player closes in on an enemy; a bot strafes at its preferred range."""
+    near_player_keypoints: int = 0
+    """Keypoints architecture with ``fine_keypoints >= 1``: extra full-resolution keypoint maps
+    whose spatial softmax is pulled towards the player: their logits, less ``lambda * d**2``
+    (``d`` the distance to the first fine keypoint, the player's; ``lambda`` learnt, one per
+    map). A plain keypoint over a map that finds the enemies lands on their mean; this one can
+    land on the enemy nearest the player, the one an aggressive player closes in on
+    (``docs/behaviour.md``, next steps). 0: none."""
     mirror_average: bool = False
     """Outside training, classify every window twice, as it is and mirrored left-right, and
     average the two logits (the fit mirrors half its clips, so both are what it learnt from).
@@ -154,6 +162,11 @@ class BehaviourNetConfig:
             raise ValueError("fine_keypoints and motion_features need the keypoints architecture")
         if self.relative_motion and (self.architecture != "keypoints" or self.fine_keypoints < 1):
             raise ValueError("relative_motion needs the keypoints architecture and fine_keypoints >= 1")
+        if not (isinstance(self.near_player_keypoints, int) and 0 <= self.near_player_keypoints <= 64):
+            got = self.near_player_keypoints
+            raise ValueError(f"near_player_keypoints must be an int in [0, 64], got {got!r}")
+        if self.near_player_keypoints and (self.architecture != "keypoints" or self.fine_keypoints < 1):
+            raise ValueError("near_player_keypoints needs the keypoints architecture and fine_keypoints >= 1")
         if not (isinstance(self.ensemble_members, int) and 1 <= self.ensemble_members <= 16):
             raise ValueError(f"ensemble_members must be an int in [1, 16], got {self.ensemble_members!r}")
         if self.ensemble_members > 1 and self.architecture != "keypoints":
@@ -180,25 +193,50 @@ class SpatialSoftmax(nn.Module):
         super().__init__()
         self.log_temperature = nn.Parameter(torch.zeros(channels))
 
-    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+    def forward(self, maps: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
         """``(N, C, h, w)`` -> ``(N, 4*C)``: x of every channel, then y, peak and mean; x and y in [-1, 1].
 
         The position says where a thing is, the peak how strongly it is there, the mean how
-        much of it there is (bullets in flight, say).
+        much of it there is (bullets in flight, say). ``prior`` (broadcastable to
+        ``(N, C, h*w)``) is added to the softmax's logits: it moves the position, not the peak
+        or the mean.
         """
         n, c, h, w = maps.shape
         flat = maps.reshape(n, c, h * w)  # (N, C, h*w)
-        weights = torch.softmax(flat * self.log_temperature.exp().view(1, c, 1), dim=-1)
-        ys = torch.linspace(-1.0, 1.0, h, device=maps.device, dtype=maps.dtype)
-        xs = torch.linspace(-1.0, 1.0, w, device=maps.device, dtype=maps.dtype)
-        grid_x = xs.view(1, w).expand(h, w).reshape(h * w)
-        grid_y = ys.view(h, 1).expand(h, w).reshape(h * w)
+        logits = flat * self.log_temperature.exp().view(1, c, 1)
+        weights = torch.softmax(logits if prior is None else logits + prior, dim=-1)
+        grid_x, grid_y = position_grid(h, w, maps)
         x = weights @ grid_x  # (N, C)
         y = weights @ grid_y  # (N, C)
         active = torch.relu(flat)
         peak = active.amax(dim=-1)  # (N, C)
         mean = active.mean(dim=-1)  # (N, C)
         return torch.cat([x, y, peak, mean], dim=1)
+
+
+def position_grid(h: int, w: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The x and the y, in [-1, 1], of every position of an ``h x w`` map, row by row: ``(h*w,)`` each."""
+    ys = torch.linspace(-1.0, 1.0, h, device=like.device, dtype=like.dtype)
+    xs = torch.linspace(-1.0, 1.0, w, device=like.device, dtype=like.dtype)
+    return xs.view(1, w).expand(h, w).reshape(h * w), ys.view(h, 1).expand(h, w).reshape(h * w)
+
+
+def near_prior(
+    player_x: torch.Tensor, player_y: torch.Tensor, log_lambda: torch.Tensor, h: int, w: int
+) -> torch.Tensor:
+    """Softmax logits that pull keypoints towards the player: ``-lambda * d**2``.
+
+    Args:
+        player_x, player_y: ``(N,)`` the player's position in [-1, 1].
+        log_lambda: ``(C,)`` log of each keypoint's pull.
+        h, w: The maps' size.
+
+    Returns:
+        ``(N, C, h*w)``: minus ``lambda`` times the squared distance from each position to the player.
+    """
+    grid_x, grid_y = position_grid(h, w, player_x)
+    d2 = (grid_x.view(1, -1) - player_x.view(-1, 1)) ** 2 + (grid_y.view(1, -1) - player_y.view(-1, 1)) ** 2
+    return -log_lambda.exp().view(1, -1, 1) * d2.unsqueeze(1)
 
 
 def fine_keypoint_xy(encoded: torch.Tensor, config: BehaviourNetConfig, index: int = 0) -> torch.Tensor:
@@ -208,7 +246,7 @@ def fine_keypoint_xy(encoded: torch.Tensor, config: BehaviourNetConfig, index: i
     the coarse keypoints before the fine ones. Fine keypoint 0 is the one the position loss
     teaches where the player is.
     """
-    c = config.conv_channels[2] + config.fine_keypoints  # mirrored or ensemble encodings: the first 4C
+    c = config.conv_channels[2] + config.fine_keypoints + config.near_player_keypoints  # first 4C
     column = config.conv_channels[2] + index
     return torch.stack([encoded[:, column], encoded[:, c + column]], dim=1)
 
@@ -287,6 +325,9 @@ class KeypointHead(nn.Module):
 
     #: Frame-to-frame keypoint steps are multiplied by this before the head (they are small).
     STEP_SCALE: Final = 10.0
+    #: Initial pull of the near-player keypoints: 20 / (42 px)**2 per pixel squared on an 84 px
+    #: frame (coordinates run -1..1), a logit penalty of about 2 at 13 px, 18 at 40 px.
+    NEAR_LAMBDA_INIT: Final = 20.0
 
     def __init__(self, config: BehaviourNetConfig) -> None:
         super().__init__()
@@ -310,13 +351,18 @@ class KeypointHead(nn.Module):
             nn.Conv2d(c2, c3, kernel_size=1),
         )
         self.keypoints = SpatialSoftmax(c3)
-        fine = config.fine_keypoints
+        fine, near = config.fine_keypoints, config.near_player_keypoints
         self.fine_features: nn.Conv2d | None = None
         self.fine_points: SpatialSoftmax | None = None
-        if fine:
-            self.fine_features = nn.Conv2d(config.channels, fine, kernel_size=3, padding=1)
+        self.near_points: SpatialSoftmax | None = None
+        if fine:  # the near-player maps come from the same conv, after the fine ones
+            self.fine_features = nn.Conv2d(config.channels, fine + near, kernel_size=3, padding=1)
             self.fine_points = SpatialSoftmax(fine)
-        points = c3 + fine
+        if near:
+            self.near_points = SpatialSoftmax(near)
+            self.near_log_lambda = nn.Parameter(torch.full((near,), math.log(self.NEAR_LAMBDA_INIT)))
+        self.n_fine = fine
+        points = c3 + fine + near
         self.n_points = points
         """C: keypoints per frame (coarse, then fine)."""
         self.mirror_average = config.mirror_average
@@ -349,9 +395,16 @@ class KeypointHead(nn.Module):
         coarse = self.keypoints(self.frame_features(frames))  # (N, 4 * c3)
         if self.fine_features is None or self.fine_points is None:
             return coarse
-        fine = self.fine_points(self.fine_features(frames))  # (N, 4 * fine)
+        maps = self.fine_features(frames)  # (N, fine + near, H, W)
+        nf = self.n_fine
+        fine = self.fine_points(maps[:, :nf])  # (N, 4 * fine)
         n = len(frames)
-        return torch.cat([coarse.view(n, 4, -1), fine.view(n, 4, -1)], dim=2).view(n, -1)
+        parts = [coarse.view(n, 4, -1), fine.view(n, 4, -1)]
+        if self.near_points is not None:  # pulled towards the player (fine keypoint 0), not moving it
+            h, w = maps.shape[-2:]
+            prior = near_prior(fine[:, 0].detach(), fine[:, nf].detach(), self.near_log_lambda, h, w)
+            parts.append(self.near_points(maps[:, nf:], prior).view(n, 4, -1))
+        return torch.cat(parts, dim=2).view(n, -1)
 
     def classify(self, points: torch.Tensor) -> torch.Tensor:
         """``(B, K, 4C)`` keypoints of K consecutive frames, oldest first -> logits ``(B, n_classes)``.

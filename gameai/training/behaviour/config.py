@@ -116,6 +116,11 @@ class BehaviourTrainConfig(RecordConfig):
     """Keypoints architecture: each keypoint's motion relative to the player's keypoint in the
     head (see :attr:`gameai.behaviour.model.BehaviourNetConfig.relative_motion`; needs
     ``fine_keypoints >= 1``)."""
+    near_player_keypoints: int = 0
+    """Keypoints architecture: extra full-resolution keypoints pulled towards the player's, to
+    find the enemy nearest the player (see
+    :attr:`gameai.behaviour.model.BehaviourNetConfig.near_player_keypoints`; needs
+    ``fine_keypoints >= 1``; 0: none)."""
     position_weight: float = 10.0
     """Keypoints architecture: weight of the position loss, the squared distance between the
     first fine keypoint and where the recording drew the player (its ``player_xy``), added to
@@ -153,19 +158,20 @@ class BehaviourTrainConfig(RecordConfig):
     mirror_average: bool = False
     """Serve every window as it is and mirrored, averaging the two logits (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.mirror_average`): about 1.8x the
-    per-frame cost. On single networks it added 0.2-1.5 points of served macro-F1; on the
-    shipped two-member ensemble -0.3 to +0.7 for twice its cost, which took the server past
-    issue 3's latency goal on 2 cores, so it is off (``docs/behaviour.md``). A serving choice:
+    per-frame cost. On single networks it added 0.2-1.5 points of served macro-F1; on a
+    two-member ensemble -0.3 to +0.7 for twice its cost, which took the server past issue 3's
+    latency goal on 2 cores, so it is off (``docs/behaviour.md``). A serving choice:
     ``export`` writes it into the model's config (the fit validates single windows), so a
     trained model can be exported either way."""
-    ensemble_members: int = 2
+    ensemble_members: int = 3
     """Keypoints architecture: networks fitted apart and served as one, the mean of their logits
     (:attr:`gameai.behaviour.model.BehaviourNetConfig.ensemble_members`). Member ``m`` is
     fitted with seed ``seed + m`` in ``work_dir`` (``m = 0``) or ``work_dir/member<m>``;
     ``fit`` fits them in turn (each resumes on its own), ``export`` joins their best
-    checkpoints. Two members cost about what one mirror-averaged network does and served
-    0.1-1.2 points more macro-F1 than the shipped one did, 1.0-1.7 more per window, for twice
-    the fit time (``docs/behaviour.md``); 1: a single network."""
+    checkpoints. Each member adds one network's fit time and per-frame serving cost; on the
+    shipped settings served macro-F1 went 0.904 / 0.888 (one network, test / held-out) to
+    0.916 / 0.897 (two) and 0.912 / 0.902 (three), per window 0.849 / 0.817 to 0.876 / 0.834
+    (``docs/behaviour.md``); 1: a single network."""
     warmup_steps: int = 100
     """Linear learning-rate warm-up, optimisation steps."""
     export_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
@@ -177,6 +183,7 @@ class BehaviourTrainConfig(RecordConfig):
             object.__setattr__(self, "fine_keypoints", 0)
             object.__setattr__(self, "motion_features", False)
             object.__setattr__(self, "relative_motion", False)
+            object.__setattr__(self, "near_player_keypoints", 0)
             object.__setattr__(self, "position_weight", 0.0)
             object.__setattr__(self, "ensemble_members", 1)
         if self.frames_per_window < 1 or self.batch_size < 1 or self.max_epochs < 1:

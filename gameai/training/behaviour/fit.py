@@ -71,6 +71,7 @@ def net_config(
         fine_keypoints=config.fine_keypoints,
         motion_features=config.motion_features,
         relative_motion=config.relative_motion,
+        near_player_keypoints=config.near_player_keypoints,
     )  # mirror_average is a serving choice: export sets it (the fit validates single windows)
 
 

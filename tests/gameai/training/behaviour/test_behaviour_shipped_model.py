@@ -26,7 +26,7 @@ from gameai.training.behaviour.record import plan_players, record_split
 SHIPPED = Path(__file__).resolve().parents[4] / "assets" / "behaviour"
 FRESH_SEED = 4242
 #: What docs/behaviour.md states for the test split (served view unless said otherwise).
-STATED = {"window_macro_f1": 0.874, "served_macro_f1": 0.916, "served_bot_like_precision": 0.844}
+STATED = {"window_macro_f1": 0.876, "served_macro_f1": 0.912, "served_bot_like_precision": 0.847}
 
 
 @cache
@@ -67,7 +67,7 @@ def test_shipped_files_are_small_half_precision_and_carry_their_provenance() -> 
     model = shipped()
     weights = SHIPPED / "model.safetensors"
     parameters = sum(p.numel() for p in model.net.parameters())
-    assert weights.stat().st_size < 2.2 * parameters < 8_000_000  # float16: 2 bytes a parameter
+    assert weights.stat().st_size < 2.2 * parameters < 12_000_000  # float16: 2 bytes a parameter
     metadata = model.metadata
     assert metadata["weights_dtype"] == "float16" and metadata["trained_by"] == "gameai train behaviour"
     assert len(metadata["data_manifest_sha256"]) == 64
