@@ -173,6 +173,12 @@ class BehaviourNetConfig:
             raise ValueError("ensemble_members > 1 needs the keypoints architecture")
 
     @property
+    def keypoints_per_frame(self) -> int:
+        """C of the keypoints architecture: coarse, fine and near-player keypoints of one frame
+        (one network's encoding of a frame is ``4C`` numbers)."""
+        return self.conv_channels[2] + self.fine_keypoints + self.near_player_keypoints
+
+    @property
     def in_channels(self) -> int:
         """Input channels of the network: K * 3."""
         return self.frames_per_window * self.channels
@@ -246,7 +252,7 @@ def fine_keypoint_xy(encoded: torch.Tensor, config: BehaviourNetConfig, index: i
     the coarse keypoints before the fine ones. Fine keypoint 0 is the one the position loss
     teaches where the player is.
     """
-    c = config.conv_channels[2] + config.fine_keypoints + config.near_player_keypoints  # first 4C
+    c = config.keypoints_per_frame  # mirrored or ensemble encodings: the first 4C
     column = config.conv_channels[2] + index
     return torch.stack([encoded[:, column], encoded[:, c + column]], dim=1)
 
@@ -362,9 +368,9 @@ class KeypointHead(nn.Module):
             self.near_points = SpatialSoftmax(near)
             self.near_log_lambda = nn.Parameter(torch.full((near,), math.log(self.NEAR_LAMBDA_INIT)))
         self.n_fine = fine
-        points = c3 + fine + near
+        points = config.keypoints_per_frame
         self.n_points = points
-        """C: keypoints per frame (coarse, then fine)."""
+        """C: keypoints per frame (coarse, then fine, then near-player)."""
         self.mirror_average = config.mirror_average
         inputs = self.k * 4 * points + (self.k - 1) * 2 * points
         self.motion_features = config.motion_features
