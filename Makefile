@@ -28,10 +28,10 @@ demo: setup
 	$(VENV)/bin/gameai demo $(DEMO_ARGS)
 
 test: setup
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS)
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-all: setup
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -n $(PYTEST_WORKERS)
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: setup
 	$(PY) -m ruff check gameai envs demo_game tests

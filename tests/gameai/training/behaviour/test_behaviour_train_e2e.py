@@ -21,12 +21,17 @@ from gameai.cli import main
 from gameai.training.behaviour.export import stored_copy
 from gameai.training.behaviour.record import manifest_sha256
 
+# One xdist worker runs the whole module (`make test` passes `--dist loadgroup`), so the `trained`
+# fixture below is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("behaviour_train_e2e")
+
 TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
              "--frames-per-player", "20", "--warmup-seconds", "20"]  # fmt: skip
 # The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint,
-# one network (a test of its own fits an ensemble).
+# one network (a test of its own fits an ensemble). Clips of 12 frames hold 5 windows of 8: each frame
+# is encoded for 5 windows, not 1 (clips of 8), which makes the fits here 2.6x faster.
 TINY_MODEL = ["--frames-per-window", "8", "--conv-channels", "8", "16", "16", "--hidden", "64",
-              "--fine-keypoints", "1", "--batch-size", "80", "--clip-frames", "8", "--lr", "3e-3",
+              "--fine-keypoints", "1", "--batch-size", "80", "--clip-frames", "12", "--lr", "3e-3",
               "--warmup-steps", "5", "--val-windows", "512", "--threads", "1", "--device", "cpu",
               "--ensemble-members", "1"]  # fmt: skip
 
