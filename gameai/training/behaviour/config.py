@@ -130,6 +130,12 @@ class BehaviourTrainConfig(RecordConfig):
 
     The nature architecture has no keypoints: with it, this and the other keypoint options
     are set to 0 / off (``ensemble_members`` to 1)."""
+    near_enemy_weight: float = 0.0
+    """Keypoints architecture: weight of the near-enemy loss, the squared distance between the
+    first near-player keypoint and where the recording drew the living enemy nearest the player
+    (its ``nearest_enemy_xy``, format 3), added like the position loss. Labels alone leave the
+    encoder 16 pixels from that enemy (``docs/behaviour.md``); 0: off. Needs
+    ``near_player_keypoints >= 1``."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -185,6 +191,7 @@ class BehaviourTrainConfig(RecordConfig):
             object.__setattr__(self, "relative_motion", False)
             object.__setattr__(self, "near_player_keypoints", 0)
             object.__setattr__(self, "position_weight", 0.0)
+            object.__setattr__(self, "near_enemy_weight", 0.0)
             object.__setattr__(self, "ensemble_members", 1)
         if self.frames_per_window < 1 or self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")
@@ -192,6 +199,8 @@ class BehaviourTrainConfig(RecordConfig):
             raise ValueError("need frames_per_window <= clip_frames <= frames_per_player")
         if self.position_weight < 0 or (self.position_weight > 0 and self.fine_keypoints < 1):
             raise ValueError("position_weight must be >= 0, and > 0 needs fine_keypoints >= 1")
+        if self.near_enemy_weight < 0 or (self.near_enemy_weight > 0 and self.near_player_keypoints < 1):
+            raise ValueError("near_enemy_weight must be >= 0, and > 0 needs near_player_keypoints >= 1")
         if not 1 <= self.ensemble_members <= 16:
             raise ValueError(f"ensemble_members must be in [1, 16], got {self.ensemble_members}")
 

@@ -34,6 +34,9 @@ class WindowDataset:
     player_xy: npt.NDArray[np.float32] | None = None
     """(F, 2) where the player is drawn in each frame (keypoint coordinates, NaN while dead);
     None for recordings made before positions were kept."""
+    nearest_enemy_xy: npt.NDArray[np.float32] | None = None
+    """(F, 2) where the living enemy nearest the player is drawn in each frame (NaN while the
+    player is dead or no enemy lives); None for recordings made before format 3."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -68,15 +71,19 @@ class WindowDataset:
         frames = self.frames[starts[:, None] + np.arange(length)]  # (B, L, H, W, 3)
         return np.ascontiguousarray(np.moveaxis(frames, -1, 2)), self.labels[starts]
 
-    def clip_positions(self, starts: npt.NDArray[np.int64], length: int) -> npt.NDArray[np.float32]:
-        """The player's position ``(B, length, 2)`` in every frame of the clips at ``starts``.
+    def clip_positions(
+        self, starts: npt.NDArray[np.int64], length: int, of: str = "player"
+    ) -> npt.NDArray[np.float32]:
+        """Where the player (``of="player"``) or the living enemy nearest it (``"nearest_enemy"``)
+        is, ``(B, length, 2)``, in every frame of the clips at ``starts``.
 
         Raises:
-            ValueError: If the recording has no positions.
+            ValueError: If the recording has no such positions.
         """
-        if self.player_xy is None:
-            raise ValueError("this recording has no player positions: record it again")
-        return self.player_xy[starts[:, None] + np.arange(length)]
+        positions = {"player": self.player_xy, "nearest_enemy": self.nearest_enemy_xy}[of]
+        if positions is None:
+            raise ValueError(f"this recording has no {of.replace('_', ' ')} positions: record it again")
+        return positions[starts[:, None] + np.arange(length)]
 
 
 def window_starts(player: np.ndarray, match: np.ndarray, k: int) -> npt.NDArray[np.int64]:
@@ -114,7 +121,9 @@ def load_split(data_dir: Path | str, split: str, k: int) -> WindowDataset:
         match = data["match"]
         labels = data["label"].astype(np.int64)
         player_xy = data["player_xy"] if "player_xy" in data.files else None
-    return WindowDataset(frames, labels, player, match, window_starts(player, match, k), k, player_xy)
+        enemy_xy = data["nearest_enemy_xy"] if "nearest_enemy_xy" in data.files else None
+    starts = window_starts(player, match, k)
+    return WindowDataset(frames, labels, player, match, starts, k, player_xy, enemy_xy)
 
 
 def evenly_spaced(n: int, count: int) -> npt.NDArray[np.int64]:

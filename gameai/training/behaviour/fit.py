@@ -23,6 +23,7 @@ import dataclasses
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -164,20 +165,36 @@ def position_pixels(mean_squared: float, net: BehaviourNet) -> float:
     return float(mean_squared) ** 0.5 * (net.config.frame_size[1] - 1) / 2
 
 
-def position_loss(net: BehaviourNet, encoded: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Mean squared distance between the first fine keypoint and the player, over frames where
-    the player is drawn (``positions`` is NaN elsewhere).
+def position_loss(
+    net: BehaviourNet, encoded: torch.Tensor, positions: torch.Tensor, index: int = 0
+) -> torch.Tensor:
+    """Mean squared distance between a keypoint and a target, over frames where the target is
+    drawn (``positions`` is NaN elsewhere).
 
     Args:
         net: A keypoints network with fine keypoints.
         encoded: ``(N, 4C)`` frame encodings (x of every keypoint, then y, ...).
-        positions: ``(N, 2)`` where the player is in each frame.
+        positions: ``(N, 2)`` where the target is in each frame.
+        index: The keypoint, counted from the first fine one (:func:`fine_keypoint_xy`): 0, the
+            player's; ``fine_keypoints``, the first near-player keypoint.
     """
-    predicted = fine_keypoint_xy(encoded, net.config)  # (N, 2)
+    predicted = fine_keypoint_xy(encoded, net.config, index)  # (N, 2)
     drawn = ~torch.isnan(positions[:, 0])
     if not bool(drawn.any()):
         return encoded.sum() * 0.0
     return ((predicted[drawn] - positions[drawn]) ** 2).sum(dim=1).mean()
+
+
+@dataclasses.dataclass(frozen=True)
+class KeypointTarget:
+    """Where one keypoint should be in every frame of a batch of clips: a :func:`position_loss`."""
+
+    index: int
+    """The keypoint, counted from the first fine one (see :func:`position_loss`)."""
+    positions: np.ndarray
+    """``(B, L, 2)`` the target in every frame of the clips (NaN where it is not drawn)."""
+    weight: float
+    """Weight of this loss in the total."""
 
 
 def clip_loss(
@@ -186,10 +203,9 @@ def clip_loss(
     labels: np.ndarray,
     k: int,
     device: torch.device,
-    positions: np.ndarray | None = None,
-    position_weight: float = 0.0,
-) -> tuple[torch.Tensor, float]:
-    """Mean cross-entropy over every window of K frames of every clip, plus the position loss.
+    targets: Sequence[KeypointTarget] = (),
+) -> tuple[torch.Tensor, list[float]]:
+    """Mean cross-entropy over every window of K frames of every clip, plus the keypoints' losses.
 
     Args:
         net: A keypoints network.
@@ -197,25 +213,25 @@ def clip_loss(
         labels: ``(B,)`` the class of each clip.
         k: Frames per window.
         device: Where the net is.
-        positions: ``(B, L, 2)`` the player's position in every frame (when ``position_weight``).
-        position_weight: Weight of :func:`position_loss` in the total.
+        targets: Keypoints taught where something is (the player, the nearest enemy).
 
     Returns:
-        The loss to minimise and its position part (0.0 when off), unweighted.
+        The loss to minimise and each target's :func:`position_loss`, unweighted.
     """
     b, length = clips.shape[:2]
     encoded = net.encode_frames(torch.from_numpy(clips).to(device).flatten(0, 1))  # (B*L, 4C)
-    position = None
-    if position_weight > 0 and positions is not None:
-        position = position_loss(net, encoded, torch.from_numpy(positions).to(device).flatten(0, 1))
+    distances = [
+        position_loss(net, encoded, torch.from_numpy(t.positions).to(device).flatten(0, 1), t.index)
+        for t in targets
+    ]
     encoded = encoded.view(b, length, -1)
     windows = encoded.unfold(1, k, 1).transpose(2, 3)  # (B, L-K+1, K, 4C)
     logits = net.classify_encoded(windows.flatten(0, 1))  # (B*(L-K+1), n_classes)
-    targets = torch.from_numpy(labels).to(device).repeat_interleave(length - k + 1)
-    loss = functional.cross_entropy(logits, targets)
-    if position is None:
-        return loss, 0.0
-    return loss + position_weight * position, float(position.detach())
+    classes = torch.from_numpy(labels).to(device).repeat_interleave(length - k + 1)
+    loss = functional.cross_entropy(logits, classes)
+    for target, distance in zip(targets, distances, strict=True):
+        loss = loss + target.weight * distance
+    return loss, [float(d.detach()) for d in distances]
 
 
 def fit_ensemble(config: BehaviourTrainConfig) -> list[dict[str, Any]]:
@@ -253,6 +269,11 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
         raise ValueError(
             f"position_weight needs player positions, which {config.data_dir} was recorded without: "
             "record it again (gameai train behaviour record)"
+        )
+    if config.near_enemy_weight > 0 and train.nearest_enemy_xy is None:
+        raise ValueError(
+            f"near_enemy_weight needs the nearest enemy's positions, which {config.data_dir} was "
+            "recorded without (data format 3 has them): record it again (gameai train behaviour record)"
         )
     out = Path(config.work_dir)
 
@@ -293,6 +314,13 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
     total_steps = steps_per_epoch * config.max_epochs
     val_index = evenly_spaced(len(val), config.val_windows)
     class_names = net.config.class_names
+    # Keypoints taught where something is, by the name their error is logged under:
+    # (what they find, for WindowDataset.clip_positions; the keypoint; the loss's weight).
+    taught: dict[str, tuple[str, int, float]] = {}
+    if config.position_weight > 0:
+        taught["position"] = ("player", 0, config.position_weight)
+    if config.near_enemy_weight > 0:
+        taught["near_enemy"] = ("nearest_enemy", net.config.fine_keypoints, config.near_enemy_weight)
     net.train()
 
     # --- epochs -----------------------------------------------------------------------------
@@ -302,7 +330,9 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
         rng = np.random.default_rng([config.seed, epoch, 1])
         order = epoch_order(len(examples), steps_per_epoch * per_step, config.seed, epoch)
         progress = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.max_epochs}", leave=False)
-        running_loss, epoch_loss, running_position, epoch_position = 0.0, 0.0, 0.0, 0.0
+        running_loss, epoch_loss = 0.0, 0.0
+        running_distance = dict.fromkeys(taught, 0.0)  # each taught keypoint's mean squared distance
+        epoch_distance = dict.fromkeys(taught, 0.0)
         for step in progress:
             global_step = epoch * steps_per_epoch + step
             lr = learning_rate(global_step, total_steps, config)
@@ -310,16 +340,19 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
                 group["lr"] = lr
             chosen = order[step * per_step : (step + 1) * per_step]
             if clips:
-                x, y = train.clips(examples[chosen], length)  # (B, L, 3, H, W)
+                starts = examples[chosen]
+                x, y = train.clips(starts, length)  # (B, L, 3, H, W)
                 flipped = np.zeros(len(x), dtype=np.bool_)
                 if config.flip:
                     x, flipped = mirror_half(x, rng)
-                positions = None
-                if config.position_weight > 0:
-                    positions = mirror_positions(train.clip_positions(examples[chosen], length), flipped)
-                loss, position = clip_loss(net, x, y, k, device, positions, config.position_weight)
-                running_position += position
-                epoch_position += position
+                targets = [
+                    KeypointTarget(i, mirror_positions(train.clip_positions(starts, length, of), flipped), w)
+                    for of, i, w in taught.values()
+                ]
+                loss, distances = clip_loss(net, x, y, k, device, targets)
+                for name, distance in zip(taught, distances, strict=True):
+                    running_distance[name] += distance
+                    epoch_distance[name] += distance
             else:
                 x, y = train.batch(chosen)  # (B, K*3, H, W)
                 x = mirror_half(x, rng)[0] if config.flip else x
@@ -335,12 +368,13 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
                 writer.add_scalar("losses/train", running_loss / 20, global_step)
                 writer.add_scalar("charts/learning_rate", lr, global_step)
                 postfix = {"loss": f"{running_loss / 20:.3f}", "lr": f"{lr:.1e}"}
-                if config.position_weight > 0:
-                    pixels = position_pixels(running_position / 20, net)
-                    writer.add_scalar("losses/position_pixels", pixels, global_step)
-                    postfix["position_px"] = f"{pixels:.2f}"
+                for name in taught:
+                    pixels = position_pixels(running_distance[name] / 20, net)
+                    writer.add_scalar(f"losses/{name}_pixels", pixels, global_step)
+                    postfix[f"{name}_px"] = f"{pixels:.2f}"
+                    running_distance[name] = 0.0
                 progress.set_postfix(postfix)
-                running_loss, running_position = 0.0, 0.0
+                running_loss = 0.0
         train_seconds = time.perf_counter() - started
 
         # --- validation, checkpoints, early stopping --------------------------------------------
@@ -366,11 +400,10 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
                 "val_macro_f1": report["macro_f1"],
                 "seconds": round(time.perf_counter() - started, 1),
             }
-            | (
-                {"train_position_pixels": round(position_pixels(epoch_position / steps_per_epoch, net), 3)}
-                if config.position_weight > 0
-                else {}
-            )
+            | {
+                f"train_{name}_pixels": round(position_pixels(epoch_distance[name] / steps_per_epoch, net), 3)
+                for name in taught
+            }
         )
         state.update(
             epoch=epoch + 1,

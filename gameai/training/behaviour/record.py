@@ -18,7 +18,8 @@
 3. :func:`write_split` / the manifest: ``<data_dir>/<split>.npz`` holds ``frames`` (F, H, W, 3)
    uint8 (compressed) and per frame ``player``, ``match``, ``tick``, ``label`` and
    ``player_xy`` (where the player is drawn in the frame: the target of the training's
-   position loss; see :func:`frame_position`);
+   position loss; see :func:`frame_position`) and ``nearest_enemy_xy`` (where the living enemy
+   nearest the player is drawn: the target of the near-enemy loss);
    ``manifest.json`` holds the config, class names, every player (seed, skill, style parameters,
    matches, outcomes), counts per split and class, and each file's SHA-256.
 
@@ -47,8 +48,9 @@ from gameai.vocabulary import BEHAVIOURS
 
 MANIFEST_FILE: Final = "manifest.json"
 FORMAT: Final = "gameai-behaviour-data"
-FORMAT_VERSION: Final = 2
-"""2: the splits hold ``player_xy`` (version 1 recordings are recorded again)."""
+FORMAT_VERSION: Final = 3
+"""2: the splits hold ``player_xy``; 3: also ``nearest_enemy_xy`` (older recordings are
+recorded again; their frames and ``player_xy`` are the same)."""
 #: Seeds of split ``s`` start at ``seed * SEED_STRIDE + SPLIT_OFFSET[s]``.
 SEED_STRIDE: Final = 10_000_000
 SPLIT_OFFSET: Final[dict[str, int]] = {"train": 0, "val": 1_000_000, "test": 2_000_000, "heldout": 3_000_000}
@@ -145,6 +147,9 @@ class RecordedPlayers:
     """(P * F,) simulation tick of the match at each frame."""
     player_xy: npt.NDArray[np.float32]
     """(P * F, 2) where the player is in each frame (:func:`frame_position`); NaN while it is dead."""
+    nearest_enemy_xy: npt.NDArray[np.float32]
+    """(P * F, 2) where the living enemy nearest the player (in the world) is in each frame; NaN
+    while the player is dead or no enemy lives."""
     outcomes: list[Counter[str]]
     """Per player: finished matches by outcome."""
 
@@ -234,6 +239,7 @@ def record_players(
     match = np.zeros((n_players, per_player), dtype=np.int32)
     tick = np.zeros((n_players, per_player), dtype=np.int32)
     player_xy = np.full((n_players, per_player, 2), np.nan, dtype=np.float32)
+    nearest_enemy_xy = np.full((n_players, per_player, 2), np.nan, dtype=np.float32)
     count = np.zeros(n_players, dtype=np.int64)
     match_number = np.zeros(n_players, dtype=np.int32)
     outcomes: list[Counter[str]] = [Counter() for _ in plans]
@@ -252,9 +258,17 @@ def record_players(
                 observer(int(i), matches.sim.state, frames[i, count[i]])
             match[i, count[i]] = match_number[i]
             tick[i, count[i]] = int(arena[i, ArenaField.TICK])
-            me = matches.sim.state.actors[i, 0]
+            me, enemies = matches.sim.state.actors[i, 0], matches.sim.state.actors[i, 1:]
             if me[ActorField.ALIVE] > 0.5:
                 player_xy[i, count[i]] = frame_position(me[ActorField.X], me[ActorField.Y], config)
+                living = enemies[enemies[:, ActorField.ALIVE] > 0.5]
+                if len(living):
+                    dx = living[:, ActorField.X] - me[ActorField.X]
+                    dy = living[:, ActorField.Y] - me[ActorField.Y]
+                    nearest = living[int(np.argmin(dx**2 + dy**2))]
+                    nearest_enemy_xy[i, count[i]] = frame_position(
+                        nearest[ActorField.X], nearest[ActorField.Y], config
+                    )
             count[i] += 1
         ended = arena[:, ArenaField.OUTCOME] != Outcome.RUNNING
         if ended.any():
@@ -270,6 +284,7 @@ def record_players(
         match=match.reshape(-1),
         tick=tick.reshape(-1),
         player_xy=player_xy.reshape(-1, 2),
+        nearest_enemy_xy=nearest_enemy_xy.reshape(-1, 2),
         outcomes=outcomes,
     )
 
@@ -343,6 +358,7 @@ def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlaye
         match=np.concatenate([p.match for p in parts])[frame_order],
         tick=np.concatenate([p.tick for p in parts])[frame_order],
         player_xy=np.concatenate([p.player_xy for p in parts])[frame_order],
+        nearest_enemy_xy=np.concatenate([p.nearest_enemy_xy for p in parts])[frame_order],
         outcomes=[outcomes[i] for i in order],
     )
 
@@ -369,6 +385,7 @@ def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) 
         tick=recorded.tick,
         label=labels,
         player_xy=recorded.player_xy,
+        nearest_enemy_xy=recorded.nearest_enemy_xy,
     )
     os.replace(tmp, path)
 

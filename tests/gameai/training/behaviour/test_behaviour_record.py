@@ -96,6 +96,37 @@ def test_the_recorded_player_position_is_where_the_player_is_drawn() -> None:
     assert np.percentile(np.abs(centroid - recorded_pixels), 90) < 0.3
 
 
+def test_the_recorded_nearest_enemy_is_the_living_enemy_nearest_the_player_where_it_is_drawn() -> None:
+    """The near-enemy loss's target: a red enemy disc is drawn there, and no living enemy is nearer."""
+    from demo_game.sim import ActorField
+
+    plans = plan_players(TINY, "test")[:6]
+    seen: dict[tuple[int, int], np.ndarray] = {}  # (player, capture) -> the nearest living enemy
+    captures = [0] * len(plans)
+
+    def observe(i: int, state: Any, frame: np.ndarray) -> None:
+        me, enemies = state.actors[i, 0], state.actors[i, 1:]
+        living = enemies[enemies[:, ActorField.ALIVE] > 0.5]
+        if me[ActorField.ALIVE] > 0.5 and len(living):
+            dx, dy = living[:, ActorField.X] - me[ActorField.X], living[:, ActorField.Y] - me[ActorField.Y]
+            nearest = living[int(np.argmin(np.hypot(dx, dy)))]
+            seen[i, captures[i]] = frame_position(nearest[ActorField.X], nearest[ActorField.Y], TINY)
+        captures[i] += 1
+
+    recorded = record_players(TINY, plans, observer=observe)
+    expected = np.full((len(plans), TINY.frames_per_player, 2), np.nan, dtype=np.float32)
+    for (i, capture), where in seen.items():
+        expected[i, capture] = where
+    np.testing.assert_array_equal(recorded.nearest_enemy_xy, expected.reshape(-1, 2))
+    defined = ~np.isnan(recorded.nearest_enemy_xy[:, 0])
+    assert defined.mean() > 0.5
+    assert not np.isnan(recorded.player_xy[defined]).any()  # only while the player lives
+    # Drawn there: the frame is enemy red (239, 83, 80) at that pixel in nearly every frame.
+    pixels = np.rint((recorded.nearest_enemy_xy[defined] + 1.0) * 83 / 2).astype(int)
+    colours = recorded.frames[defined][np.arange(len(pixels)), pixels[:, 1], pixels[:, 0]].astype(int)
+    assert ((colours[:, 0] - colours[:, 2]) > 60).mean() > 0.9
+
+
 def test_frame_position_spans_the_keypoint_scale() -> None:
     corners = frame_position(np.array([0.0, 639.99]), np.array([0.0, 479.99]), TINY)
     pixel = 2.0 / 83  # one frame pixel on the -1..1 scale
@@ -160,6 +191,7 @@ def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
         labels = {p["index"]: BEHAVIOURS.index(p["style"]) for p in split_players}
         assert all(labels[p] == y for p, y in zip(data.players, data.labels, strict=True))
         assert data.player_xy is not None and data.player_xy.shape == (entry["frames"], 2)
+        assert data.nearest_enemy_xy is not None and data.nearest_enemy_xy.shape == (entry["frames"], 2)
     # A second call with the same options keeps the recording.
     written = (tmp_path / "train.npz").stat().st_mtime_ns
     assert record(config)["seconds"] == manifest["seconds"]

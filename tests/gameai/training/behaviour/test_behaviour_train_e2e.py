@@ -222,6 +222,21 @@ def test_a_finer_first_conv_is_trained_and_exported_with_its_stride(trained: Pat
     assert maps.shape[-2:] == (42, 42)
 
 
+def test_the_near_enemy_loss_is_fitted_logged_and_exported(trained: Path, tmp_path: Path) -> None:
+    """The option reaches the fit through the CLI (its effect is tested in test_behaviour_position)."""
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
+               "--near-player-keypoints", "1", "--near-enemy-weight", "10", "--max-epochs", "1",
+               "--windows-per-epoch", "400"]  # fmt: skip
+    assert main(["train", "behaviour", "fit", *options]) == 0
+    state = json.loads((tmp_path / "checkpoints" / "last" / "state.json").read_text())
+    assert state["config"]["near_enemy_weight"] == 10.0
+    (epoch,) = state["history"]
+    assert 0.0 < epoch["train_near_enemy_pixels"] < 84 * 2**0.5  # within the frame's diagonal
+    assert 0.0 < epoch["train_position_pixels"] < 84 * 2**0.5
+    assert main(["train", "behaviour", "export", *options]) == 0
+    assert load_behaviour_model(tmp_path / "assets").config.near_player_keypoints == 1
+
+
 def test_the_position_loss_teaches_a_fine_keypoint_where_the_player_is(trained: Path, tmp_path: Path) -> None:
     options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
                "--fine-keypoints", "2", "--position-weight", "10", "--motion-features", "--max-epochs", "4",
