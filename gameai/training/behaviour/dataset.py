@@ -71,16 +71,20 @@ class WindowDataset:
         frames = self.frames[starts[:, None] + np.arange(length)]  # (B, L, H, W, 3)
         return np.ascontiguousarray(np.moveaxis(frames, -1, 2)), self.labels[starts]
 
+    def positions(self, of: str) -> npt.NDArray[np.float32] | None:
+        """``(F, 2)`` where the player (``of="player"``) or the living enemy nearest it
+        (``"nearest_enemy"``) is in every frame; None if the recording does not hold them."""
+        return {"player": self.player_xy, "nearest_enemy": self.nearest_enemy_xy}[of]
+
     def clip_positions(
         self, starts: npt.NDArray[np.int64], length: int, of: str = "player"
     ) -> npt.NDArray[np.float32]:
-        """Where the player (``of="player"``) or the living enemy nearest it (``"nearest_enemy"``)
-        is, ``(B, length, 2)``, in every frame of the clips at ``starts``.
+        """:meth:`positions` ``(B, length, 2)`` in every frame of the clips at ``starts``.
 
         Raises:
             ValueError: If the recording has no such positions.
         """
-        positions = {"player": self.player_xy, "nearest_enemy": self.nearest_enemy_xy}[of]
+        positions = self.positions(of)
         if positions is None:
             raise ValueError(f"this recording has no {of.replace('_', ' ')} positions: record it again")
         return positions[starts[:, None] + np.arange(length)]

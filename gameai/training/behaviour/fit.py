@@ -265,16 +265,14 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
     data_hash = manifest_sha256(config.data_dir)
     train = load_split(config.data_dir, "train", config.frames_per_window)
     val = load_split(config.data_dir, "val", config.frames_per_window)
-    if config.position_weight > 0 and train.player_xy is None:
-        raise ValueError(
-            f"position_weight needs player positions, which {config.data_dir} was recorded without: "
-            "record it again (gameai train behaviour record)"
-        )
-    if config.near_enemy_weight > 0 and train.nearest_enemy_xy is None:
-        raise ValueError(
-            f"near_enemy_weight needs the nearest enemy's positions, which {config.data_dir} was "
-            "recorded without (data format 3 has them): record it again (gameai train behaviour record)"
-        )
+    needs = (("position_weight", config.position_weight, "player"),
+             ("near_enemy_weight", config.near_enemy_weight, "nearest_enemy"))  # fmt: skip
+    for option, weight, of in needs:
+        if weight > 0 and train.positions(of) is None:
+            raise ValueError(
+                f"{option} needs {of.replace('_', ' ')} positions, which {config.data_dir} was recorded "
+                "without: record it again (gameai train behaviour record)"
+            )
     out = Path(config.work_dir)
 
     # --- start or resume ------------------------------------------------------------------
