@@ -71,10 +71,13 @@ def _player_and_two_enemies(rng: np.random.Generator, n: int) -> Scene:
         The frames ``(n, 3, 84, 84)``, where the nearer enemy is and where the farther one is
         (``(n, 2)`` each, keypoint coordinates).
     """
+    from demo_game.render import Palette
+
+    palette = Palette()
     frames = np.empty((n, 3, 84, 84), dtype=np.uint8)
-    frames[:] = np.array([28, 32, 46], dtype=np.uint8)[None, :, None, None]  # the floor
+    frames[:] = np.array(palette.floor, dtype=np.uint8)[None, :, None, None]
     places = rng.integers(4, 80, (n, 3, 2))  # (row, column) of the player, then the two enemies
-    colours = ((79, 195, 247), (239, 83, 80), (239, 83, 80))  # the renderer's player and enemy
+    colours = (palette.player, palette.enemy, palette.enemy)
     for i in range(n):
         for (row, column), colour in zip(places[i], colours, strict=True):
             frames[i, :, row - 1 : row + 2, column - 1 : column + 2] = np.array(colour)[:, None, None]
