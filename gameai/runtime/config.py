@@ -37,8 +37,8 @@ class RuntimeConfig:
     behaviour_bot_like_min_probability: float = 0.0
     """The label ``bot_like`` is sent only while its smoothed probability is at least this; below
     it, the next most likely label is (0: like any other label). A game may act against a player
-    it calls a bot: at 0.8 the shipped model's ``bot_like`` was right 95-97% of the time on our
-    evaluation sets and named 56-70% of the bots; at 0.9, 96-100% and 41-53% (``docs/behaviour.md``)."""
+    it calls a bot: at 0.8 the shipped model's ``bot_like`` was right 96-98% of the time on our
+    evaluation sets and named 62-72% of the bots; at 0.9, 98-100% and 43-55% (``docs/behaviour.md``)."""
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""
     agent_max_wait_ms: float = 2.0
