@@ -130,7 +130,9 @@ def test_the_training_option_reaches_the_network() -> None:
         "class_names": list(SMALL.class_names),
     }
     frames = np.zeros((4, 84, 84, 3), dtype=np.uint8)
-    built = net_config(BehaviourTrainConfig(near_player_keypoints=2), manifest, frames)
-    assert built.near_player_keypoints == 2
-    assert BehaviourTrainConfig().near_player_keypoints == 0  # off by default
+    built = net_config(BehaviourTrainConfig(near_player_keypoints=1), manifest, frames)
+    assert built.near_player_keypoints == 1
+    assert (
+        net_config(BehaviourTrainConfig(), manifest, frames).near_player_keypoints == 2
+    )  # the shipped model's
     assert BehaviourTrainConfig(architecture="nature", near_player_keypoints=2).near_player_keypoints == 0

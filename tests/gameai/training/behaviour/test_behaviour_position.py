@@ -193,7 +193,7 @@ def test_fit_refuses_a_recording_without_the_positions_it_needs(
 
 def test_the_near_enemy_weight_needs_a_near_player_keypoint() -> None:
     with pytest.raises(ValueError, match="needs near_player_keypoints"):
-        BehaviourTrainConfig(near_enemy_weight=1.0)
+        BehaviourTrainConfig(near_enemy_weight=1.0, near_player_keypoints=0)
     with pytest.raises(ValueError, match="near_enemy_weight must be >= 0"):
         BehaviourTrainConfig(near_enemy_weight=-1.0, near_player_keypoints=1)
     assert BehaviourTrainConfig(near_enemy_weight=1.0, near_player_keypoints=1).near_enemy_weight == 1.0
