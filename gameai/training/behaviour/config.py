@@ -136,10 +136,10 @@ class BehaviourTrainConfig(RecordConfig):
     """Keypoints architecture: weight of the near-enemy loss, the squared distance between the
     first near-player keypoint and where the recording drew the living enemy nearest the player
     (its ``nearest_enemy_xy``, format 3), added like the position loss. Labels alone leave the
-    encoder 16 pixels from that enemy, 10 takes it to 12. Off because the gain did not carry
-    over to the ensemble: two members fitted with 10 served macro-F1 -0.5 / -1.6 / +1.1 / +0.3
-    points against the shipped two on the four evaluation sets (``docs/behaviour.md``);
-    0: off. Needs ``near_player_keypoints >= 1``."""
+    encoder 16 pixels from that enemy; a weight of 10 took it to 12. Off because the gain did
+    not carry over to the ensemble: two members fitted with 10 served macro-F1 -0.5 / -1.6 /
+    +1.1 / +0.3 points against the shipped two on the four evaluation sets
+    (``docs/behaviour.md``); 0: off. Needs ``near_player_keypoints >= 1``."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
