@@ -424,6 +424,14 @@ class KeypointHead(nn.Module):
         return self._classify(points)
 
     def _classify(self, points: torch.Tensor) -> torch.Tensor:
+        return self.head(self.window_features(points))
+
+    def window_features(self, points: torch.Tensor) -> torch.Tensor:
+        """``(B, K, 4C)`` keypoints of K consecutive frames -> ``(B, F)`` what the head reads.
+
+        The keypoints with their steps, motion and relative-motion features; no weights are
+        involved, so every member of an ensemble computes them alike.
+        """
         b = points.shape[0]
         c = points.shape[-1] // 4
         xy = points[:, :, : 2 * c]  # (B, K, 2C)
@@ -440,7 +448,7 @@ class KeypointHead(nn.Module):
                 self.player_keypoint,
                 self.STEP_SCALE,
             )
-        return self.head(torch.cat(inputs, dim=1))
+        return torch.cat(inputs, dim=1)
 
 
 class BehaviourNet(nn.Module):

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model, save_behaviour_model
+from gameai.behaviour.model import (
+    BehaviourNetConfig,
+    frames_to_input,
+    load_behaviour_model,
+    save_behaviour_model,
+)
 from gameai.runtime.models import BehaviourClassifier, FrameEncodingCache, WindowRequest
 from gameai.testing.tiny_models import write_random_behaviour_model
 
@@ -26,14 +31,15 @@ class CountingClassifier:
     def __init__(self, classifier: BehaviourClassifier) -> None:
         self.classifier = classifier
         self.encoded = 0
-        net = classifier.model.net
-        encode = net.encode_frames
+        fused = classifier.fused
+        assert fused is not None
+        encode = fused.encode_frames
 
         def counted(frames: torch.Tensor) -> torch.Tensor:
             self.encoded += len(frames)
             return encode(frames)
 
-        net.encode_frames = counted  # type: ignore[method-assign]
+        fused.encode_frames = counted  # type: ignore[method-assign]
 
 
 def _classifier(tmp_path: Path, config: BehaviourNetConfig) -> BehaviourClassifier:
@@ -75,6 +81,10 @@ def test_a_stream_with_a_cache_gives_the_whole_window_results_and_encodes_each_f
     whole = classifier.classify_windows([_window(frames, last) for last in lasts])
     np.testing.assert_allclose(np.array(streamed), np.array(whole), atol=1e-5)
     assert len({tuple(np.round(p, 4)) for p in streamed}) > 1  # the windows do differ
+    with torch.no_grad():  # and they are the trained network's (served through FusedBehaviourNet)
+        stacked = np.stack([_window(frames, last) for last in lasts])  # (B, K, H, W, 3)
+        direct = torch.softmax(classifier.model.net(torch.from_numpy(frames_to_input(stacked))), dim=1)
+    np.testing.assert_allclose(np.array(whole), direct.numpy(), atol=1e-5)
     # The first window encodes K frames, every later one the frames it slid by (K at most).
     assert encoded == K + (len(lasts) - 1) * min(every, K)
     assert cache.last_frame == lasts[-1] and cache.window is not None and cache.window.shape[0] == K
