@@ -161,7 +161,7 @@ class FusedBehaviourNet:
         return both.reshape(2, n, self.members, -1).permute(1, 2, 0, 3).reshape(n, -1)
 
     def _encode_normalised(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, 3, H, W)`` normalised frames -> ``(N, M, 4C)``."""
+        """``(N, 3, H, W)`` normalised frames -> ``(N, M, 4, C)``: x, y, peak and mean per member."""
         n, m = len(x), self.members
         h = functional.relu(
             functional.conv2d(x, self.first_weight, self.first_bias, self.first_stride, self.first_padding)
