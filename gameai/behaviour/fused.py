@@ -33,7 +33,18 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from gameai.behaviour.model import BehaviourNet, KeypointHead, near_prior, position_grid
+from gameai.behaviour.model import BehaviourNet, KeypointHead, near_prior, position_grid, spatial_keypoints
+
+
+def _batch_norm_affine(norm: nn.Module) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(scale, shift)`` of the affine map a batch norm applies in eval mode; None for anything else."""
+    if not isinstance(norm, nn.BatchNorm1d | nn.BatchNorm2d):
+        return None
+    running_mean, running_var = norm.running_mean, norm.running_var
+    if running_mean is None or running_var is None:
+        raise ValueError("batch norm without running statistics cannot be folded")
+    scale = norm.weight.detach() / torch.sqrt(running_var + norm.eps)
+    return scale, norm.bias.detach() - running_mean * scale
 
 
 def _folded_conv(conv: nn.Module | None, norm: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,13 +53,11 @@ def _folded_conv(conv: nn.Module | None, norm: nn.Module) -> tuple[torch.Tensor,
         raise TypeError(f"expected a Conv2d, got {type(conv).__name__}")
     weight = conv.weight.detach().clone()
     bias = conv.bias.detach().clone() if conv.bias is not None else torch.zeros_like(weight[:, 0, 0, 0])
-    if isinstance(norm, nn.BatchNorm2d):
-        running_mean, running_var = norm.running_mean, norm.running_var
-        if running_mean is None or running_var is None:
-            raise ValueError("batch norm without running statistics cannot be folded")
-        scale = norm.weight.detach() / torch.sqrt(running_var + norm.eps)
+    affine = _batch_norm_affine(norm)
+    if affine is not None:
+        scale, shift = affine
         weight = weight * scale.view(-1, 1, 1, 1)
-        bias = (bias - running_mean) * scale + norm.bias.detach()
+        bias = bias * scale + shift
     return weight, bias
 
 
@@ -57,12 +66,9 @@ def _folded_linear(norm: nn.Module, linear: nn.Linear) -> tuple[torch.Tensor, to
     followed by ``linear``."""
     weight = linear.weight.detach().clone()  # (out, in)
     bias = linear.bias.detach().clone()
-    if isinstance(norm, nn.BatchNorm1d):
-        running_mean, running_var = norm.running_mean, norm.running_var
-        if running_mean is None or running_var is None:
-            raise ValueError("batch norm without running statistics cannot be folded")
-        scale = norm.weight.detach() / torch.sqrt(running_var + norm.eps)
-        shift = norm.bias.detach() - running_mean * scale
+    affine = _batch_norm_affine(norm)
+    if affine is not None:
+        scale, shift = affine
         bias = bias + weight @ shift
         weight = weight * scale.view(1, -1)
     return weight, bias
@@ -170,7 +176,7 @@ class FusedBehaviourNet:
         h = functional.conv2d(h, self.third_weight, self.third_bias, groups=m)  # (N, M*c3, h, w)
         flat = h.flatten(2)  # (N, M*c3, h*w)
         grid_x, grid_y = position_grid(h.shape[2], h.shape[3], flat)
-        parts = [_keypoints(flat, self.coarse_temperature, grid_x, grid_y).view(n, 4, m, self.coarse)]
+        parts = [spatial_keypoints(flat, self.coarse_temperature, grid_x, grid_y).view(n, 4, m, self.coarse)]
         if self.fine:
             maps = functional.conv2d(
                 x, self.fine_weight, self.fine_bias, padding=1
@@ -178,7 +184,7 @@ class FusedBehaviourNet:
             height, width = maps.shape[2], maps.shape[3]
             grid_x, grid_y = position_grid(height, width, maps)
             per_member = maps.view(n, m, self.fine + self.near, height * width)
-            fine = _keypoints(
+            fine = spatial_keypoints(
                 per_member[:, :, : self.fine], self.fine_temperature, grid_x, grid_y
             )  # (N, 4, M, f)
             parts.append(fine)
@@ -187,7 +193,7 @@ class FusedBehaviourNet:
                 minus_d2 = near_prior(player_x, player_y, self.no_pull, height, width)  # (N*M, 1, H*W)
                 prior = minus_d2.view(n, m, 1, height * width) * self.near_lambda  # (N, M, near, H*W)
                 near_maps = per_member[:, :, self.fine :]
-                parts.append(_keypoints(near_maps, self.near_temperature, grid_x, grid_y, prior))
+                parts.append(spatial_keypoints(near_maps, self.near_temperature, grid_x, grid_y, prior))
         return torch.cat(parts, dim=3).transpose(1, 2)  # (N, M, 4, C)
 
     def classify_encoded(self, points: torch.Tensor) -> torch.Tensor:
@@ -206,27 +212,3 @@ class FusedBehaviourNet:
             )
         ]
         return torch.stack(logits).view(m * views, b, -1).mean(dim=0)
-
-
-def _keypoints(
-    maps: torch.Tensor,
-    temperature: torch.Tensor,
-    grid_x: torch.Tensor,
-    grid_y: torch.Tensor,
-    prior: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """:class:`~gameai.behaviour.model.SpatialSoftmax` over maps of any leading shape.
-
-    Args:
-        maps: ``(N, *S, P)`` flattened maps.
-        temperature: Broadcastable to ``maps``: each map's softmax temperature (its exp'd log).
-        grid_x, grid_y: ``(P,)`` every position's x and y.
-        prior: Broadcastable to ``maps``: added to the softmax's logits.
-
-    Returns:
-        ``(N, 4, *S)``: the expected x, y, then the peak and mean of the map's positive part.
-    """
-    logits = maps * temperature
-    weights = torch.softmax(logits if prior is None else logits + prior, dim=-1)
-    active = torch.relu(maps)
-    return torch.stack([weights @ grid_x, weights @ grid_y, active.amax(dim=-1), active.mean(dim=-1)], dim=1)

@@ -209,15 +209,33 @@ class SpatialSoftmax(nn.Module):
         """
         n, c, h, w = maps.shape
         flat = maps.reshape(n, c, h * w)  # (N, C, h*w)
-        logits = flat * self.log_temperature.exp().view(1, c, 1)
-        weights = torch.softmax(logits if prior is None else logits + prior, dim=-1)
         grid_x, grid_y = position_grid(h, w, maps)
-        x = weights @ grid_x  # (N, C)
-        y = weights @ grid_y  # (N, C)
-        active = torch.relu(flat)
-        peak = active.amax(dim=-1)  # (N, C)
-        mean = active.mean(dim=-1)  # (N, C)
-        return torch.cat([x, y, peak, mean], dim=1)
+        temperature = self.log_temperature.exp().view(1, c, 1)
+        return spatial_keypoints(flat, temperature, grid_x, grid_y, prior).view(n, 4 * c)
+
+
+def spatial_keypoints(
+    maps: torch.Tensor,
+    temperature: torch.Tensor,
+    grid_x: torch.Tensor,
+    grid_y: torch.Tensor,
+    prior: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The arithmetic of :class:`SpatialSoftmax`, over flattened maps of any leading shape.
+
+    Args:
+        maps: ``(N, *S, P)`` maps, their ``P`` positions flattened row by row.
+        temperature: Broadcastable to ``maps``: each map's softmax temperature (``exp`` of its log).
+        grid_x, grid_y: ``(P,)`` every position's x and y (:func:`position_grid`).
+        prior: Broadcastable to ``maps``: added to the softmax's logits.
+
+    Returns:
+        ``(N, 4, *S)``: each map's expected x and y, then the peak and the mean of its positive part.
+    """
+    logits = maps * temperature
+    weights = torch.softmax(logits if prior is None else logits + prior, dim=-1)
+    active = torch.relu(maps)
+    return torch.stack([weights @ grid_x, weights @ grid_y, active.amax(dim=-1), active.mean(dim=-1)], dim=1)
 
 
 def position_grid(h: int, w: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
