@@ -39,6 +39,12 @@ class RuntimeConfig:
     it, the next most likely label is (0: like any other label). A game may act against a player
     it calls a bot: at 0.8 the shipped model's ``bot_like`` was right 96-98% of the time on our
     evaluation sets and named 62-72% of the bots; at 0.9, 98-100% and 43-55% (``docs/behaviour.md``)."""
+    behaviour_bot_like_min_precision: float = 0.0
+    """Hold ``bot_like`` to the smallest minimum probability at which the model's calibration
+    players (``gameai train behaviour calibrate``, in its ``config.json``) had at least this
+    ``bot_like`` precision; with ``behaviour_bot_like_min_probability`` too, the higher of the
+    two. The shipped model: 0.95 gives 0.8 (``docs/behaviour.md``). 0: off. A model without a
+    calibration, or one that never reached it, is an error at startup."""
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""
     agent_max_wait_ms: float = 2.0

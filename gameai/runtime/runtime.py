@@ -163,6 +163,14 @@ class ModelRuntime:
         except ModelLoadError as exc:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason=str(exc))
             return
+        smoothing = smoothing_config(config, loaded.metadata)  # a bad setting raises before any child starts
+        if config.behaviour_bot_like_min_precision:
+            logger.info(
+                "behaviour: bot_like is sent only at a smoothed probability of at least %s "
+                "(calibrated for precision %s)",
+                dict(smoothing.min_probabilities).get("bot_like", 0.0),
+                config.behaviour_bot_like_min_precision,
+            )
         classifier = BehaviourClassifier(loaded)
         process = None
         if config.behaviour_process and process_workers_supported():
@@ -184,7 +192,6 @@ class ModelRuntime:
         worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
             "behaviour", process or classifier, batching, metrics, threads=SLOTS if process else 1
         )
-        smoothing = smoothing_config(config)
         self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing, process)
         self.models["behaviour"] = ModelInfo(
             service="behaviour",

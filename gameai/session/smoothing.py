@@ -15,10 +15,13 @@ most likely label is reported instead. Pure numpy, no I/O; one per session.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from gameai.behaviour.calibration import bot_like_minimum
 from gameai.runtime.config import RuntimeConfig
 
 #: Probabilities are clipped to at least this before their log is taken.
@@ -46,11 +49,26 @@ class SmoothingConfig:
                 raise ValueError(f"min_probabilities needs (label, p) pairs with p in [0, 1), got {pair!r}")
 
 
-def smoothing_config(runtime: RuntimeConfig) -> SmoothingConfig:
-    """The smoothing a server with ``runtime``'s settings applies (``behaviour_*`` fields)."""
+def smoothing_config(
+    runtime: RuntimeConfig, model_metadata: Mapping[str, Any] | None = None
+) -> SmoothingConfig:
+    """The smoothing a server with ``runtime``'s settings applies (``behaviour_*`` fields).
+
+    Args:
+        runtime: The server's settings.
+        model_metadata: The behaviour model's ``config.json`` metadata, where
+            ``behaviour_bot_like_min_precision`` looks up its calibration.
+
+    Raises:
+        ValueError: If a ``bot_like`` minimum is out of range, or a minimum precision is asked
+            of a model without a calibration that reached it.
+    """
     bot_like_min = runtime.behaviour_bot_like_min_probability
     if not 0.0 <= bot_like_min < 1.0:
         raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {bot_like_min}")
+    if runtime.behaviour_bot_like_min_precision:
+        calibrated = bot_like_minimum(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
+        bot_like_min = max(bot_like_min, calibrated.min_probability)
     floors = (("bot_like", bot_like_min),) if bot_like_min > 0 else ()
     return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors)
 

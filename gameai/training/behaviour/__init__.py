@@ -1,4 +1,4 @@
-"""Building the behaviour model: record labelled play, fit the CNN, evaluate, export.
+"""Building the behaviour model: record labelled play, fit the CNN, export, evaluate, calibrate.
 
 Modules, in the order ``gameai train behaviour all`` runs them:
 
@@ -7,7 +7,9 @@ Modules, in the order ``gameai train behaviour all`` runs them:
   rendered at the demo's resolution and downscaled as the client does; npz + manifest.
 * :mod:`~gameai.training.behaviour.dataset`: windows of K frames out of a recorded split.
 * :mod:`~gameai.training.behaviour.fit`: the training loop (checkpoints, resume, early stop).
-* :mod:`~gameai.training.behaviour.evaluate`: accuracy, macro-F1, per-class figures,
+* :mod:`~gameai.training.behaviour.evaluate` (after export): accuracy, macro-F1, per-class figures,
   confusion matrix PNG, on held-out seeds and held-out style parameters.
 * :mod:`~gameai.training.behaviour.export`: the shipped model in ``assets/behaviour``.
+* :mod:`~gameai.training.behaviour.calibrate`: new players' ``bot_like`` precision at each
+  minimum probability the server can hold that label to, stored with the model.
 """

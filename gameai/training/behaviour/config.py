@@ -6,13 +6,16 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Final, Literal
 
-Step = Literal["all", "record", "fit", "export", "eval"]
-"""A step of ``gameai train behaviour``; ``all`` runs record, fit, export and eval in order."""
+Step = Literal["all", "record", "fit", "export", "eval", "calibrate"]
+"""A step of ``gameai train behaviour``; ``all`` runs record, fit, export, eval and calibrate in order."""
 
-Split = Literal["train", "val", "test", "heldout"]
-"""A split of the recorded data: ``test`` has new seeds, ``heldout`` new style-parameter ranges."""
+Split = Literal["train", "val", "test", "heldout", "calibration"]
+"""A split of the recorded data: ``test`` has new seeds, ``heldout`` new style-parameter ranges,
+``calibration`` new seeds again (drawn like ``test``; recorded apart by the calibrate step)."""
 
 SPLITS: Final[tuple[Split, ...]] = ("train", "val", "test", "heldout")
+"""The splits of a training recording."""
+CALIBRATION_SPLIT: Final = "calibration"
 
 #: The demo's arena surface in pixels (``demo_game.app.ARENA_SIZE``; a test keeps them equal).
 DEMO_ARENA_SIZE: Final = (960, 720)
@@ -34,6 +37,10 @@ class RecordConfig:
     """Players per style in the test split (new seeds, same style-parameter ranges)."""
     heldout_players: int = 24
     """Players per style in the held-out split (new seeds, style parameters outside the trained ranges)."""
+    calibration_players: int = 0
+    """Players per style in the calibration split (new seeds, drawn like the test split's): what
+    the server's ``bot_like`` minimum is chosen on. A training recording has none; the
+    calibrate step records them apart (``BehaviourTrainConfig.calibration_dir``)."""
     frames_per_player: int = 60
     """Frames captured per player (at ``sample_fps``: 60 frames = 12 s of play)."""
     warmup_seconds: float = 30.0
@@ -61,7 +68,13 @@ class RecordConfig:
     drawn from; held-out players draw every parameter from outside it (either end, at random)."""
 
     def __post_init__(self) -> None:
-        for name in ("train_players", "val_players", "test_players", "heldout_players"):
+        for name in (
+            "train_players",
+            "val_players",
+            "test_players",
+            "heldout_players",
+            "calibration_players",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.frames_per_player < 1 or self.sample_fps <= 0 or self.warmup_seconds < 0:
@@ -90,6 +103,15 @@ class BehaviourTrainConfig(RecordConfig):
     """TensorBoard logs (``runs/behaviour__<seed>__<time>``)."""
     assets_dir: str = "assets/behaviour"
     """Where the exported model goes (``model.safetensors``, ``config.json``, ``confusion.png``)."""
+    calibration_dir: str = "data/behaviour-calibration"
+    """Where the calibrate step records its players (a recording of its own, so the training
+    recording in ``data_dir`` stays as it is)."""
+    calibration_players: int = 200
+    """Players per style the calibrate step plays (new seeds, drawn like the test split's) to
+    measure the ``bot_like`` precision at each minimum probability the server can hold that
+    label to (``gameai serve --behaviour-bot-like-min-precision``). 32 players per style were
+    too few: the minimum they chose missed the precision on the test sets
+    (``docs/behaviour.md``). The training recording (``record``) has none."""
     device: str = "auto"
     """Torch device; ``auto`` picks cuda when present, else cpu."""
     threads: int = 0

@@ -91,7 +91,7 @@ def served_results(
     return served, smoothed
 
 
-def _check_compatible(model: LoadedBehaviourModel, manifest: dict[str, Any]) -> None:
+def check_compatible(model: LoadedBehaviourModel, manifest: dict[str, Any]) -> None:
     capture = manifest["capture"]
     config = model.config
     recorded = (tuple(capture["frame_size"]), float(capture["sample_fps"]), tuple(manifest["class_names"]))
@@ -120,7 +120,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     device = select_device(config.device)
     model = load_behaviour_model(config.model_dir, device)
     manifest = read_manifest(config.data_dir)
-    _check_compatible(model, manifest)
+    check_compatible(model, manifest)
     names = model.config.class_names
     smoothing = serving_smoothing(config.bot_like_min_probability)
     out = Path(config.output_dir or config.model_dir)

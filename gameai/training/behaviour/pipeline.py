@@ -21,7 +21,7 @@ def eval_config(config: BehaviourTrainConfig) -> BehaviourEvalConfig:
 
 
 def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
-    """Run ``step`` (``all``: record, fit, export, eval) and return a summary per step run.
+    """Run ``step`` (``all``: record, fit, export, eval, calibrate) and return a summary per step run.
 
     Args:
         config: The options.
@@ -30,17 +30,18 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
     Returns:
         ``{step: {"seconds": ..., ...}}`` for every step run.
     """
+    from gameai.training.behaviour.calibrate import calibrate
     from gameai.training.behaviour.evaluate import evaluate
     from gameai.training.behaviour.export import export
     from gameai.training.behaviour.fit import fit_ensemble
-    from gameai.training.behaviour.record import record
+    from gameai.training.behaviour.record import record, training_recording
 
-    steps = ("record", "fit", "export", "eval") if step == "all" else (step,)
+    steps = ("record", "fit", "export", "eval", "calibrate") if step == "all" else (step,)
     summary: dict[str, Any] = {}
     for name in steps:
         started = time.perf_counter()
         if name == "record":
-            manifest = record(config)
+            manifest = record(training_recording(config))
             result: dict[str, Any] = {
                 split: {"players": entry["players"], "frames": entry["frames"]}
                 for split, entry in manifest["splits"].items()
@@ -52,9 +53,13 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
         elif name == "export":
             metadata = export(config)
             result = {"weights_dtype": metadata["weights_dtype"], "export_check": metadata["export_check"]}
-        else:
+        elif name == "eval":
             report = evaluate(eval_config(config))
             result = {"goals": report["goals"]}
+        else:
+            calibration = calibrate(config)
+            keys = ("min_probability", "precision", "precision_low", "recall")
+            result = {"rows": [{k: row[k] for k in keys} for row in calibration["rows"]]}
         result["seconds"] = round(time.perf_counter() - started, 1)
         summary[name] = result
         print(f"[{name}] {result}", flush=True)

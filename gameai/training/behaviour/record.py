@@ -7,6 +7,8 @@
    different splits never overlap, and a player (so every match it plays) lies in one split.
    ``train``/``val``/``test`` players draw style parameters from ``train_variation`` of every
    range; ``heldout`` players from outside it (each parameter at the low or the high end).
+   ``calibration`` players are drawn like ``test`` players, in a recording of their own (the
+   calibrate step's; a training recording has none).
 2. :func:`record_players`: one arena per player, all stepped together by
    :class:`~envs.scripted.ScriptedMatches`. Every ``round(tick_rate / sample_fps)`` ticks (at a
    per-player phase, as the client's frame counter is unrelated to the match; after a random
@@ -43,7 +45,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from gameai.training.behaviour.config import SPLITS, RecordConfig, Split
+from gameai.training.behaviour.config import (
+    CALIBRATION_SPLIT,
+    SPLITS,
+    BehaviourTrainConfig,
+    RecordConfig,
+    Split,
+)
 from gameai.vocabulary import BEHAVIOURS
 
 MANIFEST_FILE: Final = "manifest.json"
@@ -53,7 +61,13 @@ FORMAT_VERSION: Final = 3
 recorded again; their frames and ``player_xy`` are the same)."""
 #: Seeds of split ``s`` start at ``seed * SEED_STRIDE + SPLIT_OFFSET[s]``.
 SEED_STRIDE: Final = 10_000_000
-SPLIT_OFFSET: Final[dict[str, int]] = {"train": 0, "val": 1_000_000, "test": 2_000_000, "heldout": 3_000_000}
+SPLIT_OFFSET: Final[dict[str, int]] = {
+    "train": 0,
+    "val": 1_000_000,
+    "test": 2_000_000,
+    "heldout": 3_000_000,
+    "calibration": 4_000_000,
+}
 
 
 @dataclass(frozen=True)
@@ -431,6 +445,31 @@ def record_config_of(config: RecordConfig) -> RecordConfig:
     return RecordConfig(**{k: v for k, v in dataclasses.asdict(config).items() if k in names})
 
 
+def training_recording(config: BehaviourTrainConfig) -> RecordConfig:
+    """What the record step records: train, val, test and held-out players, no calibration ones."""
+    return dataclasses.replace(record_config_of(config), calibration_players=0)
+
+
+def calibration_recording(config: BehaviourTrainConfig) -> RecordConfig:
+    """What the calibrate step records: only the calibration players, in ``calibration_dir``.
+
+    Their seeds (split offset 4,000,000) are apart from every training recording's players.
+    """
+    return dataclasses.replace(
+        record_config_of(config),
+        data_dir=config.calibration_dir,
+        train_players=0,
+        val_players=0,
+        test_players=0,
+        heldout_players=0,
+    )
+
+
+def recorded_splits(config: RecordConfig) -> tuple[Split, ...]:
+    """The splits that ``config`` has players in."""
+    return tuple(s for s in (*SPLITS, CALIBRATION_SPLIT) if config.players(s) > 0)
+
+
 def recording_matches(config: RecordConfig) -> bool:
     """Whether ``config.data_dir`` already holds a complete recording made with these options."""
     try:
@@ -441,7 +480,10 @@ def recording_matches(config: RecordConfig) -> bool:
     wanted.pop("data_dir")
     recorded = dict(manifest.get("config", {}))
     recorded.pop("data_dir", None)
+    recorded.setdefault("calibration_players", 0)  # recordings from before calibration splits had none
     if recorded != wanted or manifest.get("format_version") != FORMAT_VERSION:
+        return False
+    if set(manifest["splits"]) != set(recorded_splits(record_config_of(config))):
         return False
     return all(
         (Path(config.data_dir) / entry["file"]).is_file()
@@ -450,12 +492,15 @@ def recording_matches(config: RecordConfig) -> bool:
     )
 
 
-def record(config: RecordConfig, splits: tuple[Split, ...] = SPLITS, force: bool = False) -> dict[str, Any]:
-    """Record every split and write the manifest (see the module docstring).
+def record(
+    config: RecordConfig, splits: tuple[Split, ...] | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Record the splits and write the manifest (see the module docstring).
 
     Args:
         config: What to record and where.
-        splits: Which splits (all four by default).
+        splits: Which splits (default: every split ``config`` has players in; then a recording
+            already in ``data_dir`` with the same options is kept).
         force: Record even if ``data_dir`` already holds a recording with these options.
 
     Returns:
@@ -465,8 +510,10 @@ def record(config: RecordConfig, splits: tuple[Split, ...] = SPLITS, force: bool
 
     config = record_config_of(config)
     data_dir = Path(config.data_dir)
-    if not force and splits == SPLITS and recording_matches(config):
-        return read_manifest(data_dir)
+    if splits is None:
+        if not force and recording_matches(config):
+            return read_manifest(data_dir)
+        splits = recorded_splits(config)
     started = time.perf_counter()
     players: list[dict[str, Any]] = []
     split_entries: dict[str, Any] = {}

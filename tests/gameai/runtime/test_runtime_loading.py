@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 import torch
 
 from gameai.agents.actor import ActorConfig
-from gameai.behaviour.model import BehaviourNetConfig
+from gameai.behaviour.calibration import CALIBRATION_KEY
+from gameai.behaviour.model import BehaviourNetConfig, save_behaviour_model
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
@@ -91,6 +93,33 @@ def test_services_can_be_disabled(assets: Path) -> None:
     assert runtime.models["dialogue"].reason == "disabled"
     assert runtime.models["behaviour"].reason == "disabled"
     assert runtime.agents
+
+
+def test_a_minimum_bot_like_precision_is_served_as_the_models_calibrated_minimum(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calibrated = tmp_path / "calibrated"
+    net = write_random_behaviour_model(calibrated, SMALL_CNN)
+    rows = [
+        {"min_probability": m, "precision": p + 0.01, "precision_low": p, "recall": 0.5}
+        for m, p in ((0.0, 0.8), (0.7, 0.97))
+    ]
+    save_behaviour_model(calibrated, net, metadata={CALIBRATION_KEY: {"rows": rows, "players_per_style": 9}})
+    config = RuntimeConfig(
+        behaviour_model=str(calibrated), dialogue_model="", agents_dir="", device="cpu",
+        behaviour_process=False, behaviour_bot_like_min_precision=0.95,
+    )  # fmt: skip
+    with caplog.at_level("INFO"):
+        runtime = ModelRuntime.load(config)
+    assert runtime.behaviour is not None
+    assert runtime.behaviour.smoothing.min_probabilities == (("bot_like", 0.7),)
+    assert "at least 0.7 (calibrated for precision 0.95)" in caplog.text
+    # A model without a calibration cannot say which minimum gives that precision: the server
+    # does not start (`gameai serve` exits 2 with the reason) rather than serve without it.
+    uncalibrated = tmp_path / "uncalibrated"
+    write_random_behaviour_model(uncalibrated, SMALL_CNN)
+    with pytest.raises(ValueError, match="gameai train behaviour calibrate"):
+        ModelRuntime.load(dataclasses.replace(config, behaviour_model=str(uncalibrated)))
 
 
 def test_device_selection() -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
+from gameai.behaviour.model import BehaviourNetConfig
 from gameai.cli import main
 from gameai.protocol import DialogueRequest, Hello
 from gameai.runtime.config import RuntimeConfig
 from gameai.server.config import ServerConfig, build_config, check_known_keys, read_toml
 from gameai.server.dialogue_requests import build_dialogue_context, generation_params
 from gameai.session.state import RecognisedBehaviour, Session
+from gameai.testing.tiny_models import write_random_behaviour_model
 
 TOML = """
 port = 9001
@@ -71,6 +74,24 @@ def test_serve_command_refuses_bad_configs_before_loading_anything(
     monkeypatch.setenv("GAMEAI_EVENT_LOOP", "trio")
     assert main(["serve"]) == 2
     assert "GAMEAI_EVENT_LOOP: must be one of" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_bot_like_precision_its_model_was_not_calibrated_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_random_behaviour_model(
+        tmp_path / "uncalibrated", BehaviourNetConfig(conv_channels=(8, 8, 8), hidden=16)
+    )
+    args = ["serve", "--behaviour-model", str(tmp_path / "uncalibrated"), "--dialogue-model", "",
+            "--agents-dir", "", "--device", "cpu", "--behaviour-bot-like-min-precision", "0.95"]  # fmt: skip
+    gameai_logger = logging.getLogger("gameai")
+    saved = (gameai_logger.handlers[:], gameai_logger.level, gameai_logger.propagate)
+    try:
+        assert main(args) == 2  # it sets up logging (to the captured stderr) before loading the models
+    finally:
+        gameai_logger.handlers[:], gameai_logger.level, gameai_logger.propagate = saved
+    err = capsys.readouterr().err
+    assert "no bot_like calibration" in err and "gameai train behaviour calibrate" in err
 
 
 def test_dialogue_context_takes_the_session_state() -> None:

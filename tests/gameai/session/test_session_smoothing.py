@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from gameai.behaviour.calibration import CALIBRATION_KEY
 from gameai.runtime.config import RuntimeConfig
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
 
@@ -137,3 +138,23 @@ def test_the_server_setting_holds_bot_like_to_its_minimum() -> None:
     names = ("aggressive", "bot_like")
     assert BehaviourSmoother(names, config).update(_p(0.25, 0.75), 0.2).label == "aggressive"
     assert BehaviourSmoother(names, config).update(_p(0.15, 0.85), 0.2).label == "bot_like"
+
+
+def test_a_minimum_precision_holds_bot_like_to_the_models_calibrated_minimum() -> None:
+    rows = [
+        {"min_probability": 0.0, "precision": 0.85, "precision_low": 0.82, "recall": 0.88},
+        {"min_probability": 0.8, "precision": 0.97, "precision_low": 0.96, "recall": 0.61},
+    ]
+    metadata = {CALIBRATION_KEY: {"rows": rows, "players_per_style": 200}}
+    config = smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), metadata)
+    assert config.min_probabilities == (("bot_like", 0.8),)
+    # With an explicit minimum too, the higher of the two.
+    both = RuntimeConfig(behaviour_bot_like_min_precision=0.95, behaviour_bot_like_min_probability=0.9)
+    assert smoothing_config(both, metadata).min_probabilities == (("bot_like", 0.9),)
+    both = RuntimeConfig(behaviour_bot_like_min_precision=0.95, behaviour_bot_like_min_probability=0.5)
+    assert smoothing_config(both, metadata).min_probabilities == (("bot_like", 0.8),)
+    # Reached without a minimum: none is set.
+    low = RuntimeConfig(behaviour_bot_like_min_precision=0.8)
+    assert smoothing_config(low, metadata).min_probabilities == ()
+    with pytest.raises(ValueError, match="no bot_like calibration"):
+        smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), {})

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from envs.styles import STYLES, StyleParam
-from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, RecordConfig
+from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, BehaviourTrainConfig, RecordConfig
 from gameai.training.behaviour.dataset import load_split
 from gameai.training.behaviour.record import (
     FORMAT_VERSION,
+    calibration_recording,
     capture_every,
     file_sha256,
     frame_position,
@@ -22,6 +23,7 @@ from gameai.training.behaviour.record import (
     record,
     record_players,
     recording_matches,
+    training_recording,
 )
 from gameai.vocabulary import BEHAVIOURS
 
@@ -135,10 +137,13 @@ def test_frame_position_spans_the_keypoint_scale() -> None:
 
 
 def test_seeds_are_disjoint_between_splits_and_styles_interleave() -> None:
-    config = RecordConfig(train_players=3, val_players=2, test_players=2, heldout_players=2)
-    seeds = {split: {p.seed for p in plan_players(config, split)} for split in SPLITS}
-    for a in SPLITS:
-        for b in SPLITS:
+    config = RecordConfig(
+        train_players=3, val_players=2, test_players=2, heldout_players=2, calibration_players=2
+    )
+    every_split = (*SPLITS, "calibration")
+    seeds = {split: {p.seed for p in plan_players(config, split)} for split in every_split}
+    for a in every_split:
+        for b in every_split:
             if a != b:
                 assert not seeds[a] & seeds[b]
     train = plan_players(config, "train")
@@ -201,6 +206,29 @@ def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
     on_disk["format_version"] = FORMAT_VERSION - 1
     (tmp_path / "manifest.json").write_text(json.dumps(on_disk))
     assert not recording_matches(config)
+
+
+def test_training_and_calibration_recordings_are_apart() -> None:
+    config = BehaviourTrainConfig(data_dir="d", calibration_dir="c", train_players=3, calibration_players=5)
+    training, calibration = training_recording(config), calibration_recording(config)
+    assert (training.data_dir, training.calibration_players, training.train_players) == ("d", 0, 3)
+    assert (calibration.data_dir, calibration.calibration_players) == ("c", 5)
+    assert [calibration.players(split) for split in SPLITS] == [0, 0, 0, 0]
+    # Calibration players are drawn like test players: parameters inside the trained ranges.
+    for plan in plan_players(calibration, "calibration"):
+        for param in StyleParam:
+            fraction = None if param in SKILLED else _fraction(plan.style, param, float(plan.params[param]))
+            assert fraction is None or 0.1 - 1e-9 <= fraction <= 0.9 + 1e-9
+
+
+def test_a_recording_from_before_calibration_splits_is_kept(tmp_path: Path) -> None:
+    config = RecordConfig(**{**TINY.__dict__, "data_dir": str(tmp_path), "heldout_players": 0})
+    record(config)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    del manifest["config"]["calibration_players"]  # as a recording made before the field was
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert recording_matches(config)
+    assert not recording_matches(RecordConfig(**{**config.__dict__, "calibration_players": 1}))
 
 
 def test_config_refuses_bad_ranges() -> None:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
+from gameai.behaviour.calibration import CALIBRATION_KEY, bot_like_minimum
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
 from gameai.training.behaviour.config import RecordConfig
 from gameai.training.behaviour.dataset import WindowDataset, window_starts
-from gameai.training.behaviour.evaluate import served_results
+from gameai.training.behaviour.evaluate import served_results, serving_smoothing
 from gameai.training.behaviour.fit import predict
 from gameai.training.behaviour.metrics import classification_report, confusion_matrix
 from gameai.training.behaviour.record import plan_players, record_split
@@ -34,8 +36,11 @@ def shipped() -> LoadedBehaviourModel:
     return load_behaviour_model(SHIPPED)
 
 
-def fresh(players_per_style: int, frames: int) -> tuple[dict[str, object], dict[str, object]]:
-    """Record fresh players, classify every window; the window and served reports."""
+def fresh(
+    players_per_style: int, frames: int, bot_like_min_probability: float = 0.0
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Record fresh players, classify every window; the window and served reports (the served
+    one as a server holding ``bot_like`` to that minimum sends it)."""
     model = shipped()
     config = RecordConfig(
         seed=FRESH_SEED,
@@ -55,7 +60,8 @@ def fresh(players_per_style: int, frames: int) -> tuple[dict[str, object], dict[
     data = WindowDataset(recorded.frames, labels, recorded.player, recorded.match, starts, k)
     probabilities, _ = predict(model.net, data, np.arange(len(data)), 256, torch.device("cpu"))
     names = model.config.class_names
-    served, _ = served_results(data, probabilities, names, model.config.sample_fps)
+    smoothing = serving_smoothing(bot_like_min_probability)
+    served, _ = served_results(data, probabilities, names, model.config.sample_fps, smoothing)
     truth = data.window_labels
     return (
         classification_report(confusion_matrix(truth, probabilities.argmax(axis=1), len(names)), names),
@@ -82,6 +88,20 @@ def test_shipped_files_are_small_half_precision_and_carry_their_provenance() -> 
         assert not any(low <= seed <= high for seed in fresh_seeds)
 
 
+def test_the_shipped_calibration_is_of_new_players_and_holds_bot_like_to_a_sure_minimum() -> None:
+    metadata = shipped().metadata
+    calibration = metadata[CALIBRATION_KEY]
+    assert calibration["players_per_style"] == 200 and calibration["windows"] > 40_000
+    low, high = calibration["seeds"]
+    assert high - low + 1 == 6 * 200
+    for entry in metadata["data"].values():  # none of them trained, validated or was tested on
+        assert entry["seeds"][1] < low or entry["seeds"][0] > high
+    rows = calibration["rows"]
+    assert [row["flagged"] for row in rows] == sorted((row["flagged"] for row in rows), reverse=True)
+    # docs/behaviour.md, section Serving: precision 0.95 with 95% confidence needs 0.85.
+    assert bot_like_minimum(metadata, 0.95).min_probability == 0.85
+
+
 def test_fresh_play_is_recognised_well_above_chance() -> None:
     window, served = fresh(players_per_style=4, frames=60)
     assert window["macro_f1"] > 0.4  # chance: 1/6
@@ -95,3 +115,11 @@ def test_fresh_play_at_the_stated_accuracy() -> None:
     assert window["macro_f1"] >= STATED["window_macro_f1"] - 0.04, window
     assert served["macro_f1"] >= STATED["served_macro_f1"] - 0.04, served
     assert served["per_class"]["bot_like"]["precision"] >= STATED["served_bot_like_precision"] - 0.08, served
+
+
+@pytest.mark.slow
+def test_fresh_play_with_the_calibrated_bot_like_minimum_rarely_calls_a_person_a_bot() -> None:
+    minimum = bot_like_minimum(shipped().metadata, 0.95).min_probability
+    _, served = fresh(players_per_style=24, frames=60, bot_like_min_probability=minimum)
+    bot_like = served["per_class"]["bot_like"]
+    assert bot_like["precision"] >= 0.93 and bot_like["recall"] >= 0.4, bot_like

@@ -1,10 +1,11 @@
-"""A tiny end-to-end run through the CLI (record, fit, export, eval), and resuming after a kill."""
+"""A tiny end-to-end run through the CLI (record, fit, export, eval, calibrate), and resuming after a kill."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,17 +17,19 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from gameai.behaviour.calibration import CALIBRATION_KEY
 from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model
 from gameai.cli import main
+from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
 from gameai.training.behaviour.export import stored_copy
-from gameai.training.behaviour.record import manifest_sha256
+from gameai.training.behaviour.record import manifest_sha256, read_manifest
 
 # One xdist worker runs the whole module (`make test` passes `--dist loadgroup`), so the `trained`
 # fixture below is built once, not once per worker.
 pytestmark = pytest.mark.xdist_group("behaviour_train_e2e")
 
 TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
-             "--frames-per-player", "20", "--warmup-seconds", "20"]  # fmt: skip
+             "--frames-per-player", "20", "--warmup-seconds", "20", "--calibration-players", "3"]  # fmt: skip
 # The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint,
 # one network (a test of its own fits an ensemble). Clips of 12 frames hold 5 windows of 8: each frame
 # is encoded for 5 windows, not 1 (clips of 8), which makes the fits here 2.6x faster.
@@ -38,7 +41,8 @@ TINY_MODEL = ["--frames-per-window", "8", "--conv-channels", "8", "16", "16", "-
 
 def _paths(root: Path) -> list[str]:
     return ["--data-dir", str(root / "data"), "--work-dir", str(root / "checkpoints"),
-            "--runs-dir", str(root / "runs"), "--assets-dir", str(root / "assets")]  # fmt: skip
+            "--runs-dir", str(root / "runs"), "--calibration-dir", str(root / "calibration"),
+            "--assets-dir", str(root / "assets")]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +168,54 @@ def test_eval_scores_what_a_server_with_a_bot_like_minimum_sends(
     said_bot_like = sum(row[bot] for row in served["confusion"])
     at_half = next(row for row in served["bot_like_thresholds"] if row["threshold"] == 0.5)
     assert said_bot_like == at_half["flagged"]  # every bot_like sent had a probability >= 0.5
+
+
+def test_calibrate_stores_the_bot_like_precision_at_each_minimum_on_players_of_its_own(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calibration = load_behaviour_model(trained / "assets").metadata[CALIBRATION_KEY]
+    assert calibration == json.loads((trained / "assets" / "calibration.json").read_text())
+    rows = calibration["rows"]
+    assert [row["min_probability"] for row in rows] == list(CALIBRATION_MINIMA)
+    flagged = [row["flagged"] for row in rows]
+    assert flagged == sorted(flagged, reverse=True) and flagged[0] > 0  # a higher bar flags no more
+    assert all(0.0 <= row["precision_low"] <= row["precision"] <= 1.0 for row in rows)
+    # Its own players: recorded apart, with seeds no training split has.
+    manifest = read_manifest(trained / "calibration")
+    assert set(manifest["splits"]) == {"calibration"} and calibration["players_per_style"] == 3
+    assert calibration["data_manifest_sha256"] == manifest_sha256(trained / "calibration")
+    training_seeds = {player["seed"] for player in read_manifest(trained / "data")["players"]}
+    calibration_seeds = {player["seed"] for player in manifest["players"]}
+    assert len(calibration_seeds) == 18 and not calibration_seeds & training_seeds
+    assert "calibration" not in read_manifest(trained / "data")["splits"]
+    # Each row is what `gameai eval behaviour` scores for a server with that minimum.
+    for row in (rows[0], rows[CALIBRATION_MINIMA.index(0.8)]):
+        args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--splits", "calibration",
+                "--data-dir", str(trained / "calibration"), "--output-dir", str(trained / "eval-calibration"),
+                "--threads", "1", "--device", "cpu",
+                "--bot-like-min-probability", str(row["min_probability"])]  # fmt: skip
+        assert main(args) == 0
+        served = json.loads(capsys.readouterr().out)["splits"]["calibration"]["served"]
+        bot_like = served["per_class"]["bot_like"]
+        assert (bot_like["precision"], bot_like["recall"]) == (row["precision"], row["recall"])
+        assert served["macro_f1"] == row["served_macro_f1"]
+
+
+def test_calibrate_keeps_its_recording_and_refuses_no_players(trained: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained / "assets", model)
+    options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(model)]
+    written = (trained / "calibration" / "calibration.npz").stat().st_mtime_ns
+    assert main(["train", "behaviour", "calibrate", *options]) == 0
+    assert (
+        trained / "calibration" / "calibration.npz"
+    ).stat().st_mtime_ns == written  # kept, not played again
+    assert (
+        load_behaviour_model(model).metadata[CALIBRATION_KEY]["rows"]
+        == (load_behaviour_model(trained / "assets").metadata[CALIBRATION_KEY]["rows"])
+    )
+    with pytest.raises(ValueError, match="calibration_players >= 1"):
+        main(["train", "behaviour", "calibrate", *options, "--calibration-players", "0"])
 
 
 def _fit_command(root: Path, data: Path) -> list[str]:

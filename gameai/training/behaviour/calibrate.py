@@ -1,0 +1,165 @@
+"""``gameai train behaviour calibrate``: the model's ``bot_like`` precision at each minimum probability.
+
+A game that acts against players it calls bots wants a ``bot_like`` label it can trust
+(issue 4: precision >= 0.95). The server can hold that label to a minimum smoothed
+probability (``behaviour_bot_like_min_probability``); which minimum gives which precision is a
+property of the model, measured here on players no model choice has seen:
+
+1. record ``calibration_players`` new players per style into ``calibration_dir`` (split
+   ``calibration``: seeds apart from every training recording's, drawn like the test split's;
+   a recording with the same options already there is kept);
+2. classify every window with the model, then replay each player's windows through the
+   server's smoother (:func:`gameai.training.behaviour.evaluate.served_results`) once per
+   minimum in :data:`CALIBRATION_MINIMA`, with that minimum;
+3. store, per minimum, the served ``bot_like`` precision (with a player-bootstrap 5th
+   percentile), recall and served macro-F1 in ``config.json``'s metadata
+   (:data:`gameai.behaviour.calibration.CALIBRATION_KEY`) and in ``calibration.json``.
+
+A server started with ``behaviour_bot_like_min_precision = P`` reads that table
+(:func:`gameai.behaviour.calibration.bot_like_minimum`). The weights are not touched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+
+from gameai.behaviour.calibration import CALIBRATION_KEY
+from gameai.behaviour.model import load_behaviour_model
+from gameai.model_files import read_json, write_json
+from gameai.runtime.device import select_device
+from gameai.training.behaviour.config import CALIBRATION_SPLIT, BehaviourTrainConfig
+from gameai.training.behaviour.dataset import WindowDataset, load_split
+from gameai.training.behaviour.evaluate import BOT_LIKE, check_compatible, served_results, serving_smoothing
+from gameai.training.behaviour.fit import predict
+from gameai.training.behaviour.metrics import classification_report, confusion_matrix
+from gameai.training.behaviour.record import calibration_recording, manifest_sha256, record
+
+#: The minimum ``bot_like`` probabilities measured (0: the server's default, no minimum).
+CALIBRATION_MINIMA: Final = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+#: Player-bootstrap resamples behind ``precision_low``.
+BOOTSTRAP_RESAMPLES: Final = 1000
+
+
+def bootstrap_precision_low(
+    players: np.ndarray, hits: np.ndarray, flagged: np.ndarray, seed: int = 0, quantile: float = 0.05
+) -> float:
+    """The ``quantile`` of the precision over resamples of whole players (with replacement).
+
+    A player's windows are not independent (the model's errors are per player), so the
+    spread of the precision comes from resampling players, not windows.
+
+    Args:
+        players: ``(N,)`` player of each window.
+        hits: ``(N,)`` whether the window was flagged and truly of the class.
+        flagged: ``(N,)`` whether the window was flagged.
+        seed: Seeds the resampling.
+        quantile: Which quantile (0.05: a one-sided 95% lower bound).
+
+    Returns:
+        The quantile (0 when nothing was flagged).
+    """
+    _, player_index = np.unique(players, return_inverse=True)
+    n_players = int(player_index.max()) + 1
+    hits_per_player = np.bincount(player_index, weights=hits.astype(np.float64), minlength=n_players)
+    flagged_per_player = np.bincount(player_index, weights=flagged.astype(np.float64), minlength=n_players)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n_players, np.full(n_players, 1.0 / n_players), size=BOOTSTRAP_RESAMPLES)
+    total_flagged = counts @ flagged_per_player
+    precision = np.divide(
+        counts @ hits_per_player, total_flagged, out=np.zeros(len(counts)), where=total_flagged > 0
+    )
+    return float(np.quantile(precision, quantile))
+
+
+def calibration_rows(
+    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
+) -> list[dict[str, Any]]:
+    """Served ``bot_like`` figures at every minimum of :data:`CALIBRATION_MINIMA`.
+
+    Args:
+        data: The calibration split (windows in play order within each player).
+        probabilities: ``(N, n_classes)`` the model's output for every window.
+        class_names: The model's labels (with ``bot_like``).
+        sample_fps: The model's frame rate.
+
+    Returns:
+        One row per minimum: ``min_probability``, ``precision``, ``precision_low`` (player
+        bootstrap, 5th percentile), ``recall``, ``flagged`` (windows sent as ``bot_like``) and
+        ``served_macro_f1``.
+    """
+    bot_like = class_names.index(BOT_LIKE)
+    truth = data.window_labels
+    players = data.window_players
+    rows = []
+    for minimum in CALIBRATION_MINIMA:
+        served, _ = served_results(data, probabilities, class_names, sample_fps, serving_smoothing(minimum))
+        report = classification_report(confusion_matrix(truth, served, len(class_names)), class_names)
+        flagged = served == bot_like
+        figures = report["per_class"][BOT_LIKE]
+        rows.append(
+            {
+                "min_probability": minimum,
+                "precision": figures["precision"],
+                "precision_low": round(
+                    bootstrap_precision_low(players, flagged & (truth == bot_like), flagged), 4
+                ),
+                "recall": figures["recall"],
+                "flagged": int(flagged.sum()),
+                "served_macro_f1": report["macro_f1"],
+            }
+        )
+    return rows
+
+
+def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
+    """Record the calibration players, measure the model on them, store the table; see the module docstring.
+
+    Args:
+        config: The recording options (seed, ranges, enemies), ``calibration_dir`` and
+            ``calibration_players``, and the model (``assets_dir``).
+
+    Returns:
+        The calibration, as stored in the model's metadata.
+
+    Raises:
+        ValueError: If ``calibration_players`` is 0, the model has no ``bot_like`` class, or it
+            was made for another frame size, rate or class list than the recording.
+    """
+    if config.calibration_players < 1:
+        raise ValueError("calibrate needs calibration_players >= 1")
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = select_device(config.device)
+    model = load_behaviour_model(config.assets_dir, device)
+    names = model.config.class_names
+    if BOT_LIKE not in names:
+        raise ValueError(f"the model at {config.assets_dir} has no {BOT_LIKE!r} class: {names}")
+    recording = calibration_recording(config)
+    manifest = record(recording)
+    check_compatible(model, manifest)
+    started = time.perf_counter()
+    data = load_split(recording.data_dir, CALIBRATION_SPLIT, model.config.frames_per_window)
+    probabilities, _ = predict(model.net, data, np.arange(len(data)), 256, device)
+    calibration = {
+        "data_dir": recording.data_dir,
+        "data_manifest_sha256": manifest_sha256(recording.data_dir),
+        "players_per_style": recording.calibration_players,
+        "seeds": manifest["splits"][CALIBRATION_SPLIT]["seeds"],
+        "windows": len(data),
+        "smoothing": serving_smoothing().__dict__,
+        "rows": calibration_rows(data, probabilities, names, model.config.sample_fps),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    model_dir = Path(config.assets_dir)
+    path = model_dir / "config.json"
+    stored = read_json(path)
+    stored.setdefault("metadata", {})[CALIBRATION_KEY] = calibration
+    write_json(path, stored)
+    (model_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n", encoding="utf-8")
+    return calibration
