@@ -51,6 +51,20 @@ class WindowDataset:
         """(N,) the player of each window."""
         return self.players[self.starts]
 
+    def window_end_seconds(self, sample_fps: float) -> npt.NDArray[np.float64]:
+        """(N,) seconds of its player's play streamed once each window is complete.
+
+        The window's last frame is frame ``j`` (counted from 0) of its player's frames, so a
+        server that started the session at the player's first frame has seen ``(j + 1) /
+        sample_fps`` seconds of play. A player's frames are consecutive (the recording is
+        player-major).
+        """
+        _, first = np.unique(self.players, return_index=True)
+        first_frame = np.zeros(int(self.players.max()) + 1, dtype=np.int64)
+        first_frame[np.unique(self.players)] = first
+        last = self.starts + self.k - 1
+        return (last - first_frame[self.players[self.starts]] + 1) / sample_fps
+
     def windows(self, index: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
         """Windows ``index`` as ``(B, K, H, W, 3)``, oldest first (as the server's ring buffer holds them)."""
         starts = self.starts[index]

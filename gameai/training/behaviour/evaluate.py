@@ -11,13 +11,17 @@ trained ranges), two views:
 Each view gets accuracy, macro-F1, per-class precision/recall/F1 and a confusion matrix, saved
 as ``confusion_<split>_<view>.png``; the served view also gets ``bot_like_thresholds``:
 ``bot_like`` precision and recall when a game acts on that label only at a minimum smoothed
-probability. The figures are written to ``eval.json`` and, with
-``write_metadata``, into the model's ``config.json`` metadata (the weights are not touched).
+probability, and ``by_time``: the served figures by how many seconds of the player's play the
+server had seen (a session's first seconds rest on few windows). The figures are written to
+``eval.json`` and, with ``write_metadata``, into the model's ``config.json`` metadata (the
+weights are not touched).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -47,6 +51,10 @@ BOT_LIKE: Final = "bot_like"
 #: Served view: ``bot_like`` precision and recall when a game acts on the label only at a
 #: smoothed ``bot_like`` probability of at least each of these.
 BOT_LIKE_THRESHOLDS: Final = (0.5, 0.7, 0.8, 0.9)
+#: Served view by time: edges (seconds of the player's play the server has seen) of the
+#: buckets ``served.by_time`` reports. The recorded players play 12 s each by default; longer
+#: recordings (``--frames-per-player``) fill the later buckets.
+SERVED_TIME_EDGES: Final = (0.0, 5.0, 10.0, 20.0, 30.0, 60.0, float("inf"))
 
 
 def serving_smoothing(bot_like_min_probability: float = 0.0) -> SmoothingConfig:
@@ -156,6 +164,8 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
             entry["served"]["bot_like_thresholds"] = flag_thresholds(
                 truth, served, smoothed, names.index(BOT_LIKE), BOT_LIKE_THRESHOLDS
             )
+        seconds = data.window_end_seconds(model.config.sample_fps)
+        entry["served"]["by_time"] = served_by_time(truth, served, seconds, names)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["splits"][split] = entry
     report["goals"] = goals(report)
@@ -164,6 +174,48 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     if config.write_metadata:
         write_eval_metadata(Path(config.model_dir), report)
     return report
+
+
+def served_by_time(
+    truth: np.ndarray, served: np.ndarray, seconds: np.ndarray, class_names: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The served figures by how much of the player's play the server had seen.
+
+    A session's first seconds rest on few windows; a game that keeps a player for minutes
+    mostly sees the later results. One row per non-empty bucket ``(from_s, to_s]`` of
+    :data:`SERVED_TIME_EDGES`.
+
+    Args:
+        truth: ``(N,)`` true class of each window.
+        served: ``(N,)`` the served label after each window.
+        seconds: ``(N,)`` seconds of play seen when each result was sent
+            (:meth:`~gameai.training.behaviour.dataset.WindowDataset.window_end_seconds`).
+        class_names: The model's labels.
+
+    Returns:
+        Rows of ``from_s``, ``to_s`` (None: no end), ``windows``, ``accuracy``, ``macro_f1`` and,
+        with a ``bot_like`` class, its ``bot_like_precision`` and ``bot_like_recall``.
+    """
+    rows = []
+    for low, high in itertools.pairwise(SERVED_TIME_EDGES):
+        inside = (seconds > low) & (seconds <= high)  # a minute-long session ends in (30, 60]
+        if not inside.any():
+            continue
+        report = classification_report(
+            confusion_matrix(truth[inside], served[inside], len(class_names)), class_names
+        )
+        row: dict[str, Any] = {
+            "from_s": low,
+            "to_s": None if math.isinf(high) else high,
+            "windows": int(inside.sum()),
+            "accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
+        }
+        if BOT_LIKE in class_names:
+            row["bot_like_precision"] = report["per_class"][BOT_LIKE]["precision"]
+            row["bot_like_recall"] = report["per_class"][BOT_LIKE]["recall"]
+        rows.append(row)
+    return rows
 
 
 def goals(report: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +255,9 @@ def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
         "splits": {
             split: {
                 view: {
-                    k: entry[view][k] for k in ("accuracy", "macro_f1", "windows", "per_class", "confusion")
+                    k: entry[view][k]
+                    for k in ("accuracy", "macro_f1", "windows", "per_class", "confusion", "by_time")
+                    if k in entry[view]
                 }
                 for view in ("window", "served")
             }

@@ -39,3 +39,14 @@ def test_evenly_spaced_subset() -> None:
     assert evenly_spaced(5, 10).tolist() == [0, 1, 2, 3, 4]
     picked = evenly_spaced(100, 5)
     assert picked.tolist() == [0, 25, 50, 74, 99]
+
+
+def test_a_window_ends_when_its_last_frame_of_the_players_play_has_been_sent() -> None:
+    players = np.array([0] * 10 + [1] * 8, dtype=np.int32)
+    matches = np.array([0] * 10 + [0] * 4 + [1] * 4, dtype=np.int32)  # player 1 starts a new match at frame 4
+    starts = window_starts(players, matches, 4)
+    frames = np.zeros((18, 2, 2, 3), dtype=np.uint8)
+    data = WindowDataset(frames, np.zeros(18, dtype=np.int64), players, matches, starts, 4)
+    seconds = data.window_end_seconds(sample_fps=5.0)
+    # Player 0: windows end at frames 4..10 of its play; player 1: at 4, then 8 (its second match).
+    np.testing.assert_allclose(seconds, np.array([4, 5, 6, 7, 8, 9, 10, 4, 8]) / 5.0)

@@ -151,6 +151,9 @@ def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFi
     assert all(0.0 <= row["precision"] <= 1.0 and 0.0 <= row["recall"] <= 1.0 for row in thresholds)
     flagged = [row["flagged"] for row in thresholds]
     assert flagged == sorted(flagged, reverse=True)  # a higher bar flags no more windows
+    served = report["splits"]["test"]["served"]
+    assert sum(row["windows"] for row in served["by_time"]) == served["windows"]  # every result in one bucket
+    assert served["by_time"][0]["from_s"] == 0.0
     assert (out / "eval.json").is_file() and (out / "confusion_test_served.png").is_file()
 
 
