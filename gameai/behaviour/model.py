@@ -677,6 +677,14 @@ def save_behaviour_model(
     )
 
 
+def set_behaviour_metadata(directory: Path | str, key: str, value: Any) -> None:
+    """Set ``key`` of a saved model's ``config.json`` metadata to ``value`` (the weights stay as they are)."""
+    path = Path(directory) / CONFIG_FILE
+    data = read_json(path)
+    data.setdefault("metadata", {})[key] = value
+    write_json(path, data)
+
+
 @dataclass(frozen=True)
 class LoadedBehaviourModel:
     """A behaviour model ready for inference."""

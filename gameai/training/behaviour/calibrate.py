@@ -30,8 +30,7 @@ import numpy as np
 import torch
 
 from gameai.behaviour.calibration import CALIBRATION_KEY
-from gameai.behaviour.model import load_behaviour_model
-from gameai.model_files import read_json, write_json
+from gameai.behaviour.model import load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.config import CALIBRATION_SPLIT, BehaviourTrainConfig
 from gameai.training.behaviour.dataset import WindowDataset, load_split
@@ -157,9 +156,6 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 1),
     }
     model_dir = Path(config.assets_dir)
-    path = model_dir / "config.json"
-    stored = read_json(path)
-    stored.setdefault("metadata", {})[CALIBRATION_KEY] = calibration
-    write_json(path, stored)
+    set_behaviour_metadata(model_dir, CALIBRATION_KEY, calibration)
     (model_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n", encoding="utf-8")
     return calibration

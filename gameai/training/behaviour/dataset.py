@@ -59,11 +59,10 @@ class WindowDataset:
         sample_fps`` seconds of play. A player's frames are consecutive (the recording is
         player-major).
         """
-        _, first = np.unique(self.players, return_index=True)
-        first_frame = np.zeros(int(self.players.max()) + 1, dtype=np.int64)
-        first_frame[np.unique(self.players)] = first
+        _, first, player_of_frame = np.unique(self.players, return_index=True, return_inverse=True)
+        first_frame = first[player_of_frame]  # (F,) the first frame of each frame's player
         last = self.starts + self.k - 1
-        return (last - first_frame[self.players[self.starts]] + 1) / sample_fps
+        return (last - first_frame[self.starts] + 1) / sample_fps
 
     def windows(self, index: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
         """Windows ``index`` as ``(B, K, H, W, 3)``, oldest first (as the server's ring buffer holds them)."""

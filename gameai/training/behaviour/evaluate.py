@@ -29,8 +29,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
-from gameai.model_files import read_json, write_json
+from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
@@ -245,10 +244,7 @@ def goals(report: dict[str, Any]) -> dict[str, Any]:
 
 def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
     """Put the evaluation figures into ``config.json``'s metadata (the weights stay as they are)."""
-    path = model_dir / "config.json"
-    data = read_json(path)
-    metadata = data.setdefault("metadata", {})
-    metadata["eval"] = {
+    evaluation = {
         "data_manifest_sha256": report["data"]["manifest_sha256"],
         "smoothing": report["smoothing"],
         "goals": report["goals"],
@@ -264,4 +260,4 @@ def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
             for split, entry in report["splits"].items()
         },
     }
-    write_json(path, data)
+    set_behaviour_metadata(model_dir, "eval", evaluation)

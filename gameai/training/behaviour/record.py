@@ -476,14 +476,15 @@ def recording_matches(config: RecordConfig) -> bool:
         manifest = read_manifest(config.data_dir)
     except FileNotFoundError:
         return False
-    wanted = json.loads(json.dumps(dataclasses.asdict(record_config_of(config))))
+    config = record_config_of(config)
+    wanted = json.loads(json.dumps(dataclasses.asdict(config)))
     wanted.pop("data_dir")
     recorded = dict(manifest.get("config", {}))
     recorded.pop("data_dir", None)
     recorded.setdefault("calibration_players", 0)  # recordings from before calibration splits had none
     if recorded != wanted or manifest.get("format_version") != FORMAT_VERSION:
         return False
-    if set(manifest["splits"]) != set(recorded_splits(record_config_of(config))):
+    if set(manifest["splits"]) != set(recorded_splits(config)):
         return False
     return all(
         (Path(config.data_dir) / entry["file"]).is_file()
