@@ -43,7 +43,7 @@ class RuntimeConfig:
     """Hold ``bot_like`` to the smallest minimum probability at which the model's calibration
     players (``gameai train behaviour calibrate``, in its ``config.json``) had at least this
     ``bot_like`` precision; with ``behaviour_bot_like_min_probability`` too, the higher of the
-    two. The shipped model: 0.95 gives 0.8 (``docs/behaviour.md``). 0: off. A model without a
+    two. The shipped model: 0.95 gives 0.85 (``docs/behaviour.md``). 0: off. A model without a
     calibration, or one that never reached it, is an error at startup."""
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""
