@@ -2,20 +2,26 @@
 
 ``gameai train behaviour calibrate`` plays new players, feeds their windows through the
 server's smoother once per minimum probability the server can hold ``bot_like`` to, and stores
-what came out in the model's ``config.json``::
+what came out in the model's ``config.json``, over whole sessions (``rows``) and by how much of
+the session the server had seen (``by_time``)::
 
     "metadata": {"bot_like_calibration": {
         "rows": [{"min_probability": 0.8, "precision": 0.966, "precision_low": 0.950,
                   "recall": 0.66, ...}, ...],
+        "by_time": [{"from_s": 0.0, "to_s": 5.0, "rows": [...]}, ..., {"from_s": 30.0, "to_s": null, ...}],
         "players_per_style": 200, "windows": 45055, "data_manifest_sha256": "...", ...}}
 
 ``precision_low`` is the 5th percentile of the precision over resamples of whole players: a
 one-sided 95% lower bound (a player's windows are not independent evidence). A server started
-with ``behaviour_bot_like_min_precision = P`` reads that table and holds the label to the
-smallest minimum whose lower bound is at least ``P`` (:func:`bot_like_minimum`): the precision
-is then ``P`` or better with 95% confidence, not merely on average over one set of players
-(two calibration sets of 200 players per style put the shipped model at 0.955 and 0.942 at
-minimum 0.75). No torch here: the server's process reads it too.
+with ``behaviour_bot_like_min_precision = P`` reads that table (:func:`bot_like_schedule`) and
+holds the label, in each period of a session, to the smallest minimum whose lower bound there
+is at least ``P``: the precision is then ``P`` or better with 95% confidence, not merely on
+average over one set of players, and at every age of a session, not only over a whole one.
+A session's first seconds rest on few windows and need a high minimum; after half a minute the
+smoothed evidence is strong and a low one keeps the precision, so a minimum that falls as the
+session goes on names more bots than any fixed one at the same precision. A calibration
+without ``by_time`` (made before it existed) gives one minimum for the whole session
+(:func:`bot_like_minimum`). No torch here: the server's process reads it too.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from typing import Any, Final
 
 #: The key of ``config.json``'s metadata that holds the calibration.
 CALIBRATION_KEY: Final = "bot_like_calibration"
+#: Where a session's periods begin, in seconds of the player's play the server has seen: the
+#: calibration's ``by_time`` buckets ``(0, 5], (5, 10], (10, 20], (20, 30], (30, ...)``.
+SCHEDULE_STARTS_S: Final = (0.0, 5.0, 10.0, 20.0, 30.0)
+#: The minimum of a period in which no calibrated minimum reached the precision: the label is
+#: not sent at all then.
+NEVER: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -86,3 +98,103 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
         f"{float(best['precision']):.3f}) at minimum {float(best['min_probability'])}, on "
         f"{players} calibration players per style"
     )
+
+
+@dataclass(frozen=True)
+class CalibratedStep:
+    """The ``bot_like`` minimum of one period of a session, with what it gave on calibration."""
+
+    from_s: float
+    """The period begins once the server has seen more than this many seconds of the player's play."""
+    to_s: float | None
+    """And ends at this many (None: it lasts for the rest of the session)."""
+    min_probability: float
+    """The smoothed ``bot_like`` probability the label is held to then (:data:`NEVER`: not sent)."""
+    precision: float
+    """``bot_like`` precision of the calibration players' results in this period at that minimum."""
+    precision_low: float
+    """Its player-bootstrap 5th percentile (what the minimum was chosen on)."""
+    recall: float
+    """``bot_like`` recall of the calibration players' results in this period at that minimum."""
+
+
+@dataclass(frozen=True)
+class CalibratedSchedule:
+    """The ``bot_like`` minimum by the age of a session, chosen for a wanted precision."""
+
+    precision: float
+    """The precision asked for."""
+    steps: tuple[CalibratedStep, ...]
+    """One per period, in order (a calibration without ``by_time``: one for the whole session)."""
+    players_per_style: int
+    """Calibration players per style the figures come from."""
+
+    def minimums(self) -> tuple[tuple[float, float], ...]:
+        """``(from_s, min_probability)`` per period (what the server's smoother is given)."""
+        return tuple((step.from_s, step.min_probability) for step in self.steps)
+
+    def describe(self) -> str:
+        """One line for the log, e.g. ``0.95 to 5 s, 0.8 to 10 s, 0.6 after 30 s``."""
+        parts = []
+        for step in self.steps:
+            value = "not sent" if step.min_probability >= NEVER else f"{step.min_probability:g}"
+            when = (
+                f"to {step.to_s:g} s"
+                if step.to_s is not None
+                else (f"after {step.from_s:g} s" if step.from_s > 0 else "throughout")
+            )
+            parts.append(f"{value} {when}")
+        return ", ".join(parts)
+
+
+def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> CalibratedSchedule:
+    """Per period of a session, the smallest ``bot_like`` minimum with precision >= ``precision`` (95% sure).
+
+    Args:
+        metadata: The model's ``config.json`` metadata.
+        precision: The wanted precision, in (0, 1].
+
+    Returns:
+        The schedule: per period of the calibration's ``by_time``, the smallest minimum whose
+        ``precision_low`` there reached ``precision`` (:data:`NEVER` where none did). A
+        calibration without ``by_time``: the one minimum of :func:`bot_like_minimum`.
+
+    Raises:
+        ValueError: If ``precision`` is out of range, the model was not calibrated, or no
+            calibrated minimum reached ``precision`` in any period.
+    """
+    calibration = metadata.get(CALIBRATION_KEY)
+    periods = calibration.get("by_time") if isinstance(calibration, Mapping) else None
+    if not periods:
+        fixed = bot_like_minimum(metadata, precision)  # checks the precision and the calibration
+        figures = (fixed.min_probability, fixed.precision, fixed.precision_low, fixed.recall)
+        step = CalibratedStep(0.0, None, *figures)
+        return CalibratedSchedule(precision, (step,), fixed.players_per_style)
+    if not 0.0 < precision <= 1.0:
+        raise ValueError(f"the bot_like minimum precision must be in (0, 1], got {precision}")
+    assert isinstance(calibration, Mapping)
+    steps = []
+    for period in sorted(periods, key=lambda period: float(period["from_s"])):
+        rows = sorted(period["rows"], key=lambda row: float(row["min_probability"]))
+        reached = [row for row in rows if float(row["precision_low"]) >= precision]
+        to_s = None if period.get("to_s") is None else float(period["to_s"])
+        if reached:
+            row = reached[0]
+            step = CalibratedStep(
+                float(period["from_s"]),
+                to_s,
+                float(row["min_probability"]),
+                float(row["precision"]),
+                float(row["precision_low"]),
+                float(row["recall"]),
+            )
+        else:
+            step = CalibratedStep(float(period["from_s"]), to_s, NEVER, 1.0, 1.0, 0.0)
+        steps.append(step)
+    if all(step.min_probability >= NEVER for step in steps):
+        raise ValueError(
+            f"no calibrated bot_like minimum reached precision {precision} with 95% confidence "
+            f"at any age of a session, on {calibration.get('players_per_style', 0)} calibration "
+            "players per style"
+        )
+    return CalibratedSchedule(precision, tuple(steps), int(calibration.get("players_per_style", 0)))

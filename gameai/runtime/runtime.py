@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from gameai.agents.actor import ActorConfig, load_actor
+from gameai.behaviour.calibration import bot_like_schedule
 from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.dialogue.types import DialogueBackend
 from gameai.model_files import ModelLoadError
@@ -165,11 +166,16 @@ class ModelRuntime:
             return
         smoothing = smoothing_config(config, loaded.metadata)  # a bad setting raises before any child starts
         if config.behaviour_bot_like_min_precision:
+            schedule = bot_like_schedule(loaded.metadata, config.behaviour_bot_like_min_precision)
             logger.info(
-                "behaviour: bot_like is sent only at a smoothed probability of at least %s "
-                "(calibrated for precision %s)",
-                dict(smoothing.min_probabilities).get("bot_like", 0.0),
+                "behaviour: bot_like is sent only at a smoothed probability of at least %s of a "
+                "session's play (calibrated for precision %s on %d players per style)%s",
+                schedule.describe(),
                 config.behaviour_bot_like_min_precision,
+                schedule.players_per_style,
+                f", and never below {config.behaviour_bot_like_min_probability}"
+                if config.behaviour_bot_like_min_probability
+                else "",
             )
         classifier = BehaviourClassifier(loaded)
         process = None

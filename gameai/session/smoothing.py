@@ -9,7 +9,9 @@ it back into probabilities with a softmax, and changes the reported label only w
 class overtakes the current one by ``switch_margin`` (hysteresis). A label can also be held
 to a minimum smoothed probability (``min_probabilities``: a game may act on ``bot_like``
 against a player, so the server says it only when the evidence is strong); below it the next
-most likely label is reported instead. Pure numpy, no I/O; one per session.
+most likely label is reported instead. That minimum may fall as the session goes on
+(``min_probability_schedule``): a session's first seconds rest on few windows, later ones on
+many. Pure numpy, no I/O; one per session.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from gameai.behaviour.calibration import bot_like_minimum
+from gameai.behaviour.calibration import NEVER, bot_like_schedule
 from gameai.runtime.config import RuntimeConfig
 
 #: Probabilities are clipped to at least this before their log is taken.
 _FLOOR = 1e-6
+#: Seconds within which a session's age counts as the start of a period of its schedule (the
+#: age adds up frame times, so 25 frames at 5 fps may make 5.000000000000001 s).
+_AGE_TOLERANCE_S = 1e-6
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,11 @@ class SmoothingConfig:
     """``(label, p)`` pairs: that label is reported only while its smoothed probability is at
     least ``p``; otherwise the most likely of the other labels is. Labels the model does not
     have are ignored. Empty: every label like any other."""
+    min_probability_schedule: tuple[tuple[str, float, float], ...] = ()
+    """``(label, from_s, p)`` rows: once the session has seen more than ``from_s`` seconds of
+    play, that label is reported only while its smoothed probability is at least ``p`` (1: not
+    at all), until a later row of the label begins. Each label's first row begins at 0. With
+    ``min_probabilities`` too, the higher of the two holds."""
 
     def __post_init__(self) -> None:
         if self.half_life_s < 0 or not 0.0 <= self.switch_margin < 1.0:
@@ -47,6 +57,19 @@ class SmoothingConfig:
         for pair in self.min_probabilities:
             if len(pair) != 2 or not isinstance(pair[0], str) or not 0.0 <= pair[1] < 1.0:
                 raise ValueError(f"min_probabilities needs (label, p) pairs with p in [0, 1), got {pair!r}")
+        starts: dict[str, list[float]] = {}
+        for row in self.min_probability_schedule:
+            if len(row) != 3 or not isinstance(row[0], str) or row[1] < 0 or not 0.0 <= row[2] <= 1.0:
+                raise ValueError(
+                    "min_probability_schedule needs (label, from_s, p) rows with from_s >= 0 "
+                    f"and p in [0, 1], got {row!r}"
+                )
+            starts.setdefault(row[0], []).append(row[1])
+        for label, label_starts in starts.items():
+            if label_starts[0] != 0.0 or label_starts != sorted(set(label_starts)):
+                raise ValueError(
+                    f"the schedule of {label!r} must begin at 0 s and go forward in time: {label_starts}"
+                )
 
 
 def smoothing_config(
@@ -66,11 +89,12 @@ def smoothing_config(
     bot_like_min = runtime.behaviour_bot_like_min_probability
     if not 0.0 <= bot_like_min < 1.0:
         raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {bot_like_min}")
+    schedule: tuple[tuple[str, float, float], ...] = ()
     if runtime.behaviour_bot_like_min_precision:
-        calibrated = bot_like_minimum(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
-        bot_like_min = max(bot_like_min, calibrated.min_probability)
+        calibrated = bot_like_schedule(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
+        schedule = tuple(("bot_like", from_s, p) for from_s, p in calibrated.minimums())
     floors = (("bot_like", bot_like_min),) if bot_like_min > 0 else ()
-    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors)
+    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors, schedule)
 
 
 @dataclass(frozen=True)
@@ -89,7 +113,8 @@ class BehaviourSmoother:
     """Exponential moving average of log-probabilities with a hysteresis on the label.
 
     Calling order: :meth:`update` with every new window's probabilities; :meth:`reset` when
-    the stream restarts (e.g. a new match).
+    the stream restarts (e.g. a new match). The session's age is the sum of the ``elapsed_s``
+    given since then (the first: the play seen before the first window).
 
     Args:
         class_names: Labels in the model's output order.
@@ -102,21 +127,47 @@ class BehaviourSmoother:
         self._log_evidence: list[float] | None = None
         self._weight = 0.0
         self._label: int | None = None
+        self._age_s = 0.0
         floors = dict(self.config.min_probabilities)
-        self._floors = [floors.get(name, 0.0) for name in class_names]
+        self._fixed_floors = [floors.get(name, 0.0) for name in class_names]
+        # Per class with a schedule: its (from_s, p) rows, p = 1 made unreachable.
+        self._schedules: dict[int, list[tuple[float, float]]] = {}
+        for label, from_s, p in self.config.min_probability_schedule:
+            if label in class_names:
+                rows = self._schedules.setdefault(class_names.index(label), [])
+                rows.append((from_s, math.inf if p >= NEVER else p))
+
+    @property
+    def age_s(self) -> float:
+        """Seconds of play the smoother has seen since it started or was reset."""
+        return self._age_s
 
     def reset(self) -> None:
         """Forget everything seen so far."""
         self._log_evidence = None
         self._weight = 0.0
         self._label = None
+        self._age_s = 0.0
+
+    def _floors_at(self, age_s: float) -> list[float]:
+        if not self._schedules:
+            return self._fixed_floors
+        floors = list(self._fixed_floors)
+        for index, rows in self._schedules.items():
+            # The age is a sum of frame times: a period begins a hair past its start.
+            scheduled = next(
+                p for from_s, p in reversed(rows) if from_s + _AGE_TOLERANCE_S < age_s or from_s == 0.0
+            )
+            floors[index] = max(floors[index], scheduled)
+        return floors
 
     def update(self, probabilities: np.ndarray, elapsed_s: float) -> SmoothedBehaviour:
         """Take one window's class probabilities into account.
 
         Args:
             probabilities: ``(n_classes,)`` the model's output for the newest window.
-            elapsed_s: Seconds of play since the previous window (its frames / sample_fps).
+            elapsed_s: Seconds of play since the previous window (its frames / sample_fps);
+                for a session's first window, the seconds of play it ends at.
 
         Returns:
             The smoothed label, probabilities and confidence.
@@ -137,6 +188,7 @@ class BehaviourSmoother:
             raise ValueError(f"expected {len(self.class_names)} probabilities, got {len(values)}")
         log_p = [math.log(min(max(p, _FLOOR), 1.0)) for p in values]
         half_life = self.config.half_life_s
+        self._age_s += max(elapsed_s, 0.0)
         if self._log_evidence is None or half_life == 0.0:
             self._log_evidence, self._weight = log_p, 1.0
         else:
@@ -149,7 +201,7 @@ class BehaviourSmoother:
         exps = [math.exp(m - top) for m in mean]
         total = sum(exps)
         smoothed = [e / total for e in exps]
-        floors = self._floors
+        floors = self._floors_at(self._age_s)
         allowed = [i for i, p in enumerate(smoothed) if p >= floors[i]] or range(len(smoothed))
         best = max(allowed, key=smoothed.__getitem__)  # the first largest, as argmax
         if (

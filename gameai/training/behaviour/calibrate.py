@@ -5,18 +5,23 @@ A game that acts against players it calls bots wants a ``bot_like`` label it can
 probability (``behaviour_bot_like_min_probability``); which minimum gives which precision is a
 property of the model, measured here on players no model choice has seen:
 
-1. record ``calibration_players`` new players per style into ``calibration_dir`` (split
+1. record ``calibration_players`` new players per style, ``calibration_frames_per_player``
+   frames each (a minute of play by default), into ``calibration_dir`` (split
    ``calibration``: seeds apart from every training recording's, drawn like the test split's;
    a recording with the same options already there is kept);
 2. classify every window with the model, then replay each player's windows through the
    server's smoother (:func:`gameai.training.behaviour.evaluate.served_results`) once per
    minimum in :data:`CALIBRATION_MINIMA`, with that minimum;
 3. store, per minimum, the served ``bot_like`` precision (with a player-bootstrap 5th
-   percentile), recall and served macro-F1 in ``config.json``'s metadata
-   (:data:`gameai.behaviour.calibration.CALIBRATION_KEY`) and in ``calibration.json``.
+   percentile), recall and served macro-F1, over whole sessions (``rows``) and per period of
+   a session (``by_time``: the results sent while the server had seen ``(0, 5]``, ``(5, 10]``,
+   ``(10, 20]``, ``(20, 30]`` and more than 30 s of the player's play), in ``config.json``'s
+   metadata (:data:`gameai.behaviour.calibration.CALIBRATION_KEY`) and in ``calibration.json``.
 
 A server started with ``behaviour_bot_like_min_precision = P`` reads that table
-(:func:`gameai.behaviour.calibration.bot_like_minimum`). The weights are not touched.
+(:func:`gameai.behaviour.calibration.bot_like_schedule`) and holds ``bot_like``, in each period,
+to the smallest minimum whose precision there was ``P`` with 95% confidence. The weights are
+not touched.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from gameai.behaviour.calibration import CALIBRATION_KEY
+from gameai.behaviour.calibration import CALIBRATION_KEY, SCHEDULE_STARTS_S
 from gameai.behaviour.model import load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.config import CALIBRATION_SPLIT, BehaviourTrainConfig
@@ -76,10 +81,34 @@ def bootstrap_precision_low(
     return float(np.quantile(precision, quantile))
 
 
+def bot_like_row(
+    truth: np.ndarray, served: np.ndarray, players: np.ndarray, bot_like: int, minimum: float
+) -> dict[str, Any]:
+    """``bot_like`` figures of some served results: precision, its player-bootstrap 5th percentile, recall.
+
+    Args:
+        truth: ``(N,)`` true class of each result's window.
+        served: ``(N,)`` the label served.
+        players: ``(N,)`` whose window each result is.
+        bot_like: The index of ``bot_like``.
+        minimum: The minimum the results were served at (copied into the row).
+    """
+    flagged = served == bot_like
+    hits = flagged & (truth == bot_like)
+    bots = int((truth == bot_like).sum())
+    return {
+        "min_probability": minimum,
+        "precision": round(float(hits.sum() / flagged.sum()), 4) if flagged.any() else 0.0,
+        "precision_low": round(bootstrap_precision_low(players, hits, flagged), 4),
+        "recall": round(float(hits.sum() / bots), 4) if bots else 0.0,
+        "flagged": int(flagged.sum()),
+    }
+
+
 def calibration_rows(
     data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
-) -> list[dict[str, Any]]:
-    """Served ``bot_like`` figures at every minimum of :data:`CALIBRATION_MINIMA`.
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Served ``bot_like`` figures at every minimum of :data:`CALIBRATION_MINIMA`, whole and by period.
 
     Args:
         data: The calibration split (windows in play order within each player).
@@ -88,40 +117,46 @@ def calibration_rows(
         sample_fps: The model's frame rate.
 
     Returns:
-        One row per minimum: ``min_probability``, ``precision``, ``precision_low`` (player
-        bootstrap, 5th percentile), ``recall``, ``flagged`` (windows sent as ``bot_like``) and
-        ``served_macro_f1``.
+        ``rows``: one per minimum over whole sessions, ``min_probability``, ``precision``,
+        ``precision_low`` (player bootstrap, 5th percentile), ``recall``, ``flagged`` (results
+        sent as ``bot_like``) and ``served_macro_f1``; and ``by_time``: per period of a session
+        (``from_s``, ``to_s``, None for the last, ``windows``), the same rows (without the
+        macro-F1) over the results sent in that period.
     """
     bot_like = class_names.index(BOT_LIKE)
     truth = data.window_labels
     players = data.window_players
+    seconds = data.window_end_seconds(sample_fps)
+    ends = (*SCHEDULE_STARTS_S[1:], None)
+    periods = [
+        (start, end, (seconds > start) & (seconds <= (np.inf if end is None else end)))
+        for start, end in zip(SCHEDULE_STARTS_S, ends, strict=True)
+    ]
     rows = []
+    by_time: list[dict[str, Any]] = [
+        {"from_s": start, "to_s": end, "windows": int(inside.sum()), "rows": []}
+        for start, end, inside in periods
+        if inside.any()
+    ]
     for minimum in CALIBRATION_MINIMA:
         served, _ = served_results(data, probabilities, class_names, sample_fps, serving_smoothing(minimum))
         report = classification_report(confusion_matrix(truth, served, len(class_names)), class_names)
-        flagged = served == bot_like
-        figures = report["per_class"][BOT_LIKE]
-        rows.append(
-            {
-                "min_probability": minimum,
-                "precision": figures["precision"],
-                "precision_low": round(
-                    bootstrap_precision_low(players, flagged & (truth == bot_like), flagged), 4
-                ),
-                "recall": figures["recall"],
-                "flagged": int(flagged.sum()),
-                "served_macro_f1": report["macro_f1"],
-            }
-        )
-    return rows
+        row = bot_like_row(truth, served, players, bot_like, minimum)
+        row["served_macro_f1"] = report["macro_f1"]
+        rows.append(row)
+        for period, (_, _, inside) in zip(by_time, (p for p in periods if p[2].any()), strict=True):
+            figures = bot_like_row(truth[inside], served[inside], players[inside], bot_like, minimum)
+            period["rows"].append(figures)
+    return rows, by_time
 
 
 def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
     """Record the calibration players, measure the model on them, store the table; see the module docstring.
 
     Args:
-        config: The recording options (seed, ranges, enemies), ``calibration_dir`` and
-            ``calibration_players``, and the model (``assets_dir``).
+        config: The recording options (seed, ranges, enemies), ``calibration_dir``,
+            ``calibration_players`` and ``calibration_frames_per_player``, and the model
+            (``assets_dir``).
 
     Returns:
         The calibration, as stored in the model's metadata.
@@ -151,10 +186,13 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
         "players_per_style": recording.calibration_players,
         "seeds": manifest["splits"][CALIBRATION_SPLIT]["seeds"],
         "windows": len(data),
+        "frames_per_player": recording.frames_per_player,
+        "session_seconds": recording.frames_per_player / recording.sample_fps,
         "smoothing": serving_smoothing().__dict__,
-        "rows": calibration_rows(data, probabilities, names, model.config.sample_fps),
-        "seconds": round(time.perf_counter() - started, 1),
     }
+    rows, by_time = calibration_rows(data, probabilities, names, model.config.sample_fps)
+    calibration["rows"], calibration["by_time"] = rows, by_time
+    calibration["seconds"] = round(time.perf_counter() - started, 1)
     model_dir = Path(config.assets_dir)
     set_behaviour_metadata(model_dir, CALIBRATION_KEY, calibration)
     (model_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n", encoding="utf-8")

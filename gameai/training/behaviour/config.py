@@ -112,6 +112,10 @@ class BehaviourTrainConfig(RecordConfig):
     label to (``gameai serve --behaviour-bot-like-min-precision``). 32 players per style were
     too few: the minimum they chose missed the precision on the test sets
     (``docs/behaviour.md``). The training recording (``record``) has none."""
+    calibration_frames_per_player: int = 300
+    """Frames each calibration player plays (at ``sample_fps``: 300 is a minute), so the
+    calibration measures every age of a session the server holds ``bot_like`` to its own
+    minimum for (the first 5 s to more than 30 s)."""
     device: str = "auto"
     """Torch device; ``auto`` picks cuda when present, else cpu."""
     threads: int = 0
@@ -224,6 +228,8 @@ class BehaviourTrainConfig(RecordConfig):
             raise ValueError("frames_per_window, batch_size and max_epochs must be >= 1")
         if not self.frames_per_window <= self.clip_frames <= self.frames_per_player:
             raise ValueError("need frames_per_window <= clip_frames <= frames_per_player")
+        if self.calibration_frames_per_player < self.frames_per_window:
+            raise ValueError("need calibration_frames_per_player >= frames_per_window")
         if self.position_weight < 0 or (self.position_weight > 0 and self.fine_keypoints < 1):
             raise ValueError("position_weight must be >= 0, and > 0 needs fine_keypoints >= 1")
         if self.near_enemy_weight < 0 or (self.near_enemy_weight > 0 and self.near_player_keypoints < 1):
@@ -262,3 +268,7 @@ class BehaviourEvalConfig:
     bot_like_min_probability: float = 0.0
     """Score the served view as ``gameai serve --behaviour-bot-like-min-probability`` this would
     send it (0: as the server does by default)."""
+    bot_like_min_precision: float = 0.0
+    """Score the served view as ``gameai serve --behaviour-bot-like-min-precision`` this would
+    send it: with the ``bot_like`` minimum the model's calibration gives for this precision at
+    each age of a session (0: as the server does by default)."""

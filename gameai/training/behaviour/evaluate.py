@@ -56,9 +56,23 @@ BOT_LIKE_THRESHOLDS: Final = (0.5, 0.7, 0.8, 0.9)
 SERVED_TIME_EDGES: Final = (0.0, 5.0, 10.0, 20.0, 30.0, 60.0, float("inf"))
 
 
-def serving_smoothing(bot_like_min_probability: float = 0.0) -> SmoothingConfig:
-    """The smoothing ``gameai serve`` applies (by default, or with that ``bot_like`` minimum)."""
-    return smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=bot_like_min_probability))
+def serving_smoothing(
+    bot_like_min_probability: float = 0.0,
+    bot_like_min_precision: float = 0.0,
+    model_metadata: dict[str, Any] | None = None,
+) -> SmoothingConfig:
+    """The smoothing ``gameai serve`` applies (by default, or with those ``bot_like`` settings).
+
+    Args:
+        bot_like_min_probability: As ``--behaviour-bot-like-min-probability``.
+        bot_like_min_precision: As ``--behaviour-bot-like-min-precision`` (needs ``model_metadata``).
+        model_metadata: The model's ``config.json`` metadata (its calibration).
+    """
+    runtime = RuntimeConfig(
+        behaviour_bot_like_min_probability=bot_like_min_probability,
+        behaviour_bot_like_min_precision=bot_like_min_precision,
+    )
+    return smoothing_config(runtime, model_metadata)
 
 
 def served_results(
@@ -70,8 +84,10 @@ def served_results(
 ) -> tuple[np.ndarray, np.ndarray]:
     """What a game would be sent after each window, player by player in play order.
 
-    A new smoother starts for every player (a new session); between two windows one frame
-    of play passes (``behaviour_every = 1``), so ``1 / sample_fps`` seconds.
+    A new smoother starts for every player (a new session) and is told the play each window
+    adds, as the server tells it: the first window the play it ends at (K frames), each next
+    one frame (``behaviour_every = 1``), so the smoother knows the session's age as the
+    server's does.
 
     Args:
         data: The split (windows in play order within each player).
@@ -88,11 +104,15 @@ def served_results(
     served = np.zeros(len(data), dtype=np.int64)
     smoothed = np.zeros((len(data), len(class_names)), dtype=np.float64)
     players = data.window_players
+    seconds = data.window_end_seconds(sample_fps).tolist()
     smoother = BehaviourSmoother(class_names, config)
     for i in range(len(data)):
         if i == 0 or players[i] != players[i - 1]:
             smoother.reset()
-        result = smoother.update(probabilities[i], 1.0 / sample_fps)
+            elapsed = seconds[i]
+        else:
+            elapsed = seconds[i] - seconds[i - 1]
+        result = smoother.update(probabilities[i], elapsed)
         served[i] = class_names.index(result.label)
         smoothed[i] = result.probabilities
     return served, smoothed
@@ -129,7 +149,9 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     manifest = read_manifest(config.data_dir)
     check_compatible(model, manifest)
     names = model.config.class_names
-    smoothing = serving_smoothing(config.bot_like_min_probability)
+    smoothing = serving_smoothing(
+        config.bot_like_min_probability, config.bot_like_min_precision, model.metadata
+    )
     out = Path(config.output_dir or config.model_dir)
     report: dict[str, Any] = {
         "model": {

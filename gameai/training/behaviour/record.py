@@ -453,11 +453,13 @@ def training_recording(config: BehaviourTrainConfig) -> RecordConfig:
 def calibration_recording(config: BehaviourTrainConfig) -> RecordConfig:
     """What the calibrate step records: only the calibration players, in ``calibration_dir``.
 
-    Their seeds (split offset 4,000,000) are apart from every training recording's players.
+    Their seeds (split offset 4,000,000) are apart from every training recording's players;
+    each plays ``calibration_frames_per_player`` frames.
     """
     return dataclasses.replace(
         record_config_of(config),
         data_dir=config.calibration_dir,
+        frames_per_player=config.calibration_frames_per_player,
         train_players=0,
         val_players=0,
         test_players=0,

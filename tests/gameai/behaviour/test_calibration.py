@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gameai.behaviour.calibration import CALIBRATION_KEY, bot_like_minimum
+from gameai.behaviour.calibration import CALIBRATION_KEY, NEVER, bot_like_minimum, bot_like_schedule
 
 ROWS = [
     {"min_probability": 0.0, "precision": 0.85, "precision_low": 0.82, "recall": 0.88},
@@ -38,3 +38,55 @@ def test_a_model_without_a_calibration_is_refused_with_the_command_that_makes_on
 def test_a_precision_out_of_range_is_refused(precision: float) -> None:
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         bot_like_minimum(METADATA, precision)
+
+
+def _period(from_s: float, to_s: float | None, *lows: float) -> dict[str, object]:
+    rows = [
+        {
+            "min_probability": m,
+            "precision": round(low + 0.01, 2),
+            "precision_low": low,
+            "recall": round(1.0 - m, 2),
+        }
+        for m, low in zip((0.0, 0.5, 0.8, 0.95), lows, strict=True)
+    ]
+    return {"from_s": from_s, "to_s": to_s, "rows": rows}
+
+
+BY_TIME = {
+    CALIBRATION_KEY: {
+        "rows": ROWS,
+        "players_per_style": 200,
+        "by_time": [
+            _period(10.0, None, 0.96, 0.98, 0.99, 0.995),  # stored in any order
+            _period(0.0, 5.0, 0.7, 0.8, 0.9, 0.94),
+            _period(5.0, 10.0, 0.9, 0.93, 0.96, 0.99),
+        ],
+    }
+}
+
+
+def test_a_schedule_takes_in_each_period_the_smallest_minimum_sure_of_the_precision() -> None:
+    schedule = bot_like_schedule(BY_TIME, 0.95)
+    assert schedule.minimums() == ((0.0, NEVER), (5.0, 0.8), (10.0, 0.0))
+    first, second, last = schedule.steps
+    assert (first.to_s, first.recall) == (5.0, 0.0)  # the label is not sent in the first 5 s
+    assert (second.precision, second.precision_low, second.recall) == (0.97, 0.96, 0.2)
+    assert last.to_s is None and schedule.players_per_style == 200
+    assert schedule.describe() == "not sent to 5 s, 0.8 to 10 s, 0 after 10 s"
+    assert bot_like_schedule(BY_TIME, 0.9).minimums() == ((0.0, 0.8), (5.0, 0.0), (10.0, 0.0))
+
+
+def test_a_schedule_no_period_reaches_is_refused() -> None:
+    with pytest.raises(ValueError, match="at any age of a session"):
+        bot_like_schedule(BY_TIME, 0.999)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        bot_like_schedule(BY_TIME, 0.0)
+
+
+def test_a_calibration_without_periods_gives_one_minimum_for_the_whole_session() -> None:
+    schedule = bot_like_schedule(METADATA, 0.95)
+    assert schedule.minimums() == ((0.0, 0.8),)
+    assert schedule.describe() == "0.8 throughout"
+    with pytest.raises(ValueError, match="gameai train behaviour calibrate"):
+        bot_like_schedule({}, 0.95)

@@ -104,7 +104,10 @@ def test_a_minimum_bot_like_precision_is_served_as_the_models_calibrated_minimum
         {"min_probability": m, "precision": p + 0.01, "precision_low": p, "recall": 0.5}
         for m, p in ((0.0, 0.8), (0.7, 0.97))
     ]
-    save_behaviour_model(calibrated, net, metadata={CALIBRATION_KEY: {"rows": rows, "players_per_style": 9}})
+    early = [{**row, "precision_low": row["precision_low"] - 0.1} for row in rows]  # 0.95 not reached
+    by_time = [{"from_s": 0.0, "to_s": 5.0, "rows": early}, {"from_s": 5.0, "to_s": None, "rows": rows}]
+    calibration = {"rows": rows, "by_time": by_time, "players_per_style": 9}
+    save_behaviour_model(calibrated, net, metadata={CALIBRATION_KEY: calibration})
     config = RuntimeConfig(
         behaviour_model=str(calibrated), dialogue_model="", agents_dir="", device="cpu",
         behaviour_process=False, behaviour_bot_like_min_precision=0.95,
@@ -112,8 +115,13 @@ def test_a_minimum_bot_like_precision_is_served_as_the_models_calibrated_minimum
     with caplog.at_level("INFO"):
         runtime = ModelRuntime.load(config)
     assert runtime.behaviour is not None
-    assert runtime.behaviour.smoothing.min_probabilities == (("bot_like", 0.7),)
-    assert "at least 0.7 (calibrated for precision 0.95)" in caplog.text
+    assert runtime.behaviour.smoothing.min_probability_schedule == (
+        ("bot_like", 0.0, 1.0),
+        ("bot_like", 5.0, 0.7),
+    )
+    assert "at least not sent to 5 s, 0.7 after 5 s of a session's play (calibrated for precision 0.95" in (
+        caplog.text
+    )
     # A model without a calibration cannot say which minimum gives that precision: the server
     # does not start (`gameai serve` exits 2 with the reason) rather than serve without it.
     uncalibrated = tmp_path / "uncalibrated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -145,16 +146,73 @@ def test_a_minimum_precision_holds_bot_like_to_the_models_calibrated_minimum() -
         {"min_probability": 0.0, "precision": 0.85, "precision_low": 0.82, "recall": 0.88},
         {"min_probability": 0.8, "precision": 0.97, "precision_low": 0.96, "recall": 0.61},
     ]
-    metadata = {CALIBRATION_KEY: {"rows": rows, "players_per_style": 200}}
+    metadata = {CALIBRATION_KEY: {"rows": rows, "players_per_style": 200}}  # no by_time: one minimum
     config = smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), metadata)
-    assert config.min_probabilities == (("bot_like", 0.8),)
-    # With an explicit minimum too, the higher of the two.
+    assert config.min_probability_schedule == (("bot_like", 0.0, 0.8),)
+    names = ("aggressive", "bot_like")
+    assert BehaviourSmoother(names, config).update(_p(0.25, 0.75), 3.2).label == "aggressive"
+    assert BehaviourSmoother(names, config).update(_p(0.15, 0.85), 3.2).label == "bot_like"
+    # With an explicit minimum too, the higher of the two holds.
     both = RuntimeConfig(behaviour_bot_like_min_precision=0.95, behaviour_bot_like_min_probability=0.9)
-    assert smoothing_config(both, metadata).min_probabilities == (("bot_like", 0.9),)
+    assert BehaviourSmoother(names, smoothing_config(both, metadata)).update(_p(0.15, 0.85), 3.2).label == (
+        "aggressive"
+    )
     both = RuntimeConfig(behaviour_bot_like_min_precision=0.95, behaviour_bot_like_min_probability=0.5)
-    assert smoothing_config(both, metadata).min_probabilities == (("bot_like", 0.8),)
-    # Reached without a minimum: none is set.
+    assert BehaviourSmoother(names, smoothing_config(both, metadata)).update(_p(0.25, 0.75), 3.2).label == (
+        "aggressive"
+    )
+    # Reached without a minimum: a minimum of 0.
     low = RuntimeConfig(behaviour_bot_like_min_precision=0.8)
-    assert smoothing_config(low, metadata).min_probabilities == ()
+    assert smoothing_config(low, metadata).min_probability_schedule == (("bot_like", 0.0, 0.0),)
     with pytest.raises(ValueError, match="no bot_like calibration"):
         smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), {})
+
+
+def _by_time_metadata() -> dict[str, object]:
+    def rows(*lows: float) -> list[dict[str, float]]:
+        return [
+            {"min_probability": m, "precision": low, "precision_low": low, "recall": 0.5}
+            for m, low in zip((0.0, 0.6, 0.9), lows, strict=True)
+        ]
+
+    by_time = [
+        {"from_s": 0.0, "to_s": 5.0, "rows": rows(0.5, 0.7, 0.9)},  # 0.95 never reached
+        {"from_s": 5.0, "to_s": 10.0, "rows": rows(0.8, 0.9, 0.97)},
+        {"from_s": 10.0, "to_s": None, "rows": rows(0.9, 0.96, 0.99)},
+    ]
+    return {CALIBRATION_KEY: {"rows": rows(0.8, 0.9, 0.97), "by_time": by_time, "players_per_style": 200}}
+
+
+def test_a_minimum_precision_holds_bot_like_to_a_minimum_that_falls_as_the_session_goes_on() -> None:
+    config = smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), _by_time_metadata())
+    assert config.min_probability_schedule == (
+        ("bot_like", 0.0, 1.0),  # no minimum was sure enough in the first 5 s: not said then
+        ("bot_like", 5.0, 0.9),
+        ("bot_like", 10.0, 0.6),
+    )
+    names = ("aggressive", "bot_like")
+    fixed = SmoothingConfig(half_life_s=0.0, switch_margin=0.0)  # each window as it is
+    smoother = BehaviourSmoother(names, dataclasses.replace(config, half_life_s=0.0, switch_margin=0.0))
+    sure, likely = _p(0.001, 0.999), _p(0.3, 0.7)
+    # Ages 3.2 s (the first window), 5 s (still the first period), 5.2, 10, 10.2 s.
+    ages, windows = [3.2, 5.0, 5.2, 10.0, 10.2, 11.0], [sure, sure, sure, likely, likely, sure]
+    labels = []
+    for age, previous, window in zip(ages, [0.0, *ages], windows, strict=False):
+        labels.append(smoother.update(window, age - previous).label)
+    assert labels == ["aggressive", "aggressive", "bot_like", "aggressive", "bot_like", "bot_like"]
+    assert smoother.age_s == pytest.approx(11.0)
+    assert BehaviourSmoother(names, fixed).update(sure, 3.2).label == "bot_like"  # without the schedule
+    smoother.reset()
+    assert smoother.age_s == 0.0 and smoother.update(sure, 3.2).label == "aggressive"  # a new session
+
+
+def test_bad_schedules_are_refused() -> None:
+    for bad in (
+        (("c", 1.0, 0.5),),  # does not begin at 0
+        (("c", 0.0, 0.9), ("c", 5.0, 0.5), ("c", 2.0, 0.3)),  # back in time
+        (("c", 0.0, 1.5),),
+        (("c", -1.0, 0.5),),
+        (("c", 0.0),),
+    ):
+        with pytest.raises(ValueError, match="schedule"):
+            SmoothingConfig(min_probability_schedule=bad)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from gameai.behaviour.calibration import CALIBRATION_KEY, bot_like_minimum
+from gameai.behaviour.calibration import CALIBRATION_KEY, NEVER, bot_like_schedule
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
 from gameai.training.behaviour.config import RecordConfig
 from gameai.training.behaviour.dataset import WindowDataset, window_starts
@@ -36,11 +36,9 @@ def shipped() -> LoadedBehaviourModel:
     return load_behaviour_model(SHIPPED)
 
 
-def fresh(
-    players_per_style: int, frames: int, bot_like_min_probability: float = 0.0
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Record fresh players, classify every window; the window and served reports (the served
-    one as a server holding ``bot_like`` to that minimum sends it, with its ``by_time`` rows)."""
+@cache
+def fresh_windows(players_per_style: int, frames: int) -> tuple[WindowDataset, np.ndarray]:
+    """Record fresh players (``frames`` each) and classify every window with the shipped model."""
     model = shipped()
     config = RecordConfig(
         seed=FRESH_SEED,
@@ -59,8 +57,21 @@ def fresh(
     starts = window_starts(recorded.player, recorded.match, k)
     data = WindowDataset(recorded.frames, labels, recorded.player, recorded.match, starts, k)
     probabilities, _ = predict(model.net, data, np.arange(len(data)), 256, torch.device("cpu"))
+    return data, probabilities
+
+
+def fresh(
+    players_per_style: int,
+    frames: int,
+    bot_like_min_probability: float = 0.0,
+    bot_like_min_precision: float = 0.0,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The window and served reports of fresh players (the served one as a server with those
+    ``bot_like`` settings sends it, with its ``by_time`` rows)."""
+    model = shipped()
+    data, probabilities = fresh_windows(players_per_style, frames)
     names = model.config.class_names
-    smoothing = serving_smoothing(bot_like_min_probability)
+    smoothing = serving_smoothing(bot_like_min_probability, bot_like_min_precision, model.metadata)
     served, _ = served_results(data, probabilities, names, model.config.sample_fps, smoothing)
     truth = data.window_labels
     served_report = classification_report(confusion_matrix(truth, served, len(names)), names)
@@ -94,15 +105,25 @@ def test_shipped_files_are_small_half_precision_and_carry_their_provenance() -> 
 def test_the_shipped_calibration_is_of_new_players_and_holds_bot_like_to_a_sure_minimum() -> None:
     metadata = shipped().metadata
     calibration = metadata[CALIBRATION_KEY]
-    assert calibration["players_per_style"] == 200 and calibration["windows"] > 40_000
+    assert calibration["players_per_style"] == 200 and calibration["windows"] > 250_000
+    assert calibration["session_seconds"] == 60.0  # every period of a session is measured
     low, high = calibration["seeds"]
     assert high - low + 1 == 6 * 200
     for entry in metadata["data"].values():  # none of them trained, validated or was tested on
         assert entry["seeds"][1] < low or entry["seeds"][0] > high
     rows = calibration["rows"]
     assert [row["flagged"] for row in rows] == sorted((row["flagged"] for row in rows), reverse=True)
-    # docs/behaviour.md, section Serving: precision 0.95 with 95% confidence needs 0.85.
-    assert bot_like_minimum(metadata, 0.95).min_probability == 0.85
+    # docs/behaviour.md, section Serving: the minimum falls as a session goes on.
+    assert bot_like_schedule(metadata, 0.95).minimums() == (
+        (0, 0.95),
+        (5, 0.8),
+        (10, 0.5),
+        (20, 0.5),
+        (30, 0.0),
+    )
+    strict = bot_like_schedule(metadata, 0.97)
+    assert strict.minimums() == ((0, NEVER), (5, 0.9), (10, 0.65), (20, 0.6), (30, 0.55))
+    assert all(step.precision_low >= 0.97 for step in strict.steps)
 
 
 def test_fresh_play_is_recognised_well_above_chance() -> None:
@@ -139,8 +160,10 @@ def test_fresh_play_at_the_stated_accuracy() -> None:
 
 
 @pytest.mark.slow
-def test_fresh_play_with_the_calibrated_bot_like_minimum_rarely_calls_a_person_a_bot() -> None:
-    minimum = bot_like_minimum(shipped().metadata, 0.95).min_probability
-    _, served = fresh(players_per_style=24, frames=60, bot_like_min_probability=minimum)
-    bot_like = served["per_class"]["bot_like"]
-    assert bot_like["precision"] >= 0.93 and bot_like["recall"] >= 0.4, bot_like
+def test_fresh_play_with_the_calibrated_bot_like_schedule_rarely_calls_a_person_a_bot() -> None:
+    # docs/behaviour.md, section Serving: asked for 0.97, 0.975-1.00 on 12-s sessions and
+    # 0.97-0.98 over a minute, on sets of 24 to 100 players per style.
+    for frames, recall in ((60, 0.3), (300, 0.7)):
+        _, served = fresh(players_per_style=24, frames=frames, bot_like_min_precision=0.97)
+        bot_like = served["per_class"]["bot_like"]
+        assert bot_like["precision"] >= 0.95 and bot_like["recall"] >= recall, (frames, bot_like)

@@ -18,7 +18,7 @@ import torch
 from safetensors import safe_open
 
 from gameai.behaviour.calibration import CALIBRATION_KEY
-from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model
+from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model, set_behaviour_metadata
 from gameai.cli import main
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
 from gameai.training.behaviour.export import stored_copy
@@ -29,7 +29,8 @@ from gameai.training.behaviour.record import manifest_sha256, read_manifest
 pytestmark = pytest.mark.xdist_group("behaviour_train_e2e")
 
 TINY_DATA = ["--train-players", "60", "--val-players", "3", "--test-players", "4", "--heldout-players", "3",
-             "--frames-per-player", "20", "--warmup-seconds", "20", "--calibration-players", "3"]  # fmt: skip
+             "--frames-per-player", "20", "--warmup-seconds", "20", "--calibration-players", "3",
+             "--calibration-frames-per-player", "40"]  # fmt: skip
 # The shipped design (fine keypoints with the position loss, motion features) with one fine keypoint,
 # one network (a test of its own fits an ensemble). Clips of 12 frames hold 5 windows of 8: each frame
 # is encoded for 5 windows, not 1 (clips of 8), which makes the fits here 2.6x faster.
@@ -183,6 +184,13 @@ def test_calibrate_stores_the_bot_like_precision_at_each_minimum_on_players_of_i
     flagged = [row["flagged"] for row in rows]
     assert flagged == sorted(flagged, reverse=True) and flagged[0] > 0  # a higher bar flags no more
     assert all(0.0 <= row["precision_low"] <= row["precision"] <= 1.0 for row in rows)
+    # By a session's age: 40 frames at 5 fps, 8 s, so results in (0, 5] and (5, 10] s.
+    by_time = calibration["by_time"]
+    assert [(period["from_s"], period["to_s"]) for period in by_time] == [(0.0, 5.0), (5.0, 10.0)]
+    assert sum(period["windows"] for period in by_time) == calibration["windows"]
+    for index, row in enumerate(rows):
+        assert sum(period["rows"][index]["flagged"] for period in by_time) == row["flagged"]
+    assert (calibration["frames_per_player"], calibration["session_seconds"]) == (40, 8.0)
     # Its own players: recorded apart, with seeds no training split has.
     manifest = read_manifest(trained / "calibration")
     assert set(manifest["splits"]) == {"calibration"} and calibration["players_per_style"] == 3
@@ -202,6 +210,36 @@ def test_calibrate_stores_the_bot_like_precision_at_each_minimum_on_players_of_i
         bot_like = served["per_class"]["bot_like"]
         assert (bot_like["precision"], bot_like["recall"]) == (row["precision"], row["recall"])
         assert served["macro_f1"] == row["served_macro_f1"]
+
+
+def test_eval_scores_what_a_server_asked_for_a_bot_like_precision_sends(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A calibration made up so that its schedule is known: bot_like never in the first 2.5 s.
+    model = tmp_path / "model"
+    shutil.copytree(trained / "assets", model)
+
+    def rows(low_at_0: float, low_at_09: float) -> list[dict[str, float]]:
+        lows = ((0.0, low_at_0), (0.9, low_at_09))
+        return [
+            {"min_probability": m, "precision": low, "precision_low": low, "recall": 0.5} for m, low in lows
+        ]
+
+    early = {"from_s": 0.0, "to_s": 2.5, "rows": rows(0.5, 0.9)}  # 0.95 not reached: never said
+    later = {"from_s": 2.5, "to_s": None, "rows": rows(0.99, 1.0)}  # reached with no minimum
+    calibration = {"rows": later["rows"], "players_per_style": 3, "by_time": [early, later]}
+    set_behaviour_metadata(model, CALIBRATION_KEY, calibration)
+    counts = []
+    for extra in ([], ["--bot-like-min-precision", "0.95"]):
+        args = ["eval", "behaviour", "--model-dir", str(model), "--data-dir", str(trained / "data"),
+                "--splits", "test", "--output-dir", str(tmp_path / "eval"), "--threads", "1",
+                "--device", "cpu", *extra]  # fmt: skip
+        assert main(args) == 0
+        report = json.loads(capsys.readouterr().out)
+        served = report["splits"]["test"]["served"]
+        counts.append(sum(row[-1] for row in served["confusion"]))  # sent as bot_like (the last class)
+    assert report["smoothing"]["min_probability_schedule"] == [["bot_like", 0.0, 1.0], ["bot_like", 2.5, 0.0]]
+    assert counts[1] <= counts[0]
 
 
 def test_calibrate_keeps_its_recording_and_refuses_no_players(trained: Path, tmp_path: Path) -> None:
