@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import TYPE_CHECKING
 
 from gameai.cli import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
+
+if TYPE_CHECKING:
+    from demo_game.config import DemoConfig
 
 
 def register(cli: CommandLine) -> None:
@@ -24,20 +28,29 @@ def register(cli: CommandLine) -> None:
     add_config_arguments(parser, DemoConfig)
 
 
+def service_args(config: DemoConfig) -> list[str]:
+    """The ``gameai serve`` options of the service the demo starts in the background."""
+    return ["--host", "127.0.0.1", "--behaviour-bot-like-min-precision", str(config.bot_like_min_precision)]
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the service if needed, run the demo and print its summary."""
     from demo_game.app import DemoApp
     from demo_game.config import DemoConfig
     from gameai.server.process import ServerProcess
 
-    config = config_from_args(DemoConfig, args)
+    try:
+        config = config_from_args(DemoConfig, args)
+    except ValueError as error:
+        print(f"gameai demo: {error}")
+        return 2
     service: ServerProcess | None = None
     url: str | None = None
     if config.server:
         url = config.server
     elif not config.offline:
         print("gameai demo: starting the gameai service in the background ...", flush=True)
-        service = ServerProcess(args=["--host", "127.0.0.1"])
+        service = ServerProcess(args=service_args(config))
         try:
             url = service.start().url
             print(f"gameai demo: service on {url}", flush=True)

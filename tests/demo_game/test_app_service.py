@@ -22,6 +22,7 @@ from demo_game.render import surface_to_array
 from envs.observation import OBSERVATION_SIZE
 from gameai.agents.actor import ActorConfig
 from gameai.behaviour.model import BehaviourNetConfig
+from gameai.commands.demo import service_args as demo_service_args
 from gameai.server.process import ServerProcess, free_port
 from gameai.testing.tiny_models import (
     write_random_actor,
@@ -124,8 +125,15 @@ def test_the_panel_shows_the_recognised_behaviour() -> None:
 
 @pytest.fixture(scope="module")
 def shipped_service() -> Iterator[ServerProcess]:
-    with ServerProcess(["--device", "cpu"]) as process:  # the shipped models in assets/
+    # The shipped models in assets/, with the options `gameai demo` starts its service with.
+    with ServerProcess([*demo_service_args(DemoConfig()), "--device", "cpu"]) as process:
         yield process
+
+
+def test_the_demos_service_holds_bot_like_to_the_shipped_calibration(shipped_service: ServerProcess) -> None:
+    # docs/behaviour.md, section Serving: asked for precision 0.97, the shipped model's schedule.
+    chosen = "at least not sent to 5 s, 0.9 to 10 s, 0.65 to 20 s, 0.6 to 30 s, 0.55 after 30 s"
+    assert any(chosen in line for line in shipped_service.log_lines), shipped_service.log_lines[-20:]
 
 
 def test_the_hud_shows_the_behaviour_the_service_recognises(

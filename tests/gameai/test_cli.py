@@ -47,3 +47,8 @@ def test_unknown_command_exits_with_usage() -> None:
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(["frobnicate"])
     assert exit_info.value.code == 2
+
+
+def test_demo_refuses_a_bot_like_precision_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--headless", "--seconds", "1", "--bot-like-min-precision", "2"]) == 2
+    assert "bot_like_min_precision must be in [0, 1], got 2.0" in capsys.readouterr().out
