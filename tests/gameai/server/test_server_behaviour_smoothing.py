@@ -11,8 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
+from gameai.behaviour.calibration import CALIBRATION_KEY
+from gameai.behaviour.model import (
+    BehaviourNet,
+    BehaviourNetConfig,
+    load_behaviour_model,
+    save_behaviour_model,
+)
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.runtime.models import BehaviourClassifier
@@ -99,3 +106,44 @@ async def test_served_results_are_the_smoothed_model_outputs(
         assert result.label != "bot_like" or result.probabilities["bot_like"] >= bot_like_min
         moved = max(moved, float(np.abs(served - probabilities).max()))
     assert spread > 1e-4 and moved > 0.2 * spread  # smoothing did change what was sent
+
+
+async def test_a_served_bot_like_minimum_falls_with_the_play_the_server_has_seen(tmp_path: Path) -> None:
+    """Asked for a bot_like precision, the server holds the label to the calibration's minimum
+    for the session's age: here none reached it in the first 2 s of play, any after."""
+    directory = tmp_path / "behaviour"
+    torch.manual_seed(0)
+    net = BehaviourNet(BehaviourNetConfig(architecture="keypoints", conv_channels=(8, 8, 8), hidden=16))
+    classes = net.config.class_names
+    with torch.no_grad():  # a model sure that everyone is a bot
+        net.keypoint_net.head[-1].bias[classes.index("bot_like")] += 20.0
+
+    def rows(low: float) -> list[dict[str, float]]:
+        return [{"min_probability": 0.0, "precision": low, "precision_low": low, "recall": 1.0}]
+
+    by_time = [
+        {"from_s": 0.0, "to_s": 2.0, "rows": rows(0.5)},
+        {"from_s": 2.0, "to_s": None, "rows": rows(1.0)},
+    ]
+    save_behaviour_model(directory, net, metadata={CALIBRATION_KEY: {"rows": rows(1.0), "by_time": by_time}})
+    runtime = runtime_config_for(
+        tmp_path, behaviour_model=str(directory), dialogue_model="", agents_dir="",
+        behaviour_bot_like_min_precision=0.95,
+    )  # fmt: skip
+    results: list[BehaviourResult] = []
+    async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
+        client = await GameAIClient.connect(
+            ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=1)
+        )
+        client.on_message = lambda m: results.append(m) if isinstance(m, BehaviourResult) else None
+        for seq, frame in enumerate(_frames(16)):
+            await client.send_frame(frame, seq=seq)
+            await asyncio.sleep(0.03)
+        async with asyncio.timeout(10):
+            while len(results) < 13:
+                await asyncio.sleep(0.01)
+        await client.close()
+    # K = 4 frames at 5 fps: the result after frame `seq` comes at (seq + 1) / 5 s of play.
+    assert all(r.probabilities["bot_like"] > 0.99 for r in results)
+    said = {r.seq: r.label == "bot_like" for r in results}
+    assert said == {seq: (seq + 1) / 5 > 2.0 + 1e-9 for seq in range(3, 16)}, said
