@@ -168,8 +168,8 @@ class ModelRuntime:
         if config.behaviour_bot_like_min_precision:
             schedule = bot_like_schedule(loaded.metadata, config.behaviour_bot_like_min_precision)
             logger.info(
-                "behaviour: bot_like is sent only at a smoothed probability of at least %s of a "
-                "session's play (calibrated for precision %s on %d players per style)%s",
+                "behaviour: bot_like held to a minimum smoothed probability by the play a session has "
+                "shown: %s (calibrated for precision %s on %d players per style)%s",
                 schedule.describe(),
                 config.behaviour_bot_like_min_precision,
                 schedule.players_per_style,

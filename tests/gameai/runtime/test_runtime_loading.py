@@ -119,9 +119,7 @@ def test_a_minimum_bot_like_precision_is_served_as_the_models_calibrated_minimum
         ("bot_like", 0.0, 1.0),
         ("bot_like", 5.0, 0.7),
     )
-    assert "at least not sent to 5 s, 0.7 after 5 s of a session's play (calibrated for precision 0.95" in (
-        caplog.text
-    )
+    assert "shown: not sent to 5 s, 0.7 after 5 s (calibrated for precision 0.95" in (caplog.text)
     # A model without a calibration cannot say which minimum gives that precision: the server
     # does not start (`gameai serve` exits 2 with the reason) rather than serve without it.
     uncalibrated = tmp_path / "uncalibrated"
