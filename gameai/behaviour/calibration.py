@@ -40,6 +40,29 @@ SCHEDULE_STARTS_S: Final = (0.0, 5.0, 10.0, 20.0, 30.0)
 NEVER: Final = 1.0
 
 
+def _check_precision(precision: float) -> None:
+    if not 0.0 < precision <= 1.0:
+        raise ValueError(f"the bot_like minimum precision must be in (0, 1], got {precision}")
+
+
+def _smallest_reaching(rows: Any, precision: float) -> Mapping[str, Any] | None:
+    """The row of the smallest minimum whose ``precision_low`` reached ``precision``, if any."""
+    for row in sorted(rows, key=lambda row: float(row["min_probability"])):
+        if float(row["precision_low"]) >= precision:
+            return row
+    return None
+
+
+def _figures(row: Mapping[str, Any]) -> tuple[float, float, float, float]:
+    """``min_probability, precision, precision_low, recall`` of a calibration row."""
+    return (
+        float(row["min_probability"]),
+        float(row["precision"]),
+        float(row["precision_low"]),
+        float(row["recall"]),
+    )
+
+
 @dataclass(frozen=True)
 class CalibratedMinimum:
     """The ``bot_like`` minimum chosen for a wanted precision, with what it gave on calibration."""
@@ -71,8 +94,7 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
         ValueError: If ``precision`` is out of range, the model was not calibrated, or no
             calibrated minimum reached ``precision`` (the message gives the best one).
     """
-    if not 0.0 < precision <= 1.0:
-        raise ValueError(f"the bot_like minimum precision must be in (0, 1], got {precision}")
+    _check_precision(precision)
     calibration = metadata.get(CALIBRATION_KEY)
     if not isinstance(calibration, Mapping) or not calibration.get("rows"):
         raise ValueError(
@@ -80,17 +102,11 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
             "(run `gameai train behaviour calibrate --assets-dir <model>`), so a minimum precision "
             "cannot be turned into a minimum probability; set behaviour_bot_like_min_probability instead"
         )
-    rows = sorted(calibration["rows"], key=lambda row: float(row["min_probability"]))
+    rows = calibration["rows"]
     players = int(calibration.get("players_per_style", 0))
-    for row in rows:
-        if float(row["precision_low"]) >= precision:
-            return CalibratedMinimum(
-                float(row["min_probability"]),
-                float(row["precision"]),
-                float(row["precision_low"]),
-                float(row["recall"]),
-                players,
-            )
+    row = _smallest_reaching(rows, precision)
+    if row is not None:
+        return CalibratedMinimum(*_figures(row), players)
     best = max(rows, key=lambda row: float(row["precision_low"]))
     raise ValueError(
         f"no calibrated bot_like minimum reached precision {precision} with 95% confidence: the "
@@ -170,27 +186,14 @@ def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> Calibrat
         figures = (fixed.min_probability, fixed.precision, fixed.precision_low, fixed.recall)
         step = CalibratedStep(0.0, None, *figures)
         return CalibratedSchedule(precision, (step,), fixed.players_per_style)
-    if not 0.0 < precision <= 1.0:
-        raise ValueError(f"the bot_like minimum precision must be in (0, 1], got {precision}")
+    _check_precision(precision)
     assert isinstance(calibration, Mapping)
     steps = []
     for period in sorted(periods, key=lambda period: float(period["from_s"])):
-        rows = sorted(period["rows"], key=lambda row: float(row["min_probability"]))
-        reached = [row for row in rows if float(row["precision_low"]) >= precision]
+        row = _smallest_reaching(period["rows"], precision)
         to_s = None if period.get("to_s") is None else float(period["to_s"])
-        if reached:
-            row = reached[0]
-            step = CalibratedStep(
-                float(period["from_s"]),
-                to_s,
-                float(row["min_probability"]),
-                float(row["precision"]),
-                float(row["precision_low"]),
-                float(row["recall"]),
-            )
-        else:
-            step = CalibratedStep(float(period["from_s"]), to_s, NEVER, 1.0, 1.0, 0.0)
-        steps.append(step)
+        figures = _figures(row) if row is not None else (NEVER, 1.0, 1.0, 0.0)
+        steps.append(CalibratedStep(float(period["from_s"]), to_s, *figures))
     if all(step.min_probability >= NEVER for step in steps):
         raise ValueError(
             f"no calibrated bot_like minimum reached precision {precision} with 95% confidence "

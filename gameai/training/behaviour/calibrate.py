@@ -128,15 +128,15 @@ def calibration_rows(
     players = data.window_players
     seconds = data.window_end_seconds(sample_fps)
     ends = (*SCHEDULE_STARTS_S[1:], None)
-    periods = [
-        (start, end, (seconds > start) & (seconds <= (np.inf if end is None else end)))
+    periods = [  # the non-empty ones, each with its results' mask
+        (start, end, inside)
         for start, end in zip(SCHEDULE_STARTS_S, ends, strict=True)
+        if (inside := (seconds > start) & (seconds <= (np.inf if end is None else end))).any()
     ]
     rows = []
     by_time: list[dict[str, Any]] = [
         {"from_s": start, "to_s": end, "windows": int(inside.sum()), "rows": []}
         for start, end, inside in periods
-        if inside.any()
     ]
     for minimum in CALIBRATION_MINIMA:
         served, _ = served_results(data, probabilities, class_names, sample_fps, serving_smoothing(minimum))
@@ -144,7 +144,7 @@ def calibration_rows(
         row = bot_like_row(truth, served, players, bot_like, minimum)
         row["served_macro_f1"] = report["macro_f1"]
         rows.append(row)
-        for period, (_, _, inside) in zip(by_time, (p for p in periods if p[2].any()), strict=True):
+        for period, (_, _, inside) in zip(by_time, periods, strict=True):
             figures = bot_like_row(truth[inside], served[inside], players[inside], bot_like, minimum)
             period["rows"].append(figures)
     return rows, by_time

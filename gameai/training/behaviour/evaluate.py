@@ -29,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
+from gameai.behaviour.calibration import SCHEDULE_STARTS_S
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
@@ -51,9 +52,11 @@ BOT_LIKE: Final = "bot_like"
 #: smoothed ``bot_like`` probability of at least each of these.
 BOT_LIKE_THRESHOLDS: Final = (0.5, 0.7, 0.8, 0.9)
 #: Served view by time: edges (seconds of the player's play the server has seen) of the
-#: buckets ``served.by_time`` reports. The recorded players play 12 s each by default; longer
-#: recordings (``--frames-per-player``) fill the later buckets.
-SERVED_TIME_EDGES: Final = (0.0, 5.0, 10.0, 20.0, 30.0, 60.0, float("inf"))
+#: buckets ``served.by_time`` reports: the calibration's periods
+#: (:data:`~gameai.behaviour.calibration.SCHEDULE_STARTS_S`), the last split at a minute. The
+#: recorded players play 12 s each by default; longer recordings (``--frames-per-player``) fill
+#: the later buckets.
+SERVED_TIME_EDGES: Final = (*SCHEDULE_STARTS_S, 60.0, float("inf"))
 
 
 def serving_smoothing(
