@@ -30,13 +30,14 @@ class DemoConfig:
     """A running gameai service to connect to (ws://host:port/); empty: start one in the background."""
     offline: bool = False
     """Play without the service (scripted enemies, no behaviour or dialogue)."""
-    bot_like_min_precision: float = 0.97
+    bot_like_min_precision: float | None = None
     """The service started in the background holds ``bot_like`` to this calibrated precision
-    (``gameai serve --behaviour-bot-like-min-precision``; 0: off): a player of the demo is not
-    called a bot on thin evidence. Not used with ``server``."""
+    (``gameai serve --behaviour-bot-like-min-precision``; unset: the server's default, 0.97 for
+    the shipped model; 0: off): a player of the demo is not called a bot on thin evidence. Not
+    used with ``server``."""
     token: str = ""
     """Auth token for a service that is not on this machine (or env GAMEAI_TOKEN)."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.bot_like_min_precision <= 1.0:
+        if self.bot_like_min_precision is not None and not 0.0 <= self.bot_like_min_precision <= 1.0:
             raise ValueError(f"bot_like_min_precision must be in [0, 1], got {self.bot_like_min_precision}")

@@ -68,7 +68,8 @@ def _option_name(prefix: str, name: str) -> str:
     return "--" + (prefix + name).replace("_", "-")
 
 
-def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+def unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """``(X, True)`` for ``X | None``; ``(annotation, False)`` for anything else."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -95,7 +96,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str
     for field in dataclasses.fields(cls):
         if not field.init:
             continue
-        annotation, _ = _unwrap_optional(hints[field.name])
+        annotation, _ = unwrap_optional(hints[field.name])
         default = field.default
         if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
             default = field.default_factory()
@@ -126,7 +127,7 @@ def config_from_args(cls: type[ConfigT], args: argparse.Namespace, prefix: str =
         if not field.init:
             continue
         value = getattr(args, prefix + field.name)
-        annotation, _ = _unwrap_optional(hints[field.name])
+        annotation, _ = unwrap_optional(hints[field.name])
         if typing.get_origin(annotation) is tuple and isinstance(value, list):
             value = tuple(value)
         values[field.name] = value

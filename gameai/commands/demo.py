@@ -30,7 +30,10 @@ def register(cli: CommandLine) -> None:
 
 def service_args(config: DemoConfig) -> list[str]:
     """The ``gameai serve`` options of the service the demo starts in the background."""
-    return ["--host", "127.0.0.1", "--behaviour-bot-like-min-precision", str(config.bot_like_min_precision)]
+    args = ["--host", "127.0.0.1"]
+    if config.bot_like_min_precision is not None:
+        args += ["--behaviour-bot-like-min-precision", str(config.bot_like_min_precision)]
+    return args
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,15 +16,16 @@ def register(cli: CommandLine) -> None:
     parser = cli.group_command(
         "train",
         "behaviour",
-        "build the behaviour CNN: record play, fit, export to assets/behaviour, eval, calibrate (or all)",
+        "build the behaviour CNN: record play, fit, export to assets/behaviour, calibrate, eval (or all)",
         run,
     )
     parser.add_argument(
         "step",
         choices=typing.get_args(Step),
         help="record: play and capture the data; fit: train (resumes); export: write assets/behaviour; "
-        "eval: figures into its metadata; calibrate: play new players and store the bot_like precision "
-        "at each minimum probability the server can hold that label to; all: those five in order",
+        "calibrate: play new players and store the bot_like precision at each minimum probability the "
+        "server can hold that label to; eval: figures of what the server sends into its metadata; "
+        "all: those five in order",
     )
     add_config_arguments(parser, BehaviourTrainConfig)
 

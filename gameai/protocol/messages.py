@@ -95,6 +95,24 @@ class BehaviourSpec:
     """The frame rate the model was trained at: send frames at this rate."""
     classes: tuple[str, ...]
     """The behaviour labels, in the model's output order."""
+    bot_like_min_precision: float | None = None
+    """The ``bot_like`` precision the server holds that label to, from the model's calibration
+    (``gameai serve --behaviour-bot-like-min-precision``; 0.97 by default where the model has a
+    calibration that reaches it); null: not held to one."""
+    bot_like_minimums: tuple[BotLikeMinimum, ...] = ()
+    """The smoothed probability ``bot_like`` needs before it is the ``label`` of a ``behaviour``
+    result, by how much play the session has shown, in order (empty: none; the label is then
+    sent like any other)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotLikeMinimum:
+    """From one age of a session on, the smoothed probability ``bot_like`` needs to be sent."""
+
+    from_s: float
+    """Once the server has seen more than this many seconds of the session's play (0: from the start)."""
+    min_probability: float
+    """The smoothed ``bot_like`` probability the label needs until the next minimum begins (1: not sent)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from gameai.agents.actor import ActorConfig, load_actor
-from gameai.behaviour.calibration import bot_like_schedule
+from gameai.behaviour.calibration import DEFAULT_MIN_PRECISION, BotLikeGuard, bot_like_guard
 from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
 from gameai.dialogue.types import DialogueBackend
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
 from gameai.paths import resolve_path
-from gameai.protocol.messages import AgentSpec, BehaviourSpec, ModelInfo
+from gameai.protocol.messages import AgentSpec, BehaviourSpec, BotLikeMinimum, ModelInfo
 from gameai.runtime.batching import BatchingConfig, BatchingWorker
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
@@ -64,6 +66,8 @@ class BehaviourService:
     """How each session smooths its results over time."""
     process: BehaviourProcess | None = None
     """The child process the worker runs the model in (None: on the worker's thread)."""
+    bot_like_min_precision: float | None = None
+    """The calibrated ``bot_like`` precision ``smoothing`` holds that label to (None: none)."""
 
     @property
     def spec(self) -> BehaviourSpec:
@@ -76,6 +80,11 @@ class BehaviourService:
             frames_per_window=self.config.frames_per_window,
             sample_fps=self.config.sample_fps,
             classes=self.config.class_names,
+            bot_like_min_precision=self.bot_like_min_precision,
+            bot_like_minimums=tuple(
+                BotLikeMinimum(from_s=from_s, min_probability=p)
+                for from_s, p in self.smoothing.minimums_of("bot_like")
+            ),
         )
 
 
@@ -165,18 +174,7 @@ class ModelRuntime:
             self.models["behaviour"] = ModelInfo(service="behaviour", status="unavailable", reason=str(exc))
             return
         smoothing = smoothing_config(config, loaded.metadata)  # a bad setting raises before any child starts
-        if config.behaviour_bot_like_min_precision:
-            schedule = bot_like_schedule(loaded.metadata, config.behaviour_bot_like_min_precision)
-            logger.info(
-                "behaviour: bot_like held to a minimum smoothed probability by the play a session has "
-                "shown: %s (calibrated for precision %s on %d players per style)%s",
-                schedule.describe(),
-                config.behaviour_bot_like_min_precision,
-                schedule.players_per_style,
-                f", and never below {config.behaviour_bot_like_min_probability}"
-                if config.behaviour_bot_like_min_probability
-                else "",
-            )
+        guard = _log_bot_like_guard(config, loaded.metadata)
         classifier = BehaviourClassifier(loaded)
         process = None
         if config.behaviour_process and process_workers_supported():
@@ -198,7 +196,8 @@ class ModelRuntime:
         worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
             "behaviour", process or classifier, batching, metrics, threads=SLOTS if process else 1
         )
-        self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing, process)
+        precision = guard.schedule.precision if guard.schedule is not None else None
+        self.behaviour = BehaviourService(loaded.config, worker, classifier, smoothing, process, precision)
         self.models["behaviour"] = ModelInfo(
             service="behaviour",
             status="ready",
@@ -301,3 +300,31 @@ class ModelRuntime:
                 await asyncio.to_thread(self.behaviour.process.close)
         for agent in self.agents.values():
             await agent.worker.stop()
+
+
+def _log_bot_like_guard(config: RuntimeConfig, metadata: Mapping[str, Any]) -> BotLikeGuard:
+    """Say how the server holds ``bot_like`` back, and return that (the settings are checked already)."""
+    guard = bot_like_guard(metadata, config.behaviour_bot_like_min_precision)
+    floor = config.behaviour_bot_like_min_probability
+    never_below = f", and never below {floor}" if floor else ""
+    if guard.schedule is not None:
+        logger.info(
+            "behaviour: bot_like held to a minimum smoothed probability by the play a session has "
+            "shown: %s (calibrated for precision %s on %d players per style%s)%s",
+            guard.schedule.describe(),
+            guard.schedule.precision,
+            guard.schedule.players_per_style,
+            "" if guard.requested else "; the default, --behaviour-bot-like-min-precision 0 turns it off",
+            never_below,
+        )
+    elif guard.requested:
+        logger.info("behaviour: bot_like minimum precision %s%s", guard.reason, never_below)
+    else:
+        sent = f"only at a smoothed probability of at least {floor}" if floor else "like any other label"
+        logger.warning(
+            "behaviour: bot_like is not held to precision %s (the default): %s; it is sent %s",
+            DEFAULT_MIN_PRECISION,
+            guard.reason,
+            sent,
+        )
+    return guard

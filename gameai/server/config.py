@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from gameai.config_args import unwrap_optional
 from gameai.event_loops import EventLoopName, check_event_loop_name
 from gameai.protocol.connection import SessionLimits
 from gameai.protocol.messages import Limits
@@ -175,7 +176,8 @@ def read_toml(path: Path | str) -> dict[str, Any]:
 
 
 def _coerce(annotation: Any, value: Any, where: str) -> Any:
-    """Convert a TOML or env value to a field's type."""
+    """Convert a TOML or env value to a field's type (``X | None``: to ``X``; unset is the default)."""
+    annotation, _ = unwrap_optional(annotation)
     origin = typing.get_origin(annotation)
     if origin is Literal:
         if value not in typing.get_args(annotation):

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gameai.behaviour.calibration import NEVER, bot_like_schedule
+from gameai.behaviour.calibration import NEVER, bot_like_guard
 from gameai.runtime.config import RuntimeConfig
 
 #: Probabilities are clipped to at least this before their log is taken.
@@ -50,6 +50,15 @@ class SmoothingConfig:
     play, that label is reported only while its smoothed probability is at least ``p`` (1: not
     at all), until a later row of the label begins. Each label's first row begins at 0. With
     ``min_probabilities`` too, the higher of the two holds."""
+
+    def minimums_of(self, label: str) -> tuple[tuple[float, float], ...]:
+        """``(from_s, p)`` rows: the smoothed probability ``label`` needs from each age of a session
+        on, with ``min_probabilities`` and the schedule together (empty: none)."""
+        floor = dict(self.min_probabilities).get(label, 0.0)
+        rows = tuple(
+            (from_s, max(p, floor)) for name, from_s, p in self.min_probability_schedule if name == label
+        )
+        return rows or (((0.0, floor),) if floor > 0 else ())
 
     def __post_init__(self) -> None:
         if self.half_life_s < 0 or not 0.0 <= self.switch_margin < 1.0:
@@ -80,7 +89,8 @@ def smoothing_config(
     Args:
         runtime: The server's settings.
         model_metadata: The behaviour model's ``config.json`` metadata, where
-            ``behaviour_bot_like_min_precision`` looks up its calibration.
+            ``behaviour_bot_like_min_precision`` looks up its calibration (none: the default
+            precision holds nothing back).
 
     Raises:
         ValueError: If a ``bot_like`` minimum is out of range, or a minimum precision is asked
@@ -90,9 +100,9 @@ def smoothing_config(
     if not 0.0 <= bot_like_min < 1.0:
         raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {bot_like_min}")
     schedule: tuple[tuple[str, float, float], ...] = ()
-    if runtime.behaviour_bot_like_min_precision:
-        calibrated = bot_like_schedule(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
-        schedule = tuple(("bot_like", from_s, p) for from_s, p in calibrated.minimums())
+    guard = bot_like_guard(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
+    if guard.schedule is not None:
+        schedule = tuple(("bot_like", from_s, p) for from_s, p in guard.schedule.minimums())
     floors = (("bot_like", bot_like_min),) if bot_like_min > 0 else ()
     return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors, schedule)
 

@@ -139,7 +139,9 @@ def calibration_rows(
         for start, end, inside in periods
     ]
     for minimum in CALIBRATION_MINIMA:
-        served, _ = served_results(data, probabilities, class_names, sample_fps, serving_smoothing(minimum))
+        served, _ = served_results(
+            data, probabilities, class_names, sample_fps, serving_smoothing(minimum, 0.0)
+        )
         report = classification_report(confusion_matrix(truth, served, len(class_names)), class_names)
         row = bot_like_row(truth, served, players, bot_like, minimum)
         row["served_macro_f1"] = report["macro_f1"]
@@ -188,7 +190,7 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
         "windows": len(data),
         "frames_per_player": recording.frames_per_player,
         "session_seconds": recording.frames_per_player / recording.sample_fps,
-        "smoothing": serving_smoothing().__dict__,
+        "smoothing": serving_smoothing(0.0, 0.0).__dict__,
     }
     rows, by_time = calibration_rows(data, probabilities, names, model.config.sample_fps)
     calibration["rows"], calibration["by_time"] = rows, by_time

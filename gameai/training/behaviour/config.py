@@ -268,7 +268,8 @@ class BehaviourEvalConfig:
     bot_like_min_probability: float = 0.0
     """Score the served view as ``gameai serve --behaviour-bot-like-min-probability`` this would
     send it (0: as the server does by default)."""
-    bot_like_min_precision: float = 0.0
+    bot_like_min_precision: float | None = None
     """Score the served view as ``gameai serve --behaviour-bot-like-min-precision`` this would
     send it: with the ``bot_like`` minimum the model's calibration gives for this precision at
-    each age of a session (0: as the server does by default)."""
+    each age of a session. Unset: as the server does by default (0.97 where the model's
+    calibration reaches it, else no minimum); 0: no minimum."""

@@ -6,7 +6,10 @@ trained ranges), two views:
 * **window**: every window classified on its own (what the CNN alone does with K frames);
 * **served**: what a game is told, i.e. each player's windows fed in play order, one result
   per frame (``behaviour_every = 1``), through the same :class:`~gameai.session.smoothing.BehaviourSmoother`
-  and settings the server uses. Every result is counted, from the first window on.
+  and settings the server uses: by default a server's defaults, which hold ``bot_like`` to
+  precision 0.97 where the model's calibration reaches it (``bot_like_guard`` in the report
+  says how; ``--bot-like-min-precision 0``: without). Every result is counted, from the first
+  window on.
 
 Each view gets accuracy, macro-F1, per-class precision/recall/F1 and a confusion matrix, saved
 as ``confusion_<split>_<view>.png``; the served view also gets ``bot_like_thresholds``:
@@ -29,7 +32,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from gameai.behaviour.calibration import SCHEDULE_STARTS_S
+from gameai.behaviour.calibration import SCHEDULE_STARTS_S, bot_like_guard
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
@@ -61,14 +64,16 @@ SERVED_TIME_EDGES: Final = (*SCHEDULE_STARTS_S, 60.0, float("inf"))
 
 def serving_smoothing(
     bot_like_min_probability: float = 0.0,
-    bot_like_min_precision: float = 0.0,
+    bot_like_min_precision: float | None = None,
     model_metadata: dict[str, Any] | None = None,
 ) -> SmoothingConfig:
     """The smoothing ``gameai serve`` applies (by default, or with those ``bot_like`` settings).
 
     Args:
         bot_like_min_probability: As ``--behaviour-bot-like-min-probability``.
-        bot_like_min_precision: As ``--behaviour-bot-like-min-precision`` (needs ``model_metadata``).
+        bot_like_min_precision: As ``--behaviour-bot-like-min-precision`` (None: the server's
+            default, which holds ``bot_like`` back only where ``model_metadata`` has a
+            calibration that reaches it).
         model_metadata: The model's ``config.json`` metadata (its calibration).
     """
     runtime = RuntimeConfig(
@@ -168,6 +173,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
         },
         "data": {"directory": str(config.data_dir), "manifest_sha256": manifest_sha256(config.data_dir)},
         "smoothing": smoothing.__dict__,
+        "bot_like_guard": guard_report(config.bot_like_min_precision, model.metadata),
         "splits": {},
     }
     for split in config.splits:
@@ -198,6 +204,19 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     if config.write_metadata:
         write_eval_metadata(Path(config.model_dir), report)
     return report
+
+
+def guard_report(min_precision: float | None, metadata: dict[str, Any]) -> dict[str, Any]:
+    """How the served view holds ``bot_like`` back (as a server with that setting), for ``eval.json``."""
+    guard = bot_like_guard(metadata, min_precision)
+    if guard.schedule is None:
+        return {"min_precision": None, "minimums": [], "default": not guard.requested, "reason": guard.reason}
+    return {
+        "min_precision": guard.schedule.precision,
+        "minimums": [list(pair) for pair in guard.schedule.minimums()],
+        "default": not guard.requested,
+        "reason": "",
+    }
 
 
 def served_by_time(
@@ -272,6 +291,7 @@ def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
     evaluation = {
         "data_manifest_sha256": report["data"]["manifest_sha256"],
         "smoothing": report["smoothing"],
+        "bot_like_guard": report["bot_like_guard"],
         "goals": report["goals"],
         "splits": {
             split: {

@@ -1,5 +1,6 @@
-"""``gameai train behaviour STEP``: run one step, or ``all`` of them in order (each resumes or skips
-work already done: a recording with the same options is kept, a finished fit is not redone)."""
+"""``gameai train behaviour STEP``: run one step, or ``all`` of them in order (record, fit, export,
+calibrate, eval; each resumes or skips work already done: a recording with the same options is
+kept, a finished fit is not redone)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def eval_config(config: BehaviourTrainConfig) -> BehaviourEvalConfig:
 
 
 def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
-    """Run ``step`` (``all``: record, fit, export, eval, calibrate) and return a summary per step run.
+    """Run ``step`` (``all``: record, fit, export, calibrate, eval) and return a summary per step run.
+
+    ``all`` calibrates before it evaluates, so that the figures it stores are of what a server
+    sends by default (which holds ``bot_like`` back by the calibration).
 
     Args:
         config: The options.
@@ -36,7 +40,7 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
     from gameai.training.behaviour.fit import fit_ensemble
     from gameai.training.behaviour.record import record, training_recording
 
-    steps = ("record", "fit", "export", "eval", "calibrate") if step == "all" else (step,)
+    steps = ("record", "fit", "export", "calibrate", "eval") if step == "all" else (step,)
     summary: dict[str, Any] = {}
     for name in steps:
         started = time.perf_counter()
@@ -53,13 +57,13 @@ def run(config: BehaviourTrainConfig, step: Step) -> dict[str, Any]:
         elif name == "export":
             metadata = export(config)
             result = {"weights_dtype": metadata["weights_dtype"], "export_check": metadata["export_check"]}
-        elif name == "eval":
-            report = evaluate(eval_config(config))
-            result = {"goals": report["goals"]}
-        else:
+        elif name == "calibrate":
             calibration = calibrate(config)
             keys = ("min_probability", "precision", "precision_low", "recall")
             result = {"rows": [{k: row[k] for k in keys} for row in calibration["rows"]]}
+        else:
+            report = evaluate(eval_config(config))
+            result = {"goals": report["goals"]}
         result["seconds"] = round(time.perf_counter() - started, 1)
         summary[name] = result
         print(f"[{name}] {result}", flush=True)

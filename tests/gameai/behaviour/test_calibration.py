@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gameai.behaviour.calibration import CALIBRATION_KEY, NEVER, bot_like_minimum, bot_like_schedule
+from gameai.behaviour.calibration import (
+    CALIBRATION_KEY,
+    DEFAULT_MIN_PRECISION,
+    NEVER,
+    bot_like_guard,
+    bot_like_minimum,
+    bot_like_schedule,
+)
 
 ROWS = [
     {"min_probability": 0.0, "precision": 0.85, "precision_low": 0.82, "recall": 0.88},
@@ -90,3 +97,31 @@ def test_a_calibration_without_periods_gives_one_minimum_for_the_whole_session()
     assert schedule.describe() == "0.8 throughout"
     with pytest.raises(ValueError, match="gameai train behaviour calibrate"):
         bot_like_schedule({}, 0.95)
+
+
+def test_a_server_told_nothing_holds_bot_like_to_the_default_precision_where_the_calibration_reaches_it() -> (
+    None
+):
+    guard = bot_like_guard(METADATA, None)  # ROWS reach 0.97 at minimum 0.9
+    assert guard.schedule is not None and not guard.requested and guard.reason == ""
+    assert guard.schedule.precision == DEFAULT_MIN_PRECISION == 0.97
+    assert guard.schedule.minimums() == ((0.0, 0.9),)
+    assert bot_like_guard(METADATA, 0.95).schedule == bot_like_schedule(METADATA, 0.95)
+    assert bot_like_guard(METADATA, 0.95).requested
+
+
+def test_without_a_calibration_that_reaches_it_the_default_holds_nothing_back_and_says_why() -> None:
+    # A user's own model may have no calibration: the server still serves it, and logs the reason.
+    uncalibrated = bot_like_guard({}, None)
+    assert uncalibrated.schedule is None and not uncalibrated.requested
+    assert "gameai train behaviour calibrate" in uncalibrated.reason
+    weak = {CALIBRATION_KEY: {"rows": ROWS[:3], "players_per_style": 200}}  # best lower bound 0.951
+    assert "best lower bound was 0.951" in bot_like_guard(weak, None).reason
+    # Asked for explicitly, the same models are refused; 0 turns the guard off.
+    for metadata in ({}, weak):
+        with pytest.raises(ValueError):
+            bot_like_guard(metadata, 0.97)
+    off = bot_like_guard(METADATA, 0.0)
+    assert off.schedule is None and off.requested and "turned off" in off.reason
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        bot_like_guard(METADATA, -0.5)

@@ -128,6 +128,69 @@ def test_a_minimum_bot_like_precision_is_served_as_the_models_calibrated_minimum
         ModelRuntime.load(dataclasses.replace(config, behaviour_model=str(uncalibrated)))
 
 
+def test_by_default_bot_like_is_held_to_precision_0_97_where_the_calibration_reaches_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calibrated = tmp_path / "calibrated"
+    net = write_random_behaviour_model(calibrated, SMALL_CNN)
+    rows = [
+        {"min_probability": m, "precision": p + 0.01, "precision_low": p, "recall": 0.5}
+        for m, p in ((0.0, 0.8), (0.7, 0.95), (0.9, 0.975))
+    ]
+    by_time = [{"from_s": 0.0, "to_s": 5.0, "rows": rows[:2]}, {"from_s": 5.0, "to_s": None, "rows": rows}]
+    save_behaviour_model(
+        calibrated,
+        net,
+        metadata={CALIBRATION_KEY: {"rows": rows, "by_time": by_time, "players_per_style": 9}},
+    )
+    config = RuntimeConfig(
+        behaviour_model=str(calibrated),
+        dialogue_model="",
+        agents_dir="",
+        device="cpu",
+        behaviour_process=False,
+    )
+    with caplog.at_level("INFO"):
+        runtime = ModelRuntime.load(config)
+    assert runtime.behaviour is not None
+    assert runtime.behaviour.smoothing.min_probability_schedule == (
+        ("bot_like", 0.0, 1.0),
+        ("bot_like", 5.0, 0.9),
+    )
+    assert (
+        "not sent to 5 s, 0.9 after 5 s (calibrated for precision 0.97 on 9 players per style; the default"
+        in (caplog.text)
+    )
+    # The game is told too (welcome.behaviour).
+    spec = runtime.behaviour.spec
+    assert spec.bot_like_min_precision == 0.97
+    assert [(m.from_s, m.min_probability) for m in spec.bot_like_minimums] == [(0.0, 1.0), (5.0, 0.9)]
+    # 0 turns it off.
+    off = ModelRuntime.load(dataclasses.replace(config, behaviour_bot_like_min_precision=0.0))
+    assert off.behaviour is not None and off.behaviour.smoothing.min_probability_schedule == ()
+    assert off.behaviour.spec.bot_like_min_precision is None and off.behaviour.spec.bot_like_minimums == ()
+    # A model without a calibration is served all the same, with a warning that says why.
+    uncalibrated = tmp_path / "uncalibrated"
+    write_random_behaviour_model(uncalibrated, SMALL_CNN)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        plain = ModelRuntime.load(
+            dataclasses.replace(
+                config, behaviour_model=str(uncalibrated), behaviour_bot_like_min_probability=0.8
+            )
+        )
+    assert plain.behaviour is not None and plain.models["behaviour"].status == "ready"
+    assert plain.behaviour.spec.bot_like_min_precision is None
+    assert [(m.from_s, m.min_probability) for m in plain.behaviour.spec.bot_like_minimums] == [(0.0, 0.8)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "not held to precision 0.97 (the default)" in m
+        and "gameai train behaviour calibrate" in m
+        and "only at a smoothed probability of at least 0.8" in m
+        for m in warnings
+    ), warnings
+
+
 def test_device_selection() -> None:
     assert select_device("cpu") == torch.device("cpu")
     assert select_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")

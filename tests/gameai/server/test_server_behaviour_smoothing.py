@@ -109,8 +109,9 @@ async def test_served_results_are_the_smoothed_model_outputs(
 
 
 async def test_a_served_bot_like_minimum_falls_with_the_play_the_server_has_seen(tmp_path: Path) -> None:
-    """Asked for a bot_like precision, the server holds the label to the calibration's minimum
-    for the session's age: here none reached it in the first 2 s of play, any after."""
+    """By default (precision 0.97) the server holds the label to the calibration's minimum for
+    the session's age: here none reached it in the first 2 s of play, any after; and it says so
+    in its welcome."""
     directory = tmp_path / "behaviour"
     torch.manual_seed(0)
     net = BehaviourNet(BehaviourNetConfig(architecture="keypoints", conv_channels=(8, 8, 8), hidden=16))
@@ -126,16 +127,16 @@ async def test_a_served_bot_like_minimum_falls_with_the_play_the_server_has_seen
         {"from_s": 2.0, "to_s": None, "rows": rows(1.0)},
     ]
     save_behaviour_model(directory, net, metadata={CALIBRATION_KEY: {"rows": rows(1.0), "by_time": by_time}})
-    runtime = runtime_config_for(
-        tmp_path, behaviour_model=str(directory), dialogue_model="", agents_dir="",
-        behaviour_bot_like_min_precision=0.95,
-    )  # fmt: skip
+    runtime = runtime_config_for(tmp_path, behaviour_model=str(directory), dialogue_model="", agents_dir="")
     results: list[BehaviourResult] = []
     async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
         client = await GameAIClient.connect(
             ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=1)
         )
         client.on_message = lambda m: results.append(m) if isinstance(m, BehaviourResult) else None
+        spec = client.welcome.behaviour
+        assert spec is not None and spec.bot_like_min_precision == 0.97
+        assert [(m.from_s, m.min_probability) for m in spec.bot_like_minimums] == [(0.0, 1.0), (2.0, 0.0)]
         for seq, frame in enumerate(_frames(16)):
             await client.send_frame(frame, seq=seq)
             await asyncio.sleep(0.03)

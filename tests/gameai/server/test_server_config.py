@@ -42,6 +42,14 @@ def test_precedence(tmp_path: Path) -> None:
     assert config.max_sessions == ServerConfig().max_sessions
     runtime = build_config(RuntimeConfig, values, {}, {})
     assert runtime.device == "cpu" and runtime.behaviour_max_batch == 8
+    assert runtime.behaviour_bot_like_min_precision is None  # unset: the server's default
+    # An optional number is set like any other, from a file or the environment.
+    precision = build_config(RuntimeConfig, {"behaviour_bot_like_min_precision": 0}, {}, {})
+    assert precision.behaviour_bot_like_min_precision == 0.0
+    environ = {"GAMEAI_BEHAVIOUR_BOT_LIKE_MIN_PRECISION": "0.98"}
+    assert build_config(RuntimeConfig, {}, environ, {}).behaviour_bot_like_min_precision == 0.98
+    with pytest.raises(ValueError, match="GAMEAI_BEHAVIOUR_BOT_LIKE_MIN_PRECISION: expected float"):
+        build_config(RuntimeConfig, {}, {"GAMEAI_BEHAVIOUR_BOT_LIKE_MIN_PRECISION": "high"}, {})
 
 
 def test_bad_values_are_clear_errors(tmp_path: Path) -> None:

@@ -168,6 +168,24 @@ def test_a_minimum_precision_holds_bot_like_to_the_models_calibrated_minimum() -
         smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), {})
 
 
+def test_by_default_a_calibrated_model_holds_bot_like_to_precision_0_97() -> None:
+    metadata = _by_time_metadata()  # 0.97 is reached from 5 s on (minimum 0.9), after 10 s at 0.9
+    default = smoothing_config(RuntimeConfig(), metadata)
+    assert default.min_probability_schedule == (
+        ("bot_like", 0.0, 1.0),
+        ("bot_like", 5.0, 0.9),
+        ("bot_like", 10.0, 0.9),
+    )
+    assert default.minimums_of("bot_like") == ((0.0, 1.0), (5.0, 0.9), (10.0, 0.9))
+    with_floor = smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=0.95), metadata)
+    assert with_floor.minimums_of("bot_like") == ((0.0, 1.0), (5.0, 0.95), (10.0, 0.95))  # the higher
+    off = smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.0), metadata)
+    assert off == SmoothingConfig() and off.minimums_of("bot_like") == ()
+    assert smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=0.8)).minimums_of(
+        "bot_like"
+    ) == ((0.0, 0.8),)
+
+
 def _by_time_metadata() -> dict[str, object]:
     def rows(*lows: float) -> list[dict[str, float]]:
         return [

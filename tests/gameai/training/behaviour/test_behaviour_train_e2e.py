@@ -21,6 +21,7 @@ from gameai.behaviour.calibration import CALIBRATION_KEY
 from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model, set_behaviour_metadata
 from gameai.cli import main
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
+from gameai.training.behaviour.evaluate import guard_report
 from gameai.training.behaviour.export import stored_copy
 from gameai.training.behaviour.record import manifest_sha256, read_manifest
 
@@ -85,6 +86,9 @@ def test_the_exported_model_is_half_precision_with_its_provenance(trained: Path)
     assert model.config.sample_fps == 5.0 and len(model.config.pixel_mean) == 3
     evaluation = metadata["eval"]
     assert set(evaluation["splits"]) == {"test", "heldout"}
+    # `all` calibrates before it evaluates: the figures are of what a server sends by default.
+    assert evaluation["bot_like_guard"] == guard_report(None, metadata)
+    assert evaluation["bot_like_guard"]["default"] and "no bot_like calibration" not in str(evaluation)
     assert set(evaluation["goals"]) == {"test_macro_f1", "heldout_macro_f1", "test_bot_like_precision"}
     matrix = np.array(evaluation["splits"]["test"]["window"]["confusion"])
     assert matrix.shape == (6, 6) and matrix.sum() == evaluation["splits"]["test"]["window"]["windows"]
@@ -163,7 +167,8 @@ def test_eval_scores_what_a_server_with_a_bot_like_minimum_sends(
 ) -> None:
     args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--data-dir", str(trained / "data"),
             "--splits", "test", "--output-dir", str(trained / "eval-min"), "--threads", "1",
-            "--device", "cpu", "--bot-like-min-probability", "0.5"]  # fmt: skip
+            "--device", "cpu", "--bot-like-min-probability", "0.5",
+            "--bot-like-min-precision", "0"]  # fmt: skip
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["smoothing"]["min_probabilities"] == [["bot_like", 0.5]]
@@ -204,7 +209,8 @@ def test_calibrate_stores_the_bot_like_precision_at_each_minimum_on_players_of_i
         args = ["eval", "behaviour", "--model-dir", str(trained / "assets"), "--splits", "calibration",
                 "--data-dir", str(trained / "calibration"), "--output-dir", str(trained / "eval-calibration"),
                 "--threads", "1", "--device", "cpu",
-                "--bot-like-min-probability", str(row["min_probability"])]  # fmt: skip
+                "--bot-like-min-probability", str(row["min_probability"]),
+                "--bot-like-min-precision", "0"]  # fmt: skip
         assert main(args) == 0
         served = json.loads(capsys.readouterr().out)["splits"]["calibration"]["served"]
         bot_like = served["per_class"]["bot_like"]
@@ -229,17 +235,30 @@ def test_eval_scores_what_a_server_asked_for_a_bot_like_precision_sends(
     later = {"from_s": 2.5, "to_s": None, "rows": rows(0.99, 1.0)}  # reached with no minimum
     calibration = {"rows": later["rows"], "players_per_style": 3, "by_time": [early, later]}
     set_behaviour_metadata(model, CALIBRATION_KEY, calibration)
-    counts = []
-    for extra in ([], ["--bot-like-min-precision", "0.95"]):
+    counts, reports = [], []
+    for extra in (["--bot-like-min-precision", "0"], [], ["--bot-like-min-precision", "0.95"]):
         args = ["eval", "behaviour", "--model-dir", str(model), "--data-dir", str(trained / "data"),
                 "--splits", "test", "--output-dir", str(tmp_path / "eval"), "--threads", "1",
                 "--device", "cpu", *extra]  # fmt: skip
         assert main(args) == 0
-        report = json.loads(capsys.readouterr().out)
-        served = report["splits"]["test"]["served"]
+        reports.append(json.loads(capsys.readouterr().out))
+        served = reports[-1]["splits"]["test"]["served"]
         counts.append(sum(row[-1] for row in served["confusion"]))  # sent as bot_like (the last class)
-    assert report["smoothing"]["min_probability_schedule"] == [["bot_like", 0.0, 1.0], ["bot_like", 2.5, 0.0]]
-    assert counts[1] <= counts[0]
+    off, default, asked = reports
+    schedule = [["bot_like", 0.0, 1.0], ["bot_like", 2.5, 0.0]]
+    assert (
+        off["smoothing"]["min_probability_schedule"] == [] and off["bot_like_guard"]["min_precision"] is None
+    )
+    # Told nothing, eval scores what a server told nothing sends: precision 0.97, here the same schedule.
+    assert (
+        default["smoothing"]["min_probability_schedule"]
+        == schedule
+        == asked["smoothing"]["min_probability_schedule"]
+    )
+    assert default["bot_like_guard"] == {"min_precision": 0.97, "minimums": [[0.0, 1.0], [2.5, 0.0]],
+                                         "default": True, "reason": ""}  # fmt: skip
+    assert asked["bot_like_guard"]["min_precision"] == 0.95 and not asked["bot_like_guard"]["default"]
+    assert counts[1] == counts[2] <= counts[0]
 
 
 def test_calibrate_keeps_its_recording_and_refuses_no_players(trained: Path, tmp_path: Path) -> None:
