@@ -37,7 +37,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -207,8 +207,27 @@ Observer = Callable[[int, Any, np.ndarray], None]
 """Called with (position in ``plans``, the simulation state, the captured frame) at every capture."""
 
 
+def empty_recording(config: RecordConfig, n_players: int) -> RecordedPlayers:
+    """Room for ``n_players`` players' frames (positions NaN until a frame is captured)."""
+    total = n_players * config.frames_per_player
+    height, width = config.frame_size
+    return RecordedPlayers(
+        frames=np.zeros((total, height, width, 3), dtype=np.uint8),
+        player=np.zeros(total, dtype=np.int32),
+        match=np.zeros(total, dtype=np.int32),
+        tick=np.zeros(total, dtype=np.int32),
+        player_xy=np.full((total, 2), np.nan, dtype=np.float32),
+        nearest_enemy_xy=np.full((total, 2), np.nan, dtype=np.float32),
+        outcomes=[Counter() for _ in range(n_players)],
+    )
+
+
 def record_players(
-    config: RecordConfig, plans: list[PlayerPlan], observer: Observer | None = None
+    config: RecordConfig,
+    plans: list[PlayerPlan],
+    observer: Observer | None = None,
+    out: RecordedPlayers | None = None,
+    slots: Sequence[int] | None = None,
 ) -> RecordedPlayers:
     """Play and capture ``config.frames_per_player`` frames of every player (all with one enemy count).
 
@@ -216,9 +235,12 @@ def record_players(
         config: Frame size, rate and arena size.
         plans: The players; all must have the same ``n_enemies``.
         observer: Sees every capture as it happens (tests re-render the state with it).
+        out: Where to put them (:func:`empty_recording`; default: a new one for ``plans``), so
+            that a split's groups are captured straight into the split's arrays.
+        slots: The position in ``out`` of each player of ``plans`` (default: 0, 1, ...).
 
     Returns:
-        Their frames, player-major in the order of ``plans``.
+        ``out``: the players' frames, player-major, player ``plans[i]`` at position ``slots[i]``.
 
     Raises:
         ValueError: If the plans mix enemy counts or there are none.
@@ -249,11 +271,13 @@ def record_players(
 
     renderer = ArenaRenderer(config.arena_size, rules=matches.sim.config.rules)
     surface = pygame.Surface(config.arena_size)
-    frames = np.zeros((n_players, per_player, height, width, 3), dtype=np.uint8)
-    match = np.zeros((n_players, per_player), dtype=np.int32)
-    tick = np.zeros((n_players, per_player), dtype=np.int32)
-    player_xy = np.full((n_players, per_player, 2), np.nan, dtype=np.float32)
-    nearest_enemy_xy = np.full((n_players, per_player, 2), np.nan, dtype=np.float32)
+    if out is None:
+        out = empty_recording(config, n_players)
+    first_row = np.asarray(range(n_players) if slots is None else slots, dtype=np.int64) * per_player
+    frames, match, tick = out.frames, out.match, out.tick
+    player_xy, nearest_enemy_xy = out.player_xy, out.nearest_enemy_xy
+    for start, plan in zip(first_row, plans, strict=True):
+        out.player[start : start + per_player] = plan.index
     count = np.zeros(n_players, dtype=np.int64)
     match_number = np.zeros(n_players, dtype=np.int32)
     outcomes: list[Counter[str]] = [Counter() for _ in plans]
@@ -266,21 +290,22 @@ def record_players(
         due = running & (frame_counter > warmup) & ((frame_counter + phase) % every == 0)
         due &= count < per_player
         for i in np.flatnonzero(due):
+            row = first_row[i] + count[i]
             renderer.draw(surface, matches.sim.state, int(i))
-            frames[i, count[i]] = downscale_frame(surface, (width, height))
+            frames[row] = downscale_frame(surface, (width, height))
             if observer is not None:
-                observer(int(i), matches.sim.state, frames[i, count[i]])
-            match[i, count[i]] = match_number[i]
-            tick[i, count[i]] = int(arena[i, ArenaField.TICK])
+                observer(int(i), matches.sim.state, frames[row])
+            match[row] = match_number[i]
+            tick[row] = int(arena[i, ArenaField.TICK])
             me, enemies = matches.sim.state.actors[i, 0], matches.sim.state.actors[i, 1:]
             if me[ActorField.ALIVE] > 0.5:
-                player_xy[i, count[i]] = frame_position(me[ActorField.X], me[ActorField.Y], config)
+                player_xy[row] = frame_position(me[ActorField.X], me[ActorField.Y], config)
                 living = enemies[enemies[:, ActorField.ALIVE] > 0.5]
                 if len(living):
                     dx = living[:, ActorField.X] - me[ActorField.X]
                     dy = living[:, ActorField.Y] - me[ActorField.Y]
                     nearest = living[int(np.argmin(dx**2 + dy**2))]
-                    nearest_enemy_xy[i, count[i]] = frame_position(
+                    nearest_enemy_xy[row] = frame_position(
                         nearest[ActorField.X], nearest[ActorField.Y], config
                     )
             count[i] += 1
@@ -291,16 +316,9 @@ def record_players(
                 match_number[i] += 1
             keys = np.array([key_from_generator(rng) for rng in rngs], dtype=np.uint64)
             matches.reset(keys, mask=ended)
-    player = np.repeat(np.array([p.index for p in plans], dtype=np.int32), per_player)
-    return RecordedPlayers(
-        frames=frames.reshape(n_players * per_player, height, width, 3),
-        player=player,
-        match=match.reshape(-1),
-        tick=tick.reshape(-1),
-        player_xy=player_xy.reshape(-1, 2),
-        nearest_enemy_xy=nearest_enemy_xy.reshape(-1, 2),
-        outcomes=outcomes,
-    )
+    for start, outcome in zip(first_row, outcomes, strict=True):
+        out.outcomes[int(start) // per_player] = outcome
+    return out
 
 
 def _agent_enemies(
@@ -359,22 +377,16 @@ def _agent_enemies(
 
 
 def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlayers:
-    """Record every player of a split (grouped by enemy count), in the order of ``plans``."""
-    groups = [[p for p in plans if p.n_enemies == n] for n in sorted({p.n_enemies for p in plans})]
-    parts = [record_players(config, group) for group in groups]
-    order = np.argsort(np.concatenate([[p.index for p in group] for group in groups]), kind="stable")
-    per_player = config.frames_per_player
-    frame_order = (order[:, None] * per_player + np.arange(per_player)).reshape(-1)
-    outcomes = [c for part in parts for c in part.outcomes]
-    return RecordedPlayers(
-        frames=np.concatenate([p.frames for p in parts])[frame_order],
-        player=np.concatenate([p.player for p in parts])[frame_order],
-        match=np.concatenate([p.match for p in parts])[frame_order],
-        tick=np.concatenate([p.tick for p in parts])[frame_order],
-        player_xy=np.concatenate([p.player_xy for p in parts])[frame_order],
-        nearest_enemy_xy=np.concatenate([p.nearest_enemy_xy for p in parts])[frame_order],
-        outcomes=[outcomes[i] for i in order],
-    )
+    """Record every player of a split (grouped by enemy count), in the order of their ``index``.
+
+    Each group is captured straight into the split's arrays, so its frames are held once.
+    """
+    rank = {index: position for position, index in enumerate(sorted(p.index for p in plans))}
+    out = empty_recording(config, len(plans))
+    for n_enemies in sorted({p.n_enemies for p in plans}):
+        group = [p for p in plans if p.n_enemies == n_enemies]
+        record_players(config, group, out=out, slots=[rank[p.index] for p in group])
+    return out
 
 
 def file_sha256(path: Path) -> str:

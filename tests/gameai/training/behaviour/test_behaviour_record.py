@@ -22,6 +22,7 @@ from gameai.training.behaviour.record import (
     plan_players,
     record,
     record_players,
+    record_split,
     recording_matches,
     training_recording,
 )
@@ -80,6 +81,30 @@ def test_recording_is_deterministic_and_frames_differ_between_players() -> None:
     np.testing.assert_array_equal(first.frames, second.frames)
     np.testing.assert_array_equal(first.tick, second.tick)
     assert not np.array_equal(first.frames[:12], first.frames[12:])
+
+
+def test_a_split_is_captured_in_place_each_player_where_its_index_says() -> None:
+    """Players of two enemy counts, given out of order: each group is captured straight into the
+    split's arrays (held once, not copied together afterwards), every player at the rank of its
+    index, with what recording its group alone gives."""
+    config = RecordConfig(test_players=1, frames_per_player=12, warmup_seconds=2.0, n_enemies=(1, 2))
+    plans = plan_players(config, "test")
+    assert len({p.n_enemies for p in plans}) == 2
+    given = plans[::-1]
+    split = record_split(config, given)
+    per_player = config.frames_per_player
+    for n_enemies in (1, 2):
+        # (In the order given: the players facing the agent share its random stream.)
+        group = [p for p in given if p.n_enemies == n_enemies]
+        alone = record_players(config, group)
+        for i, plan in enumerate(group):
+            rows = slice(plan.index * per_player, (plan.index + 1) * per_player)
+            mine = slice(i * per_player, (i + 1) * per_player)
+            np.testing.assert_array_equal(split.frames[rows], alone.frames[mine])
+            np.testing.assert_array_equal(split.player_xy[rows], alone.player_xy[mine])
+            np.testing.assert_array_equal(split.nearest_enemy_xy[rows], alone.nearest_enemy_xy[mine])
+            assert (split.player[rows] == plan.index).all() and (split.tick[rows] == alone.tick[mine]).all()
+            assert split.outcomes[plan.index] == alone.outcomes[i]
 
 
 def test_the_recorded_player_position_is_where_the_player_is_drawn() -> None:
