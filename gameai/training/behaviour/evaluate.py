@@ -237,7 +237,8 @@ def served_by_time(
 
     Returns:
         Rows of ``from_s``, ``to_s`` (None: no end), ``windows``, ``accuracy``, ``macro_f1`` and,
-        with a ``bot_like`` class, its ``bot_like_precision`` and ``bot_like_recall``.
+        with a ``bot_like`` class, ``bot_like_sent`` (results that said it), its
+        ``bot_like_precision`` (None when none did) and ``bot_like_recall``.
     """
     rows = []
     for low, high in itertools.pairwise(SERVED_TIME_EDGES):
@@ -255,7 +256,10 @@ def served_by_time(
             "macro_f1": report["macro_f1"],
         }
         if BOT_LIKE in class_names:
-            row["bot_like_precision"] = report["per_class"][BOT_LIKE]["precision"]
+            sent = int((served[inside] == class_names.index(BOT_LIKE)).sum())
+            row["bot_like_sent"] = sent
+            # None where the label was not sent at all (held back early in a session).
+            row["bot_like_precision"] = report["per_class"][BOT_LIKE]["precision"] if sent else None
             row["bot_like_recall"] = report["per_class"][BOT_LIKE]["recall"]
         rows.append(row)
     return rows

@@ -27,6 +27,9 @@ def test_served_figures_are_split_by_seconds_seen_and_empty_buckets_left_out() -
     assert (first["bot_like_precision"], first["bot_like_recall"]) == (0.5, 0.5)
     assert all(row["accuracy"] == 1.0 for row in rows[1:])
     assert (rows[2]["bot_like_precision"], rows[2]["bot_like_recall"]) == (1.0, 1.0)
+    assert [row["bot_like_sent"] for row in rows] == [2, 0, 1, 1]
+    # Where bot_like was not said at all (held back early in a session) it has no precision.
+    assert (rows[1]["bot_like_precision"], rows[1]["bot_like_recall"]) == (None, 0.0)
 
 
 def test_the_replayed_smoother_knows_the_sessions_age_as_the_servers_does() -> None:
