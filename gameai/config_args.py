@@ -102,6 +102,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str
             default = field.default_factory()
         help_text = docs.get(field.name, "")
         help_text = f"{help_text} (default: {default!r})" if help_text else f"default: {default!r}"
+        help_text = help_text.replace("%", "%%")  # argparse %-formats help ("95% of" is no format)
         kwargs: dict[str, Any] = {"dest": prefix + field.name, "default": default, "help": help_text}
         option = _option_name(prefix, field.name)
         origin = typing.get_origin(annotation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -16,6 +17,23 @@ def test_help_lists_the_command_groups(capsys: pytest.CaptureFixture[str]) -> No
         main(["--help"])
     assert exit_info.value.code == 0
     assert "bench" in capsys.readouterr().out
+
+
+def test_every_commands_help_renders() -> None:
+    """Option help comes from field docstrings, which may say "95% of"; argparse must not choke on it."""
+
+    def parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        found = [parser]
+        for action in parser._actions:  # argparse keeps its sub-commands here
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    found += parsers(child)
+        return found
+
+    every = parsers(build_parser())
+    assert len(every) > 15
+    helps = {parser.prog: parser.format_help() for parser in every}
+    assert "95% confidence" in helps["gameai serve"]  # from RuntimeConfig's docstrings, as written
 
 
 def test_help_does_not_import_heavy_libraries() -> None:
