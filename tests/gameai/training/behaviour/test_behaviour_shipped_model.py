@@ -18,7 +18,7 @@ import torch
 
 from gameai.behaviour.calibration import CALIBRATION_KEY, NEVER, bot_like_schedule
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model
-from gameai.training.behaviour.config import RecordConfig
+from gameai.training.behaviour.config import RecordConfig, Split
 from gameai.training.behaviour.dataset import WindowDataset, window_starts
 from gameai.training.behaviour.evaluate import served_by_time, served_results, serving_smoothing
 from gameai.training.behaviour.fit import predict
@@ -38,20 +38,26 @@ def shipped() -> LoadedBehaviourModel:
 
 
 @cache
-def fresh_windows(players_per_style: int, frames: int) -> tuple[WindowDataset, np.ndarray]:
-    """Record fresh players (``frames`` each) and classify every window with the shipped model."""
+def fresh_windows(
+    players_per_style: int, frames: int, split: Split = "test"
+) -> tuple[WindowDataset, np.ndarray]:
+    """Record fresh players (``frames`` each) and classify every window with the shipped model.
+
+    ``split`` "test" draws the players' style parameters from the training ranges, "heldout"
+    from the ranges held out of training (new seeds either way).
+    """
     model = shipped()
     config = RecordConfig(
         seed=FRESH_SEED,
         train_players=0,
         val_players=0,
-        test_players=players_per_style,
-        heldout_players=0,
+        test_players=players_per_style if split == "test" else 0,
+        heldout_players=players_per_style if split == "heldout" else 0,
         frames_per_player=frames,
         frame_size=model.config.frame_size,
         sample_fps=model.config.sample_fps,
     )
-    plans = plan_players(config, "test")
+    plans = plan_players(config, split)
     recorded = record_split(config, plans)
     labels = np.array([p.label for p in plans], dtype=np.int64)[recorded.player]
     k = model.config.frames_per_window
@@ -66,11 +72,12 @@ def fresh(
     frames: int,
     bot_like_min_probability: float = 0.0,
     bot_like_min_precision: float | None = 0.0,
+    split: Split = "test",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The window and served reports of fresh players (the served one as a server with those
     ``bot_like`` settings sends it, with its ``by_time`` rows; None: the server's default)."""
     model = shipped()
-    data, probabilities = fresh_windows(players_per_style, frames)
+    data, probabilities = fresh_windows(players_per_style, frames, split)
     names = model.config.class_names
     smoothing = serving_smoothing(bot_like_min_probability, bot_like_min_precision, model.metadata)
     served, _ = served_results(data, probabilities, names, model.config.sample_fps, smoothing)
@@ -174,3 +181,20 @@ def test_fresh_play_with_the_calibrated_bot_like_schedule_rarely_calls_a_person_
         _, served = fresh(players_per_style=24, frames=frames, bot_like_min_precision=None)
         bot_like = served["per_class"]["bot_like"]
         assert bot_like["precision"] >= 0.95 and bot_like["recall"] >= recall, (frames, bot_like)
+
+
+@pytest.mark.slow
+def test_the_issues_goals_as_the_server_serves_a_minute_of_play_by_default() -> None:
+    """Issue 4's goals, of what a game receives over a minute of each new player's play.
+
+    Every result from the first window on counts (the first seconds too), as the server sends
+    it by default (``bot_like`` held to the calibrated precision 0.97). docs/behaviour.md,
+    section Evaluation: 0.959 / 0.957 macro-F1 and 0.971 / 0.978 precision on 50 players per
+    style per split.
+    """
+    _, new_seeds = fresh(players_per_style=24, frames=300, bot_like_min_precision=None)
+    _, new_ranges = fresh(players_per_style=24, frames=300, bot_like_min_precision=None, split="heldout")
+    assert new_seeds["macro_f1"] >= 0.95, new_seeds
+    assert new_ranges["macro_f1"] >= 0.90, new_ranges
+    for served in (new_seeds, new_ranges):
+        assert served["per_class"]["bot_like"]["precision"] >= 0.95, served["per_class"]["bot_like"]
