@@ -7,14 +7,21 @@ run function, never at module level, so that ``gameai --help`` stays instant.
 
 Commands are either top-level (``gameai serve``) or members of a group
 (``gameai bench env``, ``gameai train agent``).
+
+A command that raises one of :data:`USER_ERRORS` (a bad option, a missing input, steps run out
+of order; :mod:`gameai.errors`) prints ``gameai COMMAND: message`` on stderr and exits with 2;
+``GAMEAI_TRACEBACK=1`` lets the traceback through instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable
+
+from gameai.errors import StepOrderError
 
 #: Modules that contribute commands, in the order their commands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -43,6 +50,11 @@ GROUPS: dict[str, str] = {
 
 RunFunction = Callable[[argparse.Namespace], int]
 
+#: What a command reports in one line: the user's mistake, not a bug (see :mod:`gameai.errors`).
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, StepOrderError)
+#: Set (to anything but empty) to see the traceback of a :data:`USER_ERRORS` error.
+TRACEBACK_VARIABLE = "GAMEAI_TRACEBACK"
+
 
 class CommandLine:
     """The parser being built: command modules add their commands to it."""
@@ -64,7 +76,7 @@ class CommandLine:
             run: Called with the parsed arguments; returns the exit status.
         """
         parser = self._commands.add_parser(name, help=help, description=help)
-        parser.set_defaults(run=run)
+        parser.set_defaults(run=run, command_name=parser.prog)
         return parser
 
     def group_command(self, group: str, name: str, help: str, run: RunFunction) -> argparse.ArgumentParser:
@@ -84,7 +96,7 @@ class CommandLine:
             self._groups[group] = group_parser.add_subparsers(dest="subcommand", metavar="WHAT")
             group_parser.set_defaults(run=_print_help_of(group_parser))
         parser = self._groups[group].add_parser(name, help=help, description=help)
-        parser.set_defaults(run=run)
+        parser.set_defaults(run=run, command_name=parser.prog)
         return parser
 
 
@@ -107,10 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``gameai`` command line and return its exit status."""
+    """Run the ``gameai`` command line and return its exit status (2: usage or :data:`USER_ERRORS`)."""
     args = build_parser().parse_args(argv)
     run: RunFunction = args.run
-    return run(args)
+    try:
+        return run(args)
+    except USER_ERRORS as error:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        name = getattr(args, "command_name", "gameai")
+        print(f"{name}: {error} ({TRACEBACK_VARIABLE}=1 shows where)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from gameai.dialogue.data import BatchOrder, EncodedExample, collate, encode_exa
 from gameai.dialogue.model import build_model, count_parameters
 from gameai.dialogue.prompt import END
 from gameai.dialogue.tokenizer import load_tokenizer, train_tokenizer
+from gameai.errors import StepOrderError
 
 #: Name of the file that tells the Hugging Face backend to use our prompt format.
 MODEL_CARD_FILE = "gameai_dialogue.json"
@@ -265,7 +266,7 @@ def finetune(config: DialogueTrainConfig) -> dict[str, Any]:
     if config.pretrained_init:
         init_from = stage_dir(config, "pretrain")
         if not read_state(init_from).get("done"):
-            raise RuntimeError(f"{init_from} is not finished: run `gameai train dialogue pretrain` first")
+            raise StepOrderError(f"{init_from} is not finished: run `gameai train dialogue pretrain` first")
     return train_stage(config, "finetune", train, valid, init_from, config.finetune_steps, config.finetune_lr)
 
 
@@ -281,7 +282,7 @@ def export(config: DialogueTrainConfig, source: Path | None = None) -> Path:
     source = source or stage_dir(config, "finetune")
     state = read_state(source)
     if not state.get("done"):
-        raise RuntimeError(f"{source} is not finished: run `gameai train dialogue finetune` first")
+        raise StepOrderError(f"{source} is not finished: run `gameai train dialogue finetune` first")
     dtype = getattr(torch, config.export_dtype)
     model = LlamaForCausalLM.from_pretrained(source, local_files_only=True, dtype=torch.float32)
     tokenizer = load_tokenizer(source)

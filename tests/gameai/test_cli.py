@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +72,26 @@ def test_unknown_command_exits_with_usage() -> None:
 def test_demo_refuses_a_bot_like_precision_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--headless", "--seconds", "1", "--bot-like-min-precision", "2"]) == 2
     assert "bot_like_min_precision must be in [0, 1], got 2.0" in capsys.readouterr().out
+
+
+def test_a_users_mistake_is_one_line_on_stderr_and_exit_status_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no-recording"
+    command = [sys.executable, "-m", "gameai.cli", "eval", "behaviour", "--data-dir", str(missing)]
+    environment = {**os.environ, "GAMEAI_TRACEBACK": ""}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"gameai eval behaviour: {missing / 'manifest.json'} missing: run `gameai train behaviour record` "
+        "first (GAMEAI_TRACEBACK=1 shows where)"
+    )
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gameai.commands.eval_behaviour as eval_behaviour
+
+    def broken(args: argparse.Namespace) -> int:
+        raise KeyError("not a user's mistake")
+
+    monkeypatch.setattr(eval_behaviour, "run", broken)
+    with pytest.raises(KeyError, match="not a user's mistake"):
+        main(["eval", "behaviour"])

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from gameai.behaviour.model import BehaviourNet, ensemble_of, load_behaviour_model, save_behaviour_model
+from gameai.errors import StepOrderError
 from gameai.training.behaviour.checkpoint import latest_checkpoint, read_state
 from gameai.training.behaviour.config import BehaviourTrainConfig
 from gameai.training.behaviour.dataset import evenly_spaced, load_split
@@ -48,7 +49,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         The metadata written into ``config.json``.
 
     Raises:
-        RuntimeError: If a member has no training run in its work directory, or was trained on
+        StepOrderError: If a member has no training run in its work directory, or was trained on
             another recording.
     """
     device = torch.device("cpu")
@@ -60,10 +61,10 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         work = Path(member.work_dir)
         last = latest_checkpoint(work / "last")
         if last is None or not (work / "best" / "model.safetensors").is_file():
-            raise RuntimeError(f"no trained model in {work}: run `gameai train behaviour fit` first")
+            raise StepOrderError(f"no trained model in {work}: run `gameai train behaviour fit` first")
         state = read_state(last)
         if state.get("manifest_sha256") != data_hash:
-            raise RuntimeError(f"{work} was trained on another recording than {config.data_dir}")
+            raise StepOrderError(f"{work} was trained on another recording than {config.data_dir}")
         members.append(load_behaviour_model(work / "best", device).net)
         training.append(
             {

@@ -34,6 +34,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig, fine_keypoint_xy
+from gameai.errors import StepOrderError
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from gameai.training.behaviour.config import BehaviourTrainConfig
@@ -260,7 +261,7 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: If the data was not recorded.
-        RuntimeError: If the checkpoint to resume belongs to another recording.
+        StepOrderError: If the checkpoint to resume belongs to another recording.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -284,7 +285,7 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
     if resume is not None:
         net, optimizer, state = load_checkpoint(resume, lambda n: make_optimizer(n, config), device)
         if state.get("manifest_sha256") != data_hash:
-            raise RuntimeError(f"{resume} was trained on another recording; delete {out} to start over")
+            raise StepOrderError(f"{resume} was trained on another recording; delete {out} to start over")
     else:
         torch.manual_seed(config.seed)
         net = BehaviourNet(net_config(config, manifest, train.frames)).to(device)

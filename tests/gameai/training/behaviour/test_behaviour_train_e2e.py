@@ -20,6 +20,7 @@ from safetensors import safe_open
 from gameai.behaviour.calibration import CALIBRATION_KEY
 from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model, set_behaviour_metadata
 from gameai.cli import main
+from gameai.errors import StepOrderError
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
 from gameai.training.behaviour.evaluate import guard_report
 from gameai.training.behaviour.export import stored_copy
@@ -133,12 +134,17 @@ def test_an_ensemble_fits_each_member_with_its_seed_and_serves_the_mean_of_their
         assert torch.allclose(shipped.net(x), 0.5 * (each[0] + each[1]), atol=1e-4)
 
 
-def test_export_refuses_a_missing_member(trained: Path, tmp_path: Path) -> None:
+def test_export_refuses_a_missing_member(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(tmp_path / "assets"),
                "--ensemble-members", "2"]  # fmt: skip
-    with pytest.raises(RuntimeError, match="member1: run `gameai train behaviour fit` first"):
-        main(["train", "behaviour", "export", *options])
+    assert main(["train", "behaviour", "export", *options]) == 2
+    assert "gameai train behaviour: no trained model in " in capsys.readouterr().err
     assert not (tmp_path / "assets").exists()
+    monkeypatch.setenv("GAMEAI_TRACEBACK", "1")  # the error itself, for its type and whole message
+    with pytest.raises(StepOrderError, match="member1: run `gameai train behaviour fit` first"):
+        main(["train", "behaviour", "export", *options])
 
 
 def test_eval_command_prints_the_figures(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,7 +267,9 @@ def test_eval_scores_what_a_server_asked_for_a_bot_like_precision_sends(
     assert counts[1] == counts[2] <= counts[0]
 
 
-def test_calibrate_keeps_its_recording_and_refuses_no_players(trained: Path, tmp_path: Path) -> None:
+def test_calibrate_keeps_its_recording_and_refuses_no_players(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = tmp_path / "model"
     shutil.copytree(trained / "assets", model)
     options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(model)]
@@ -274,8 +282,10 @@ def test_calibrate_keeps_its_recording_and_refuses_no_players(trained: Path, tmp
         load_behaviour_model(model).metadata[CALIBRATION_KEY]["rows"]
         == (load_behaviour_model(trained / "assets").metadata[CALIBRATION_KEY]["rows"])
     )
-    with pytest.raises(ValueError, match="calibration_players >= 1"):
-        main(["train", "behaviour", "calibrate", *options, "--calibration-players", "0"])
+    capsys.readouterr()
+    assert main(["train", "behaviour", "calibrate", *options, "--calibration-players", "0"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("gameai train behaviour: calibrate needs calibration_players >= 1")
 
 
 def _fit_command(root: Path, data: Path) -> list[str]:
