@@ -108,7 +108,7 @@ def encode_split(
     """Keypoints ``(F, 4C)`` of every frame of a split, each frame encoded once.
 
     Frames go channels-first a batch at a time: a copy of the whole split at once would double
-    the memory of a large one (a minute-long calibration's frames are 7.6 GB).
+    the memory of a large one (the training split's frames are 4.6 GB).
     """
     parts = []
     for i in range(0, len(data.frames), batch_size):

@@ -23,7 +23,10 @@
    position loss; see :func:`frame_position`) and ``nearest_enemy_xy`` (where the living enemy
    nearest the player is drawn: the target of the near-enemy loss);
    ``manifest.json`` holds the config, class names, every player (seed, skill, style parameters,
-   matches, outcomes), counts per split and class, and each file's SHA-256.
+   matches, outcomes), counts per split and class, and each file's SHA-256. While a split is
+   recorded each frame is held compressed and streamed into the file
+   (:mod:`gameai.training.behaviour.split_file`), so recording needs a fraction of the split's
+   size in memory.
 
 A window is K consecutive frames of one match of one player (see
 :mod:`gameai.training.behaviour.dataset`), so windows never straddle two matches or splits.
@@ -52,6 +55,7 @@ from gameai.training.behaviour.config import (
     RecordConfig,
     Split,
 )
+from gameai.training.behaviour.split_file import CompressedFrames, FrameArray, write_npz
 from gameai.vocabulary import BEHAVIOURS
 
 MANIFEST_FILE: Final = "manifest.json"
@@ -151,8 +155,9 @@ def plan_players(config: RecordConfig, split: Split) -> list[PlayerPlan]:
 class RecordedPlayers:
     """Frames of a group of players, player-major."""
 
-    frames: npt.NDArray[np.uint8]
-    """(P * F, H, W, 3) frames as the client would send them."""
+    frames: FrameArray
+    """(P * F, H, W, 3) frames as the client would send them (an array, or each frame held
+    compressed: :class:`~gameai.training.behaviour.split_file.CompressedFrames`)."""
     player: npt.NDArray[np.int32]
     """(P * F,) index of the player (within its split) of each frame."""
     match: npt.NDArray[np.int32]
@@ -207,12 +212,21 @@ Observer = Callable[[int, Any, np.ndarray], None]
 """Called with (position in ``plans``, the simulation state, the captured frame) at every capture."""
 
 
-def empty_recording(config: RecordConfig, n_players: int) -> RecordedPlayers:
-    """Room for ``n_players`` players' frames (positions NaN until a frame is captured)."""
+def empty_recording(config: RecordConfig, n_players: int, compressed: bool = False) -> RecordedPlayers:
+    """Room for ``n_players`` players' frames (positions NaN until a frame is captured).
+
+    ``compressed``: hold each frame compressed (:class:`CompressedFrames`, about 40x smaller)
+    instead of in one array.
+    """
     total = n_players * config.frames_per_player
     height, width = config.frame_size
+    frames: FrameArray = (
+        CompressedFrames(total, (height, width, 3))
+        if compressed
+        else np.zeros((total, height, width, 3), dtype=np.uint8)
+    )
     return RecordedPlayers(
-        frames=np.zeros((total, height, width, 3), dtype=np.uint8),
+        frames=frames,
         player=np.zeros(total, dtype=np.int32),
         match=np.zeros(total, dtype=np.int32),
         tick=np.zeros(total, dtype=np.int32),
@@ -376,13 +390,14 @@ def _agent_enemies(
     return drive
 
 
-def record_split(config: RecordConfig, plans: list[PlayerPlan]) -> RecordedPlayers:
+def record_split(config: RecordConfig, plans: list[PlayerPlan], compressed: bool = False) -> RecordedPlayers:
     """Record every player of a split (grouped by enemy count), in the order of their ``index``.
 
-    Each group is captured straight into the split's arrays, so its frames are held once.
+    Each group is captured straight into the split's arrays, so its frames are held once;
+    ``compressed``: each frame held compressed (what :func:`record` writes from).
     """
     rank = {index: position for position, index in enumerate(sorted(p.index for p in plans))}
-    out = empty_recording(config, len(plans))
+    out = empty_recording(config, len(plans), compressed)
     for n_enemies in sorted({p.n_enemies for p in plans}):
         group = [p for p in plans if p.n_enemies == n_enemies]
         record_players(config, group, out=out, slots=[rank[p.index] for p in group])
@@ -399,20 +414,21 @@ def file_sha256(path: Path) -> str:
 
 
 def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) -> None:
-    """Write a split's frames and per-frame labels as a compressed npz (atomically)."""
+    """Write a split's frames and per-frame labels as a compressed npz (atomically; frames held
+    compressed are streamed into it, never expanded all at once)."""
     labels = np.array([p.label for p in plans], dtype=np.int8)[recorded.player]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        frames=recorded.frames,
-        player=recorded.player,
-        match=recorded.match,
-        tick=recorded.tick,
-        label=labels,
-        player_xy=recorded.player_xy,
-        nearest_enemy_xy=recorded.nearest_enemy_xy,
-    )
+    arrays = {
+        "frames": recorded.frames,
+        "player": recorded.player,
+        "match": recorded.match,
+        "tick": recorded.tick,
+        "label": labels,
+        "player_xy": recorded.player_xy,
+        "nearest_enemy_xy": recorded.nearest_enemy_xy,
+    }
+    write_npz(tmp, arrays)
     os.replace(tmp, path)
 
 
@@ -536,7 +552,7 @@ def record(
         plans = plan_players(config, split)
         if not plans:
             continue
-        recorded = record_split(config, plans)
+        recorded = record_split(config, plans, compressed=True)  # the split's frames held compressed
         path = data_dir / f"{split}.npz"
         write_split(path, recorded, plans)
         players += [_player_entry(p, o) for p, o in zip(plans, recorded.outcomes, strict=True)]

@@ -26,6 +26,7 @@ from gameai.training.behaviour.record import (
     recording_matches,
     training_recording,
 )
+from gameai.training.behaviour.split_file import CompressedFrames
 from gameai.vocabulary import BEHAVIOURS
 
 TINY = RecordConfig(
@@ -198,6 +199,23 @@ def test_heldout_players_lie_outside_the_trained_parameter_ranges() -> None:
     assert all(0.1 - 1e-9 <= f <= 0.9 + 1e-9 for f in inside)
     assert all(f < 0.1 + 1e-9 or f > 0.9 - 1e-9 for f in outside)
     assert min(outside) < 0.1 and max(outside) > 0.9  # both ends
+
+
+def test_a_split_recorded_with_its_frames_held_compressed_writes_the_same_frames(tmp_path: Path) -> None:
+    """``record`` holds each frame compressed while it records (so a split needs a fraction of
+    its size in memory); what it writes is what recording into one array gives."""
+    config = RecordConfig(**{**TINY.__dict__, "data_dir": str(tmp_path), "n_enemies": (1, 2)})
+    plans = plan_players(config, "train")
+    compressed = record_split(config, plans, compressed=True)
+    assert isinstance(compressed.frames, CompressedFrames)
+    frames = record_split(config, plans).frames
+    assert compressed.frames.held_bytes < frames.nbytes / 4
+    record(config)
+    written = load_split(tmp_path, "train", 4)
+    np.testing.assert_array_equal(written.frames, frames)
+    with np.load(tmp_path / "train.npz") as data:  # a plain npz: every member as numpy reads it
+        members = {"frames", "player", "match", "tick", "label", "player_xy", "nearest_enemy_xy"}
+        assert set(data.files) == members
 
 
 def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
