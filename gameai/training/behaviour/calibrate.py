@@ -185,7 +185,7 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
     check_compatible(model, manifest)
     started = time.perf_counter()
     k = model.config.frames_per_window
-    data = load_split(recording.data_dir, CALIBRATION_SPLIT, k, frames=False)  # windows, no frames
+    data = load_split(recording.data_dir, CALIBRATION_SPLIT, k, frames="none")  # windows, no frames
     probabilities = np.concatenate(
         [
             predict(model.net, group, np.arange(len(group)), 256, device)[0]

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from gameai.behaviour.model import frames_to_input
-from gameai.training.behaviour.split_file import read_frame_rows
+from gameai.training.behaviour.split_file import (
+    FrameArray,
+    read_compressed_frames,
+    read_frame_rows,
+)
 
 
 @dataclass
@@ -21,8 +26,10 @@ class WindowDataset:
     player; its label is that player's style.
     """
 
-    frames: npt.NDArray[np.uint8]
-    """(F, H, W, 3) every frame of the split ((0, 0, 0, 3) when loaded without them)."""
+    frames: FrameArray
+    """(F, H, W, 3) every frame of the split, as one array or each frame compressed
+    (:class:`~gameai.training.behaviour.split_file.CompressedFrames`, read the same way);
+    (0, 0, 0, 3) when loaded without them."""
     labels: npt.NDArray[np.int64]
     """(F,) class index of each frame."""
     players: npt.NDArray[np.int32]
@@ -137,27 +144,34 @@ def split_path(data_dir: Path | str, split: str) -> Path:
     return path
 
 
-def load_split(data_dir: Path | str, split: str, k: int, frames: bool = True) -> WindowDataset:
+def load_split(
+    data_dir: Path | str, split: str, k: int, frames: Literal["array", "compressed", "none"] = "array"
+) -> WindowDataset:
     """Load ``<data_dir>/<split>.npz`` and index its windows of ``k`` frames.
 
     Args:
         data_dir: The recording.
         split: Which split.
         k: Frames per window.
-        frames: Load the frames; False: everything but them (``frames`` is then ``(0, 0, 0,
-            3)``: the windows' labels, players and timing, for :func:`iter_split_players`'s
-            windows classified a group at a time).
+        frames: How to hold the frames: ``"array"`` one array; ``"compressed"`` each frame
+            compressed (:class:`~gameai.training.behaviour.split_file.CompressedFrames`: about
+            12x less memory, read like the array; what ``fit`` trains from); ``"none"`` not at
+            all (``frames`` is then ``(0, 0, 0, 3)``: the windows' labels, players and timing,
+            for :func:`iter_split_players`'s windows classified a group at a time).
 
     Raises:
         FileNotFoundError: If the split was not recorded.
     """
-    with np.load(split_path(data_dir, split)) as data:  # reads only the members asked for
-        pixels = data["frames"] if frames else np.zeros((0, 0, 0, 3), dtype=np.uint8)
+    path = split_path(data_dir, split)
+    with np.load(path) as data:  # reads only the members asked for
+        pixels: FrameArray = data["frames"] if frames == "array" else np.zeros((0, 0, 0, 3), dtype=np.uint8)
         player = data["player"]
         match = data["match"]
         labels = data["label"].astype(np.int64)
         player_xy = data["player_xy"] if "player_xy" in data.files else None
         enemy_xy = data["nearest_enemy_xy"] if "nearest_enemy_xy" in data.files else None
+    if frames == "compressed":
+        pixels = read_compressed_frames(path, len(player))
     starts = window_starts(player, match, k)
     return WindowDataset(pixels, labels, player, match, starts, k, player_xy, enemy_xy)
 
@@ -167,7 +181,7 @@ def iter_split_players(data_dir: Path | str, split: str, k: int, max_frames: int
 
     Each group holds at most ``max_frames`` frames (at least one player). A window never spans
     two players, so the groups' windows, one group after the other, are the split's windows in
-    order (:func:`load_split` with ``frames=False`` indexes them all).
+    order (:func:`load_split` with ``frames="none"`` indexes them all).
 
     Args:
         data_dir: The recording.
@@ -184,7 +198,7 @@ def iter_split_players(data_dir: Path | str, split: str, k: int, max_frames: int
     """
     if max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    everything = load_split(data_dir, split, k, frames=False)
+    everything = load_split(data_dir, split, k, frames="none")
     player = everything.players
     firsts = np.flatnonzero(np.r_[True, player[1:] != player[:-1]])  # each player's first frame
     ends = np.r_[firsts[1:], len(player)]

@@ -178,7 +178,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
     }
     for split in config.splits:
         started = time.perf_counter()
-        data = load_split(config.data_dir, split, model.config.frames_per_window)
+        data = load_split(config.data_dir, split, model.config.frames_per_window, frames="compressed")
         probabilities, loss = predict(model.net, data, np.arange(len(data)), config.batch_size, device)
         truth = data.window_labels
         served, smoothed = served_results(data, probabilities, names, model.config.sample_fps, smoothing)

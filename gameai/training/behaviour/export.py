@@ -81,7 +81,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
     net = ensemble_of(members, mirror_average=config.mirror_average)
     dtype = getattr(torch, config.export_dtype)
     stored = stored_copy(net, dtype)
-    val = load_split(config.data_dir, "val", net.config.frames_per_window)
+    val = load_split(config.data_dir, "val", net.config.frames_per_window, frames="compressed")
     index = evenly_spaced(len(val), config.val_windows)
     full, _ = predict(net, val, index, 256, device)
     rounded, _ = predict(stored, val, index, 256, device)

@@ -22,6 +22,8 @@ from numpy.lib import format as npy_format
 
 #: Bytes read from a file at a time.
 READ_BYTES = 1 << 24
+#: Rows :func:`read_compressed_frames` reads at a time.
+READ_ROWS = 4096
 #: zlib level of each held frame (1: fast; the file itself is deflated again as npz members are).
 FRAME_COMPRESSION_LEVEL = 1
 
@@ -29,8 +31,9 @@ FRAME_COMPRESSION_LEVEL = 1
 class CompressedFrames:
     """``(count, *frame_shape)`` uint8 frames, each held zlib-compressed.
 
-    Set and read one row at a time (``frames[row] = frame``; ``frames[row]``), as the recorder
-    captures them; :meth:`rows` decompresses a run of rows. A row never set reads as zeros.
+    Set one row at a time (``frames[row] = frame``), as the recorder captures them; read like
+    an array (``frames[row]``, ``frames[a:b]``, ``frames[index_array]``: each frame asked for is
+    decompressed into a new array). A row never set reads as zeros.
     """
 
     def __init__(self, count: int, frame_shape: tuple[int, ...]) -> None:
@@ -47,17 +50,21 @@ class CompressedFrames:
             raise ValueError(f"a frame must be {self.shape[1:]} uint8, got {frame.shape} {frame.dtype}")
         self._held[row] = zlib.compress(np.ascontiguousarray(frame).data, FRAME_COMPRESSION_LEVEL)
 
-    def __getitem__(self, row: int) -> npt.NDArray[np.uint8]:
-        held = self._held[row]
-        raw = bytes(self._frame_bytes) if held is None else zlib.decompress(held)
-        return np.frombuffer(raw, dtype=np.uint8).reshape(self.shape[1:]).copy()
+    def __getitem__(self, index: int | slice | npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
+        rows = np.arange(len(self))[index] if isinstance(index, slice) else np.asarray(index)
+        out = np.empty((*rows.shape, *self.shape[1:]), dtype=np.uint8)
+        flat = out.reshape(-1, *self.shape[1:])  # a view of out
+        for i, row in enumerate(rows.reshape(-1).tolist()):
+            held = self._held[row]  # (an IndexError past the end, as an array gives)
+            if held is None:
+                flat[i] = 0
+            else:
+                flat[i] = np.frombuffer(zlib.decompress(held), dtype=np.uint8).reshape(self.shape[1:])
+        return out
 
     def rows(self, start: int, stop: int) -> npt.NDArray[np.uint8]:
         """Rows ``start .. stop - 1`` as one array."""
-        out = np.empty((stop - start, *self.shape[1:]), dtype=np.uint8)
-        for i, row in enumerate(range(start, stop)):
-            out[i] = self[row]
-        return out
+        return self[start:stop]
 
     @property
     def held_bytes(self) -> int:
@@ -138,3 +145,16 @@ def read_frame_rows(
                 filled += len(piece)
             at = stop
             yield rows
+
+
+def read_compressed_frames(path: Path, count: int, member: str = "frames") -> CompressedFrames:
+    """One ``(count, ...)`` uint8 array of an ``.npz`` as :class:`CompressedFrames`, read a run of
+    rows at a time (never whole in memory)."""
+    runs = [(start, min(start + READ_ROWS, count)) for start in range(0, count, READ_ROWS)]
+    held: CompressedFrames | None = None
+    for (start, _), rows in zip(runs, read_frame_rows(path, runs, member), strict=True):
+        if held is None:
+            held = CompressedFrames(count, rows.shape[1:])
+        for i, frame in enumerate(rows):
+            held[start + i] = frame
+    return held if held is not None else CompressedFrames(0, (0, 0, 3))

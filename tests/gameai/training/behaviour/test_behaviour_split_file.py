@@ -32,6 +32,20 @@ def test_compressed_frames_give_back_what_was_set_and_zeros_where_nothing_was() 
         held[0] = frames[0, :42]
 
 
+def test_compressed_frames_are_indexed_like_the_array() -> None:
+    """``fit`` trains from them: slices, index arrays of any shape (clips, windows), negatives."""
+    frames = frames_of(30, seed=3)
+    held = CompressedFrames(30, (84, 84, 3))
+    for row, frame in enumerate(frames):
+        held[row] = frame
+    clips = np.array([[0, 1, 2], [27, 28, 29]])
+    for index in (slice(5, 9), slice(None, None, 7), clips, np.array([4]), np.array([-1, 0])):
+        np.testing.assert_array_equal(held[index], frames[index])
+    assert held[clips].shape == (2, 3, 84, 84, 3)
+    with pytest.raises(IndexError):
+        held[np.array([30])]
+
+
 def test_written_npz_is_what_numpy_reads_and_runs_of_rows_read_back(tmp_path: Path) -> None:
     frames = frames_of(50, seed=1)
     held = CompressedFrames(50, (84, 84, 3))
@@ -78,7 +92,10 @@ def test_a_split_read_by_groups_of_whole_players_holds_its_windows_in_order(tmp_
     np.testing.assert_array_equal(windows, whole.windows(np.arange(len(whole))))
     seconds = np.concatenate([g.window_end_seconds(5.0) for g in groups])
     np.testing.assert_array_equal(seconds, whole.window_end_seconds(5.0))
-    without = load_split(tmp_path, "test", 4, frames=False)
+    compressed = load_split(tmp_path, "test", 4, frames="compressed")
+    assert isinstance(compressed.frames, CompressedFrames)
+    np.testing.assert_array_equal(compressed.windows(np.arange(len(compressed))), windows)
+    without = load_split(tmp_path, "test", 4, frames="none")
     assert without.frames.shape == (0, 0, 0, 3)
     np.testing.assert_array_equal(without.starts, whole.starts)
     with pytest.raises(ValueError, match="max_frames must be >= 1"):
