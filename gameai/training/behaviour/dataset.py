@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -11,11 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gameai.behaviour.model import frames_to_input
-from gameai.training.behaviour.split_file import (
-    FrameArray,
-    read_compressed_frames,
-    read_frame_rows,
-)
+from gameai.training.behaviour.split_file import FrameArray, read_compressed_frames
 
 
 @dataclass
@@ -28,8 +23,7 @@ class WindowDataset:
 
     frames: FrameArray
     """(F, H, W, 3) every frame of the split, as one array or each frame compressed
-    (:class:`~gameai.training.behaviour.split_file.CompressedFrames`, read the same way);
-    (0, 0, 0, 3) when loaded without them."""
+    (:class:`~gameai.training.behaviour.split_file.CompressedFrames`, read the same way)."""
     labels: npt.NDArray[np.int64]
     """(F,) class index of each frame."""
     players: npt.NDArray[np.int32]
@@ -132,20 +126,8 @@ def window_starts(player: np.ndarray, match: np.ndarray, k: int) -> npt.NDArray[
     return np.flatnonzero(same).astype(np.int64)
 
 
-def split_path(data_dir: Path | str, split: str) -> Path:
-    """``<data_dir>/<split>.npz``.
-
-    Raises:
-        FileNotFoundError: If the split was not recorded.
-    """
-    path = Path(data_dir) / f"{split}.npz"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} missing: run `gameai train behaviour record` first")
-    return path
-
-
 def load_split(
-    data_dir: Path | str, split: str, k: int, frames: Literal["array", "compressed", "none"] = "array"
+    data_dir: Path | str, split: str, k: int, frames: Literal["array", "compressed"] = "array"
 ) -> WindowDataset:
     """Load ``<data_dir>/<split>.npz`` and index its windows of ``k`` frames.
 
@@ -155,71 +137,26 @@ def load_split(
         k: Frames per window.
         frames: How to hold the frames: ``"array"`` one array; ``"compressed"`` each frame
             compressed (:class:`~gameai.training.behaviour.split_file.CompressedFrames`: about
-            12x less memory, read like the array; what ``fit`` trains from); ``"none"`` not at
-            all (``frames`` is then ``(0, 0, 0, 3)``: the windows' labels, players and timing,
-            for :func:`iter_split_players`'s windows classified a group at a time).
+            12x less memory, read like the array; what ``fit``, ``eval`` and ``calibrate``
+            use).
 
     Raises:
         FileNotFoundError: If the split was not recorded.
     """
-    path = split_path(data_dir, split)
+    path = Path(data_dir) / f"{split}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} missing: run `gameai train behaviour record` first")
     with np.load(path) as data:  # reads only the members asked for
-        pixels: FrameArray = data["frames"] if frames == "array" else np.zeros((0, 0, 0, 3), dtype=np.uint8)
         player = data["player"]
+        pixels: FrameArray = (
+            data["frames"] if frames == "array" else read_compressed_frames(path, len(player))
+        )
         match = data["match"]
         labels = data["label"].astype(np.int64)
         player_xy = data["player_xy"] if "player_xy" in data.files else None
         enemy_xy = data["nearest_enemy_xy"] if "nearest_enemy_xy" in data.files else None
-    if frames == "compressed":
-        pixels = read_compressed_frames(path, len(player))
     starts = window_starts(player, match, k)
     return WindowDataset(pixels, labels, player, match, starts, k, player_xy, enemy_xy)
-
-
-def iter_split_players(data_dir: Path | str, split: str, k: int, max_frames: int) -> Iterator[WindowDataset]:
-    """A split a group of whole players at a time, so that its frames are never all in memory.
-
-    Each group holds at most ``max_frames`` frames (at least one player). A window never spans
-    two players, so the groups' windows, one group after the other, are the split's windows in
-    order (:func:`load_split` with ``frames="none"`` indexes them all).
-
-    Args:
-        data_dir: The recording.
-        split: Which split (player-major, as :mod:`.record` writes it).
-        k: Frames per window.
-        max_frames: Frames per group at most.
-
-    Yields:
-        Each group as a :class:`WindowDataset` of its own (frame indices from 0).
-
-    Raises:
-        FileNotFoundError: If the split was not recorded.
-        ValueError: If ``max_frames`` < 1.
-    """
-    if max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    everything = load_split(data_dir, split, k, frames="none")
-    player = everything.players
-    firsts = np.flatnonzero(np.r_[True, player[1:] != player[:-1]])  # each player's first frame
-    ends = np.r_[firsts[1:], len(player)]
-    runs: list[tuple[int, int]] = []
-    for first, end in zip(firsts.tolist(), ends.tolist(), strict=True):
-        if runs and end - runs[-1][0] <= max_frames:
-            runs[-1] = (runs[-1][0], end)
-        else:
-            runs.append((first, end))
-    for (start, stop), pixels in zip(runs, read_frame_rows(split_path(data_dir, split), runs), strict=True):
-        rows = slice(start, stop)
-        yield WindowDataset(
-            pixels,
-            everything.labels[rows],
-            player[rows],
-            everything.matches[rows],
-            window_starts(player[rows], everything.matches[rows], k),
-            k,
-            None if everything.player_xy is None else everything.player_xy[rows],
-            None if everything.nearest_enemy_xy is None else everything.nearest_enemy_xy[rows],
-        )
 
 
 def evenly_spaced(n: int, count: int) -> npt.NDArray[np.int64]:

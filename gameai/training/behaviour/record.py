@@ -215,7 +215,7 @@ Observer = Callable[[int, Any, np.ndarray], None]
 def empty_recording(config: RecordConfig, n_players: int, compressed: bool = False) -> RecordedPlayers:
     """Room for ``n_players`` players' frames (positions NaN until a frame is captured).
 
-    ``compressed``: hold each frame compressed (:class:`CompressedFrames`, about 40x smaller)
+    ``compressed``: hold each frame compressed (:class:`CompressedFrames`, about 12x smaller)
     instead of in one array.
     """
     total = n_players * config.frames_per_player

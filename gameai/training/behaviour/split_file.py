@@ -4,9 +4,9 @@ A recording's frames are most of its size: 200 minute-long players per style are
 frames, 7.6 GB as arrays, but flat-coloured game frames compress well (about 12x frame by
 frame at zlib level 1, 38x in the file). So
 :class:`CompressedFrames` keeps each frame zlib-compressed from the moment it is captured,
-:func:`write_npz` streams the frames into the file one by one, and :func:`read_frame_rows`
-reads consecutive rows back without the rest. The file is a plain ``np.savez_compressed``-style
-archive: ``np.load`` reads it as before.
+:func:`write_npz` streams the frames into the file one by one, and
+:func:`read_compressed_frames` reads them back the same way, a run of rows at a time. The file is
+a plain ``np.savez_compressed``-style archive: ``np.load`` reads it as before.
 """
 
 from __future__ import annotations
@@ -62,10 +62,6 @@ class CompressedFrames:
                 flat[i] = np.frombuffer(zlib.decompress(held), dtype=np.uint8).reshape(self.shape[1:])
         return out
 
-    def rows(self, start: int, stop: int) -> npt.NDArray[np.uint8]:
-        """Rows ``start .. stop - 1`` as one array."""
-        return self[start:stop]
-
     @property
     def held_bytes(self) -> int:
         """Bytes the compressed frames take."""
@@ -94,7 +90,7 @@ def write_npz(path: Path, arrays: Mapping[str, FrameArray | np.ndarray], chunk_r
                     }
                     npy_format.write_array_header_1_0(member, header)
                     for start in range(0, len(value), chunk_rows):
-                        member.write(value.rows(start, min(start + chunk_rows, len(value))).data)
+                        member.write(value[start : start + chunk_rows].data)
                 else:
                     npy_format.write_array(member, np.asanyarray(value), allow_pickle=False)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gameai.training.behaviour.dataset import iter_split_players, load_split
+from gameai.training.behaviour.dataset import load_split
 from gameai.training.behaviour.split_file import CompressedFrames, read_frame_rows, write_npz
 
 
@@ -25,7 +25,7 @@ def test_compressed_frames_give_back_what_was_set_and_zeros_where_nothing_was() 
     held = CompressedFrames(6, (84, 84, 3))
     for row, frame in enumerate(frames):
         held[row] = frame
-    np.testing.assert_array_equal(held.rows(0, 5), frames)
+    np.testing.assert_array_equal(held[0:5], frames)
     np.testing.assert_array_equal(held[5], np.zeros((84, 84, 3), dtype=np.uint8))
     assert len(held) == 6 and held.held_bytes < frames.nbytes / 10
     with pytest.raises(ValueError, match=r"\(84, 84, 3\) uint8"):
@@ -68,7 +68,7 @@ def test_written_npz_is_what_numpy_reads_and_runs_of_rows_read_back(tmp_path: Pa
         list(read_frame_rows(tmp_path / "s.npz", [(40, 51)]))
 
 
-def test_a_split_read_by_groups_of_whole_players_holds_its_windows_in_order(tmp_path: Path) -> None:
+def test_a_split_loaded_compressed_gives_the_windows_of_the_array(tmp_path: Path) -> None:
     sizes = [12, 30, 7, 12, 25]  # frames per player
     player = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     match = np.concatenate([np.arange(n, dtype=np.int32) // 10 for n in sizes])  # a new match every 10
@@ -81,22 +81,10 @@ def test_a_split_read_by_groups_of_whole_players_holds_its_windows_in_order(tmp_
         label=(player % 6).astype(np.int8),
     )
     whole = load_split(tmp_path, "test", 4)
-    groups = list(iter_split_players(tmp_path, "test", 4, max_frames=40))
-    assert [len(g.frames) for g in groups] == [12, 37, 37]  # whole players in order, at most 40 a group
-    np.testing.assert_array_equal(np.concatenate([g.frames for g in groups]), frames)
-    offsets = np.cumsum([0, *(len(g.frames) for g in groups[:-1])])
-    starts = np.concatenate([g.starts + offset for g, offset in zip(groups, offsets, strict=True)])
-    np.testing.assert_array_equal(starts, whole.starts)
-    np.testing.assert_array_equal(np.concatenate([g.window_labels for g in groups]), whole.window_labels)
-    windows = np.concatenate([g.windows(np.arange(len(g))) for g in groups])
-    np.testing.assert_array_equal(windows, whole.windows(np.arange(len(whole))))
-    seconds = np.concatenate([g.window_end_seconds(5.0) for g in groups])
-    np.testing.assert_array_equal(seconds, whole.window_end_seconds(5.0))
     compressed = load_split(tmp_path, "test", 4, frames="compressed")
     assert isinstance(compressed.frames, CompressedFrames)
+    np.testing.assert_array_equal(compressed.starts, whole.starts)
+    np.testing.assert_array_equal(compressed.window_labels, whole.window_labels)
+    windows = whole.windows(np.arange(len(whole)))
     np.testing.assert_array_equal(compressed.windows(np.arange(len(compressed))), windows)
-    without = load_split(tmp_path, "test", 4, frames="none")
-    assert without.frames.shape == (0, 0, 0, 3)
-    np.testing.assert_array_equal(without.starts, whole.starts)
-    with pytest.raises(ValueError, match="max_frames must be >= 1"):
-        next(iter_split_players(tmp_path, "test", 4, max_frames=0))
+    np.testing.assert_array_equal(compressed.frames[0 : len(frames)], frames)

@@ -21,7 +21,6 @@ from gameai.behaviour.calibration import CALIBRATION_KEY
 from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model, set_behaviour_metadata
 from gameai.cli import main
 from gameai.errors import StepOrderError
-from gameai.training.behaviour import calibrate as calibrate_module
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
 from gameai.training.behaviour.evaluate import guard_report
 from gameai.training.behaviour.export import stored_copy
@@ -269,14 +268,12 @@ def test_eval_scores_what_a_server_asked_for_a_bot_like_precision_sends(
 
 
 def test_calibrate_keeps_its_recording_and_refuses_no_players(
-    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = tmp_path / "model"
     shutil.copytree(trained / "assets", model)
     options = [*TINY_DATA, *TINY_MODEL, *_paths(trained)[:-2], "--assets-dir", str(model)]
     written = (trained / "calibration" / "calibration.npz").stat().st_mtime_ns
-    # Classified one 40-frame player at a time (the first calibration: all 18 at once), the same.
-    monkeypatch.setattr(calibrate_module, "CLASSIFY_FRAMES", 40)
     assert main(["train", "behaviour", "calibrate", *options]) == 0
     assert (
         trained / "calibration" / "calibration.npz"
