@@ -33,8 +33,8 @@ ARENA_SIZE = (960, 720)
 """The arena surface: drawn without the HUD, it is what the behaviour model sees."""
 HEADLESS_AUTOPILOT = "collector"
 """The style the autopilot plays headless unless told otherwise: it roams, picks up and fights
-back, and the shipped behaviour model recognises it (73 of 84 results in a 20 s run); it
-confuses `aggressive` with `bot_like` and `explorer` (docs/behaviour.md)."""
+back, and the shipped behaviour model recognises it; it confuses `aggressive` with `bot_like`
+and `explorer` (docs/behaviour.md)."""
 FRIENDLY_PERSONAS = ("blacksmith", "healer")
 """Persona of each friendly NPC slot."""
 AUTOPILOT_LINES = (

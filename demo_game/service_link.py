@@ -19,6 +19,7 @@ import numpy.typing as npt
 from demo_game.game import ArenaGame, GameEvent
 from demo_game.hud import ServiceStatus
 from demo_game.sim import ActorField, ArenaField, Outcome
+from demo_game.sim.rules import NPC_DECISION_TICKS
 from gameai.client.async_client import ClientConfig
 from gameai.client.pygame_plugin import DialogueLine, GameAIPlugin, PluginConfig
 
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
     from demo_game.sim import ArenaSimulation
 
-AGENT_DECISION_TICKS = 2
-"""Ticks between two action requests per enemy (the agents were trained with action repeat 2)."""
 LOW_HEALTH = 0.35
 """Below this share of health the player counts as low on health in dialogue context."""
 
@@ -123,7 +122,7 @@ class ServiceLink:
         """Every few ticks, ask the served agent what each living enemy does next."""
         plugin = self.plugin
         agent = self.agent
-        if plugin is None or agent is None or game.tick % AGENT_DECISION_TICKS:
+        if plugin is None or agent is None or game.tick % NPC_DECISION_TICKS:
             return
         from envs.observation import observe  # the observation the agent was trained on
 

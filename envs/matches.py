@@ -19,6 +19,7 @@ from gymnasium.utils import seeding
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, ArenaSimulation, Outcome, key_from_generator
 from demo_game.sim.layouts import LAYOUT_NAMES
+from demo_game.sim.rules import NPC_DECISION_TICKS
 from envs.actions import ActionHandicap, handicap_actions
 from envs.env_step import play_env_step
 from envs.observation import OBSERVATION_SIZE, observe
@@ -56,7 +57,7 @@ class ArenaEnvConfig:
     """Standard deviation of the agent's aim error, radians."""
     match_ticks: int = 900
     """Length of a match, simulation ticks (900 = 30 s); the match then ends in a draw."""
-    action_repeat: int = 2
+    action_repeat: int = NPC_DECISION_TICKS
     """Simulation ticks per env step (2: the agent decides 15 times per game second)."""
     layout: int = -1
     """Wall layout index, or -1 for a random layout per episode."""

@@ -1,7 +1,8 @@
 """The ``gameai`` command line.
 
 Commands live in their own modules under :mod:`gameai.commands`; each exposes
-``register(cli: CommandLine) -> None`` and is listed in :data:`COMMAND_MODULES`.
+``register(cli: CommandLine) -> None`` (:class:`~gameai.commands.command_line.CommandLine`)
+and is listed in :data:`COMMAND_MODULES`.
 A command module must import its heavy dependencies (torch, pygame, ...) inside its
 run function, never at module level, so that ``gameai --help`` stays instant.
 
@@ -19,8 +20,8 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable
 
+from gameai.commands.command_line import CommandLine, RunFunction, print_help_of
 from gameai.errors import StepOrderError
 
 #: Modules that contribute commands, in the order their commands appear in ``--help``.
@@ -41,72 +42,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.bench_dialogue",
 )
 
-#: Groups of sub-commands and their one-line help.
-GROUPS: dict[str, str] = {
-    "train": "train a model (writes runs/ and checkpoints)",
-    "eval": "evaluate a model and print its figures",
-    "bench": "measure speed; prints JSON",
-}
-
-RunFunction = Callable[[argparse.Namespace], int]
-
 #: What a command reports in one line: the user's mistake, not a bug (see :mod:`gameai.errors`).
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, StepOrderError)
 #: Set (to anything but empty) to see the traceback of a :data:`USER_ERRORS` error.
 TRACEBACK_VARIABLE = "GAMEAI_TRACEBACK"
-
-
-class CommandLine:
-    """The parser being built: command modules add their commands to it."""
-
-    def __init__(self) -> None:
-        self.parser = argparse.ArgumentParser(
-            prog="gameai",
-            description="gameai: perception, dialogue and adaptive agents for live games.",
-        )
-        self._commands = self.parser.add_subparsers(dest="command", metavar="COMMAND")
-        self._groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
-
-    def command(self, name: str, help: str, run: RunFunction) -> argparse.ArgumentParser:
-        """Add a top-level command and return its parser for its options.
-
-        Args:
-            name: The command's name (``gameai NAME``).
-            help: One line for ``gameai --help``.
-            run: Called with the parsed arguments; returns the exit status.
-        """
-        parser = self._commands.add_parser(name, help=help, description=help)
-        parser.set_defaults(run=run, command_name=parser.prog)
-        return parser
-
-    def group_command(self, group: str, name: str, help: str, run: RunFunction) -> argparse.ArgumentParser:
-        """Add ``gameai GROUP NAME`` and return its parser.
-
-        Args:
-            group: One of :data:`GROUPS`.
-            name: The command's name within the group.
-            help: One line for ``gameai GROUP --help``.
-            run: Called with the parsed arguments; returns the exit status.
-
-        Raises:
-            KeyError: If ``group`` is not one of :data:`GROUPS`.
-        """
-        if group not in self._groups:
-            group_parser = self._commands.add_parser(group, help=GROUPS[group], description=GROUPS[group])
-            self._groups[group] = group_parser.add_subparsers(dest="subcommand", metavar="WHAT")
-            group_parser.set_defaults(run=_print_help_of(group_parser))
-        parser = self._groups[group].add_parser(name, help=help, description=help)
-        parser.set_defaults(run=run, command_name=parser.prog)
-        return parser
-
-
-def _print_help_of(parser: argparse.ArgumentParser) -> RunFunction:
-    def run(args: argparse.Namespace) -> int:
-        del args
-        parser.print_help()
-        return 2
-
-    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli = CommandLine()
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(cli)
-    cli.parser.set_defaults(run=_print_help_of(cli.parser))
+    cli.parser.set_defaults(run=print_help_of(cli.parser))
     return cli.parser
 
 

@@ -1,11 +1,10 @@
 """Which asyncio event loop the server and the clients run on: uvloop when installed, else asyncio's.
 
 uvloop runs asyncio's API on libuv, so the loop's scheduling and its socket reads and writes
-are C rather than Python. Side by side at 32 saturating clients (``gameai bench serve
---event-loop uvloop`` / ``asyncio``, docs/behaviour.md, *Speed*) it cut the server's loop
-CPU per frame and the clients' by about an eighth. It is a dependency on Linux and macOS
-(not on Windows, where uvloop does not exist); ``auto`` falls back to asyncio's loop
-wherever it cannot be imported.
+are C rather than Python, which costs the server's loop less CPU per frame (``gameai bench
+serve --event-loop uvloop`` / ``asyncio`` compares them; measurements in
+docs/log/behaviour.md). It is a dependency on Linux and macOS (not on Windows, where uvloop
+does not exist); ``auto`` falls back to asyncio's loop wherever it cannot be imported.
 
 Callers pick a loop by name (:data:`EventLoopName`): ``gameai serve --event-loop``, the
 ``event_loop`` of :class:`~gameai.server.config.ServerConfig`, the thread-backed client's

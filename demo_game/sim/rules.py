@@ -15,6 +15,11 @@ import enum
 import numpy as np
 import numpy.typing as npt
 
+NPC_DECISION_TICKS: int = 2
+"""Simulation ticks between two decisions of an NPC agent: the agents are trained with this
+action repeat (:class:`envs.matches.ArenaEnvConfig`'s default) and the demo asks the served
+agent for each enemy's action this often."""
+
 
 @dataclasses.dataclass(frozen=True)
 class ArenaRules:

@@ -16,15 +16,10 @@ as many to classify windows. :class:`FusedBehaviourNet` takes the trained weight
 
 Its :meth:`~FusedBehaviourNet.encode_frames` and :meth:`~FusedBehaviourNet.classify_encoded`
 give what the network's own methods give, in the same layout, to float rounding (tests in
-``tests/gameai/behaviour/test_fused.py``; on the shipped model's 33,807 test and held-out
-windows the probabilities moved by at most 1.1e-5 and no label changed). It holds copies of
-the weights: build it again after the network changes. The server's
-``BehaviourClassifier`` serves through it; training and ``eval`` use the network itself.
-
-Measured with ``gameai bench behaviour --json --seconds 3`` (the shipped two-member model,
-one torch thread, the previous commit and this one alternately, twice each), streaming
-windows/s at batch 1 / 8 / 32: 197-199 / 584-703 / 736-963 before, 327-416 / 778-807 /
-904-1,010 after (``docs/behaviour.md``, section *Speed*).
+``tests/gameai/behaviour/test_fused.py``). It holds copies of the weights: build it again
+after the network changes. The server's ``BehaviourClassifier`` serves through it; training
+and ``eval`` use the network itself. Its speed: ``gameai bench behaviour`` (figures in
+``docs/behaviour.md``, section *Speed*).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Two architectures (``BehaviourNetConfig.architecture``):
   with its peak and mean activation, and a fully connected head over those K trajectories and their
   frame-to-frame steps. Objects a few pixels wide (the player, enemies, bullets) become
   coordinates, so motion and distances are explicit and nothing is tied to where on the screen
-  they happen (the shipped model; see ``docs/behaviour.md`` for the comparison). With
+  they happen (the shipped model's architecture; ``docs/behaviour.md``). With
   ``fine_keypoints`` some keypoints come from maps at the frame's full resolution (one conv on
   the pixels), so that a small object's position is known to a fraction of a pixel. With
   ``ensemble_members`` several such networks, trained apart, are served as one: the mean of
@@ -119,14 +119,13 @@ class BehaviourNetConfig:
     (``d`` the distance to the first fine keypoint, the player's; ``lambda`` learnt, one per
     map). A plain keypoint over a map that finds the enemies lands on their mean; this one can
     land on the enemy nearest the player, the one an aggressive player closes in on
-    (``docs/behaviour.md``, next steps). 0: none."""
+    (``docs/behaviour.md``, section *Model*). 0: none."""
     mirror_average: bool = False
     """Outside training, classify every window twice, as it is and mirrored left-right, and
     average the two logits (the fit mirrors half its clips, so both are what it learnt from).
-    About 1.8x the per-frame cost; on single networks it added 0.2-1.5 points of served
-    macro-F1, on a two-member ensemble -0.3 to +0.7 (``docs/behaviour.md``). With the
-    keypoints architecture each frame's encoding holds both (``(N, 8C)`` instead of
-    ``(N, 4C)``); training always sees single encodings."""
+    About 1.8x the per-frame cost; it helps single networks more than ensembles
+    (``docs/log/behaviour.md``). With the keypoints architecture each frame's encoding holds
+    both (``(N, 8C)`` instead of ``(N, 4C)``); training always sees single encodings."""
     ensemble_members: int = 1
     """Keypoints architecture: how many networks of this shape, trained apart (other seeds),
     classify every window; the served logits are their mean (the geometric mean of their
@@ -547,8 +546,8 @@ class BehaviourNet(nn.Module):
             raise ValueError("encode_frames needs the keypoints architecture")
         chunk = self.CPU_ENCODE_CHUNK
         if self._cpu_inference(frames) and len(frames) > chunk:
-            # Measured on 2 cores, one torch thread: 4,500 frames/s one at a time, 9,600 in
-            # pieces of 8, 6,700 at 16 and 5,100 at 32 (activations fall out of cache). In
+            # The convs get slower per frame as the piece grows (activations fall out of
+            # cache); pieces of CPU_ENCODE_CHUNK were the fastest on one torch thread. In
             # eval mode every frame is encoded on its own, so the pieces give the same result.
             return torch.cat([self._encode(frames[i : i + chunk]) for i in range(0, len(frames), chunk)])
         return self._encode(frames)

@@ -112,9 +112,8 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
 
     from gameai.behaviour.model import load_behaviour_model
     from gameai.bench.machine import machine_info
-    from gameai.runtime.device import select_device
+    from gameai.runtime.device import cpu_inference_threads, select_device
     from gameai.runtime.models import BehaviourClassifier
-    from gameai.runtime.runtime import cpu_inference_threads
 
     device = select_device(config.device)
     threads = config.threads or cpu_inference_threads()

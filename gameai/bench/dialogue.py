@@ -5,7 +5,7 @@ in-process on an event loop: replies are submitted as sessions' requests would b
 deltas come back to the loop. Two workers on the same loaded model, side by side:
 
 * ``sequential``: ``max_batch = 1``, one reply at a time through ``backend.stream``
-  (``model.generate``), the way the server ran before batching;
+  (``model.generate``), what the server does with ``--dialogue-max-batch 1``;
 * ``batched``: up to ``max_batch`` replies together, one forward pass per token
   (:class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`), the server's default.
 
@@ -193,8 +193,7 @@ def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
     from gameai.dialogue.hf_backend import HuggingFaceBackend
     from gameai.dialogue.hf_batch import can_batch
     from gameai.paths import resolve_path
-    from gameai.runtime.device import select_device
-    from gameai.runtime.runtime import cpu_inference_threads
+    from gameai.runtime.device import cpu_inference_threads, select_device
 
     if config.streams < 1 or config.max_batch < 1 or config.rounds < 1:
         raise ValueError("streams, max_batch and rounds must be >= 1")

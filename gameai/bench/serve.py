@@ -351,7 +351,7 @@ def run_serve_benchmark(config: ServeBenchConfig) -> dict[str, Any]:
     """Run the benchmark of the module docstring and return its JSON-ready report."""
     import torch
 
-    from gameai.runtime.runtime import cpu_inference_threads
+    from gameai.runtime.device import cpu_inference_threads
     from gameai.testing.servers import ServerProcess
 
     server_threads = config.torch_threads or cpu_inference_threads()

@@ -11,7 +11,7 @@ Measured in one process, one after the other, with the same PPO settings and tor
 2. Time to reach a fixed win rate against the reference opponent: PPO from scratch on the
    native vector env at full strength, evaluated every ``eval_every`` steps (the served
    actor, ``eval_matches`` matches at d = 1) until the win rate reaches ``target_win_rate``.
-3. The pixel agent (``ArenaPixels-v0``, :class:`~gameai.agents.features.ArenaCNN`): PPO
+3. The pixel agent (``ArenaPixels-v0``, :class:`~gameai.training.agents.features.ArenaCNN`): PPO
    steps/s on the CPU and, when one is present, on CUDA.
 """
 
@@ -80,7 +80,7 @@ def _measure(
     """PPO steps/s on one env kind: a warm-up rollout, then ``measure_steps`` timed."""
     from stable_baselines3.common.vec_env import VecMonitor
 
-    from gameai.agents.callbacks import RolloutTimerCallback
+    from gameai.training.agents.callbacks import RolloutTimerCallback
 
     venv = VecMonitor(make_venv())
     model = _ppo(venv, config, policy, **kwargs)
@@ -133,19 +133,18 @@ def _speed(config: TrainBenchConfig, n: int) -> dict[str, Any]:
 def _time_to_goal(config: TrainBenchConfig) -> dict[str, Any]:
     from stable_baselines3.common.vec_env import VecMonitor
 
-    from envs.actions import ActionHandicap
     from envs.sb3 import ArenaSB3VecEnv
     from envs.vector_env import ArenaVectorEnv
-    from gameai.agents.callbacks import ArenaEvalCallback
-    from gameai.agents.export import actor_from_policy
-    from gameai.agents.matches import Opponent
+    from gameai.training.agents.arena import ArenaEvalCallback, arena_actor_spec
+    from gameai.training.agents.export import actor_from_policy
+    from gameai.training.agents.matches import Opponent
 
     venv = VecMonitor(ArenaSB3VecEnv(ArenaVectorEnv(config.num_envs[0])))
     venv.seed(config.seed)
     model = _ppo(venv, config, device="cpu")
     reference = Opponent.parse(config.goal_reference)
     evaluation = ArenaEvalCallback(
-        lambda: actor_from_policy(model.policy, ActionHandicap()),
+        lambda: actor_from_policy(model.policy, arena_actor_spec()),
         reference,
         (1.0,),
         config.eval_matches,
@@ -173,7 +172,7 @@ def _pixels(config: TrainBenchConfig) -> dict[str, Any]:
 
     from envs.sb3 import ArenaSB3VecEnv
     from envs.vector_env import ArenaVectorEnv
-    from gameai.agents.features import ArenaCNN
+    from gameai.training.agents.features import ArenaCNN
 
     small = dataclasses.replace(
         config, measure_steps=config.pixel_steps, n_steps=64, batch_size=256, n_epochs=4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from gameai.cli import CommandLine
 from gameai.commands.bench_output import add_report_arguments, print_report
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 

@@ -11,7 +11,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 if TYPE_CHECKING:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai eval adapt``."""
-    from gameai.agents.config import EvalAdaptConfig
+    from gameai.training.agents.config import EvalAdaptConfig
 
     parser = cli.group_command(
         "eval",
@@ -24,7 +24,7 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve, play, print (exit status 1 if a player ends outside the goal under adaptation)."""
-    from gameai.agents.adapt import main
-    from gameai.agents.config import EvalAdaptConfig
+    from gameai.training.agents.adapt import main
+    from gameai.training.agents.config import EvalAdaptConfig
 
     return main(config_from_args(EvalAdaptConfig, args), args.json)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai eval agent``."""
-    from gameai.agents.config import EvalAgentConfig
+    from gameai.training.agents.config import EvalAgentConfig
 
     parser = cli.group_command(
         "eval", "agent", "the agent's win rate against a fixed reference opponent at each difficulty", run
@@ -21,7 +21,7 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Play the levels and print the table (exit status 1 if the win rate is not monotone in d)."""
-    from gameai.agents.config import EvalAgentConfig
-    from gameai.agents.evaluate import main
+    from gameai.training.agents.config import EvalAgentConfig
+    from gameai.training.agents.evaluate import main
 
     return main(config_from_args(EvalAgentConfig, args), args.json)

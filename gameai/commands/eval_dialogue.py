@@ -1,17 +1,17 @@
-"""``gameai eval dialogue``: figures of a dialogue model as JSON (see :mod:`gameai.dialogue.evaluate`)."""
+"""``gameai eval dialogue``: a dialogue model's figures as JSON (:mod:`gameai.training.dialogue.evaluate`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai eval dialogue``."""
-    from gameai.dialogue.config import DialogueEvalConfig
+    from gameai.training.dialogue.config import DialogueEvalConfig
 
     parser = cli.group_command(
         "eval",
@@ -24,8 +24,8 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the figures as JSON."""
-    from gameai.dialogue.config import DialogueEvalConfig
-    from gameai.dialogue.evaluate import evaluate
+    from gameai.training.dialogue.config import DialogueEvalConfig
+    from gameai.training.dialogue.evaluate import evaluate
 
     print(json.dumps(evaluate(config_from_args(DialogueEvalConfig, args)), indent=1))
     return 0

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments
 
 
@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     from gameai.observability.logs import configure_logging
     from gameai.observability.metrics import ServiceMetrics
     from gameai.runtime.config import RuntimeConfig
-    from gameai.runtime.runtime import ModelRuntime
     from gameai.server.app import GameAIServer
     from gameai.server.config import ServerConfig, build_config, check_known_keys, read_toml
+    from gameai.services.builtin import load_services
 
     try:
         file_values = read_toml(args.config) if args.config else {}
@@ -86,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
     logger = logging.getLogger("gameai.serve")
     metrics = ServiceMetrics()
     try:
-        runtime = ModelRuntime.load(runtime_config, metrics)
+        services = load_services(runtime_config, metrics)
     except ValueError as exc:
         logger.error("%s", exc)
         return 2
 
     async def serve() -> None:
-        server = GameAIServer(server_config, runtime, metrics)
+        server = GameAIServer(server_config, services, metrics)
         await server.start()
         await server.serve_until_signal()
 

@@ -1,35 +1,42 @@
-"""``gameai train agent STEP``: build the arena NPC agent (see :mod:`gameai.agents.train`)."""
+"""``gameai train agent STEP``: make an NPC agent, on the arena or ``--env ID``.
+
+See :mod:`gameai.training.agents.train`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import typing
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai train agent``."""
-    from gameai.agents.config import AgentTrainConfig, Step
+    from gameai.training.agents.config import AgentTrainConfig, Step
 
     parser = cli.group_command(
-        "train", "agent", "train the arena NPC agent with PPO, export it and rate it (all: every step)", run
+        "train",
+        "agent",
+        "train an NPC agent with PPO (the arena, or --env ID), export it and rate it (all: every step)",
+        run,
     )
     parser.add_argument(
         "step",
         nargs="?",
         default="ppo",
         choices=typing.get_args(Step),
-        help="ppo (default) trains/resumes; export writes assets/agents/<name>; rate writes its Elo table",
+        help="ppo (default) trains/resumes; export writes assets/agents/<name>; "
+        "rate writes its Elo table (arena)",
     )
     add_config_arguments(parser, AgentTrainConfig)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen step with the options' config."""
-    from gameai.agents.config import AgentTrainConfig
-    from gameai.agents.train import run as run_steps
+    from gameai.training.agents.config import AgentTrainConfig
+    from gameai.training.agents.train import run as run_steps
 
     run_steps(config_from_args(AgentTrainConfig, args), args.step)
     return 0

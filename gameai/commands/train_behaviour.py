@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import typing
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 

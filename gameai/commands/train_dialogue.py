@@ -1,17 +1,17 @@
-"""``gameai train dialogue STEP``: build the NPC dialogue model (see :mod:`gameai.dialogue.train`)."""
+"""``gameai train dialogue STEP``: build the NPC dialogue model (:mod:`gameai.training.dialogue.train`)."""
 
 from __future__ import annotations
 
 import argparse
 import typing
 
-from gameai.cli import CommandLine
+from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai train dialogue``."""
-    from gameai.dialogue.config import DialogueTrainConfig, Step
+    from gameai.training.dialogue.config import DialogueTrainConfig, Step
 
     parser = cli.group_command(
         "train",
@@ -27,8 +27,8 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen step with the options' config."""
-    from gameai.dialogue.config import DialogueTrainConfig
-    from gameai.dialogue.train import run as run_steps
+    from gameai.training.dialogue.config import DialogueTrainConfig
+    from gameai.training.dialogue.train import run as run_steps
 
     run_steps(config_from_args(DialogueTrainConfig, args), args.step)
     return 0

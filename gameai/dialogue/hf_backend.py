@@ -18,17 +18,21 @@ the same reply whatever else runs in the process; temperature 0 is greedy. Cance
 (the ``cancel`` event), a stop sequence, or the consumer closing the iterator all end
 generation at the next token through a stopping criterion.
 
+Every piece is a :class:`~gameai.dialogue.types.TextDelta` and the last one carries the
+reply's finish reason: ``"stop"`` (the end token or a stop sequence), ``"length"`` (the
+token budget actually applied: :meth:`HuggingFaceBackend.encode` lowers ``max_new_tokens``
+when the prompt leaves less room in the context) or ``"cancelled"``.
+
 Many replies at once: :meth:`HuggingFaceBackend.open_batch` gives a
 :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch` (one forward pass per token for all of
-them). It shares this module's prompt encoding (:meth:`HuggingFaceBackend.encode`), sampling
-rule (:func:`sample_next_token`) and streamed text (:func:`make_streamer`,
-:class:`StreamedReply`), so a seeded reply is the same on either path.
+them). It shares this module's prompt encoding (:meth:`HuggingFaceBackend.encode`) and,
+from :mod:`gameai.dialogue.generation`, the sampling rule, the streamer and each reply's
+text and finish reason, so a seeded reply is the same on either path.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +40,15 @@ from typing import Any, Final, Literal
 
 import torch
 
+from gameai.dialogue.generation import (
+    EncodedPrompt,
+    StreamedReply,
+    make_streamer,
+    sample_next_token,
+    seeded_generator,
+)
 from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
+from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import ModelLoadError, file_version, read_json
@@ -46,39 +58,6 @@ MODEL_CARD_FILE: Final = "gameai_dialogue.json"
 _PROMPT_FUNCTION: Final = "gameai.dialogue.prompt.format_prompt"
 
 PromptStyle = Literal["gameai", "chat", "plain"]
-
-
-def sample_next_token(
-    scores: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator
-) -> torch.Tensor:
-    """Draw the next token of each row from ``scores`` with nucleus sampling.
-
-    The one sampling rule of both generation paths (``model.generate`` and the batch), so a
-    seeded reply draws the same tokens in either.
-
-    Args:
-        scores: Next-token logits, shape (B, V).
-        temperature: Softmax temperature (> 0).
-        top_p: Nucleus mass in (0, 1].
-        generator: The reply's own random generator.
-
-    Returns:
-        The chosen token ids, shape (B, 1).
-    """
-    probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
-    if top_p < 1.0:
-        sorted_probs, order = probs.sort(dim=-1, descending=True)
-        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
-        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
-        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
-    return torch.multinomial(probs, 1, generator=generator)  # (B, 1)
-
-
-def seeded_generator(seed: int | None, device: torch.device) -> torch.Generator:
-    """A generator of its own for one reply, seeded with ``seed`` (a fresh random seed when None)."""
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed if seed is not None else secrets.randbits(32))
-    return generator
 
 
 def _make_sampler(temperature: float, top_p: float, seed: int | None, device: torch.device) -> Any:
@@ -108,97 +87,6 @@ def _make_stopping_criterion(*events: threading.Event) -> Any:
             return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     return EventSet()
-
-
-def make_streamer(tokenizer: Any, skip_prompt: bool = True) -> Any:
-    """A ``TextIteratorStreamer`` that also counts the tokens it is given.
-
-    ``model.generate`` feeds it from its thread while :meth:`HuggingFaceBackend.stream`
-    iterates it; a batch feeds one per reply itself and takes the text with ``drain()``.
-
-    Args:
-        tokenizer: The model's tokenizer (special tokens are left out of the text).
-        skip_prompt: Ignore the first ``put`` (``generate`` puts the prompt first).
-    """
-    import queue
-
-    from transformers import TextIteratorStreamer
-
-    class CountingStreamer(TextIteratorStreamer):
-        """A TextIteratorStreamer that also counts generated tokens."""
-
-        def __init__(self) -> None:
-            super().__init__(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
-            self.tokens = 0
-            self._reported = 0
-
-        def put(self, value: torch.Tensor) -> None:
-            if not (self.skip_prompt and self.next_tokens_are_prompt):
-                self.tokens += int(value.numel())
-            super().put(value)
-
-        def take_token_count(self) -> int:
-            """Tokens generated since the previous call."""
-            new, self._reported = self.tokens - self._reported, self.tokens
-            return new
-
-        def drain(self) -> list[str]:
-            """The text pieces queued so far, without waiting (the end-of-stream mark left out)."""
-            pieces: list[str] = []
-            while True:
-                try:
-                    piece = self.text_queue.get_nowait()
-                except queue.Empty:
-                    return pieces
-                if piece is not self.stop_signal:
-                    pieces.append(piece)
-
-    return CountingStreamer()
-
-
-class StreamedReply:
-    """The text of one reply as its tokens are decoded: stop sequences cut, token counts attached.
-
-    Feed the streamer's text pieces in order to :meth:`feed`; call :meth:`finish` once
-    generation ended by itself (end token or length). Both return the
-    :class:`~gameai.dialogue.types.TextDelta` to emit, if any.
-
-    Args:
-        streamer: The reply's :func:`make_streamer` (for its token count).
-        stops: The reply's stop sequences.
-    """
-
-    def __init__(self, streamer: Any, stops: StopSequenceBuffer) -> None:
-        self.streamer = streamer
-        self.stops = stops
-
-    @property
-    def stopped(self) -> bool:
-        """Whether a stop sequence was reached (nothing more is ever emitted)."""
-        return self.stops.stopped
-
-    def feed(self, text: str) -> TextDelta | None:
-        """The delta to emit for a new piece of decoded text (None if nothing to emit yet)."""
-        out = self.stops.push(text)
-        return TextDelta(out, self.streamer.take_token_count()) if out else None
-
-    def finish(self) -> TextDelta | None:
-        """The last delta: held-back text and the tokens not yet reported (None if neither)."""
-        rest = self.stops.flush()
-        tokens = self.streamer.take_token_count()
-        return TextDelta(rest, tokens) if rest or tokens else None
-
-
-@dataclasses.dataclass(frozen=True)
-class EncodedPrompt:
-    """A reply's prompt as token ids, cut to fit the model's context."""
-
-    input_ids: torch.Tensor
-    """Prompt token ids, shape (1, T)."""
-    params: GenerationParams
-    """The request's settings, ``max_new_tokens`` lowered to what the context leaves room for."""
-    stops: StopSequenceBuffer
-    """The request's stop sequences plus those of the prompt style."""
 
 
 class HuggingFaceBackend:
@@ -343,16 +231,17 @@ class HuggingFaceBackend:
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache
         cannot be batched that way (see :func:`~gameai.dialogue.hf_batch.can_batch`)."""
-        from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
-
         return HuggingFaceBatch(self) if can_batch(self.model) else None
 
     def stream(
         self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
-    ) -> Iterator[str]:
+    ) -> Iterator[TextDelta]:
         """Yield the reply as :class:`~gameai.dialogue.types.TextDelta` pieces (see the protocol).
 
-        Blocking; call it from a worker thread. Stops early when ``cancel`` is set.
+        The last piece says why the reply ended: ``"stop"`` (end token or a stop sequence),
+        ``"length"`` (the token budget of :meth:`encode`, lowered where the prompt left less
+        room) or ``"cancelled"``. Blocking; call it from a worker thread. Stops early when
+        ``cancel`` is set.
 
         Raises:
             Exception: Whatever ``model.generate`` raised, after the stream ends.
@@ -361,7 +250,7 @@ class HuggingFaceBackend:
         input_ids = encoded.input_ids
         halt = threading.Event()
         streamer = make_streamer(self.tokenizer)
-        reply = StreamedReply(streamer, encoded.stops)
+        reply = StreamedReply(streamer, encoded, self.eos_token_ids)
         errors: list[BaseException] = []
         thread = threading.Thread(
             target=self._generate,
@@ -371,18 +260,18 @@ class HuggingFaceBackend:
         )
         thread.start()
         try:
-            for text in streamer:
+            for text, tokens in streamer:
                 if cancel.is_set():
+                    yield TextDelta("", 0, "cancelled")
                     break
-                delta = reply.feed(text)
+                delta = reply.feed(text, tokens)
                 if delta is not None:
-                    yield delta
+                    yield delta  # the last one says "stop" when a stop sequence completed
                 if reply.stopped:
                     break
-            else:
-                last = reply.finish()
-                if last is not None:
-                    yield last
+            else:  # generation is over: the end token, the token budget, or a cancel
+                if not errors:
+                    yield reply.finish(reply.ended() or ("cancelled" if cancel.is_set() else "length"))
         finally:
             halt.set()
             thread.join()

@@ -15,9 +15,10 @@
 
 A reply joins at the next step and leaves at the step it ends: the batch never waits for
 its slowest reply. Each row samples with its own seeded ``torch.Generator`` through
-:func:`~gameai.dialogue.hf_backend.sample_next_token`, and its text goes through the same
-streamer, stop sequences and token counts (:class:`~gameai.dialogue.hf_backend.StreamedReply`)
-as :meth:`~gameai.dialogue.hf_backend.HuggingFaceBackend.stream`. The logits of a row do
+:func:`~gameai.dialogue.generation.sample_next_token`, and its text goes through the same
+streamer, stop sequences, token counts and finish reason
+(:class:`~gameai.dialogue.generation.StreamedReply`) as
+:meth:`~gameai.dialogue.hf_backend.HuggingFaceBackend.stream`. The logits of a row do
 not depend on the other rows beyond float rounding (padding is masked out), so a seeded
 reply is the same alone or in a batch; ``tests/gameai/dialogue/test_dialogue_hf_batch.py``
 checks that, sampled and greedy, on a tiny model and on the shipped one.
@@ -29,16 +30,38 @@ import inspect
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 from torch.nn import functional
 
-from gameai.dialogue.hf_backend import StreamedReply, make_streamer, sample_next_token, seeded_generator
+from gameai.dialogue.generation import (
+    EncodedPrompt,
+    StreamedReply,
+    make_streamer,
+    sample_next_token,
+    seeded_generator,
+)
 from gameai.dialogue.types import DialogueContext, GenerationParams, ReplyProgress, TextDelta
 
-if TYPE_CHECKING:
-    from gameai.dialogue.hf_backend import HuggingFaceBackend
+
+class BatchableModel(Protocol):
+    """What a batch needs of its backend (:class:`~gameai.dialogue.hf_backend.HuggingFaceBackend`)."""
+
+    model: Any
+    """The causal LM."""
+    tokenizer: Any
+    """Its tokenizer."""
+    device: torch.device
+    """Where the model runs."""
+    eos_token_ids: list[int]
+    """Tokens that end a reply."""
+    pad_token_id: int | None
+    """Token that pads prompts on the left (0 when None)."""
+
+    def encode(self, context: DialogueContext, params: GenerationParams) -> EncodedPrompt:
+        """The reply's prompt as token ids, its stop sequences and its token budget."""
+        ...
 
 
 def can_batch(model: Any) -> bool:
@@ -75,14 +98,7 @@ class _Row:
     reply: StreamedReply
     generator: torch.Generator | None
     """Its own sampler's generator; None for greedy decoding (temperature 0)."""
-    generated: int = 0
     done: bool = False
-
-
-def _joined(first: TextDelta | None, second: TextDelta | None) -> TextDelta | None:
-    if first is None or second is None:
-        return first if second is None else second
-    return TextDelta(first + second, first.tokens + second.tokens)
 
 
 def _pad_left(tensor: torch.Tensor, columns: int, dim: int) -> torch.Tensor:
@@ -99,10 +115,10 @@ class HuggingFaceBatch:
     :class:`~gameai.dialogue.types.DialogueBatch`. Not thread-safe: one worker thread owns it.
 
     Args:
-        backend: The loaded model, tokenizer and prompt style.
+        backend: The loaded model, tokenizer and prompt encoding.
     """
 
-    def __init__(self, backend: HuggingFaceBackend) -> None:
+    def __init__(self, backend: BatchableModel) -> None:
         self.backend = backend
         self._keys = itertools.count()
         self._joining: list[_Row] = []
@@ -130,7 +146,7 @@ class HuggingFaceBatch:
             params=params,
             cancel=cancel,
             streamer=streamer,
-            reply=StreamedReply(streamer, encoded.stops),
+            reply=StreamedReply(streamer, encoded, self.backend.eos_token_ids),
             generator=seeded_generator(params.seed, self.backend.device) if params.temperature > 0 else None,
         )
         self._joining.append(row)
@@ -141,7 +157,7 @@ class HuggingFaceBatch:
         cancelled = [row for row in self._rows + self._joining if row.cancel.is_set()]  # one look each
         for row in cancelled:
             row.done = True
-        progress = [ReplyProgress(row.key, None, True) for row in cancelled]
+        progress = [ReplyProgress(row.key, TextDelta("", 0, "cancelled")) for row in cancelled]
         self._joining = [row for row in self._joining if not row.done]
         self._drop_done()
         with torch.inference_mode():
@@ -266,20 +282,14 @@ class HuggingFaceBatch:
     def _advance(self, rows: list[_Row], tokens: list[int]) -> list[ReplyProgress]:
         """Give each row its new token; what it makes of it, and whether the row ended."""
         progress = []
-        eos = self.backend.eos_token_ids
         for row, token in zip(rows, tokens, strict=True):
-            row.generated += 1
             row.streamer.put(torch.tensor([token]))
-            delta: TextDelta | None = None
-            for text in row.streamer.drain():
-                delta = _joined(delta, row.reply.feed(text))
-            row.done = row.reply.stopped or token in eos or row.generated >= row.params.max_new_tokens
-            if row.done and not row.reply.stopped:
-                row.streamer.end()
-                for text in row.streamer.drain():
-                    delta = _joined(delta, row.reply.feed(text))
-                if not row.reply.stopped:
-                    delta = _joined(delta, row.reply.finish())
-            if delta is not None or row.done:
-                progress.append(ReplyProgress(row.key, delta, row.done))
+            end = row.reply.ended()  # the end token or the token budget
+            if end is not None:
+                row.streamer.end()  # its held text comes out with this token's
+            text, new_tokens = row.streamer.drain()
+            delta = row.reply.feed(text, new_tokens, end)  # "stop" on a stop sequence
+            row.done = delta is not None and delta.finish_reason is not None
+            if delta is not None:
+                progress.append(ReplyProgress(row.key, delta))
         return progress

@@ -4,7 +4,8 @@ The runtime's dialogue worker drives any :class:`DialogueBackend`; backends live
 this package (our own trained model, any local Hugging Face causal LM directory).
 Calling order: build a :class:`DialogueContext` from the request and the session
 (NPC memory, latest recognised behaviour), then iterate ``backend.stream(...)`` off
-the event loop; each item is a text delta to forward as ``dialogue.delta``.
+the event loop; each item is a :class:`TextDelta` to forward as ``dialogue.delta``, the
+last one with the reply's :data:`FinishReason`.
 
 A backend that can generate several replies at once also implements
 :class:`BatchingDialogueBackend`: ``open_batch()`` gives a :class:`DialogueBatch` that
@@ -17,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,39 @@ class GenerationParams:
     """Stop sequences: generation ends before any of them."""
 
 
-class TextDelta(str):
-    """A text delta that also says how many tokens produced it.
+FinishReason = Literal["stop", "length", "cancelled"]
+"""Why a reply ended: ``"stop"`` (the model's end token or a stop sequence), ``"length"`` (the
+token budget actually applied: ``max_new_tokens``, or less where the prompt left less room in
+the model's context) or ``"cancelled"``."""
 
-    Backends may yield these instead of plain ``str`` (it *is* a ``str``); the runtime
-    then reports exact token counts, and otherwise counts one token per delta.
+
+class TextDelta(str):
+    """A piece of a reply: its text (it *is* that ``str``), the tokens that produced it and, on
+    the reply's last piece, why the reply ended.
+
+    Made once, where the backend's streamer turns token ids into text, and handed on as it is
+    through the runtime's :class:`~gameai.runtime.dialogue.DialogueStream` to its reader, which
+    can use it as the ``str`` it is (or read :attr:`text`). Equality is that of the text.
     """
 
     tokens: int
     """Tokens generated for this piece of text."""
+    finish_reason: FinishReason | None
+    """Why the reply ended, on its last piece; None on every other piece."""
 
-    def __new__(cls, text: str, tokens: int) -> TextDelta:
+    def __new__(cls, text: str, tokens: int, finish_reason: FinishReason | None = None) -> TextDelta:
         delta = super().__new__(cls, text)
         delta.tokens = tokens
+        delta.finish_reason = finish_reason
         return delta
+
+    @property
+    def text(self) -> str:
+        """The piece's text: the piece itself (no copy)."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"TextDelta({str.__repr__(self)}, {self.tokens}, {self.finish_reason!r})"
 
 
 class DialogueBackend(Protocol):
@@ -92,11 +112,14 @@ class DialogueBackend(Protocol):
 
     def stream(
         self, context: DialogueContext, params: GenerationParams, cancel: threading.Event
-    ) -> Iterator[str]:
-        """Yield the reply as text deltas, in order, until done or ``cancel`` is set.
+    ) -> Iterator[TextDelta | str]:
+        """Yield the reply in order, until done or ``cancel`` is set.
+
+        Pieces are :class:`TextDelta` (exact token counts; the last one says why the reply
+        ended) or plain ``str`` (counted one token each; the runtime then infers the finish
+        reason from the cancel and the token count). Joining the texts gives the full reply.
 
         Blocking; call it from a worker thread, never from the event loop.
-        Joining all deltas gives the full reply.
         """
         ...
 
@@ -107,10 +130,14 @@ class ReplyProgress:
 
     key: int
     """The reply, as :meth:`DialogueBatch.add` returned it."""
-    delta: TextDelta | None
-    """New text of the reply (None when the step produced no text to emit yet)."""
-    done: bool
-    """Whether the reply ended (end token, ``max_new_tokens``, a stop sequence, or its cancel)."""
+    delta: TextDelta
+    """New text and tokens of the reply; its ``finish_reason`` is set when the reply ended
+    (end token or a stop sequence, its token budget, or its cancel)."""
+
+    @property
+    def done(self) -> bool:
+        """Whether the reply ended."""
+        return self.delta.finish_reason is not None
 
 
 class DialogueBatch(Protocol):
@@ -132,7 +159,7 @@ class DialogueBatch(Protocol):
     def step(self) -> list[ReplyProgress]:
         """Generate one token for every reply; return what happened to each that changed.
 
-        Every reply added comes out once with ``done=True`` and never again.
+        Every reply added comes out once with ``done`` (a ``finish_reason``) and never again.
 
         Raises:
             Exception: Whatever the model raised; every reply of the batch is then lost

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from gameai.protocol.errors import ErrorCode, ProtocolError
@@ -92,7 +93,7 @@ def _request_id_of(data: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
-def _parse(text: str | bytes, registry: dict[str, type[Message]], direction: str) -> Message:
+def _parse(text: str | bytes, registry: Mapping[str, type[Message]], direction: str) -> Message:
     data = decode_json(text)
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message must be a JSON object")
@@ -116,11 +117,15 @@ def _parse(text: str | bytes, registry: dict[str, type[Message]], direction: str
         raise
 
 
-def parse_client_message(text: str | bytes) -> ClientMessage:
+def parse_client_message(
+    text: str | bytes, message_types: Mapping[str, type[Message]] = CLIENT_MESSAGES
+) -> ClientMessage:
     """Parse and validate one text message sent by a client.
 
     Args:
         text: The websocket text message.
+        message_types: The message classes accepted, by ``type`` (default: the built-in
+            services' and the core ones; a server with more services passes its own).
 
     Returns:
         The typed message.
@@ -130,7 +135,7 @@ def parse_client_message(text: str | bytes) -> ClientMessage:
             ``unknown_field``, ``wrong_type`` or ``out_of_range``; ``request_id`` is set
             when the message had a readable ``id``.
     """
-    return cast(ClientMessage, _parse(text, CLIENT_MESSAGES, "a client may send"))
+    return cast(ClientMessage, _parse(text, message_types, "a client may send"))
 
 
 def parse_server_message(text: str | bytes) -> ServerMessage:

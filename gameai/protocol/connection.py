@@ -27,12 +27,21 @@ gets a non-fatal ``error``; a client that keeps sending malformed input is close
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from gameai.protocol.codec import parse_client_message
 from gameai.protocol.errors import CLOSE_CODE_OF, ErrorCode, ProtocolError, is_fatal
 from gameai.protocol.frames import Frame, FrameLimits, parse_frame
-from gameai.protocol.messages import PROTOCOL_VERSION, ClientMessage, Error, Hello, Welcome
+from gameai.protocol.messages import (
+    ALL_SERVICES,
+    CLIENT_MESSAGES,
+    PROTOCOL_VERSION,
+    Error,
+    Hello,
+    Message,
+    Welcome,
+)
 from gameai.protocol.rate import LeakyCounter, Throttle, TokenBucket
 
 
@@ -96,10 +105,21 @@ class ServerProtocol:
     Args:
         limits: The connection's limits.
         now: The current time in seconds (the caller's monotonic clock).
+        message_types: The client message classes accepted, by ``type`` (default: the
+            built-in services' and the core ones).
+        services: The service names a ``hello`` may ask for (default: the built-in ones).
     """
 
-    def __init__(self, limits: SessionLimits, now: float) -> None:
+    def __init__(
+        self,
+        limits: SessionLimits,
+        now: float,
+        message_types: Mapping[str, type[Message]] = CLIENT_MESSAGES,
+        services: Collection[str] = ALL_SERVICES,
+    ) -> None:
         self.limits = limits
+        self.message_types = message_types
+        self.services = services
         self.state = SessionState.AWAITING_HELLO
         self.close: Close | None = None
         """Set once the connection must close."""
@@ -121,7 +141,7 @@ class ServerProtocol:
 
     # ------------------------------------------------------------------ input
 
-    def receive_text(self, text: str, now: float) -> ClientMessage | None:
+    def receive_text(self, text: str, now: float) -> Message | None:
         """Take one text message.
 
         Args:
@@ -151,7 +171,7 @@ class ServerProtocol:
             self._rate_limited("messages", self.limits.max_messages_per_s, self._message_flood, now)
             return None
         try:
-            message = parse_client_message(text)
+            message = parse_client_message(text, self.message_types)
         except ProtocolError as exc:
             self._refuse(exc, now)
             return None
@@ -162,7 +182,7 @@ class ServerProtocol:
             return None
         return message
 
-    def _receive_hello(self, message: ClientMessage) -> Hello | None:
+    def _receive_hello(self, message: Message) -> Hello | None:
         if not isinstance(message, Hello):
             self.fail(ErrorCode.BAD_HELLO, f"the first message must be hello, got {message.TYPE}")
             return None
@@ -170,6 +190,14 @@ class ServerProtocol:
             self.fail(
                 ErrorCode.BAD_VERSION,
                 f"protocol version {message.protocol} unsupported; this server speaks {PROTOCOL_VERSION}",
+            )
+            return None
+        unknown = [name for name in message.services if name not in self.services]
+        if unknown:
+            self.fail(
+                ErrorCode.BAD_HELLO,
+                f"bad hello: unknown service {unknown[0][:32]!r} (this server offers: "
+                f"{', '.join(self.services)})",
             )
             return None
         self.state = SessionState.HELLO_RECEIVED

@@ -24,8 +24,11 @@ from gameai.protocol.fields import Constraint, constrained
 PROTOCOL_VERSION: Final = 1
 
 Service = Literal["behaviour", "dialogue", "agents"]
-"""A service a client can ask for in ``hello``."""
+"""A built-in service a client can ask for in ``hello`` (a server may offer more: ``welcome.services``)."""
 ALL_SERVICES: Final[tuple[Service, ...]] = ("behaviour", "dialogue", "agents")
+#: Most services one ``hello`` may name.
+MAX_SERVICES: Final = 16
+_SERVICE_NAME = Constraint(min_length=1, max_length=32)
 
 Encoding = Literal["raw", "png", "jpeg"]
 """How a frame's pixels are encoded (``raw`` is packed RGB, row-major, top row first)."""
@@ -65,8 +68,8 @@ class FrameFormat:
 class ModelInfo:
     """What the server knows about one model (a value of ``welcome.models``)."""
 
-    service: Literal["behaviour", "dialogue", "agent"]
-    """Which service the model backs."""
+    service: str
+    """Which service the model backs (``behaviour``, ``dialogue``, ``agent``, or the server's own)."""
     status: Literal["ready", "unavailable"]
     """``ready``: requests are served. ``unavailable``: requests get ``model_unavailable``."""
     name: str | None = None
@@ -163,8 +166,11 @@ class Hello(Message):
     """Which game this is (free text, for logs and metrics)."""
     token: str | None = constrained(None, max_length=256)
     """Auth token; required when the server is bound to a non-loopback address."""
-    services: tuple[Service, ...] = constrained(ALL_SERVICES, min_length=1, max_length=3)
-    """The services this session will use."""
+    services: tuple[str, ...] = constrained(
+        ALL_SERVICES, min_length=1, max_length=MAX_SERVICES, items=_SERVICE_NAME
+    )
+    """The services this session will use (``behaviour``, ``dialogue``, ``agents``, or others the
+    server offers); a name the server does not offer is refused with ``bad_hello``."""
     frames: FrameFormat | None = None
     """The frames the client will send; checked against the behaviour model when given."""
     behaviour_every: int = constrained(1, minimum=1, maximum=1000)
@@ -287,7 +293,7 @@ class Welcome(Message):
     """The session's id (it appears in the server's logs)."""
     server: str
     """Server name and version."""
-    services: tuple[Service, ...]
+    services: tuple[str, ...]
     """The services of this session (those asked for in ``hello``)."""
     models: dict[str, ModelInfo]
     """Every model: ``behaviour``, ``dialogue`` and ``agent/<name>`` per agent."""
@@ -411,7 +417,11 @@ class Pong(Message):
     """The server's wall clock (Unix seconds)."""
 
 
-#: Messages a client may send, by ``type``.
+#: Messages every session understands, whatever its services (the rest belong to a service).
+CORE_CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
+    cls.TYPE: cls for cls in (Hello, Events, MatchResult, Ping)
+}
+#: Messages a client may send to the built-in services, by ``type``.
 CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
     cls.TYPE: cls for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, MatchResult, Ping)
 }

@@ -9,12 +9,9 @@ the same pages in again, zeroed.
 :func:`keep_freed_memory` raises glibc's mmap and trim thresholds (what PyTorch's CPU
 performance guide gets by swapping in jemalloc or TCMalloc): freed blocks stay in the process
 for the next batch, and the process keeps up to ``TRIM_THRESHOLD_BYTES`` it no longer uses.
-Elsewhere than on glibc it does nothing. Measured on the 2-core reference VM
-(:class:`~gameai.behaviour.fused.FusedBehaviourNet` of the shipped model, one torch thread,
-a fresh process per run, three runs each, alternating): encoding 32 frames took 21.7-23.5 ms
-without it and 19.0-20.0 ms with it; 1 to 8 frames, the same either way. In a process that had
-run other work first, the same 32 frames once took 43-53 ms without it: how often pages fault
-depends on what the process allocated before.
+Elsewhere than on glibc it does nothing. It pays for batches of many frames (for one to
+eight frames it makes no difference); how often pages fault without it depends on what the
+process allocated before (the measurements: docs/log/behaviour.md).
 """
 
 from __future__ import annotations

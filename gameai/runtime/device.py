@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 import torch
@@ -31,3 +32,16 @@ def select_device(preference: DevicePreference | str = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but CUDA is not available")
     return device
+
+
+def cpu_inference_threads() -> int:
+    """Torch threads for serving on CPU: one fewer than the usable cores, at least 1.
+
+    Torch's OpenMP threads spin after each operation; using every core starves the event
+    loop of the server's process.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 2
+    return max(1, cores - 1)

@@ -6,8 +6,10 @@ each thread runs a :class:`~gameai.dialogue.types.DialogueBatch`: it takes every
 reply up to ``max_batch`` into the batch, advances all of them by one token per step, and
 takes more at every step (continuous batching: a reply joins at the next token and leaves
 when it ends). Otherwise each thread streams one reply at a time through
-``backend.stream``. Either way generation runs off the event loop; deltas hop back to it
-one by one and come out of the :class:`DialogueStream` returned by :meth:`DialogueWorker.submit`.
+``backend.stream``. Either way generation runs off the event loop; the backend's
+:class:`~gameai.dialogue.types.TextDelta` pieces hop back to it one by one, as they are,
+and come out of the :class:`DialogueStream` returned by :meth:`DialogueWorker.submit`,
+which says at its end why the reply ended (:attr:`DialogueStream.finish_reason`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from gameai.dialogue.types import (
     DialogueBackend,
     DialogueBatch,
     DialogueContext,
+    FinishReason,
     GenerationParams,
+    TextDelta,
 )
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
@@ -34,25 +38,19 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class StreamedText:
-    """One delta: its text and the tokens that produced it."""
-
-    text: str
-    tokens: int
-
-
-@dataclass(frozen=True)
 class _End:
     error: BaseException | None
-    cancelled: bool
-    """Whether generation ended because of a cancel."""
+    finish_reason: FinishReason | None
+    """Why the reply ended (None when the backend failed)."""
 
 
 class DialogueStream:
     """The reply to one request, as it is generated.
 
-    Iterate it (``async for piece in stream``) for :class:`StreamedText` pieces; after the
-    loop, :attr:`tokens` is the total and :attr:`cancelled` says whether it was cut short.
+    Iterate it (``async for piece in stream``) for the reply's text as the backend made it:
+    :class:`~gameai.dialogue.types.TextDelta` pieces, each a non-empty ``str`` (also readable
+    as ``.text``) with its ``.tokens``. After the loop, :attr:`finish_reason` says why the reply
+    ended, :attr:`tokens` is the total and :attr:`cancelled` says whether it was cut short.
 
     Raises:
         Exception: From the iteration, whatever the backend raised.
@@ -66,39 +64,45 @@ class DialogueStream:
         self.submitted = time.perf_counter()
         self.first_delta_at: float | None = None
         self.finished_at: float | None = None
-        self._ended_by_cancel: bool | None = None
-        self._queue: asyncio.Queue[StreamedText | _End] = asyncio.Queue()
+        self.finish_reason: FinishReason | None = None
+        """Why the reply ended, once the iteration reached its end: ``"stop"`` (the model's end
+        token or a stop sequence), ``"length"`` (the token budget actually applied, which the
+        prompt's room in the model's context can make lower than ``params.max_new_tokens``) or
+        ``"cancelled"``. None while it runs, and when the backend failed."""
+        self._queue: asyncio.Queue[TextDelta | _End] = asyncio.Queue()
 
     @property
     def cancelled(self) -> bool:
         """Whether the reply was cut short by :meth:`cancel` (once it ended: whether it ended so)."""
-        if self._ended_by_cancel is not None:
-            return self._ended_by_cancel
+        if self.finished_at is not None:
+            return self.finish_reason == "cancelled"
         return self.cancel_event.is_set()
 
     def cancel(self) -> None:
         """Ask the backend to stop; the stream then ends soon (at the next token)."""
         self.cancel_event.set()
 
-    def _put(self, item: StreamedText | _End) -> None:
+    def _put(self, item: TextDelta | _End) -> None:
         self._queue.put_nowait(item)
 
     def __aiter__(self) -> DialogueStream:
         return self
 
-    async def __anext__(self) -> StreamedText:
-        item = await self._queue.get()
-        if isinstance(item, _End):
-            self.finished_at = time.perf_counter()
-            self._ended_by_cancel = item.cancelled
-            self._queue.put_nowait(item)  # iterating again ends again
-            if item.error is not None:
-                raise item.error
-            raise StopAsyncIteration
-        if self.first_delta_at is None and item.text:
-            self.first_delta_at = time.perf_counter()
-        self.tokens += item.tokens
-        return item
+    async def __anext__(self) -> TextDelta:
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, _End):
+                self.finished_at = time.perf_counter()
+                self.finish_reason = item.finish_reason
+                self._queue.put_nowait(item)  # iterating again ends again
+                if item.error is not None:
+                    raise item.error
+                raise StopAsyncIteration
+            self.tokens += item.tokens
+            if item:  # a piece with no text only adds its tokens
+                if self.first_delta_at is None:
+                    self.first_delta_at = time.perf_counter()
+                return item
 
 
 @dataclass
@@ -109,11 +113,13 @@ class _Job:
     tokens: int = 0
     """Tokens generated so far."""
 
-    def deliver(self, text: str, tokens: int) -> None:
+    def deliver(self, delta: TextDelta) -> None:
         """Hand a delta to the stream on its event loop (a closed loop cancels the reply)."""
-        self.tokens += tokens
+        if not delta.text and not delta.tokens:
+            return  # nothing to read: an end that says only why (the stream's end says it)
+        self.tokens += delta.tokens
         try:
-            self.loop.call_soon_threadsafe(self.stream._put, StreamedText(text, tokens))
+            self.loop.call_soon_threadsafe(self.stream._put, delta)
         except RuntimeError:  # the loop is closed: nobody listens any more
             self.stream.cancel()
 
@@ -238,25 +244,31 @@ class DialogueWorker:
     def _generate(self, job: _Job) -> None:
         stream = job.stream
         error: BaseException | None = None
-        cancelled = False
+        finish: FinishReason | None = None
         try:
-            cancelled = stream.cancel_event.is_set()
-            if not cancelled:
+            if stream.cancel_event.is_set():
+                finish = "cancelled"
+            else:
                 pieces = self.backend.stream(stream.context, stream.params, stream.cancel_event)
                 try:
                     for piece in pieces:
-                        job.deliver(str(piece), getattr(piece, "tokens", 1))
+                        delta = piece if isinstance(piece, TextDelta) else TextDelta(piece, 1)
+                        job.deliver(delta)
+                        if delta.finish_reason is not None:
+                            finish = delta.finish_reason
+                            break
                         if stream.cancel_event.is_set():
                             break
                 finally:
-                    cancelled = stream.cancel_event.is_set()
                     close = getattr(pieces, "close", None)
                     if close is not None:
                         close()  # ends the backend's generation thread now
+                if finish is None:  # cut short here, or a backend that does not say why it ended
+                    finish = _inferred_finish(stream, job.tokens)
         except Exception as exc:
             self._log_failure(job)
-            error = exc
-        self._finish(job, error, cancelled)
+            error, finish = exc, None
+        self._finish(job, error, finish)
 
     def _run_batches(self, batch: DialogueBatch) -> None:
         """Continuous batching: admit waiting replies at every step, up to ``max_batch``."""
@@ -275,13 +287,13 @@ class DialogueWorker:
                 self._take(item)
                 stream = item.stream
                 if stream.cancel_event.is_set():
-                    self._finish(item, None, cancelled=True)
+                    self._finish(item, None, "cancelled")
                     continue
                 try:
                     jobs[batch.add(stream.context, stream.params, stream.cancel_event)] = item
                 except Exception as exc:  # a prompt the backend cannot take fails only its own reply
                     self._log_failure(item)
-                    self._finish(item, exc, cancelled=False)
+                    self._finish(item, exc, None)
             if not jobs:
                 if stopping:
                     return
@@ -297,7 +309,7 @@ class DialogueWorker:
                     exc_info=True,
                 )
                 for job in jobs.values():
-                    self._finish(job, exc, cancelled=False)
+                    self._finish(job, exc, None)
                 jobs.clear()
                 fresh = self._open_batch()
                 if fresh is None:
@@ -308,19 +320,18 @@ class DialogueWorker:
                 continue
             for item_progress in progress:
                 job = jobs[item_progress.key]
-                if item_progress.delta is not None:
-                    job.deliver(str(item_progress.delta), item_progress.delta.tokens)
-                if item_progress.done:
+                job.deliver(item_progress.delta)
+                if item_progress.delta.finish_reason is not None:
                     del jobs[item_progress.key]
-                    self._finish(job, None, job.stream.cancel_event.is_set())
+                    self._finish(job, None, item_progress.delta.finish_reason)
 
     def _log_failure(self, job: _Job) -> None:
         logger.error(
             "dialogue model %s failed", self.name, exc_info=True, extra={"session_id": job.session_id}
         )
 
-    def _finish(self, job: _Job, error: BaseException | None, cancelled: bool) -> None:
-        """End a reply's stream (with the backend's error, if any) and record its metrics."""
+    def _finish(self, job: _Job, error: BaseException | None, finish_reason: FinishReason | None) -> None:
+        """End a reply's stream (with the backend's error, if any, or why it ended) and record its metrics."""
         stream, loop = job.stream, job.loop
         with self._lock:
             self._active.discard(stream)
@@ -331,4 +342,11 @@ class DialogueWorker:
             if job.tokens and elapsed > 0:
                 self._metrics.dialogue_tokens_per_second.observe(job.tokens / elapsed)
         with contextlib.suppress(RuntimeError):  # a closed loop has nobody listening any more
-            loop.call_soon_threadsafe(stream._put, _End(error, cancelled))
+            loop.call_soon_threadsafe(stream._put, _End(error, finish_reason))
+
+
+def _inferred_finish(stream: DialogueStream, tokens: int) -> FinishReason:
+    """Why a reply ended when its backend did not say: the cancel, else its token count."""
+    if stream.cancel_event.is_set():
+        return "cancelled"
+    return "length" if tokens >= stream.params.max_new_tokens else "stop"

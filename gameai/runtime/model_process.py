@@ -1,10 +1,9 @@
 """The behaviour model in a child process, so that inference never waits for the server's GIL.
 
 In the server's own interpreter the behaviour worker thread needs the GIL back after each of
-its ~100 torch calls per batch, and the event loop holds it about half the time: a batch of
-32 windows took 6.7 ms there against 4.2 ms alone, and the model thread, busy 94% of the
-time, bound the server (docs/behaviour.md, *Speed*). A child process has an interpreter of
-its own.
+its ~100 torch calls per batch while the event loop holds it much of the time, so a batch
+takes longer there than alone and the model thread bounds the server (the measurements:
+docs/log/behaviour.md). A child process has an interpreter of its own.
 
 :class:`BehaviourProcess` is a batch function like
 :class:`~gameai.runtime.models.BehaviourClassifier`: a behaviour

@@ -2,8 +2,8 @@
 
 Calling order::
 
-    runtime = ModelRuntime.load(runtime_config, metrics)      # blocking, before the loop serves
-    server = GameAIServer(config, runtime, metrics)
+    services = load_services(runtime_config, metrics)         # blocking, before the loop serves
+    server = GameAIServer(config, services, metrics)
     await server.start()                                      # binds; server.port is the real port
     await server.serve_until_signal()                         # SIGINT/SIGTERM -> shutdown()
 
@@ -30,9 +30,9 @@ from websockets.http11 import Request, Response
 from gameai.event_loops import running_event_loop_name
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.frames import HEADER_SIZE
-from gameai.runtime.runtime import ModelRuntime
 from gameai.server.config import ServerConfig
 from gameai.server.connection import ConnectionHandler
+from gameai.services.registry import ServiceRegistry
 from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, FixedDifficulty
 from gameai.session.state import Session
 
@@ -47,7 +47,8 @@ class GameAIServer:
 
     Args:
         config: Network, security and limits.
-        runtime: The loaded models (started by :meth:`start`, stopped by :meth:`shutdown`).
+        services: The services and their loaded models (started by :meth:`start`, stopped by
+            :meth:`shutdown`); :func:`gameai.services.builtin.load_services` makes the built-in ones.
         metrics: Where everything is counted.
         difficulty_factory: Makes each session's difficulty controller; default: per
             ``config.difficulty_control``, an :class:`~gameai.session.difficulty.AdaptiveDifficulty`
@@ -57,12 +58,12 @@ class GameAIServer:
     def __init__(
         self,
         config: ServerConfig,
-        runtime: ModelRuntime,
+        services: ServiceRegistry,
         metrics: ServiceMetrics | None = None,
         difficulty_factory: DifficultyFactory | None = None,
     ) -> None:
         self.config = config
-        self.runtime = runtime
+        self.services = services
         self.metrics = metrics or ServiceMetrics()
         self.sessions: dict[str, ConnectionHandler] = {}
         self.shutting_down = False
@@ -93,8 +94,8 @@ class GameAIServer:
         return f"ws://{host}:{self.port}/"
 
     async def start(self) -> None:
-        """Start the model workers and bind the socket."""
-        self.runtime.start()
+        """Start the services' workers and bind the socket."""
+        self.services.start()
         max_size = max(self.config.max_message_bytes, HEADER_SIZE + self.config.max_frame_bytes) + 1024
         keepalive = self.config.keepalive_s or None
         self._server = await serve(
@@ -113,7 +114,7 @@ class GameAIServer:
             "serving on %s (token %s, %d models ready, %s event loop)",
             self.url,
             "required" if self.config.token_required else "not required",
-            sum(info.status == "ready" for info in self.runtime.models.values()),
+            sum(info.status == "ready" for info in self.services.models.values()),
             running_event_loop_name(),
         )
 
@@ -129,12 +130,13 @@ class GameAIServer:
         return None
 
     def _health_response(self) -> Response:
-        ready = all(info.status == "ready" for info in self.runtime.models.values())
+        models = self.services.models
+        ready = all(info.status == "ready" for info in models.values())
         status = "shutting_down" if self.shutting_down else ("ok" if ready else "degraded")
         body = {
             "status": status,
             "sessions": len(self.sessions),
-            "models": {key: info.status for key, info in self.runtime.models.items()},
+            "models": {key: info.status for key, info in models.items()},
         }
         code = HTTPStatus.SERVICE_UNAVAILABLE if self.shutting_down else HTTPStatus.OK
         return _http_response(code, "application/json", (json.dumps(body) + "\n").encode())
@@ -163,7 +165,7 @@ class GameAIServer:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.shutdown_grace_s + 5.0):
                     await self._server.wait_closed()
-        await self.runtime.stop()
+        await self.services.stop()
         logger.info("shut down")
         self._stopped.set()
 

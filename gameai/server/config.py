@@ -1,7 +1,7 @@
 """Configuration of ``gameai serve``: one dataclass, filled from defaults, TOML, env and flags.
 
 Precedence, lowest first: the field defaults, the TOML file given with ``--config``
-(keys of :class:`ServerConfig` and :class:`~gameai.runtime.runtime.RuntimeConfig`, at the
+(keys of :class:`ServerConfig` and :class:`~gameai.runtime.config.RuntimeConfig`, at the
 top level or under ``[server]`` / ``[runtime]``), environment variables
 ``GAMEAI_<FIELD>`` (e.g. ``GAMEAI_PORT=9000``, ``GAMEAI_TOKENS=tok1,tok2``), then command
 line options. Example TOML::
@@ -31,6 +31,7 @@ from gameai.config_args import unwrap_optional
 from gameai.event_loops import EventLoopName, check_event_loop_name
 from gameai.protocol.connection import SessionLimits
 from gameai.protocol.messages import Limits
+from gameai.services.base import ServiceSettings
 
 ConfigT = TypeVar("ConfigT")
 
@@ -126,6 +127,15 @@ class ServerConfig:
             max_frame_bytes=self.max_frame_bytes,
             max_fps=self.max_fps,
             max_messages_per_s=self.max_messages_per_s,
+        )
+
+    def service_settings(self) -> ServiceSettings:
+        """The limits services apply to each session."""
+        return ServiceSettings(
+            max_new_tokens=self.max_new_tokens,
+            default_max_new_tokens=self.default_max_new_tokens,
+            frame_queue=self.frame_queue,
+            frames_in_flight=self.frames_in_flight,
         )
 
     def welcome_limits(self) -> Limits:

@@ -2,11 +2,13 @@
 
 :class:`ConnectionHandler` is the thin I/O loop around :class:`~gameai.protocol.ServerProtocol`:
 it reads a message, hands it to the protocol with the time, sends what the protocol
-queued (errors, welcome), and acts on the parsed result: frames go to the session's
-:class:`~gameai.server.frame_pipeline.FramePipeline`, requests to its
-:class:`~gameai.server.requests.SessionRequests` (a task each). A request that fails gets
-a typed ``error`` and the session goes on; an unexpected exception in the connection's
-own loop is logged with its traceback and closes *this* connection with 1011.
+queued (errors, welcome), and dispatches the parsed result: core messages (ping, events,
+match results) to the session, a service's messages to that service's part of the session
+(:class:`~gameai.services.base.SessionService`; requests through the session's
+:class:`~gameai.services.requests.RequestTracker`, a task each), frames to the service that
+takes frames. A request that fails gets a typed ``error`` and the session goes on; an
+unexpected exception in the connection's own loop is logged with its traceback and closes
+*this* connection with 1011.
 """
 
 from __future__ import annotations
@@ -18,23 +20,20 @@ import logging
 import secrets
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from gameai import __version__
 from gameai.observability.logs import session_id_var
+from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.codec import encode_message
 from gameai.protocol.connection import ServerProtocol, SessionState
 from gameai.protocol.errors import INTERNAL_ERROR_CLOSE, ErrorCode, ProtocolError
 from gameai.protocol.frames import Frame
 from gameai.protocol.messages import (
     PROTOCOL_VERSION,
-    Act,
-    ClientMessage,
-    DialogueCancel,
-    DialogueRequest,
     Error,
     Events,
     Hello,
@@ -45,12 +44,12 @@ from gameai.protocol.messages import (
     Welcome,
 )
 from gameai.protocol.rate import Throttle
-from gameai.server.frame_pipeline import FramePipeline
-from gameai.server.requests import SessionRequests
+from gameai.server.config import ServerConfig
+from gameai.services.base import RequestRefusedError, SessionContext, SessionService
+from gameai.services.registry import ServiceRegistry
+from gameai.services.requests import RequestTracker
+from gameai.session.difficulty import DifficultyController
 from gameai.session.state import Session
-
-if TYPE_CHECKING:
-    from gameai.server.app import GameAIServer
 
 logger = logging.getLogger(__name__)
 
@@ -59,27 +58,48 @@ class _ClosedError(Exception):
     """The protocol decided to close the connection and it was closed."""
 
 
+class SessionHost(Protocol):
+    """What a connection needs of its server (:class:`~gameai.server.app.GameAIServer` is one)."""
+
+    config: ServerConfig
+    services: ServiceRegistry
+    metrics: ServiceMetrics
+    sessions: dict[str, ConnectionHandler]
+    shutting_down: bool
+
+    def make_difficulty_controller(self, session: Session) -> DifficultyController:
+        """The difficulty controller of a new session."""
+        ...
+
+
 class ConnectionHandler:
     """Serves one websocket connection (see the module docstring).
 
     Args:
-        server: The server (config, runtime, metrics, session registry).
+        server: The server (config, services, metrics, open sessions).
         websocket: The connection.
     """
 
-    def __init__(self, server: GameAIServer, websocket: ServerConnection) -> None:
+    def __init__(self, server: SessionHost, websocket: ServerConnection) -> None:
         self.server = server
         self.config = server.config
-        self.runtime = server.runtime
+        self.services = server.services
         self.metrics = server.metrics
         self.websocket = websocket
         self.session_id = secrets.token_urlsafe(9)
         self.session: Session | None = None
-        self.protocol = ServerProtocol(self.config.session_limits(), now=time.perf_counter())
-        self.frames: FramePipeline | None = None
-        self.requests: SessionRequests | None = None
+        self.protocol = ServerProtocol(
+            self.config.session_limits(),
+            now=time.perf_counter(),
+            message_types=self.services.client_messages,
+            services=self.services.names,
+        )
+        self.handlers: dict[str, SessionService] = {}
+        """This session's part of each service it asked for, by service name."""
+        self.requests: RequestTracker | None = None
+        self._frame_handler: SessionService | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._frame_task: asyncio.Task[None] | None = None
+        self._service_tasks: list[asyncio.Task[None]] = []
         self._throttle = Throttle(1.0)
         self._closing = False
         self._last_rate_limited = 0
@@ -119,9 +139,12 @@ class ConnectionHandler:
     async def _cleanup(self) -> None:
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        for handler in self.handlers.values():
+            with contextlib.suppress(Exception):
+                await handler.close()
         if self.requests is not None:
             await self.requests.abort()
-        tasks = [*self._tasks, *([self._frame_task] if self._frame_task else [])]
+        tasks = [*self._tasks, *self._service_tasks]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -139,9 +162,13 @@ class ConnectionHandler:
         """
         self._closing = True
         if self.requests is not None:
-            await self.requests.drain(grace_s)
-        if self._frame_task is not None:
-            self._frame_task.cancel()
+            self.requests.closing = True
+        for handler in self.handlers.values():
+            await handler.drain(grace_s)
+        if self.requests is not None:
+            await self.requests.wait(grace_s)
+        for task in self._service_tasks:
+            task.cancel()
         with contextlib.suppress(ConnectionClosed, _ClosedError):
             await self._close_with(ErrorCode.SHUTTING_DOWN, "the server is shutting down", draining=False)
 
@@ -257,48 +284,44 @@ class ConnectionHandler:
             return ErrorCode.SHUTTING_DOWN, "the server is shutting down"
         if len(self.server.sessions) >= self.config.max_sessions:
             return ErrorCode.SERVER_FULL, f"the server has its maximum of {self.config.max_sessions} sessions"
-        behaviour = self.runtime.behaviour
-        if hello.frames is not None and behaviour is not None and "behaviour" in hello.services:
-            spec = behaviour.spec
-            if (hello.frames.width, hello.frames.height) != (spec.width, spec.height):
-                return (
-                    ErrorCode.UNSUPPORTED_FRAME_FORMAT,
-                    f"frames must be {spec.width}x{spec.height}, hello declares "
-                    f"{hello.frames.width}x{hello.frames.height}",
-                )
+        for name in hello.services:
+            refusal = self.services[name].check_hello(hello)
+            if refusal is not None:
+                return refusal
         return None
 
     def _open_session(self, hello: Hello) -> None:
         session = Session(session_id=self.session_id, hello=hello)
         session.difficulty = self.server.make_difficulty_controller(session)
         self.session = session
-        self.requests = SessionRequests(session, self.runtime, self.config, self.metrics, self._send)
-        behaviour = self.runtime.behaviour
+        self.requests = RequestTracker(self._send, self.config.max_inflight_requests)
+        context = SessionContext(
+            session=session,
+            send=self._send,
+            send_frame_error=self._send_frame_error,
+            metrics=self.metrics,
+            settings=self.config.service_settings(),
+        )
         expected_size = None
-        if behaviour is not None and "behaviour" in hello.services:
-            self.frames = FramePipeline(
-                session,
-                behaviour,
-                self.config.frame_queue,
-                self.config.frames_in_flight,
-                self._send,
-                self._send_frame_error,
-                self.metrics,
-            )
-            self._frame_task = asyncio.create_task(self.frames.run(), name=f"frames-{self.session_id}")
-            self._frame_task.add_done_callback(self._on_frame_task_done)
-            expected_size = (behaviour.spec.width, behaviour.spec.height)
+        for name in hello.services:
+            service = self.services[name]
+            handler = service.open_session(context)
+            self.handlers[name] = handler
+            if service.takes_frames:
+                self._frame_handler = handler
+                expected_size = service.expected_frame_size()
+            task = asyncio.create_task(handler.run(), name=f"{name}-{self.session_id}")
+            task.add_done_callback(self._on_service_task_done)
+            self._service_tasks.append(task)
         welcome = Welcome(
             protocol=PROTOCOL_VERSION,
             session_id=self.session_id,
             server=f"gameai/{__version__}",
             services=hello.services,
-            models=dict(self.runtime.models),
-            behaviour=behaviour.spec if behaviour is not None else None,
-            agents={name: agent.spec for name, agent in self.runtime.agents.items()},
-            default_agent=self.runtime.default_agent,
+            models=self.services.models,
             difficulty=session.difficulty.difficulty(None),
             limits=self.config.welcome_limits(),
+            **{"agents": {}, **self.services.welcome_fields()},
         )
         self.protocol.accept(welcome, expected_size)
         self.server.sessions[self.session_id] = self
@@ -312,10 +335,14 @@ class ConnectionHandler:
             extra={"game_id": hello.game_id},
         )
 
-    def _on_frame_task_done(self, task: asyncio.Task[None]) -> None:
+    def _on_service_task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:
             return
-        logger.error("frame pipeline crashed; closing this connection with 1011", exc_info=task.exception())
+        logger.error(
+            "service task %s crashed; closing this connection with 1011",
+            task.get_name(),
+            exc_info=task.exception(),
+        )
         self.close_code = INTERNAL_ERROR_CLOSE
         self._spawn(self.websocket.close(INTERNAL_ERROR_CLOSE, "internal error"))
 
@@ -346,7 +373,7 @@ class ConnectionHandler:
 
         One timer per connection, set again for the rest of the time when it finds a newer
         message (the receive loop only notes when each message came: a timeout around every
-        ``recv`` cost 3 us per message).
+        ``recv`` would cost more per message than the rest of the loop).
         """
         idle_s = self.config.idle_timeout_s
         quiet_s = time.perf_counter() - self._last_message_at
@@ -362,40 +389,67 @@ class ConnectionHandler:
             await self._close_with(ErrorCode.IDLE_TIMEOUT, f"no message for {idle_s:g} s", draining=False)
 
     async def _on_frame(self, frame: Frame, received_at: float) -> None:
-        if self.frames is not None:
-            self.frames.push(frame, received_at)
+        if self._frame_handler is not None:
+            await self._frame_handler.on_frame(frame, received_at)
             return
-        session = self.session
-        assert session is not None
-        if "behaviour" not in session.hello.services:
-            error = ProtocolError(
-                ErrorCode.SERVICE_NOT_REQUESTED, "frames sent but 'behaviour' not in hello.services"
-            )
+        service = self.services.frame_service
+        if service is None:
+            message = "this server takes no frames"
         else:
-            reason = self.runtime.models["behaviour"].reason
-            error = ProtocolError(ErrorCode.MODEL_UNAVAILABLE, f"behaviour model unavailable: {reason}")
-        error.seq = frame.seq
-        await self._send_frame_error(error)
+            message = f"frames sent but {service.name!r} not in hello.services"
+        await self._send_frame_error(ProtocolError(ErrorCode.SERVICE_NOT_REQUESTED, message, seq=frame.seq))
 
-    async def _dispatch(self, message: ClientMessage, received_at: float) -> None:
+    async def _dispatch(self, message: Message, received_at: float) -> None:
         session = self.session
-        assert session is not None
+        assert session is not None and self.requests is not None
         if isinstance(message, Ping):
             await self._send(Pong(id=message.id, t=message.t, server_time=time.time()))
-        elif isinstance(message, Events):
+            return
+        if isinstance(message, Events):
             session.events.extend(message.events)
-        elif isinstance(message, MatchResult):
+            return
+        if isinstance(message, MatchResult):
             session.record_match(
                 message.outcome, message.npc_id, message.player_score, message.npc_score, message.duration_s
             )
-        elif isinstance(message, DialogueCancel):
-            assert self.requests is not None
-            await self.requests.cancel_dialogue(message.id)
-        elif isinstance(message, DialogueRequest | Act):
-            assert self.requests is not None
-            await self.requests.start(message, received_at)
-        else:  # Hello is refused by the protocol once open
+            return
+        service = self.services.owner(message.TYPE)
+        if service is None:  # Hello is refused by the protocol once open
             raise AssertionError(f"unhandled message {message!r}")
+        request_id = getattr(message, "id", None)
+        handler = self.handlers.get(service.name)
+        if type(message) in service.request_types:
+            if handler is None:
+                await self._refuse_unrequested(message, service.name, request_id)
+                return
+            await self.requests.start(message, handler, received_at)
+            return
+        if handler is None:
+            await self._refuse_unrequested(message, service.name, request_id)
+            return
+        try:
+            job = handler.handle(message, received_at)
+        except RequestRefusedError as refused:
+            await self.requests.refuse(request_id, refused.code, refused.message)
+            return
+        if job is not None:
+            self._spawn(job, name=f"{message.TYPE}-{self.session_id}")
+
+    async def _refuse_unrequested(self, message: Message, service: str, request_id: str | None) -> None:
+        assert self.requests is not None
+        if self.requests.closing:
+            await self._send(
+                Error(
+                    code=ErrorCode.SHUTTING_DOWN,
+                    message="the server is shutting down",
+                    id=request_id,
+                    fatal=True,
+                )
+            )
+            return
+        await self.requests.refuse(
+            request_id, ErrorCode.SERVICE_NOT_REQUESTED, f"{service!r} not in hello.services"
+        )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str | None = None) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)

@@ -9,7 +9,6 @@ from typing import Literal
 
 from gameai.protocol.messages import Hello
 from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, MatchRecord
-from gameai.session.frames import FrameRingBuffer
 from gameai.session.memory import EventLog, NpcMemory
 
 
@@ -30,8 +29,6 @@ class Session:
     """The id sent in ``welcome`` and carried by every log line of the session."""
     hello: Hello
     """The client's hello (game id, services, frame format)."""
-    frames: FrameRingBuffer | None = None
-    """The last K frames (None when the behaviour service is not in use)."""
     created_at: float = field(default_factory=time.time)
     """Server wall clock at the welcome, Unix seconds."""
     events: EventLog = field(default_factory=EventLog)

@@ -18,10 +18,11 @@ from pathlib import Path
 from gameai.event_loops import new_event_loop
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.config import RuntimeConfig
-from gameai.runtime.runtime import ModelRuntime
 from gameai.server.app import DifficultyFactory, GameAIServer
 from gameai.server.config import ServerConfig
 from gameai.server.process import ServerProcess, free_port
+from gameai.services.builtin import load_services
+from gameai.services.registry import ServiceRegistry
 
 __all__ = [
     "ServerProcess",
@@ -37,21 +38,21 @@ __all__ = [
 async def running_server(
     config: ServerConfig,
     runtime_config: RuntimeConfig | None = None,
-    runtime: ModelRuntime | None = None,
+    services: ServiceRegistry | None = None,
     difficulty_factory: DifficultyFactory | None = None,
 ) -> AsyncIterator[GameAIServer]:
     """Serve on the current event loop for the duration of the block, then shut down.
 
     Args:
         config: Server config (use ``port=0`` for a free port; ``server.url`` tells which).
-        runtime_config: Models to load (ignored when ``runtime`` is given).
-        runtime: An already loaded runtime (not yet started).
+        runtime_config: Models of the built-in services to load (ignored when ``services`` is given).
+        services: Already loaded services (not yet started), e.g. with one of a test's own.
         difficulty_factory: The sessions' difficulty controllers.
     """
     metrics = ServiceMetrics()
-    if runtime is None:
-        runtime = await asyncio.to_thread(ModelRuntime.load, runtime_config or RuntimeConfig(), metrics)
-    server = GameAIServer(config, runtime, metrics, difficulty_factory)
+    if services is None:
+        services = await asyncio.to_thread(load_services, runtime_config or RuntimeConfig(), metrics)
+    server = GameAIServer(config, services, metrics, difficulty_factory)
     await server.start()
     try:
         yield server
@@ -103,8 +104,8 @@ class ServerThread:
     async def _serve(self) -> None:
         try:
             metrics = ServiceMetrics()
-            runtime = ModelRuntime.load(self.runtime_config, metrics)
-            self.server = GameAIServer(self.config, runtime, metrics)
+            services = load_services(self.runtime_config, metrics)
+            self.server = GameAIServer(self.config, services, metrics)
             await self.server.start()
         except BaseException as exc:
             self._error = exc

@@ -109,9 +109,9 @@ class BehaviourTrainConfig(RecordConfig):
     calibration_players: int = 200
     """Players per style the calibrate step plays (new seeds, drawn like the test split's) to
     measure the ``bot_like`` precision at each minimum probability the server can hold that
-    label to (``gameai serve --behaviour-bot-like-min-precision``). 32 players per style were
-    too few: the minimum they chose missed the precision on the test sets
-    (``docs/behaviour.md``). The training recording (``record``) has none."""
+    label to (``gameai serve --behaviour-bot-like-min-precision``). Too few players make the
+    chosen minimums miss the precision on other players (``docs/log/behaviour.md``). The
+    training recording (``record``) has none."""
     calibration_frames_per_player: int = 300
     """Frames each calibration player plays (at ``sample_fps``: 300 is a minute), so the
     calibration measures every age of a session the server holds ``bot_like`` to its own
@@ -129,9 +129,8 @@ class BehaviourTrainConfig(RecordConfig):
     batch_norm: bool = True
     """Keypoints architecture: batch normalisation in the per-frame conv stack."""
     first_conv_stride: int = 4
-    """Keypoints architecture: stride of the first conv (4: 21x21 keypoint maps; 2: 42x42, 1-2.5
-    points more served macro-F1 at 2-3x the serving cost and 6x the fit time, see
-    ``docs/behaviour.md``)."""
+    """Keypoints architecture: stride of the first conv (4: 21x21 keypoint maps; 2: 42x42, finer
+    but 2-3x the serving cost and about 6x the fit time; see ``docs/log/behaviour.md``)."""
     fine_keypoints: int = 4
     """Keypoints architecture: extra keypoint maps at the frames' full resolution (0: none; see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.fine_keypoints`)."""
@@ -146,26 +145,24 @@ class BehaviourTrainConfig(RecordConfig):
     """Keypoints architecture: extra full-resolution keypoints pulled towards the player's, to
     find the enemy nearest the player (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.near_player_keypoints`; needs
-    ``fine_keypoints >= 1``; 0: none). Two per network: single fits served 0.4-2.2 points of
-    macro-F1 above the same seed without them on all four evaluation sets, at 0.85-0.95x the
-    windows/s (``docs/behaviour.md``)."""
+    ``fine_keypoints >= 1``; 0: none). Two per network: they make a single fit better on every
+    evaluation set for a small part of its serving cost (``docs/log/behaviour.md``)."""
     position_weight: float = 10.0
     """Keypoints architecture: weight of the position loss, the squared distance between the
     first fine keypoint and where the recording drew the player (its ``player_xy``), added to
-    the cross-entropy. Labels alone never taught the net where the player is to better than 6
-    pixels, and the player's own motion is what tells a bot from a person
-    (``docs/behaviour.md``); 0: off. Needs ``fine_keypoints >= 1``.
+    the cross-entropy. Labels alone do not teach the net where the player is, and the player's
+    own motion is what tells a bot from a person (``docs/log/behaviour.md``); 0: off. Needs
+    ``fine_keypoints >= 1``.
 
     The nature architecture has no keypoints: with it, this and the other keypoint options
     are set to 0 / off (``ensemble_members`` to 1)."""
     near_enemy_weight: float = 0.0
     """Keypoints architecture: weight of the near-enemy loss, the squared distance between the
     first near-player keypoint and where the recording drew the living enemy nearest the player
-    (its ``nearest_enemy_xy``, format 3), added like the position loss. Labels alone leave the
-    encoder 16 pixels from that enemy; a weight of 10 took it to 12. Off because the gain did
-    not carry over to the ensemble: two members fitted with 10 served macro-F1 -0.5 / -1.6 /
-    +1.1 / +0.3 points against the shipped two on the four evaluation sets
-    (``docs/behaviour.md``); 0: off. Needs ``near_player_keypoints >= 1``."""
+    (its ``nearest_enemy_xy``, format 3), added like the position loss, so that keypoint is
+    taught which enemy to find. Off by default: it helps a single network, but an ensemble of
+    two fitted with it was no better than the shipped one (``docs/log/behaviour.md``); 0: off.
+    Needs ``near_player_keypoints >= 1``."""
     hidden: int = 256
     """Width of the fully connected layer (Nature DQN: 512)."""
     dropout: float = 0.2
@@ -184,9 +181,9 @@ class BehaviourTrainConfig(RecordConfig):
     windows_per_epoch: int = 32768
     """Training windows drawn per epoch (without replacement within an epoch)."""
     patience: int = 10
-    """Stop after this many epochs without a lower validation loss. The shipped fit's
-    validation loss stayed above its epoch-8 value for 6 epochs while the learning rate was
-    high, then fell to its best at epoch 26 (``docs/behaviour.md``); 6 stopped it at 14."""
+    """Stop after this many epochs without a lower validation loss. The validation loss can
+    stall for several epochs while the learning rate is high and reach its best late in the
+    schedule, so a short patience stops too early (``docs/log/behaviour.md``)."""
     val_windows: int = 4096
     """Validation windows scored after every epoch (a fixed evenly spaced subset)."""
     flip: bool = True
@@ -194,9 +191,8 @@ class BehaviourTrainConfig(RecordConfig):
     mirror_average: bool = False
     """Serve every window as it is and mirrored, averaging the two logits (see
     :attr:`gameai.behaviour.model.BehaviourNetConfig.mirror_average`): about 1.8x the
-    per-frame cost. On single networks it added 0.2-1.5 points of served macro-F1; on a
-    two-member ensemble -0.3 to +0.7 for twice its cost, which took the server past issue 3's
-    latency goal on 2 cores, so it is off (``docs/behaviour.md``). A serving choice:
+    per-frame cost, which on 2 cores takes the served ensemble past issue 3's latency goal for
+    no clear gain, so it is off (``docs/log/behaviour.md``). A serving choice:
     ``export`` writes it into the model's config (the fit validates single windows), so a
     trained model can be exported either way."""
     ensemble_members: int = 2
@@ -204,11 +200,9 @@ class BehaviourTrainConfig(RecordConfig):
     (:attr:`gameai.behaviour.model.BehaviourNetConfig.ensemble_members`). Member ``m`` is
     fitted with seed ``seed + m`` in ``work_dir`` (``m = 0``) or ``work_dir/member<m>``;
     ``fit`` fits them in turn (each resumes on its own), ``export`` joins their best
-    checkpoints. Each member adds one network's fit time and per-frame serving cost. With two
-    near-player keypoints (the default) two members served macro-F1 0.938 / 0.912 (test /
-    held-out) where either alone served 0.916-0.939 / 0.899-0.909, and beat the three-member
-    ensemble without them (0.912 / 0.902) at 0.7x its parameters (``docs/behaviour.md``);
-    1: a single network."""
+    checkpoints. Each member adds one network's fit time and per-frame serving cost. Members
+    fitted apart disagree on the harder windows, so their mean beats either alone (the
+    comparisons behind two: ``docs/log/behaviour.md``); 1: a single network."""
     warmup_steps: int = 100
     """Linear learning-rate warm-up, optimisation steps."""
     export_dtype: Literal["float16", "bfloat16", "float32"] = "float16"

@@ -339,7 +339,7 @@ def _agent_enemies(
     config: RecordConfig, plans: list[PlayerPlan], frame_counter: Callable[[], int]
 ) -> Callable[[Any], None] | None:
     """What drives the enemies of the players with ``agent_enemies``, as the demo does with the
-    served agent: every ``AGENT_DECISION_TICKS`` ticks each living enemy's observation goes
+    served agent: every ``NPC_DECISION_TICKS`` ticks each living enemy's observation goes
     through the actor at the player's difficulty, and that action is played until the next.
 
     Returns:
@@ -351,8 +351,8 @@ def _agent_enemies(
         return None
     import torch
 
-    from demo_game.service_link import AGENT_DECISION_TICKS
     from demo_game.sim import ActorField
+    from demo_game.sim.rules import NPC_DECISION_TICKS
     from envs.actions import apply_actions
     from envs.observation import OBSERVATION_SIZE, observe
     from gameai.agents.actor import load_actor
@@ -371,7 +371,7 @@ def _agent_enemies(
         s = sim.state
         for actor in range(1, n_enemies + 1):
             alive = agent_arenas & (s.actors[:, actor, ActorField.ALIVE] > 0.5)
-            if frame_counter() % AGENT_DECISION_TICKS == 0 and alive.any():
+            if frame_counter() % NPC_DECISION_TICKS == 0 and alive.any():
                 observe(actor, difficulty, obs, s.arena, s.actors, s.bullets, s.pickups, sim.rules, alive)
                 with torch.inference_mode():
                     chosen = actor_model.net.act(

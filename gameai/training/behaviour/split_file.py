@@ -6,7 +6,7 @@ frame at zlib level 1, 38x in the file). So
 :class:`CompressedFrames` keeps each frame zlib-compressed from the moment it is captured,
 :func:`write_npz` streams the frames into the file one by one, and
 :func:`read_compressed_frames` reads them back the same way, a run of rows at a time. The file is
-a plain ``np.savez_compressed``-style archive: ``np.load`` reads it as before.
+a plain ``np.savez_compressed``-style archive: ``np.load`` reads it too.
 """
 
 from __future__ import annotations

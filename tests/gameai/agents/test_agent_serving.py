@@ -96,8 +96,9 @@ async def test_a_fixed_difficulty_server_ignores_results() -> None:
 
 def test_the_server_imports_no_training_code() -> None:
     code = (
-        "import sys, gameai.server.app, gameai.runtime.runtime; "
-        "print(sorted(m for m in ('envs', 'demo_game', 'stable_baselines3') if m in sys.modules))"
+        "import sys, gameai.server.app, gameai.services.builtin; "
+        "print(sorted(m for m in ('envs', 'demo_game', 'stable_baselines3', 'gameai.training') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
@@ -105,8 +106,8 @@ def test_the_server_imports_no_training_code() -> None:
 
 @pytest.mark.slow
 def test_eval_agent_win_rate_rises_with_difficulty() -> None:
-    from gameai.agents.config import EvalAgentConfig
-    from gameai.agents.evaluate import evaluate_agent
+    from gameai.training.agents.config import EvalAgentConfig
+    from gameai.training.agents.evaluate import evaluate_agent
 
     report = evaluate_agent(EvalAgentConfig(agent_dir=str(SHIPPED), matches=200))
     rates = [level["win_rate"] for level in report["levels"]]
@@ -121,8 +122,8 @@ def test_eval_adapt_holds_every_player_near_half_and_narrows_the_spread() -> Non
     The goal (every last-15 win rate within 50% +/- 15%) held in 7 of 7 measured runs
     (docs/agents.md); a run is random, so this checks a looser band and the spread.
     """
-    from gameai.agents.adapt import evaluate_adaptation
-    from gameai.agents.config import EvalAdaptConfig
+    from gameai.training.agents.adapt import evaluate_adaptation
+    from gameai.training.agents.config import EvalAdaptConfig
 
     report = evaluate_adaptation(EvalAdaptConfig(agents_dir=str(AGENTS)))
     adaptive, fixed = report["modes"]["adaptive"], report["modes"]["fixed"]

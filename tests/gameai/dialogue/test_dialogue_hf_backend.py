@@ -41,8 +41,14 @@ def plain(model_dirs: dict[str, Path]) -> HuggingFaceBackend:
 
 def _reply(
     backend: HuggingFaceBackend, params: GenerationParams, cancel: threading.Event | None = None
-) -> list[str]:
+) -> list[TextDelta]:
     return list(backend.stream(CONTEXT, params, cancel or threading.Event()))
+
+
+def _text(
+    backend: HuggingFaceBackend, params: GenerationParams, cancel: threading.Event | None = None
+) -> str:
+    return "".join(delta.text for delta in _reply(backend, params, cancel))
 
 
 def test_prompt_style_follows_the_directory(model_dirs: dict[str, Path]) -> None:
@@ -78,15 +84,17 @@ def test_deltas_carry_token_counts_bounded_by_max_new_tokens(model_dirs: dict[st
     backend = HuggingFaceBackend.load(model_dirs["chat"])  # no line-break stop: runs to the limit
     deltas = _reply(backend, GenerationParams(max_new_tokens=12, temperature=1.0, seed=3))
     assert deltas and all(isinstance(d, TextDelta) for d in deltas)
-    total = sum(d.tokens for d in deltas)  # type: ignore[attr-defined]
+    total = sum(d.tokens for d in deltas)
     assert 1 <= total <= 12
+    assert [d.finish_reason for d in deltas[:-1]] == [None] * (len(deltas) - 1)
+    assert deltas[-1].finish_reason == ("length" if total == 12 else "stop")
 
 
 def test_same_seed_same_reply_different_seed_different_reply(model_dirs: dict[str, Path]) -> None:
     backend = HuggingFaceBackend.load(model_dirs["chat"])
-    a = "".join(_reply(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=11)))
-    b = "".join(_reply(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=11)))
-    c = "".join(_reply(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=12)))
+    a = _text(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=11))
+    b = _text(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=11))
+    c = _text(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=12))
     assert a == b
     assert a != c
 
@@ -94,15 +102,15 @@ def test_same_seed_same_reply_different_seed_different_reply(model_dirs: dict[st
 def test_seeded_sampling_ignores_the_global_torch_rng(model_dirs: dict[str, Path]) -> None:
     backend = HuggingFaceBackend.load(model_dirs["chat"])
     torch.manual_seed(0)
-    a = "".join(_reply(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=5)))
+    a = _text(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=5))
     torch.manual_seed(999)
-    b = "".join(_reply(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=5)))
+    b = _text(backend, GenerationParams(max_new_tokens=16, temperature=1.0, seed=5))
     assert a == b
 
 
 def test_temperature_zero_is_greedy(model_dirs: dict[str, Path]) -> None:
     backend = HuggingFaceBackend.load(model_dirs["chat"])
-    reply = "".join(_reply(backend, GenerationParams(max_new_tokens=10, temperature=0.0)))
+    reply = _text(backend, GenerationParams(max_new_tokens=10, temperature=0.0))
     prompt, _ = backend.build_prompt(CONTEXT)
     ids = backend.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"]
     assert backend.max_context is not None
@@ -117,17 +125,20 @@ def test_temperature_zero_is_greedy(model_dirs: dict[str, Path]) -> None:
 
 def test_stop_sequence_cuts_the_reply_before_it(model_dirs: dict[str, Path]) -> None:
     backend = HuggingFaceBackend.load(model_dirs["chat"])
-    full = "".join(_reply(backend, GenerationParams(max_new_tokens=24, temperature=0.0)))
+    full = _text(backend, GenerationParams(max_new_tokens=24, temperature=0.0))
     stop = full[len(full) // 2 : len(full) // 2 + 3]
     assert stop and len(full) > 6
-    cut = "".join(_reply(backend, GenerationParams(max_new_tokens=24, temperature=0.0, stop=(stop,))))
-    assert cut == full[: full.index(stop)]
+    deltas = _reply(backend, GenerationParams(max_new_tokens=24, temperature=0.0, stop=(stop,)))
+    assert "".join(d.text for d in deltas) == full[: full.index(stop)]
+    assert deltas[-1].finish_reason == "stop"
 
 
 def test_cancel_before_start_yields_nothing(plain: HuggingFaceBackend) -> None:
     cancel = threading.Event()
     cancel.set()
-    assert "".join(_reply(plain, GenerationParams(max_new_tokens=50, temperature=1.0, seed=1), cancel)) == ""
+    deltas = _reply(plain, GenerationParams(max_new_tokens=50, temperature=1.0, seed=1), cancel)
+    assert "".join(d.text for d in deltas) == ""
+    assert deltas[-1].finish_reason == "cancelled"
 
 
 def test_cancel_mid_stream_stops_generation(model_dirs: dict[str, Path]) -> None:
@@ -137,9 +148,11 @@ def test_cancel_mid_stream_stops_generation(model_dirs: dict[str, Path]) -> None
     for delta in backend.stream(
         CONTEXT, GenerationParams(max_new_tokens=1000, temperature=1.0, seed=2), cancel
     ):
-        tokens += delta.tokens  # type: ignore[attr-defined]
+        tokens += delta.tokens
+        reason = delta.finish_reason
         cancel.set()
     assert 0 < tokens < 1000
+    assert reason == "cancelled"
 
 
 def test_closing_the_iterator_ends_the_generation_thread(model_dirs: dict[str, Path]) -> None:
@@ -160,7 +173,29 @@ def test_long_prompts_are_cut_to_the_context(tmp_path: Path) -> None:
     deltas = list(
         backend.stream(context, GenerationParams(max_new_tokens=8, temperature=0.0), threading.Event())
     )
-    assert sum(d.tokens for d in deltas) <= 8  # type: ignore[attr-defined]
+    assert sum(d.tokens for d in deltas) <= 8
+
+
+def test_a_reply_limited_by_the_prompts_room_ends_with_length(tmp_path: Path) -> None:
+    backend = HuggingFaceBackend.load(write_tiny_dialogue_model(tmp_path, "chat", n_positions=64))
+    context = DialogueContext(npc_id="n", persona="scout", player_line="word " * 500)  # fills the context
+    params = GenerationParams(max_new_tokens=48, temperature=0.0)
+    assert backend.encode(context, params).params.max_new_tokens == 32  # half the context is left
+    deltas = list(backend.stream(context, params, threading.Event()))
+    assert sum(d.tokens for d in deltas) == 32 < params.max_new_tokens
+    assert deltas[-1].finish_reason == "length"
+
+
+def test_the_end_token_ends_the_reply_with_stop(model_dirs: dict[str, Path]) -> None:
+    backend = HuggingFaceBackend.load(model_dirs["chat"])
+    greedy = GenerationParams(max_new_tokens=12, temperature=0.0)
+    prompt = backend.encode(CONTEXT, greedy).input_ids
+    with torch.no_grad():
+        first = int(backend.model(prompt).logits[0, -1].argmax())  # the greedy reply's first token
+    backend.eos_token_ids = [first]  # make it the end token: the reply ends right there
+    deltas = _reply(backend, greedy)
+    assert sum(d.tokens for d in deltas) == 1
+    assert deltas[-1].finish_reason == "stop"
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:

@@ -9,7 +9,14 @@ import pytest
 
 from gameai.dialogue.hf_backend import HuggingFaceBackend
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
-from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, ReplyProgress
+from gameai.dialogue.types import (
+    DialogueBatch,
+    DialogueContext,
+    FinishReason,
+    GenerationParams,
+    ReplyProgress,
+    TextDelta,
+)
 from gameai.paths import resolve_path
 from gameai.testing.tiny_models import write_tiny_dialogue_model
 
@@ -26,8 +33,9 @@ PARAMS = [
     )
 ]  # fmt: skip
 
-Reply = tuple[str, int]
-"""Text and tokens (where the text is cut into deltas may differ: the last one can carry two pieces)."""
+Reply = tuple[str, int, FinishReason | None]
+"""Text, tokens and finish reason (where the text is cut into deltas may differ: the last one can
+carry two pieces)."""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +48,8 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _alone(backend: HuggingFaceBackend, context: DialogueContext, params: GenerationParams) -> Reply:
     deltas = list(backend.stream(context, params, threading.Event()))
-    return "".join(deltas), sum(d.tokens for d in deltas)  # type: ignore[attr-defined]
+    assert all(d.finish_reason is None for d in deltas[:-1])
+    return "".join(d.text for d in deltas), sum(d.tokens for d in deltas), deltas[-1].finish_reason
 
 
 def _run(
@@ -54,6 +63,7 @@ def _run(
     keys: dict[int, int] = {}
     texts = [""] * len(jobs)
     tokens = [0] * len(jobs)
+    reasons: list[FinishReason | None] = [None] * len(jobs)
     ended: list[int] = []
     waiting = list(enumerate(jobs))
     widest = 0
@@ -65,13 +75,13 @@ def _run(
         for progress in batch.step():
             index = keys[progress.key]
             assert index not in ended, "a reply came back after it ended"
-            if progress.delta is not None:
-                texts[index] += progress.delta
-                tokens[index] += progress.delta.tokens
+            texts[index] += progress.delta.text
+            tokens[index] += progress.delta.tokens
             if progress.done:
+                reasons[index] = progress.delta.finish_reason
                 ended.append(index)
     assert sorted(ended) == list(range(len(jobs)))
-    return list(zip(texts, tokens, strict=True)), widest
+    return list(zip(texts, tokens, reasons, strict=True)), widest
 
 
 @pytest.mark.parametrize("style", ["plain", "chat", "gameai"])
@@ -87,8 +97,9 @@ def test_a_reply_is_the_same_alone_or_in_a_batch(
     assert widest > 1  # they really ran together
     expected = [_alone(backend, context, params) for context, params in jobs]
     assert replies == expected
-    for (_, tokens), params in zip(replies, PARAMS, strict=True):
+    for (_, tokens, reason), params in zip(replies, PARAMS, strict=True):
         assert tokens <= params.max_new_tokens  # 0 when a stop sequence comes first
+        assert reason == "length" if tokens == params.max_new_tokens else reason == "stop"
 
 
 def test_the_shipped_model_batches_sampled_replies_exactly() -> None:
@@ -101,7 +112,7 @@ def test_the_shipped_model_batches_sampled_replies_exactly() -> None:
     assert batch is not None
     replies, _ = _run(batch, jobs, 3)
     assert replies == [_alone(backend, c, p) for c, p in jobs]
-    assert all(text for text, _ in replies)  # the trained model says something to everyone
+    assert all(text for text, _, _ in replies)  # the trained model says something to everyone
 
 
 def test_stop_sequences_cut_each_row_like_the_single_stream(model_dirs: dict[str, Path]) -> None:
@@ -117,8 +128,8 @@ def test_stop_sequences_cut_each_row_like_the_single_stream(model_dirs: dict[str
     batch = backend.open_batch()
     assert batch is not None
     replies, _ = _run(batch, jobs, 2)
-    assert replies[0][0] == full[: full.index(stop)]
-    assert replies[1][0] == _alone(backend, CONTEXTS[1], greedy)[0]
+    assert replies[0][0] == full[: full.index(stop)] and replies[0][2] == "stop"
+    assert replies[1] == _alone(backend, CONTEXTS[1], greedy)
 
 
 def test_long_prompts_are_cut_to_the_context_in_a_batch(model_dirs: dict[str, Path]) -> None:
@@ -135,6 +146,7 @@ def test_long_prompts_are_cut_to_the_context_in_a_batch(model_dirs: dict[str, Pa
     replies, _ = _run(batch, jobs, 1)
     assert replies == [_alone(backend, c, p) for c, p in jobs]
     assert replies[0][1] <= 24 and replies[2][1] <= 8  # at most half the context for a long prompt
+    assert replies[0][1:] == (24, "length")  # the prompt's room, not the 40 asked for, ended it
 
 
 def test_cancel_ends_only_its_row(model_dirs: dict[str, Path]) -> None:
@@ -148,11 +160,11 @@ def test_cancel_ends_only_its_row(model_dirs: dict[str, Path]) -> None:
     steps = [batch.step(), batch.step()]
     cancel.set()
     steps.append(batch.step())
-    assert ReplyProgress(cancelled, None, True) in steps[-1]
+    assert ReplyProgress(cancelled, TextDelta("", 0, "cancelled")) in steps[-1]
     while len(batch):
         steps.append(batch.step())
     assert all(p.key == other for step in steps[3:] for p in step)
-    text = "".join(p.delta for step in steps for p in step if p.key == other and p.delta is not None)
+    text = "".join(p.delta.text for step in steps for p in step if p.key == other)
     assert text == _alone(backend, CONTEXTS[3], params)[0]
 
 
@@ -163,7 +175,7 @@ def test_a_reply_cancelled_before_it_joins_never_runs(model_dirs: dict[str, Path
     cancel = threading.Event()
     cancel.set()
     key = batch.add(CONTEXTS[0], GenerationParams(max_new_tokens=10), cancel)
-    assert batch.step() == [ReplyProgress(key, None, True)]
+    assert batch.step() == [ReplyProgress(key, TextDelta("", 0, "cancelled"))]
     assert len(batch) == 0
 
 

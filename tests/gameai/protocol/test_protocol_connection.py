@@ -99,6 +99,18 @@ def test_unsupported_version_closes_with_bad_version() -> None:
     assert protocol.close is not None and protocol.close.code == CloseCode.BAD_VERSION == 4000
 
 
+def test_a_service_the_server_does_not_offer_is_a_bad_hello() -> None:
+    hello = json.dumps({"type": "hello", "protocol": 1, "game_id": "g", "services": ["dialogue", "x"]})
+    protocol = ServerProtocol(SessionLimits(), now=0.0)
+    assert protocol.receive_text(hello, 0.0) is None
+    [error] = _errors(protocol)
+    assert error.code == ErrorCode.BAD_HELLO and "unknown service 'x'" in error.message
+    assert "behaviour, dialogue, agents" in error.message  # what it offers
+    offering_x = ServerProtocol(SessionLimits(), now=0.0, services=("dialogue", "x"))
+    accepted = offering_x.receive_text(hello, 0.0)
+    assert isinstance(accepted, Hello) and accepted.services == ("dialogue", "x")
+
+
 def test_server_can_refuse_the_hello() -> None:
     protocol = ServerProtocol(SessionLimits(), now=0.0)
     protocol.receive_text(HELLO, 0.0)

@@ -57,8 +57,8 @@ MALFORMED: list[tuple[str, str | bytes, ErrorCode]] = [
         ErrorCode.OUT_OF_RANGE,
     ),
     (
-        "hello with unknown service",
-        '{"type":"hello","protocol":1,"game_id":"g","services":["x"]}',
+        "hello with an empty service name",
+        '{"type":"hello","protocol":1,"game_id":"g","services":[""]}',
         ErrorCode.OUT_OF_RANGE,
     ),
     (

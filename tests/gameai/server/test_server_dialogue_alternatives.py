@@ -14,9 +14,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.dialogue.types import DialogueContext, GenerationParams, TextDelta
-from gameai.runtime.runtime import ModelRuntime
 from gameai.server.app import GameAIServer
 from gameai.server.config import ServerConfig
+from gameai.services.builtin import load_services
 from gameai.testing.servers import running_server, runtime_config_for
 
 HELLO = {"type": "hello", "protocol": 1, "game_id": "test", "services": ["dialogue"]}
@@ -131,8 +131,8 @@ class _SecondAlternativeFails:
 
 async def test_a_failing_alternative_ends_the_request_in_one_error(assets: Path) -> None:
     config = runtime_config_for(assets, behaviour_model="", agents_dir="", dialogue_concurrency=2)
-    runtime = ModelRuntime.load(config, dialogue_backend=_SecondAlternativeFails())
-    async with running_server(ServerConfig(port=0), runtime=runtime) as server:
+    services = load_services(config, dialogue_backend=_SecondAlternativeFails())
+    async with running_server(ServerConfig(port=0), services=services) as server:
         websocket = await _raw(server)
         started = time.perf_counter()
         received = await _ask(websocket, "f", n=2, seed=7)

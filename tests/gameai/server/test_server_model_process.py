@@ -10,6 +10,7 @@ from pathlib import Path
 from gameai.client.async_client import ClientConfig, GameAIClient
 from gameai.protocol.messages import BehaviourResult
 from gameai.server.config import ServerConfig
+from gameai.services.behaviour import BehaviourService
 from gameai.testing.servers import running_server, runtime_config_for
 from gameai.testing.tiny_models import random_frames
 
@@ -23,7 +24,7 @@ async def test_the_session_goes_on_when_the_model_process_dies(
     results: list[BehaviourResult] = []
     frames = random_frames(40, 11)
     async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
-        service = server.runtime.behaviour
+        service = server.services.get(BehaviourService).model
         assert service is not None and service.process is not None
         client = await GameAIClient.connect(
             ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=1)

@@ -48,7 +48,7 @@ async def test_shutdown_cancels_replies_finishes_actions_and_closes_with_1001(
         )
         talking = server.sessions[talker.welcome.session_id]
         async with asyncio.timeout(5):
-            while talking.requests is None or not talking.requests.dialogues:
+            while not getattr(talking.handlers.get("dialogue"), "streams", None):
                 await asyncio.sleep(0.005)
         acts = [asyncio.ensure_future(actor.act(f"npc{i}", np.zeros(8))) for i in range(20)]
         async with asyncio.timeout(5):

@@ -1,0 +1,193 @@
+"""What both generation paths of a Hugging Face model share, below both of them.
+
+:meth:`gameai.dialogue.hf_backend.HuggingFaceBackend.stream` (``model.generate`` in a
+thread) and :class:`gameai.dialogue.hf_batch.HuggingFaceBatch` (one forward pass per token
+for many replies) take from here the sampling rule (:func:`sample_next_token` with a
+:func:`seeded_generator` per reply), the streamer that turns token ids into text
+(:func:`make_streamer`: the one conversion from tokens to ``str``), and each reply's
+:class:`StreamedReply` (stop sequences, token counts, why it ended), so a seeded reply is
+the same text, token count and finish reason on either path.
+
+Imports go one way: ``hf_backend`` -> ``hf_batch`` -> this module; this module imports
+neither.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from typing import Any
+
+import torch
+
+from gameai.dialogue.stop_sequences import StopSequenceBuffer
+from gameai.dialogue.types import FinishReason, GenerationParams, TextDelta
+
+
+def sample_next_token(
+    scores: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Draw the next token of each row from ``scores`` with nucleus sampling.
+
+    The one sampling rule of both generation paths (``model.generate`` and the batch), so a
+    seeded reply draws the same tokens in either.
+
+    Args:
+        scores: Next-token logits, shape (B, V).
+        temperature: Softmax temperature (> 0).
+        top_p: Nucleus mass in (0, 1].
+        generator: The reply's own random generator.
+
+    Returns:
+        The chosen token ids, shape (B, 1).
+    """
+    probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
+        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+    return torch.multinomial(probs, 1, generator=generator)  # (B, 1)
+
+
+def seeded_generator(seed: int | None, device: torch.device) -> torch.Generator:
+    """A generator of its own for one reply, seeded with ``seed`` (a fresh random seed when None)."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed if seed is not None else secrets.randbits(32))
+    return generator
+
+
+def make_streamer(tokenizer: Any, skip_prompt: bool = True) -> Any:
+    """A ``TextIteratorStreamer`` whose pieces are ``(text, tokens)``: each decoded piece of text
+    with the number of tokens put since the previous piece.
+
+    ``model.generate`` feeds it from its thread while
+    :meth:`~gameai.dialogue.hf_backend.HuggingFaceBackend.stream` iterates it; a batch feeds
+    one per reply itself and takes its pieces with ``drain()``. Counting at the piece, where
+    the tokens become text, makes a reply's token counts the same on both paths however far
+    ``generate``'s thread runs ahead of the reader.
+
+    Args:
+        tokenizer: The model's tokenizer (special tokens are left out of the text).
+        skip_prompt: Ignore the first ``put`` (``generate`` puts the prompt first).
+    """
+    import queue
+
+    from transformers import TextIteratorStreamer
+
+    class CountingStreamer(TextIteratorStreamer):
+        """A TextIteratorStreamer that also counts generated tokens."""
+
+        def __init__(self) -> None:
+            super().__init__(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
+            self.tokens = 0
+            """Tokens generated so far."""
+            self.last_token: int | None = None
+            """The newest generated token id."""
+            self._queued = 0
+            """Tokens already counted in a queued piece."""
+
+        def put(self, value: torch.Tensor) -> None:
+            if not (self.skip_prompt and self.next_tokens_are_prompt):
+                self.tokens += int(value.numel())
+                if value.numel():
+                    self.last_token = int(value.reshape(-1)[-1])
+            super().put(value)
+
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            self.text_queue.put((text, self.tokens - self._queued), timeout=self.timeout)
+            self._queued = self.tokens
+            if stream_end:
+                self.text_queue.put(self.stop_signal, timeout=self.timeout)
+
+        def drain(self) -> tuple[str, int]:
+            """The text and tokens queued so far, without waiting (the end-of-stream mark left out)."""
+            texts: list[str] = []
+            tokens = 0
+            while True:
+                try:
+                    piece = self.text_queue.get_nowait()
+                except queue.Empty:
+                    return "".join(texts), tokens
+                if piece is not self.stop_signal:
+                    texts.append(piece[0])
+                    tokens += piece[1]
+
+    return CountingStreamer()
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodedPrompt:
+    """A reply's prompt as token ids, cut to fit the model's context."""
+
+    input_ids: torch.Tensor
+    """Prompt token ids, shape (1, T)."""
+    params: GenerationParams
+    """The request's settings, ``max_new_tokens`` lowered to what the context leaves room for."""
+    stops: StopSequenceBuffer
+    """The request's stop sequences plus those of the prompt style."""
+
+
+class StreamedReply:
+    """The text of one reply as its tokens are decoded: stop sequences cut, token counts attached,
+    and why it ended.
+
+    Feed the streamer's pieces in order to :meth:`feed`; the
+    :class:`~gameai.dialogue.types.TextDelta` it returns, if any, is what to emit, with the tokens
+    of the pieces it holds. The reply's last delta carries its ``finish_reason``: ``"stop"`` as
+    soon as a stop sequence completes, else the ``end`` passed with the last piece or to
+    :meth:`finish` (:meth:`ended` says which applies once generation stopped by itself).
+
+    Args:
+        streamer: The reply's :func:`make_streamer` (for its token count and last token, to
+            tell why generation ended).
+        encoded: The reply's prompt: its stop sequences and the token budget actually applied
+            (``params.max_new_tokens``, lowered where the prompt left less room).
+        eos_token_ids: The tokens that end a reply.
+    """
+
+    def __init__(self, streamer: Any, encoded: EncodedPrompt, eos_token_ids: list[int]) -> None:
+        self.streamer = streamer
+        self.stops = encoded.stops
+        self.max_new_tokens = encoded.params.max_new_tokens
+        self.eos_token_ids = eos_token_ids
+        self._tokens = 0
+        """Tokens fed and not yet reported in a delta."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether a stop sequence was reached (nothing more is ever emitted)."""
+        return self.stops.stopped
+
+    def ended(self) -> FinishReason | None:
+        """Why generation is over by itself: ``"stop"`` (end token), ``"length"`` (the budget), or None."""
+        if self.streamer.last_token is not None and self.streamer.last_token in self.eos_token_ids:
+            return "stop"
+        if self.streamer.tokens >= self.max_new_tokens:
+            return "length"
+        return None
+
+    def feed(self, text: str, tokens: int, end: FinishReason | None = None) -> TextDelta | None:
+        """The delta to emit for a new piece of the streamer (None if nothing to emit yet).
+
+        Args:
+            text: The piece's text.
+            tokens: The tokens that made it.
+            end: Why the reply ends, when this piece is its last: the delta then also holds the
+                held-back text and every token not yet reported, and carries ``end``.
+        """
+        self._tokens += tokens
+        out = self.stops.push(text)
+        if self.stops.stopped:
+            return self._emit(out, "stop")
+        if end is not None:
+            return self._emit(out + self.stops.flush(), end)
+        return self._emit(out, None) if out else None
+
+    def finish(self, end: FinishReason) -> TextDelta:
+        """The last delta of a reply whose pieces were all fed: held-back text, unreported tokens, ``end``."""
+        return self._emit(self.stops.flush(), end)
+
+    def _emit(self, text: str, end: FinishReason | None) -> TextDelta:
+        delta, self._tokens = TextDelta(text, self._tokens, end), 0
+        return delta

@@ -1,0 +1,213 @@
+"""The agents service: ``act`` -> ``action`` from RL actors, at the session's difficulty.
+
+:meth:`AgentsService.load` loads every sub-directory of
+:attr:`~gameai.runtime.config.RuntimeConfig.agents_dir` (``actor.safetensors`` + ``actor.json``)
+as one agent named after it; one that fails to load is ``unavailable`` with the reason and the
+others are served. An ``act`` without ``difficulty`` is played at what the session's difficulty
+controller says (``match.result`` messages move it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from gameai.agents.actor import ActorConfig, load_actor
+from gameai.model_files import ModelLoadError
+from gameai.observability.metrics import ServiceMetrics
+from gameai.paths import resolve_path
+from gameai.protocol.errors import ErrorCode
+from gameai.protocol.messages import Act, Action, AgentSpec, Message, ModelInfo
+from gameai.runtime.batching import BatchingConfig, BatchingWorker, OverloadedError, WorkerStoppedError
+from gameai.runtime.config import RuntimeConfig
+from gameai.runtime.models import ActRequest, AgentPolicy
+from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
+
+
+@dataclass
+class ServedAgent:
+    """One agent being served."""
+
+    name: str
+    config: ActorConfig
+    worker: BatchingWorker[ActRequest, tuple[int, ...]]
+
+    @property
+    def spec(self) -> AgentSpec:
+        """What ``act`` takes and returns (``welcome.agents[name]``)."""
+        return AgentSpec(
+            obs_dim=self.config.obs_dim,
+            action_nvec=self.config.action_nvec,
+            difficulty_input=self.config.difficulty_input,
+        )
+
+
+class AgentsService(Service):
+    """Serves ``act`` requests (see the module docstring).
+
+    Args:
+        agents: The ready agents by name.
+        infos: Every agent's status (``agent/<name>``, or ``agent`` when none was found).
+    """
+
+    name: ClassVar[str] = "agents"
+    message_types: ClassVar[tuple[type[Message], ...]] = (Act,)
+    request_types: ClassVar[tuple[type[Message], ...]] = (Act,)
+
+    def __init__(self, agents: Mapping[str, ServedAgent], infos: Mapping[str, ModelInfo]) -> None:
+        self.agents = dict(agents)
+        self.infos = dict(infos)
+
+    @classmethod
+    def load(
+        cls, config: RuntimeConfig, device: torch.device, metrics: ServiceMetrics | None
+    ) -> AgentsService:
+        """Load every agent directory under ``config.agents_dir`` (failures are reported, never raised)."""
+        if not config.agents_dir:
+            return cls({}, {})
+        root = resolve_path(config.agents_dir)
+        directories = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        if not directories:
+            info = ModelInfo(
+                service="agent", status="unavailable", reason=f"{root}: no agent directories found"
+            )
+            return cls({}, {"agent": info})
+        batching = BatchingConfig(config.agent_max_batch, config.agent_max_wait_ms, config.model_max_queue)
+        agents: dict[str, ServedAgent] = {}
+        infos: dict[str, ModelInfo] = {}
+        for directory in directories:
+            key = f"agent/{directory.name}"
+            try:
+                actor = load_actor(directory, device)
+            except ModelLoadError as exc:
+                infos[key] = ModelInfo(
+                    service="agent", status="unavailable", name=directory.name, reason=str(exc)
+                )
+                continue
+            worker: BatchingWorker[ActRequest, tuple[int, ...]] = BatchingWorker(
+                key, AgentPolicy(actor), batching, metrics
+            )
+            agents[actor.name] = ServedAgent(actor.name, actor.config, worker)
+            infos[key] = ModelInfo(
+                service="agent",
+                status="ready",
+                name=actor.name,
+                version=actor.version,
+                random_init=bool(actor.metadata.get("random_init", False)),
+            )
+        return cls(agents, infos)
+
+    @property
+    def default_agent(self) -> str | None:
+        """The agent ``act`` uses when none is named: the first ready one by name."""
+        return min(self.agents) if self.agents else None
+
+    def models(self) -> Mapping[str, ModelInfo]:
+        """``agent/<name>`` per agent directory (``agent`` when there was none)."""
+        return self.infos
+
+    def welcome_fields(self) -> Mapping[str, Any]:
+        """``welcome.agents`` and ``welcome.default_agent``."""
+        return {
+            "agents": {name: agent.spec for name, agent in self.agents.items()},
+            "default_agent": self.default_agent,
+        }
+
+    def open_session(self, context: SessionContext) -> SessionService:
+        """The session's ``act`` handler."""
+        return AgentsSession(self, context)
+
+    def start(self) -> None:
+        """Start every agent's worker."""
+        for agent in self.agents.values():
+            agent.worker.start()
+
+    async def stop(self) -> None:
+        """Finish queued observations and stop the workers."""
+        for agent in self.agents.values():
+            await agent.worker.stop()
+
+
+class AgentsSession(SessionService):
+    """One session's ``act`` requests.
+
+    Args:
+        service: The agents.
+        context: The session and its client.
+    """
+
+    def __init__(self, service: AgentsService, context: SessionContext) -> None:
+        self.service = service
+        self.context = context
+        self._latency = context.metrics.request_latency_seconds.labels("agents")
+
+    def handle(self, message: Message, received_at: float) -> RequestJob | None:
+        """Submit an ``act``'s observation to its agent; the job sends the ``action``."""
+        assert isinstance(message, Act)
+        agent = self._agent(message.agent)
+        if len(message.observation) != agent.config.obs_dim:
+            raise RequestRefusedError(
+                ErrorCode.BAD_OBSERVATION,
+                f"agent {agent.name!r} takes {agent.config.obs_dim} observation values, "
+                f"got {len(message.observation)}",
+            )
+        difficulty = message.difficulty
+        if difficulty is None:
+            difficulty = self.context.session.difficulty.difficulty(message.npc_id)
+        observation = np.asarray(message.observation, dtype=np.float32)
+        try:
+            future = agent.worker.submit(ActRequest(observation, difficulty))
+        except OverloadedError as exc:
+            raise RequestRefusedError(ErrorCode.OVERLOADED, f"agent {agent.name!r} busy: {exc}") from None
+        except WorkerStoppedError:
+            raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
+        return self._reply(message, agent.name, difficulty, future, received_at)
+
+    def _agent(self, requested: str | None) -> ServedAgent:
+        service = self.service
+        name = requested or service.default_agent
+        if name is None:
+            info = service.infos.get("agent")
+            raise RequestRefusedError(
+                ErrorCode.MODEL_UNAVAILABLE,
+                f"no agent available: {info.reason if info else 'none loaded'}",
+            )
+        agent = service.agents.get(name)
+        if agent is not None:
+            return agent
+        info = service.infos.get(f"agent/{name}")
+        if info is not None:
+            raise RequestRefusedError(
+                ErrorCode.MODEL_UNAVAILABLE, f"agent {name!r} unavailable: {info.reason}"
+            )
+        raise RequestRefusedError(
+            ErrorCode.UNKNOWN_AGENT, f"no agent {name[:64]!r}; agents: {sorted(service.agents)}"
+        )
+
+    async def _reply(
+        self,
+        request: Act,
+        agent: str,
+        difficulty: float,
+        future: asyncio.Future[tuple[int, ...]],
+        received_at: float,
+    ) -> None:
+        action = await future
+        latency = time.perf_counter() - received_at
+        await self.context.send(
+            Action(
+                id=request.id,
+                npc_id=request.npc_id,
+                agent=agent,
+                action=action,
+                difficulty=difficulty,
+                latency_ms=round(latency * 1000.0, 3),
+            )
+        )
+        self._latency.observe(latency)

@@ -1,0 +1,230 @@
+"""The dialogue service: ``dialogue.request`` -> NPC replies streamed token by token.
+
+:meth:`DialogueService.load` loads the Hugging Face causal LM directory named by
+:attr:`~gameai.runtime.config.RuntimeConfig.dialogue_model` (or serves a backend given to it);
+a model that cannot load leaves the service ``unavailable`` with the reason. Each reply is
+streamed as ``dialogue.delta`` messages and ends with one ``dialogue.done`` per alternative;
+``dialogue.cancel`` stops a request's replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import ClassVar
+
+import torch
+
+from gameai.dialogue.types import DialogueBackend, DialogueTurn
+from gameai.model_files import ModelLoadError
+from gameai.observability.metrics import ServiceMetrics
+from gameai.paths import resolve_path
+from gameai.protocol.errors import ErrorCode
+from gameai.protocol.messages import (
+    DialogueCancel,
+    DialogueDelta,
+    DialogueDone,
+    DialogueRequest,
+    Message,
+    ModelInfo,
+)
+from gameai.runtime.batching import OverloadedError, WorkerStoppedError
+from gameai.runtime.config import RuntimeConfig
+from gameai.runtime.dialogue import DialogueStream, DialogueWorker
+from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
+from gameai.services.dialogue_context import build_dialogue_context, generation_params
+
+
+class DialogueService(Service):
+    """Serves ``dialogue.request`` and ``dialogue.cancel`` (see the module docstring).
+
+    Args:
+        info: The model's status.
+        worker: The worker generating replies (None when unavailable).
+    """
+
+    name: ClassVar[str] = "dialogue"
+    message_types: ClassVar[tuple[type[Message], ...]] = (DialogueRequest, DialogueCancel)
+    request_types: ClassVar[tuple[type[Message], ...]] = (DialogueRequest,)
+
+    def __init__(self, info: ModelInfo, worker: DialogueWorker | None = None) -> None:
+        self.info = info
+        self.worker = worker
+
+    @classmethod
+    def load(
+        cls,
+        config: RuntimeConfig,
+        device: torch.device,
+        metrics: ServiceMetrics | None,
+        backend: DialogueBackend | None = None,
+    ) -> DialogueService:
+        """Load ``config.dialogue_model`` (or serve ``backend``); failures are reported, never raised."""
+        if backend is None:
+            if not config.dialogue_model:
+                return cls(ModelInfo(service="dialogue", status="unavailable", reason="disabled"))
+            from gameai.dialogue.hf_backend import HuggingFaceBackend
+
+            try:
+                backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), device)
+            except ModelLoadError as exc:
+                return cls(ModelInfo(service="dialogue", status="unavailable", reason=str(exc)))
+        worker = DialogueWorker(
+            "dialogue",
+            backend,
+            config.dialogue_concurrency,
+            config.dialogue_max_queue,
+            metrics,
+            max_batch=config.dialogue_max_batch,
+        )
+        return cls(
+            ModelInfo(service="dialogue", status="ready", name=backend.name, version=backend.version), worker
+        )
+
+    def models(self) -> Mapping[str, ModelInfo]:
+        """``dialogue``: the model's status."""
+        return {"dialogue": self.info}
+
+    def open_session(self, context: SessionContext) -> SessionService:
+        """The session's dialogue requests."""
+        return DialogueSession(self, context)
+
+    def start(self) -> None:
+        """Start the worker's threads."""
+        if self.worker is not None:
+            self.worker.start()
+
+    async def stop(self) -> None:
+        """Cancel the replies in flight and stop the worker."""
+        if self.worker is not None:
+            await self.worker.stop()
+
+
+class DialogueSession(SessionService):
+    """One session's dialogue requests: streams replies, cancels them, remembers turns.
+
+    Args:
+        service: The dialogue model.
+        context: The session and its client.
+    """
+
+    def __init__(self, service: DialogueService, context: SessionContext) -> None:
+        self.service = service
+        self.context = context
+        self.streams: dict[str, tuple[DialogueStream, ...]] = {}
+        """Dialogue streams in flight (one per alternative), by request id."""
+        self._latency = context.metrics.request_latency_seconds.labels("dialogue")
+
+    def handle(self, message: Message, received_at: float) -> RequestJob | None:
+        """Start a request's replies (returns the job streaming them) or cancel one."""
+        if isinstance(message, DialogueCancel):
+            streams = self.streams.get(message.id)
+            if streams is None:
+                raise RequestRefusedError(ErrorCode.UNKNOWN_REQUEST, "no dialogue in flight with this id")
+            for stream in streams:
+                stream.cancel()
+            return None
+        assert isinstance(message, DialogueRequest)
+        return self._start(message, received_at)
+
+    async def drain(self, grace_s: float) -> None:
+        """Cancel every reply in flight (each ends with ``dialogue.done``, ``cancelled``)."""
+        self._cancel_all()
+
+    async def close(self) -> None:
+        """Cancel every reply in flight."""
+        self._cancel_all()
+
+    def _cancel_all(self) -> None:
+        for streams in self.streams.values():
+            for stream in streams:
+                stream.cancel()
+
+    def _start(self, request: DialogueRequest, received_at: float) -> RequestJob:
+        worker = self.service.worker
+        if worker is None:
+            raise RequestRefusedError(
+                ErrorCode.MODEL_UNAVAILABLE, f"dialogue model unavailable: {self.service.info.reason}"
+            )
+        settings = self.context.settings
+        session = self.context.session
+        params = generation_params(request, settings.default_max_new_tokens)
+        if params.max_new_tokens > settings.max_new_tokens:
+            raise RequestRefusedError(
+                ErrorCode.OUT_OF_RANGE,
+                f"dialogue.request.max_new_tokens: must be <= {settings.max_new_tokens}, "
+                f"got {params.max_new_tokens}",
+            )
+        context = build_dialogue_context(request, session)
+        streams: list[DialogueStream] = []
+        try:
+            for alternative in range(request.n):
+                params = generation_params(request, settings.default_max_new_tokens, alternative)
+                streams.append(worker.submit(context, params, session.session_id))
+        except (OverloadedError, WorkerStoppedError) as exc:
+            for stream in streams:
+                stream.cancel()
+            if isinstance(exc, WorkerStoppedError):
+                raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
+            raise RequestRefusedError(ErrorCode.OVERLOADED, f"dialogue model busy: {exc}") from None
+        self.streams[request.id] = tuple(streams)
+        return self._stream(request, tuple(streams), received_at)
+
+    async def _stream(
+        self, request: DialogueRequest, streams: tuple[DialogueStream, ...], received_at: float
+    ) -> None:
+        """Stream every alternative at once; each ends with its own ``dialogue.done``.
+
+        A failing alternative cancels the others and the request ends in one ``error``.
+        The NPC remembers alternative 0's reply (unless cancelled).
+        """
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        self._stream_alternative(
+                            request, index if request.n > 1 else None, stream, received_at
+                        )
+                    )
+                    for index, stream in enumerate(streams)
+                ]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the backend's error, as for a single reply
+        finally:
+            self.streams.pop(request.id, None)
+            for stream in streams:
+                if not stream.finished_at:
+                    stream.cancel()
+        first = tasks[0].result()
+        if first.finish_reason != "cancelled":
+            self.context.session.memory.remember(
+                request.npc_id, DialogueTurn(request.player_line, first.text)
+            )
+
+    async def _stream_alternative(
+        self, request: DialogueRequest, alternative: int | None, stream: DialogueStream, received_at: float
+    ) -> DialogueDone:
+        """Forward one reply's deltas, then send and return its ``dialogue.done``."""
+        send = self.context.send
+        pieces: list[str] = []
+        async for text in stream:
+            await send(DialogueDelta(id=request.id, index=len(pieces), text=text, alternative=alternative))
+            pieces.append(text)
+        now = time.perf_counter()
+        duration = now - received_at
+        first = (stream.first_delta_at - received_at) * 1000.0 if stream.first_delta_at is not None else None
+        generation_time = now - (stream.first_delta_at or stream.submitted)
+        done = DialogueDone(
+            id=request.id,
+            text="".join(pieces),
+            tokens=stream.tokens,
+            finish_reason=stream.finish_reason or "stop",
+            first_token_ms=round(first, 3) if first is not None else None,
+            duration_ms=round(duration * 1000.0, 3),
+            tokens_per_s=round(stream.tokens / generation_time, 2) if generation_time > 0 else 0.0,
+            alternative=alternative,
+        )
+        await send(done)
+        self._latency.observe(duration)
+        return done

@@ -1,0 +1,99 @@
+"""``gameai eval agent``: the served agent's win rate against a fixed reference opponent, per difficulty.
+
+The actor is played as the service plays it (:func:`gameai.training.agents.matches.play_matches`).
+For the design's measurements the same weights can be played as ablations: ``blind`` (the
+network is told d = 1 at every level, so only the handicap weakens it) and other handicap
+chances.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gameai.agents.actor import ActorNet, load_actor
+from gameai.training.agents.config import EvalAgentConfig
+from gameai.training.agents.matches import Opponent, play_matches
+
+HANDICAP_FIELDS = ("hold_fire", "scramble_aim", "slip_move")
+
+
+class BlindActor(ActorNet):
+    """An actor whose network always sees full difficulty; its handicap still follows the served one."""
+
+    def choose(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
+        """The choice at difficulty 1, whatever ``difficulty`` is."""
+        return super().choose(obs, None if difficulty is None else torch.ones_like(difficulty))
+
+
+def variant(net: ActorNet, config: EvalAgentConfig) -> ActorNet:
+    """The actor the evaluation plays: the exported one, or an ablation of it (the same weights)."""
+    changes = {name: getattr(config, name) for name in HANDICAP_FIELDS if getattr(config, name) is not None}
+    if not changes and not config.blind:
+        return net
+    copy = (BlindActor if config.blind else ActorNet)(dataclasses.replace(net.config, **changes))
+    copy.load_state_dict(net.state_dict())
+    return copy.eval()
+
+
+def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
+    """Play every level against the reference; return the per-level tallies and whether they rise.
+
+    Returns:
+        ``levels`` (difficulty, wins, draws, losses, win_rate, score), ``monotone`` (the win
+        rate never drops as d rises) and ``strictly_increasing``.
+    """
+    torch.set_num_threads(config.threads)
+    actor = load_actor(Path(config.agent_dir))
+    net = variant(actor.net, config)
+    reference = Opponent.parse(config.reference)
+    started = time.perf_counter()
+    tallies = play_matches(
+        net, reference, config.difficulties, config.matches, config.seed, config.match_ticks
+    )
+    rates = [t.win_rate for t in tallies]
+    return {
+        "agent": actor.name,
+        "version": actor.version,
+        "reference": reference.name,
+        "matches_per_level": config.matches,
+        "handicap": {name: getattr(net.config, name) for name in HANDICAP_FIELDS},
+        "blind": config.blind,
+        "levels": [
+            {"difficulty": d, **t.as_dict()} for d, t in zip(config.difficulties, tallies, strict=True)
+        ],
+        "monotone": all(b >= a for a, b in itertools.pairwise(rates)),
+        "strictly_increasing": all(b > a for a, b in itertools.pairwise(rates)),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as a text table."""
+    variant_note = " (blind ablation)" if report["blind"] else ""
+    lines = [
+        f"agent {report['agent']} ({report['version']}){variant_note} against {report['reference']}, "
+        f"{report['matches_per_level']} matches per level, handicap {report['handicap']}",
+        "difficulty  win rate  draws  losses  score",
+    ]
+    for level in report["levels"]:
+        n = level["matches"]
+        lines.append(
+            f"{level['difficulty']:10.2f}  {level['win_rate']:8.3f}  {level['draws'] / n:5.3f}  "
+            f"{level['losses'] / n:6.3f}  {level['score']:5.3f}"
+        )
+    lines.append(f"win rate rises with difficulty: {'yes' if report['strictly_increasing'] else 'no'}")
+    return "\n".join(lines)
+
+
+def main(config: EvalAgentConfig, as_json: bool) -> int:
+    """Run and print; exit status 1 when the win rate does not rise monotonically."""
+    report = evaluate_agent(config)
+    print(json.dumps(report, indent=2) if as_json else format_report(report))
+    return 0 if report["monotone"] else 1
