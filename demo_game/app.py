@@ -77,8 +77,8 @@ class DemoApp:
     """
 
     def __init__(self, config: DemoConfig, server_url: str | None = None, token: str | None = None) -> None:
-        from envs.scripted import ScriptedController
-        from envs.styles import ENEMY_STYLE, STYLES, style_params
+        from demo_game.sim.scripted import ScriptedController
+        from demo_game.sim.styles import ENEMY_STYLE, STYLES, style_params
 
         self.config = config
         self.headless = config.headless or not display_available()

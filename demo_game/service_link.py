@@ -76,7 +76,7 @@ class ServiceLink:
         """Session ids of the service sessions this game has had, oldest first."""
         self._seen_behaviour = -1
         self._seen_actions: dict[str, str] = {}
-        from envs.observation import OBSERVATION_SIZE
+        from demo_game.sim.observation import OBSERVATION_SIZE
 
         self._obs = np.zeros((1, OBSERVATION_SIZE), dtype=np.float32)
 
@@ -124,7 +124,7 @@ class ServiceLink:
         agent = self.agent
         if plugin is None or agent is None or game.tick % NPC_DECISION_TICKS:
             return
-        from envs.observation import observe  # the observation the agent was trained on
+        from demo_game.sim.observation import observe  # the observation the agent was trained on
 
         sim = game.sim
         s = sim.state
@@ -284,7 +284,7 @@ class ServedEnemy:
         action = self.link.enemy_action(actor)
         if action is None:
             return np.asarray(self.fallback(sim, actor))
-        from envs.actions import apply_actions
+        from demo_game.sim.actions import apply_actions
 
         s = sim.state
         apply_actions(actor, action.reshape(1, 3), self._no_noise, sim.controls, s.arena, s.keys, s.actors)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from demo_game.sim.actions import apply_action_arena
 from demo_game.sim.jit import kernel
 from demo_game.sim.kernels import step_arena
-from envs.actions import apply_action_arena
-from envs.observation import observe_arena
+from demo_game.sim.observation import observe_arena
+from demo_game.sim.styles import scripted_controls_arena
 from envs.reward import agent_reward_arena
-from envs.styles import scripted_controls_arena
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -18,13 +18,13 @@ import numpy.typing as npt
 from gymnasium.utils import seeding
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, ArenaSimulation, Outcome, key_from_generator
+from demo_game.sim.actions import ActionHandicap, handicap_actions
 from demo_game.sim.layouts import LAYOUT_NAMES
+from demo_game.sim.observation import OBSERVATION_SIZE, observe
 from demo_game.sim.rules import NPC_DECISION_TICKS
-from envs.actions import ActionHandicap, handicap_actions
+from demo_game.sim.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, STYLES, style_params
 from envs.env_step import play_env_step
-from envs.observation import OBSERVATION_SIZE, observe
 from envs.reward import RewardConfig
-from envs.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, STYLES, style_params
 
 OpponentPolicy = Callable[[npt.NDArray[np.float32]], npt.ArrayLike]
 """Plays the player: (n, OBSERVATION_SIZE) player-view observations -> (n, 3) actions."""
@@ -38,7 +38,7 @@ class ArenaEnvConfig:
     """How the arena envs are set up (keyword arguments of ``gymnasium.make`` map onto it)."""
 
     obs_type: Literal["vector", "pixels"] = "vector"
-    """Vector features (:mod:`envs.observation`) or uint8 frames of the arena."""
+    """Vector features (:mod:`demo_game.sim.observation`) or uint8 frames of the arena."""
     n_enemies: int = 1
     """Enemies in the arena: the agent is enemy 1; the others play the scripted enemy style."""
     opponent_styles: tuple[str, ...] = tuple(STYLES)
@@ -203,7 +203,7 @@ class ArenaMatches:
     def step(self, actions: npt.NDArray[np.int64]) -> None:
         """Play one env step (``action_repeat`` ticks) in every arena.
 
-        The config's :class:`~envs.actions.ActionHandicap` spoils the agent's actions first,
+        The config's :class:`~demo_game.sim.actions.ActionHandicap` spoils the agent's actions first,
         at each arena's difficulty. Afterwards :attr:`reward`, :attr:`done` and :attr:`obs`
         describe the step; an arena whose episode ended stays frozen until :meth:`reset`.
         """

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from envs.actions import ACTION_NVEC
+from demo_game.sim.actions import ACTION_NVEC
+from demo_game.sim.observation import OBSERVATION_SIZE
 from envs.matches import ArenaEnvConfig
-from envs.observation import OBSERVATION_SIZE
 
 
 def observation_space(config: ArenaEnvConfig) -> spaces.Box:
@@ -19,5 +19,5 @@ def observation_space(config: ArenaEnvConfig) -> spaces.Box:
 
 
 def action_space() -> spaces.MultiDiscrete:
-    """The agent's action space: move (9), fire (4), dash (2); see :mod:`envs.actions`."""
+    """The agent's action space: move (9), fire (4), dash (2); see :mod:`demo_game.sim.actions`."""
     return spaces.MultiDiscrete(np.array(ACTION_NVEC, dtype=np.int64))

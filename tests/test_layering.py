@@ -21,12 +21,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gameai.cli",),
     ("gameai.commands",),
     ("gameai.bench",),
-    ("demo_game",),  # the demo apps: loop, renderer, HUD, the link to the service
     ("gameai.training",),
     ("gameai.testing",),
-    ("envs",),
+    ("envs", "demo_game"),  # Gymnasium envs | the demo app (loop, HUD, the link to the service)
     ("demo_game.render",),  # the arena drawn with pygame (the pixel envs render with it too)
-    ("demo_game.sim",),
+    ("demo_game.sim",),  # the game: simulation, the NPCs' view and actions, scripted players
     ("gameai.client",),
     ("gameai.server",),
     ("gameai.services",),

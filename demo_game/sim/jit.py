@@ -21,7 +21,7 @@ fast, bit for bit the same (measured with ``perf`` in the profile of that step):
   per machine thanks to the cache.
 
 numba checks a cached kernel against its own file only, but a compiled kernel holds the
-code of every kernel it calls: after an edit to ``envs/styles.py``, the cached
+code of every kernel it calls: after an edit to ``demo_game/sim/styles.py``, the cached
 ``envs.env_step.play_env_step`` would still play the old styles. So the cache lives in
 a folder named after a digest of every kernel source (``demo_game/sim`` and ``envs``),
 under ``$XDG_CACHE_HOME/gameai/numba`` (``~/.cache``), unless ``NUMBA_CACHE_DIR`` says

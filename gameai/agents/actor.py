@@ -23,7 +23,7 @@ exactly as in training (``docs/agents.md``):
   the served difficulty before the network sees it (so the game may send anything there);
 * the actor's "hands" are spoiled below difficulty 1 (:attr:`ActorConfig.hold_fire`,
   :attr:`~ActorConfig.scramble_aim`, :attr:`~ActorConfig.slip_move`): the same rule as
-  ``envs.actions.ActionHandicap``, which spoiled the agent's actions during training.
+  ``demo_game.sim.actions.ActionHandicap``, which spoiled the agent's actions during training.
 
 Without ``difficulty_index`` the policy ignores the difficulty (the server still records
 and echoes it). :meth:`ActorNet.choose` gives the network's own choice (the argmax of each
@@ -213,7 +213,7 @@ def spoil_actions(
     config: ActorConfig,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Apply the handicap of ``config`` to chosen actions (``envs.actions.handicap_actions``'s rule).
+    """Apply the handicap of ``config`` to chosen actions (``demo_game.sim.actions.handicap_actions``'s rule).
 
     With weakness w = 1 - difficulty: the move slips to a uniformly random one with chance
     ``slip_move * w``; a shot's choice is replaced by a uniformly random shot choice with

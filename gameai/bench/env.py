@@ -63,7 +63,7 @@ def _rate(step: Callable[[int], None], seconds: float, warmup: int = 20) -> floa
 def _single_env_rate(env_id: str, seconds: float, seed: int) -> float:
     import gymnasium as gym
 
-    from envs.actions import ACTION_NVEC
+    from demo_game.sim.actions import ACTION_NVEC
 
     env = gym.make(env_id)
     env.reset(seed=seed)
@@ -84,7 +84,7 @@ def _vector_env_rate(env_id: str, num_envs: int, seconds: float, seed: int, mode
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
 
-    from envs.actions import ACTION_NVEC
+    from demo_game.sim.actions import ACTION_NVEC
 
     kwargs: dict[str, Any] = {}
     if mode == "sync":

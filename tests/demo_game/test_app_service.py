@@ -19,7 +19,7 @@ from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame
 from demo_game.hud import Hud, ServiceStatus
 from demo_game.render import surface_to_array
-from envs.observation import OBSERVATION_SIZE
+from demo_game.sim.observation import OBSERVATION_SIZE
 from gameai.agents.actor import ActorConfig
 from gameai.behaviour.model import BehaviourNetConfig
 from gameai.commands.demo import service_args as demo_service_args

@@ -6,8 +6,8 @@ import numpy as np
 
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.sim import ActorField, ArenaConfig, ArenaRules, ControlField
-from envs.scripted import ScriptedController
-from envs.styles import ENEMY_STYLE, style_params
+from demo_game.sim.scripted import ScriptedController
+from demo_game.sim.styles import ENEMY_STYLE, style_params
 
 
 def test_player_input_round_trips_through_controls() -> None:

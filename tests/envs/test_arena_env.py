@@ -12,9 +12,9 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
 from demo_game.sim import ActorField
+from demo_game.sim.observation import OBSERVATION_SIZE, ObservationField
 from envs.arena_env import ArenaEnv
 from envs.matches import AGENT
-from envs.observation import OBSERVATION_SIZE, ObservationField
 
 ENV_IDS = ["gameai/Arena-v0", "gameai/ArenaPixels-v0"]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from demo_game.sim import ArenaField
-from envs.actions import ActionHandicap, handicap_actions
+from demo_game.sim.actions import ActionHandicap, handicap_actions
+from demo_game.sim.observation import ObservationField
 from envs.arena_env import ArenaEnv
 from envs.matches import ArenaEnvConfig
-from envs.observation import ObservationField
 from envs.vector_env import ArenaVectorEnv
 
 _ALL_ON = ActionHandicap(hold_fire=0.5, scramble_aim=0.7, slip_move=0.4)

@@ -35,9 +35,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecEnv
 
-from envs.actions import ActionHandicap
+from demo_game.sim.actions import ActionHandicap
+from demo_game.sim.observation import ObservationField
 from envs.matches import ArenaEnvConfig
-from envs.observation import ObservationField
 from envs.sb3 import ArenaSB3VecEnv
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import ActorNet, load_actor, save_actor
@@ -364,9 +364,9 @@ class ArenaEnvironment(AgentEnvironment):
     def export_metadata(self) -> dict[str, Any]:
         """What the arena actor reads and plays."""
         return {
-            "observation": "envs.observation.ObservationField (44 floats in [-1, 1]); "
+            "observation": "demo_game.sim.observation.ObservationField (44 floats in [-1, 1]); "
             "DIFFICULTY (40) is overwritten",
-            "actions": "envs.actions: move (9), fire (4: hold, lead -0.2/0/+0.2 rad), dash (2)",
+            "actions": "demo_game.sim.actions: move (9), fire (4: hold, lead -0.2/0/+0.2 rad), dash (2)",
         }
 
     def after_export(self, directory: Path) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ Step = Literal["all", "ppo", "export", "rate"]
 """A step of :mod:`gameai.training.agents.train` (``rate``: the steps after export, the arena's Elo table)."""
 
 ALL_STYLES: tuple[str, ...] = ("aggressive", "explorer", "collector", "evasive", "idle", "bot_like")
-"""The scripted player styles (``envs.styles.STYLES``), repeated here to keep torch-free imports."""
+"""The scripted player styles (``demo_game.sim.styles.STYLES``), repeated here to keep torch-free imports."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, Outcome, key_from_generator
-from envs.scripted import ScriptedMatches
-from envs.styles import style_params
+from demo_game.sim.scripted import ScriptedMatches
+from demo_game.sim.styles import style_params
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import ActorNet
 
@@ -31,7 +31,7 @@ class Opponent:
     """A scripted player: a style at a skill."""
 
     style: str
-    """One of ``envs.styles.STYLES``."""
+    """One of ``demo_game.sim.styles.STYLES``."""
     skill: float
     """0 (weak) .. 1 (strong)."""
 
@@ -167,7 +167,7 @@ def play_matches(
 
 
 def play_scripted_enemy(opponent: Opponent, matches: int, seed: int = 0, match_ticks: int = 900) -> Tally:
-    """Play the game's scripted enemy (``envs.styles.ENEMY_STYLE``) against ``opponent``.
+    """Play the game's scripted enemy (``demo_game.sim.styles.ENEMY_STYLE``) against ``opponent``.
 
     It is the enemy the agent replaces, so its rating is the yardstick of the agent's.
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from envs.observation import ObservationField
+from demo_game.sim.observation import ObservationField
 from gameai.agents.actor import ActorNet
 
 

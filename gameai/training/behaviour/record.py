@@ -10,7 +10,7 @@
    ``calibration`` players are drawn like ``test`` players, in a recording of their own (the
    calibrate step's; a training recording has none).
 2. :func:`record_players`: one arena per player, all stepped together by
-   :class:`~envs.scripted.ScriptedMatches`. Every ``round(tick_rate / sample_fps)`` ticks (at a
+   :class:`~demo_game.sim.scripted.ScriptedMatches`. Every ``round(tick_rate / sample_fps)`` ticks (at a
    per-player phase, as the client's frame counter is unrelated to the match; after a random
    warm-up, so that frames cover every phase of a match) the arena is drawn
    by the game's :class:`~demo_game.render.ArenaRenderer` at the demo's arena size (960x720) and
@@ -112,7 +112,7 @@ def player_seed(config: RecordConfig, split: Split, index: int) -> int:
 
 def _heldout_params(style: str, rng: np.random.Generator, skill: float, inner: tuple[float, float]) -> Any:
     """Style parameters with every parameter outside ``inner`` (its low or its high end, at random)."""
-    from envs.styles import N_PARAMS, style_params
+    from demo_game.sim.styles import N_PARAMS, style_params
 
     low = style_params(style, rng, skill=skill, variation=(0.0, inner[0]))
     high = style_params(style, rng, skill=skill, variation=(inner[1], 1.0))
@@ -129,7 +129,7 @@ def plan_players(config: RecordConfig, split: Split) -> list[PlayerPlan]:
     Returns:
         ``config.players(split) * len(BEHAVIOURS)`` plans.
     """
-    from envs.styles import style_params
+    from demo_game.sim.styles import style_params
 
     plans = []
     for index in range(config.players(split) * len(BEHAVIOURS)):
@@ -263,8 +263,8 @@ def record_players(
 
     from demo_game.render import ArenaRenderer
     from demo_game.sim import ActorField, ArenaConfig, ArenaField, Outcome, key_from_generator
-    from envs.scripted import ScriptedMatches
-    from envs.styles import ENEMY_STYLE, style_params
+    from demo_game.sim.scripted import ScriptedMatches
+    from demo_game.sim.styles import ENEMY_STYLE, style_params
     from gameai.client.frames import downscale_frame
 
     if not plans or len({p.n_enemies for p in plans}) != 1:
@@ -343,7 +343,7 @@ def _agent_enemies(
     through the actor at the player's difficulty, and that action is played until the next.
 
     Returns:
-        A ``before_tick`` hook for :meth:`envs.scripted.ScriptedMatches.step`, or None when no
+        A ``before_tick`` hook for :meth:`demo_game.sim.scripted.ScriptedMatches.step`, or None when no
         player faces the agent.
     """
     agent_arenas = np.array([p.agent_enemies for p in plans], dtype=np.bool_)
@@ -352,9 +352,9 @@ def _agent_enemies(
     import torch
 
     from demo_game.sim import ActorField
+    from demo_game.sim.actions import apply_actions
+    from demo_game.sim.observation import OBSERVATION_SIZE, observe
     from demo_game.sim.rules import NPC_DECISION_TICKS
-    from envs.actions import apply_actions
-    from envs.observation import OBSERVATION_SIZE, observe
     from gameai.agents.actor import load_actor
     from gameai.paths import resolve_path
 
@@ -433,7 +433,7 @@ def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) 
 
 
 def _player_entry(plan: PlayerPlan, outcomes: Counter[str]) -> dict[str, Any]:
-    from envs.styles import StyleParam
+    from demo_game.sim.styles import StyleParam
 
     return {
         "split": plan.split,

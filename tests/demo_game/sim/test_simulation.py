@@ -296,7 +296,7 @@ def test_the_simulation_never_imports_pygame() -> None:
     code = (
         "import sys, numpy as np\n"
         "from demo_game.sim import ArenaSimulation\n"
-        "import envs.styles, envs.observation, envs.matches\n"
+        "import demo_game.sim.styles, demo_game.sim.observation, envs.matches\n"
         "sim = ArenaSimulation(2); sim.reset(np.zeros(2, dtype=np.uint64)); sim.step()\n"
         "assert 'pygame' not in sys.modules, 'pygame was imported'\n"
     )

@@ -98,9 +98,9 @@ def test_act_is_the_choice_at_full_difficulty_and_spoiled_below() -> None:
 
 
 def test_served_handicap_follows_the_training_rule() -> None:
-    """The actor's handicap and the env's (``envs.actions.handicap_actions``) spoil alike."""
+    """The actor's handicap and the env's (``demo_game.sim.actions.handicap_actions``) spoil alike."""
     from demo_game.sim import ArenaField
-    from envs.actions import ActionHandicap, handicap_actions
+    from demo_game.sim.actions import ActionHandicap, handicap_actions
 
     chances = {"hold_fire": 0.8, "scramble_aim": 1.0, "slip_move": 0.3}
     n, d = 30_000, 0.35

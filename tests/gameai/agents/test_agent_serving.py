@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from envs.observation import ObservationField
+from demo_game.sim.observation import ObservationField
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import load_actor
 from gameai.client.async_client import ClientConfig, GameAIClient

@@ -21,8 +21,8 @@ import pytest
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.render import ArenaRenderer
 from demo_game.sim import ArenaConfig
-from envs.scripted import ScriptedController
-from envs.styles import ENEMY_STYLE, style_params
+from demo_game.sim.scripted import ScriptedController
+from demo_game.sim.styles import ENEMY_STYLE, style_params
 from gameai.client.async_client import ClientConfig
 from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
 from gameai.client.threaded import ReconnectPolicy, ThreadedGameAIClient

@@ -10,7 +10,7 @@ import pytest
 import torch
 from stable_baselines3.common.logger import configure
 
-from envs.observation import OBSERVATION_SIZE
+from demo_game.sim.observation import OBSERVATION_SIZE
 from gameai.agents.actor import ActorConfig, ActorNet, load_actor, save_actor
 from gameai.training.agents.arena import SelfPlayCallback, restore_pool
 from gameai.training.agents.callbacks import Every

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envs.observation import OBSERVATION_SIZE, ObservationField
+from demo_game.sim.observation import OBSERVATION_SIZE, ObservationField
 from gameai.agents.actor import ActorConfig
 from gameai.cli import main
 from gameai.testing.tiny_models import write_random_actor

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from envs.observation import OBSERVATION_SIZE, ObservationField
+from demo_game.sim.observation import OBSERVATION_SIZE, ObservationField
 from envs.sb3 import ArenaSB3VecEnv
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import ActorConfig, ActorNet

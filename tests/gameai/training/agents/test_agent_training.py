@@ -16,8 +16,8 @@ import pytest
 import torch
 from stable_baselines3 import PPO
 
-from envs.actions import ActionHandicap
-from envs.observation import ObservationField
+from demo_game.sim.actions import ActionHandicap
+from demo_game.sim.observation import ObservationField
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import load_actor
 from gameai.training.agents.arena import arena_actor_spec

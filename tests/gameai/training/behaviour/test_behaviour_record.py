@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from envs.styles import STYLES, StyleParam
+from demo_game.sim.styles import STYLES, StyleParam
 from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, BehaviourTrainConfig, RecordConfig
 from gameai.training.behaviour.dataset import load_split
 from gameai.training.behaviour.record import (

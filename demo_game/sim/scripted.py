@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from demo_game.sim import ArenaConfig, ArenaSimulation
-from envs.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, scripted_controls, style_params
+from demo_game.sim.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, scripted_controls, style_params
 
 
 class ScriptedMatches:
@@ -23,7 +23,7 @@ class ScriptedMatches:
 
     Args:
         player_params: (N, len(StyleParam)) the player's style in each arena
-            (see :func:`~envs.styles.style_params`).
+            (see :func:`~demo_game.sim.styles.style_params`).
         config: Shape and rules of the arenas.
         enemy_rng: Draws the enemies' style parameters; a fixed default keeps runs repeatable.
     """
@@ -100,7 +100,7 @@ class ScriptedController:
     ``sim.controls`` and returns a copy of it.
 
     Args:
-        params: (len(StyleParam),) the style, from :func:`~envs.styles.style_params`.
+        params: (len(StyleParam),) the style, from :func:`~demo_game.sim.styles.style_params`.
     """
 
     def __init__(self, params: npt.NDArray[np.float64]) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from demo_game.sim import ActorField, ArenaConfig, ArenaField, ArenaRules
-from envs.scripted import ScriptedMatches
-from envs.styles import N_PARAMS, STYLES, StyleParam, style_params, wrap_angle
+from demo_game.sim.scripted import ScriptedMatches
+from demo_game.sim.styles import N_PARAMS, STYLES, StyleParam, style_params, wrap_angle
 from gameai.vocabulary import BEHAVIOURS
 
 PER_STYLE = 6

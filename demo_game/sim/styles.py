@@ -9,7 +9,7 @@ The styles are the labelled players the behaviour model learns from (the label i
 style's name) and the opponents that agents train and are rated against. The same
 kernel drives scripted enemies (:data:`ENEMY_STYLE`) until an RL agent does.
 
-What each style does (checked on trajectories in ``tests/envs/test_styles.py``):
+What each style does (checked on trajectories in ``tests/demo_game/sim/test_styles.py``):
 
 - aggressive: closes in, strafes a little, fires often.
 - explorer: roams between far-apart waypoints, fights only in passing.
@@ -275,7 +275,7 @@ def wrap_angle(angle: float) -> float:
     Python's float ``%`` is ``fmod`` (always exact) with the result moved to the sign of
     the divisor. Within (-2 pi, 4 pi) that is exactly the shortcut below: ``x`` itself;
     ``x + 2 pi`` in one rounding, as ``%`` adds it; ``x - 2 pi``, which is exact there
-    (Sterbenz). ``tests/envs/test_styles.py`` checks it against ``%``.
+    (Sterbenz). ``tests/demo_game/sim/test_styles.py`` checks it against ``%``.
     """
     x = angle + math.pi
     if 0.0 < x < _TWO_PI:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from demo_game.sim import ActorField, ArenaConfig, ArenaSimulation, BulletField
-from envs.observation import OBSERVATION_SIZE, ObservationField, observe
+from demo_game.sim.observation import OBSERVATION_SIZE, ObservationField, observe
 
 
 def setup(layout: int, player: tuple[float, float], enemies: list[tuple[float, float]]) -> ArenaSimulation:
