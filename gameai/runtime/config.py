@@ -37,15 +37,14 @@ class RuntimeConfig:
     behaviour_bot_like_min_probability: float = 0.0
     """The label ``bot_like`` is sent only while its smoothed probability is at least this; below
     it, the next most likely label is (0: like any other label). A game may act against a player
-    it calls a bot: at 0.8 the shipped model's ``bot_like`` was right 96-98% of the time on our
-    evaluation sets and named 62-72% of the bots; at 0.9, 98-100% and 43-55% (``docs/behaviour.md``)."""
+    it calls a bot: the precision and recall of the shipped model's ``bot_like`` at each minimum
+    are in ``docs/behaviour.md``."""
     behaviour_bot_like_min_precision: float | None = None
     """Hold ``bot_like``, in each period of a session (its first 5 s, to 10, 20, 30 s, after), to
     the smallest minimum probability at which the model's calibration players (``gameai train
     behaviour calibrate``, in its ``config.json``) had at least this ``bot_like`` precision with
-    95% confidence; with ``behaviour_bot_like_min_probability`` too, the higher of the two. The
-    shipped model at 0.97: not sent in the first 5 s, then 0.9, 0.65, 0.6 and 0.55 after 30 s;
-    0.965-1.00 precision on every evaluation set (``docs/behaviour.md``). Unset (the default):
+    95% confidence; with ``behaviour_bot_like_min_probability`` too, the higher of the two (the
+    shipped model's schedule and figures: ``docs/behaviour.md``). Unset (the default):
     0.97 where the model's calibration reaches it, else the label is sent like any other and
     the log says why. 0: off. Set, a model without a calibration that reaches it is an error at
     startup."""

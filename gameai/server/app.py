@@ -7,9 +7,11 @@ Calling order::
     await server.start()                                      # binds; server.port is the real port
     await server.serve_until_signal()                         # SIGINT/SIGTERM -> shutdown()
 
-The same port answers plain HTTP ``GET /metrics`` (Prometheus text format) and
-``GET /healthz`` (JSON: status, models, sessions) when ``config.http`` is on; every
-other path is a websocket endpoint.
+The same port answers plain HTTP ``GET /metrics`` (Prometheus text format; where a token is
+required, only with ``Authorization: Bearer TOKEN``) and ``GET /healthz`` (JSON: status, models,
+sessions) when ``config.http`` is on; every other path is a websocket endpoint. Any request
+whose ``Origin`` is not allowed (:class:`~gameai.server.access.OriginPolicy`) is refused with
+403 before anything else; allowed pages get CORS headers on the HTTP endpoints.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from websockets.http11 import Request, Response
 from gameai.event_loops import running_event_loop_name
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.frames import HEADER_SIZE
+from gameai.server.access import OriginPolicy, TokenFailures, token_matches
 from gameai.server.config import ServerConfig
 from gameai.server.connection import ConnectionHandler
 from gameai.services.registry import ServiceRegistry
@@ -67,6 +70,9 @@ class GameAIServer:
         self.metrics = metrics or ServiceMetrics()
         self.sessions: dict[str, ConnectionHandler] = {}
         self.shutting_down = False
+        self.origins = OriginPolicy(config.allowed_origins)
+        self.token_failures = TokenFailures(config.token_max_failures, config.token_lockout_s)
+        """Wrong tokens per client address (shared by every connection)."""
         self._difficulty_factory = difficulty_factory
         self._server: Server | None = None
         self._port: int | None = None
@@ -102,7 +108,7 @@ class GameAIServer:
             self._handle,
             self.config.host,
             self.config.port,
-            process_request=self._process_request if self.config.http else None,
+            process_request=self._process_request,
             compression=None,  # frames are raw pixels; deflate would cost more than it saves
             max_size=max_size,
             ping_interval=keepalive,
@@ -122,14 +128,37 @@ class GameAIServer:
         await ConnectionHandler(self, websocket).run()
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        origin = request.headers.get("Origin")
+        if not self.origins.allows(origin):
+            self.metrics.connections_total.labels("refused").inc()
+            logger.warning(
+                "refused a request from browser origin %r (allowed: %s; see --allowed-origins)",
+                origin[:100] if origin else origin,
+                ", ".join(sorted(self.origins.allowed)) or "none",
+            )
+            return _http_response(HTTPStatus.FORBIDDEN, "text/plain", b"origin not allowed\n")
+        if not self.config.http:
+            return None
         path = request.path.split("?", 1)[0]
+        cors = self.origins.cors_headers(origin)
         if path == "/metrics":
-            return _http_response(HTTPStatus.OK, self.metrics.content_type, self.metrics.render())
+            if self.config.token_required and not self._bearer_token_ok(request):
+                return _http_response(
+                    HTTPStatus.UNAUTHORIZED,
+                    "text/plain",
+                    b"/metrics needs Authorization: Bearer TOKEN\n",
+                    cors,
+                )
+            return _http_response(HTTPStatus.OK, self.metrics.content_type, self.metrics.render(), cors)
         if path == "/healthz":
-            return self._health_response()
+            return self._health_response(cors)
         return None
 
-    def _health_response(self) -> Response:
+    def _bearer_token_ok(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and token_matches(token.strip(), self.config.tokens)
+
+    def _health_response(self, cors: list[tuple[str, str]]) -> Response:
         models = self.services.models
         ready = all(info.status == "ready" for info in models.values())
         status = "shutting_down" if self.shutting_down else ("ok" if ready else "degraded")
@@ -139,7 +168,7 @@ class GameAIServer:
             "models": {key: info.status for key, info in models.items()},
         }
         code = HTTPStatus.SERVICE_UNAVAILABLE if self.shutting_down else HTTPStatus.OK
-        return _http_response(code, "application/json", (json.dumps(body) + "\n").encode())
+        return _http_response(code, "application/json", (json.dumps(body) + "\n").encode(), cors)
 
     async def shutdown(self) -> None:
         """Stop accepting connections, close every session gracefully, stop the workers.
@@ -193,7 +222,9 @@ class GameAIServer:
             asyncio.get_running_loop().create_task(self.shutdown())
 
 
-def _http_response(status: HTTPStatus, content_type: str, body: bytes) -> Response:
+def _http_response(
+    status: HTTPStatus, content_type: str, body: bytes, extra_headers: list[tuple[str, str]] | None = None
+) -> Response:
     """A plain HTTP response (the connection closes after it)."""
     headers = Headers(
         [
@@ -201,6 +232,7 @@ def _http_response(status: HTTPStatus, content_type: str, body: bytes) -> Respon
             ("Connection", "close"),
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
+            *(extra_headers or []),
         ]
     )
     return Response(status.value, status.phrase, headers, body)

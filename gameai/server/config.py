@@ -47,9 +47,20 @@ class ServerConfig:
     port: int = 8765
     """TCP port (0 picks a free one; the chosen port is logged)."""
     tokens: tuple[str, ...] = ()
-    """Accepted auth tokens (env GAMEAI_TOKENS, comma-separated)."""
+    """Accepted auth tokens (env GAMEAI_TOKENS, comma-separated); empty or blank tokens are refused."""
     require_token: Literal["auto", "always"] = "auto"
-    """auto: a token is required unless bound to loopback; always: required everywhere."""
+    """auto: a token is required unless bound to loopback; always: required everywhere. Where a
+    token is required, GET /metrics needs it too (header ``Authorization: Bearer TOKEN``)."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to connect and to read /healthz and /metrics (e.g.
+    http://127.0.0.1:8000); a request from any other page is refused with HTTP 403 (on every
+    bind). Clients that send no Origin header (Python, Node, engines) are unaffected. '*'
+    allows every origin: for development only."""
+    token_max_failures: int = 10
+    """Wrong tokens from one address within token_lockout_s after which that address is refused
+    without its token being checked, until the window has passed (0: no lockout)."""
+    token_lockout_s: float = 60.0
+    """The window of token_max_failures, in seconds."""
     max_sessions: int = 256
     """Most sessions at once; more connections are closed with 4007 server_full."""
     max_message_bytes: int = 64 * 1024
@@ -95,6 +106,16 @@ class ServerConfig:
     """Logging level."""
 
     def __post_init__(self) -> None:
+        if any(not token.strip() for token in self.tokens):
+            raise ValueError("tokens must not be empty or blank (one would let a hello with no token in)")
+        for origin in self.allowed_origins:
+            if origin != "*" and (origin != origin.strip() or "://" not in origin or origin.endswith("/")):
+                raise ValueError(
+                    f"allowed_origins: {origin!r} is not an origin like 'https://game.example' or "
+                    "'http://127.0.0.1:8000' (scheme, host and port as the browser sends them, no path)"
+                )
+        if self.token_max_failures < 0 or self.token_lockout_s <= 0:
+            raise ValueError("token_max_failures must be >= 0 and token_lockout_s > 0")
         if self.token_required and not self.tokens:
             raise ValueError(
                 f"binding {self.host!r} needs at least one token: set tokens in the config file, "
@@ -195,7 +216,10 @@ def _coerce(annotation: Any, value: Any, where: str) -> Any:
         return value
     if origin is tuple:
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            items = [v.strip() for v in value.split(",")] if value.strip() else []
+            if "" in items:
+                raise ValueError(f"{where}: empty or blank item in the comma-separated list {value!r}")
+            value = items
         if not isinstance(value, list | tuple):
             raise ValueError(f"{where}: expected a list")
         member = typing.get_args(annotation)[0]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
+import math
 import secrets
 import time
 from collections.abc import Coroutine
@@ -44,6 +44,7 @@ from gameai.protocol.messages import (
     Welcome,
 )
 from gameai.protocol.rate import Throttle
+from gameai.server.access import TokenFailures, token_matches
 from gameai.server.config import ServerConfig
 from gameai.services.base import RequestRefusedError, SessionContext, SessionService
 from gameai.services.registry import ServiceRegistry
@@ -66,6 +67,7 @@ class SessionHost(Protocol):
     metrics: ServiceMetrics
     sessions: dict[str, ConnectionHandler]
     shutting_down: bool
+    token_failures: TokenFailures
 
     def make_difficulty_controller(self, session: Session) -> DifficultyController:
         """The difficulty controller of a new session."""
@@ -277,8 +279,17 @@ class ConnectionHandler:
 
     def _check_hello(self, hello: Hello) -> tuple[ErrorCode, str] | None:
         if self.config.token_required:
-            token = (hello.token or "").encode()
-            if not any(hmac.compare_digest(token, t.encode()) for t in self.config.tokens):
+            failures = self.server.token_failures
+            address = self._client_address()
+            now = time.monotonic()
+            locked_s = failures.locked_for(address, now)
+            if locked_s > 0:
+                return (
+                    ErrorCode.BAD_TOKEN,
+                    f"too many wrong tokens from this address; try again in {math.ceil(locked_s)} s",
+                )
+            if not token_matches(hello.token, self.config.tokens):
+                failures.fail(address, now)
                 return ErrorCode.BAD_TOKEN, "missing or wrong token"
         if self._closing or self.server.shutting_down:
             return ErrorCode.SHUTTING_DOWN, "the server is shutting down"
@@ -289,6 +300,11 @@ class ConnectionHandler:
             if refusal is not None:
                 return refusal
         return None
+
+    def _client_address(self) -> str:
+        """The client's IP address (the proxy's, behind a proxy)."""
+        remote = self.websocket.remote_address
+        return str(remote[0]) if isinstance(remote, tuple) and remote else str(remote)
 
     def _open_session(self, hello: Hello) -> None:
         session = Session(session_id=self.session_id, hello=hello)
@@ -418,14 +434,11 @@ class ConnectionHandler:
             raise AssertionError(f"unhandled message {message!r}")
         request_id = getattr(message, "id", None)
         handler = self.handlers.get(service.name)
-        if type(message) in service.request_types:
-            if handler is None:
-                await self._refuse_unrequested(message, service.name, request_id)
-                return
-            await self.requests.start(message, handler, received_at)
-            return
         if handler is None:
-            await self._refuse_unrequested(message, service.name, request_id)
+            await self.requests.refuse_unrequested(request_id, service.name)
+            return
+        if type(message) in service.request_types:
+            await self.requests.start(message, handler, received_at)
             return
         try:
             job = handler.handle(message, received_at)
@@ -434,22 +447,6 @@ class ConnectionHandler:
             return
         if job is not None:
             self._spawn(job, name=f"{message.TYPE}-{self.session_id}")
-
-    async def _refuse_unrequested(self, message: Message, service: str, request_id: str | None) -> None:
-        assert self.requests is not None
-        if self.requests.closing:
-            await self._send(
-                Error(
-                    code=ErrorCode.SHUTTING_DOWN,
-                    message="the server is shutting down",
-                    id=request_id,
-                    fatal=True,
-                )
-            )
-            return
-        await self.requests.refuse(
-            request_id, ErrorCode.SERVICE_NOT_REQUESTED, f"{service!r} not in hello.services"
-        )
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str | None = None) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)

@@ -41,15 +41,7 @@ class RequestTracker:
             received_at: When it arrived (monotonic seconds).
         """
         request_id: str = getattr(request, "id")  # noqa: B009 (every request type has one)
-        if self.closing:
-            await self._send(
-                Error(
-                    code=ErrorCode.SHUTTING_DOWN,
-                    message="the server is shutting down",
-                    id=request_id,
-                    fatal=True,
-                )
-            )
+        if await self._refused_for_shutdown(request_id):
             return
         if request_id in self.inflight:
             await self.refuse(request_id, ErrorCode.DUPLICATE_ID, "a request with this id is in flight")
@@ -75,6 +67,23 @@ class RequestTracker:
     async def refuse(self, request_id: str | None, code: ErrorCode, message: str) -> None:
         """Send an ``error`` for one request."""
         await self._send(Error(code=code, message=message, id=request_id))
+
+    async def refuse_unrequested(self, request_id: str | None, service: str) -> None:
+        """Refuse a message for a service the session did not ask for (at shutdown: ``shutting_down``)."""
+        if not await self._refused_for_shutdown(request_id):
+            await self.refuse(
+                request_id, ErrorCode.SERVICE_NOT_REQUESTED, f"{service!r} not in hello.services"
+            )
+
+    async def _refused_for_shutdown(self, request_id: str | None) -> bool:
+        """While closing, refuse with a fatal ``shutting_down`` and return True."""
+        if not self.closing:
+            return False
+        error = Error(
+            code=ErrorCode.SHUTTING_DOWN, message="the server is shutting down", id=request_id, fatal=True
+        )
+        await self._send(error)
+        return True
 
     async def wait(self, timeout_s: float) -> None:
         """Refuse new requests and give those in flight ``timeout_s`` to finish (for a shutdown)."""

@@ -87,8 +87,8 @@ class DialogueTrainConfig:
     pretrained_init: bool = False
     """Fine-tune from the general-conversation pretraining (into ``finetune-pretrained``).
 
-    Off by default: measured, pretraining made held-out persona adherence fall from 1.00 to 0.43
-    at the same fine-tuning budget (docs/dialogue.md)."""
+    Off by default: pretraining lowered held-out persona adherence at the same fine-tuning
+    budget (the figures: docs/dialogue.md)."""
     eval_every: int = 250
     """Steps between validation losses."""
     eval_examples: int = 600

@@ -1,8 +1,8 @@
 """The dialogue model: a small Llama-style causal Transformer from transformers' own classes.
 
-Sized by measured CPU latency (see ``gameai eval dialogue`` and the issue-5 report): the
-default, about 5M parameters, streams at a few hundred tokens/s on one CPU core with the
-KV cache. RoPE positions, RMSNorm, SwiGLU and tied input/output embeddings.
+Sized for CPU latency (``gameai bench dialogue`` measures it; figures in docs/dialogue.md): the
+default has about 5M parameters. RoPE positions, RMSNorm, SwiGLU and tied input/output
+embeddings.
 """
 
 from __future__ import annotations
