@@ -54,8 +54,8 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     """Browser origins allowed to connect and to read /healthz and /metrics (e.g.
     http://127.0.0.1:8000); a request from any other page is refused with HTTP 403 (on every
-    bind). Clients that send no Origin header (Python, Node, engines) are unaffected. '*'
-    allows every origin: for development only."""
+    bind). Clients that send no Origin header (Python, Node, engines) are unaffected. 'null'
+    lets in pages opened from files (all of them); '*' every origin: for development only."""
     token_max_failures: int = 10
     """Wrong tokens from one address within token_lockout_s after which that address is refused
     without its token being checked, until the window has passed (0: no lockout)."""
@@ -109,7 +109,9 @@ class ServerConfig:
         if any(not token.strip() for token in self.tokens):
             raise ValueError("tokens must not be empty or blank (one would let a hello with no token in)")
         for origin in self.allowed_origins:
-            if origin != "*" and (origin != origin.strip() or "://" not in origin or origin.endswith("/")):
+            if origin not in ("*", "null") and (
+                origin != origin.strip() or "://" not in origin or origin.endswith("/")
+            ):
                 raise ValueError(
                     f"allowed_origins: {origin!r} is not an origin like 'https://game.example' or "
                     "'http://127.0.0.1:8000' (scheme, host and port as the browser sends them, no path)"
