@@ -80,6 +80,12 @@ class ServiceMetrics:
         self.model_queue_depth = Gauge(
             "gameai_model_queue_depth", "Requests waiting for a model, by model.", ["model"], registry=r
         )
+        self.model_errors_total = Counter(
+            "gameai_model_errors_total",
+            "Requests a model failed on (an exception, or an output such as non-finite numbers).",
+            ["model"],
+            registry=r,
+        )
         self.model_process_exits_total = Counter(
             "gameai_model_process_exits_total",
             "Times a model's child process exited unasked (the next batch starts another), by model.",

@@ -40,6 +40,10 @@ class WorkerStoppedError(Exception):
     """The worker is stopped (the server is shutting down); the request was not run."""
 
 
+class ModelOutputError(Exception):
+    """The model's output for this request failed the worker's check (e.g. non-finite numbers)."""
+
+
 @dataclass(frozen=True)
 class BatchingConfig:
     """How a worker forms batches."""
@@ -74,6 +78,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
             Called only from the worker thread.
         config: Batching limits.
         metrics: Where to record batch sizes, queue depth and latency (optional).
+        check: Checks one output before it leaves the worker: returns why it is unfit (that
+            request then fails with :class:`ModelOutputError`, counted in
+            ``gameai_model_errors_total``), or None. Called on the worker thread.
         threads: Threads taking batches. More than one only for a ``process`` that can have
             several batches in flight (a model process); each session's requests may then
             be processed out of order, though their futures resolve as usual.
@@ -86,6 +93,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
         config: BatchingConfig = BatchingConfig(),
         metrics: ServiceMetrics | None = None,
         threads: int = 1,
+        check: Callable[[OutputT], str | None] | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -93,6 +101,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
         self.threads = threads
         self.config = config
         self._process = process
+        self._check = check
         self.metrics = metrics
         self._queue: queue.Queue[_Pending[InputT, OutputT] | object] = queue.Queue()
         self._waiting = 0
@@ -204,6 +213,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
 
     def _run_batch(self, batch: list[_Pending[InputT, OutputT]]) -> None:
         started = time.perf_counter()
+        outputs: list[OutputT | ModelOutputError]
         try:
             outputs = list(self._process([p.item for p in batch]))
             if len(outputs) != len(batch):
@@ -214,6 +224,10 @@ class BatchingWorker(Generic[InputT, OutputT]):
         except Exception as exc:
             logger.error("model %s failed on a batch of %d", self.name, len(batch), exc_info=True)
             outputs, error = [], exc
+            if self.metrics is not None:
+                self.metrics.model_errors_total.labels(self.name).inc(len(batch))
+        if error is None and self._check is not None:
+            outputs = [self._checked(output) for output in outputs]
         if self.metrics is not None:
             self.metrics.model_batch_size.labels(self.name).observe(len(batch))
             self.metrics.model_queue_depth.labels(self.name).set(self._waiting)
@@ -222,10 +236,21 @@ class BatchingWorker(Generic[InputT, OutputT]):
         )
         self._resolve(batch, outputs, error)
 
+    def _checked(self, output: OutputT | ModelOutputError) -> OutputT | ModelOutputError:
+        if isinstance(output, ModelOutputError):
+            return output
+        reason = self._check(output) if self._check is not None else None
+        if reason is None:
+            return output
+        logger.error("model %s: %s", self.name, reason)
+        if self.metrics is not None:
+            self.metrics.model_errors_total.labels(self.name).inc()
+        return ModelOutputError(f"{self.name} model: {reason}")
+
     def _resolve(
         self,
         batch: list[_Pending[InputT, OutputT]],
-        outputs: list[OutputT] | None,
+        outputs: Sequence[OutputT | ModelOutputError] | None,
         error: BaseException | None,
     ) -> None:
         finished = time.perf_counter()
@@ -240,8 +265,10 @@ class BatchingWorker(Generic[InputT, OutputT]):
                     continue
                 if error is not None or outputs is None:
                     pending.future.set_exception(error or WorkerStoppedError(self.name))
+                elif isinstance(outputs[index], ModelOutputError):
+                    pending.future.set_exception(outputs[index])  # type: ignore[arg-type]
                 else:
-                    pending.future.set_result(outputs[index])
+                    pending.future.set_result(outputs[index])  # type: ignore[arg-type]
 
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting any more

@@ -160,7 +160,14 @@ class AgentsSession(SessionService):
         difficulty = message.difficulty
         if difficulty is None:
             difficulty = self.context.session.difficulty.difficulty(message.npc_id)
-        observation = np.asarray(message.observation, dtype=np.float32)
+        with np.errstate(over="ignore"):
+            observation = np.asarray(message.observation, dtype=np.float32)
+        if not np.all(np.isfinite(observation)):
+            raise RequestRefusedError(
+                ErrorCode.BAD_OBSERVATION,
+                "observation values must fit a 32-bit float (|x| < 3.4e38); "
+                f"value {int(np.argmin(np.isfinite(observation)))} does not",
+            )
         try:
             future = agent.worker.submit(ActRequest(observation, difficulty))
         except OverloadedError as exc:

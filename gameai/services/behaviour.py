@@ -139,7 +139,12 @@ class BehaviourService(Service):
             config.behaviour_max_batch, config.behaviour_max_wait_ms, config.model_max_queue
         )
         worker: BatchingWorker[WindowRequest, np.ndarray] = BatchingWorker(
-            "behaviour", process or classifier, batching, metrics, threads=SLOTS if process else 1
+            "behaviour",
+            process or classifier,
+            batching,
+            metrics,
+            threads=SLOTS if process else 1,
+            check=unfit_probabilities,
         )
         precision = guard.schedule.precision if guard.schedule is not None else None
         model = ServedBehaviourModel(loaded.config, worker, classifier, smoothing, process, precision)
@@ -164,7 +169,11 @@ class BehaviourService(Service):
             model.process.close()
             model.process = None
             model.worker = BatchingWorker(
-                "behaviour", model.classifier, model.worker.config, model.worker.metrics
+                "behaviour",
+                model.classifier,
+                model.worker.config,
+                model.worker.metrics,
+                check=unfit_probabilities,
             )
 
     def models(self) -> Mapping[str, ModelInfo]:
@@ -213,6 +222,17 @@ class BehaviourService(Service):
         await self.model.worker.stop()
         if self.model.process is not None:
             await asyncio.to_thread(self.model.process.close)
+
+
+def unfit_probabilities(probabilities: np.ndarray) -> str | None:
+    """Why a window's class probabilities cannot be sent (None: they can).
+
+    Garbled weights can load and then compute NaN or infinity; such a window gets
+    ``internal_error`` instead of a result, and the session goes on.
+    """
+    if not np.all(np.isfinite(probabilities)):
+        return "non-finite class probabilities (are the weights corrupt?)"
+    return None
 
 
 def _log_bot_like_guard(config: RuntimeConfig, metadata: Mapping[str, Any]) -> BotLikeGuard:

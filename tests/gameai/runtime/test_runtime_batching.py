@@ -9,7 +9,13 @@ from collections.abc import Sequence
 import pytest
 
 from gameai.observability.metrics import ServiceMetrics
-from gameai.runtime.batching import BatchingConfig, BatchingWorker, OverloadedError, WorkerStoppedError
+from gameai.runtime.batching import (
+    BatchingConfig,
+    BatchingWorker,
+    ModelOutputError,
+    OverloadedError,
+    WorkerStoppedError,
+)
 
 
 class Recorder:
@@ -100,6 +106,23 @@ async def test_a_failing_batch_fails_its_requests_and_the_worker_goes_on() -> No
         await worker.submit(13)
     assert await worker.submit(7) == 7
     await worker.stop()
+
+
+async def test_an_output_that_fails_the_check_fails_only_its_request_and_is_counted() -> None:
+    metrics = ServiceMetrics()
+    worker = BatchingWorker(
+        "checked",
+        Recorder(),
+        BatchingConfig(max_batch=8, max_wait_ms=5),
+        metrics,
+        check=lambda output: "too big" if output > 10 else None,
+    )
+    worker.start()
+    results = await asyncio.gather(*(worker.submit(i) for i in (1, 7, 2)), return_exceptions=True)
+    await worker.stop()
+    assert results[0] == 2 and results[2] == 4
+    assert isinstance(results[1], ModelOutputError) and "checked model: too big" in str(results[1])
+    assert metrics.registry.get_sample_value("gameai_model_errors_total", {"model": "checked"}) == 1
 
 
 async def test_stop_finishes_queued_work_then_refuses() -> None:
