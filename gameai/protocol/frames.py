@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import io
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Final
@@ -250,7 +251,12 @@ def decode_frame_pixels(frame: Frame) -> np.ndarray:
     except ProtocolError:
         raise
     except Exception as exc:  # Pillow's decoders raise many types on bad input; all mean the same
+        reason = _OBJECT_REPR.sub("the payload", str(exc))  # no memory addresses to the client
         raise ProtocolError(
-            ErrorCode.BAD_FRAME_PAYLOAD, f"payload is not a valid {expected_format}: {exc}", seq=frame.seq
+            ErrorCode.BAD_FRAME_PAYLOAD, f"payload is not a valid {expected_format}: {reason}", seq=frame.seq
         ) from None
     return pixels
+
+
+#: An object's default repr (``<_io.BytesIO object at 0x7f...>``), which says nothing to a client.
+_OBJECT_REPR: Final = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")

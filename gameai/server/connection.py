@@ -26,7 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from gameai import __version__
-from gameai.observability.logs import session_id_var
+from gameai.observability.logs import RepeatCounter, session_id_var
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.codec import encode_message
 from gameai.protocol.connection import ServerProtocol, SessionState
@@ -103,6 +103,7 @@ class ConnectionHandler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._service_tasks: list[asyncio.Task[None]] = []
         self._throttle = Throttle(1.0)
+        self._error_log = RepeatCounter(10.0)
         self._closing = False
         self._last_rate_limited = 0
         self._last_message_at = time.perf_counter()
@@ -180,13 +181,16 @@ class ConnectionHandler:
         """Send a message (dropped silently once the connection is closed)."""
         if isinstance(message, Error):
             self.metrics.errors_total.labels(message.code.value).inc()
-            log = logger.warning if message.fatal else logger.info
-            log(
-                "error %s to client: %s",
-                message.code.value,
-                message.message,
-                extra={"error_code": message.code.value, "request_id": message.id},
-            )
+            held = 0 if message.fatal else self._error_log.take(message.code, time.perf_counter())
+            if held is not None:
+                log = logger.warning if message.fatal else logger.info
+                log(
+                    "error %s to client: %s%s",
+                    message.code.value,
+                    message.message,
+                    f" (and {held} more of this code held back from the log)" if held else "",
+                    extra={"error_code": message.code.value, "request_id": message.id},
+                )
         with contextlib.suppress(ConnectionClosed):
             await self.websocket.send(encode_message(message))
 

@@ -140,6 +140,8 @@ def test_png_that_is_not_a_png() -> None:
     with pytest.raises(ProtocolError) as info:
         decode_frame_pixels(frame)
     assert info.value.code == ErrorCode.BAD_FRAME_PAYLOAD
+    assert "cannot identify image file the payload" in info.value.message
+    assert " at 0x" not in info.value.message  # no object reprs (memory addresses) for the client
 
 
 def test_png_of_another_size_than_declared_is_refused_before_decoding() -> None:
