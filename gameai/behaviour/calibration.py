@@ -51,6 +51,62 @@ def _check_precision(precision: float) -> None:
         raise ValueError(f"the bot_like minimum precision must be in (0, 1], got {precision}")
 
 
+_ROW_FIELDS: Final = ("min_probability", "precision", "precision_low", "recall")
+
+
+def _check_rows(rows: Any, where: str) -> None:
+    if not isinstance(rows, list) or not rows:
+        raise ValueError(f"{where}: rows must be a non-empty list")
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise ValueError(f"{where}: row {index} is not an object")
+        for name in _ROW_FIELDS:
+            value = row.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{where}: row {index}: {name} must be a number in [0, 1], got {value!r}")
+
+
+def checked_calibration(metadata: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The model's ``bot_like`` calibration, checked (None: the model has none).
+
+    Raises:
+        ValueError: If the calibration is there but garbled (what is wrong and where), so that
+            no server holds ``bot_like`` to minimums read from a damaged file.
+    """
+    calibration = metadata.get(CALIBRATION_KEY)
+    if calibration is None:
+        return None
+    where = (
+        f"the behaviour model's {CALIBRATION_KEY} (config.json metadata) is garbled; make it anew with "
+        "`gameai train behaviour calibrate --assets-dir <model>`"
+    )
+    if not isinstance(calibration, Mapping):
+        raise ValueError(f"{where}: not an object")
+    players = calibration.get("players_per_style", 0)
+    if isinstance(players, bool) or not isinstance(players, int) or players < 0:
+        raise ValueError(f"{where}: players_per_style must be a whole number >= 0, got {players!r}")
+    if calibration.get("rows"):  # none or empty: not calibrated (callers say so)
+        _check_rows(calibration["rows"], where)
+    periods = calibration.get("by_time")
+    if periods is not None:
+        if not isinstance(periods, list):
+            raise ValueError(f"{where}: by_time must be a list of periods")
+        for index, period in enumerate(periods):
+            if not isinstance(period, Mapping):
+                raise ValueError(f"{where}: by_time[{index}] is not an object")
+            from_s, to_s = period.get("from_s"), period.get("to_s")
+            if isinstance(from_s, bool) or not isinstance(from_s, int | float) or from_s < 0:
+                raise ValueError(f"{where}: by_time[{index}].from_s must be a number >= 0, got {from_s!r}")
+            if to_s is not None and (
+                isinstance(to_s, bool) or not isinstance(to_s, int | float) or to_s <= from_s
+            ):
+                raise ValueError(
+                    f"{where}: by_time[{index}].to_s must be a number above from_s, got {to_s!r}"
+                )
+            _check_rows(period.get("rows"), f"{where}: by_time[{index}]")
+    return calibration
+
+
 def _smallest_reaching(rows: Any, precision: float) -> Mapping[str, Any] | None:
     """The row of the smallest minimum whose ``precision_low`` reached ``precision``, if any."""
     for row in sorted(rows, key=lambda row: float(row["min_probability"])):
@@ -101,8 +157,8 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
             calibrated minimum reached ``precision`` (the message gives the best one).
     """
     _check_precision(precision)
-    calibration = metadata.get(CALIBRATION_KEY)
-    if not isinstance(calibration, Mapping) or not calibration.get("rows"):
+    calibration = checked_calibration(metadata)
+    if calibration is None or not calibration.get("rows"):
         raise ValueError(
             "the behaviour model has no bot_like calibration in its config.json metadata "
             "(run `gameai train behaviour calibrate --assets-dir <model>`), so a minimum precision "
@@ -185,15 +241,15 @@ def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> Calibrat
         ValueError: If ``precision`` is out of range, the model was not calibrated, or no
             calibrated minimum reached ``precision`` in any period.
     """
-    calibration = metadata.get(CALIBRATION_KEY)
-    periods = calibration.get("by_time") if isinstance(calibration, Mapping) else None
+    calibration = checked_calibration(metadata)
+    periods = calibration.get("by_time") if calibration is not None else None
     if not periods:
         fixed = bot_like_minimum(metadata, precision)  # checks the precision and the calibration
         figures = (fixed.min_probability, fixed.precision, fixed.precision_low, fixed.recall)
         step = CalibratedStep(0.0, None, *figures)
         return CalibratedSchedule(precision, (step,), fixed.players_per_style)
     _check_precision(precision)
-    assert isinstance(calibration, Mapping)
+    assert calibration is not None
     steps = []
     for period in sorted(periods, key=lambda period: float(period["from_s"])):
         row = _smallest_reaching(period["rows"], precision)

@@ -41,6 +41,28 @@ def test_a_model_without_a_calibration_is_refused_with_the_command_that_makes_on
             bot_like_minimum(metadata, 0.95)
 
 
+@pytest.mark.parametrize(
+    "calibration",
+    [
+        {"rows": [{"min_probability": 0.5, "precision": 0.9, "precision_low": "high", "recall": 0.5}]},
+        {"rows": [{"min_probability": 0.5, "precision": 0.9, "precision_low": 7.0, "recall": 0.5}]},
+        {"rows": ["row"]},
+        {
+            "rows": [{"min_probability": 0.5, "precision": 0.9, "precision_low": 0.9, "recall": 0.5}],
+            "by_time": [{"from_s": -1, "rows": []}],
+        },
+        {"rows": [], "players_per_style": "many"},
+    ],
+    ids=["string", "out-of-range", "not-an-object", "bad-period", "bad-count"],
+)
+def test_a_garbled_calibration_is_refused_with_what_is_wrong(calibration: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="garbled") as info:
+        bot_like_schedule({CALIBRATION_KEY: calibration}, 0.95)
+    assert "gameai train behaviour calibrate" in str(info.value)
+    guard = bot_like_guard({CALIBRATION_KEY: calibration}, None)  # the default: served unguarded, and why
+    assert guard.schedule is None and "garbled" in guard.reason
+
+
 @pytest.mark.parametrize("precision", [0.0, -0.1, 1.5])
 def test_a_precision_out_of_range_is_refused(precision: float) -> None:
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
