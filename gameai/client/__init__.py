@@ -15,6 +15,7 @@ from gameai.client.async_client import (
     DialogueStream,
     GameAIClient,
     HelloRefusedError,
+    RequestTimeoutError,
     ServerError,
 )
 from gameai.client.frames import downscale_frame
@@ -36,6 +37,7 @@ __all__ = [
     "HelloRefusedError",
     "ReconnectPolicy",
     "RequestLost",
+    "RequestTimeoutError",
     "ServerError",
     "ThreadedGameAIClient",
     "downscale_frame",

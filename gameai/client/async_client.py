@@ -87,6 +87,10 @@ class ClientConfig:
     """Reported in hello."""
     open_timeout_s: float = 5.0
     """Time allowed to connect and receive welcome."""
+    request_timeout_s: float = 10.0
+    """An ``act`` or ``ping`` with no answer after this long fails with :class:`RequestTimeoutError`,
+    and so does a dialogue reply that gets no message for this long (it is also cancelled on
+    the server); 0: wait forever."""
 
 
 class ServerError(Exception):
@@ -118,6 +122,20 @@ class ConnectionLostError(Exception):
         super().__init__(f"connection closed ({code}): {reason}")
         self.code = code
         self.reason = reason
+
+
+class RequestTimeoutError(Exception):
+    """No answer to a request within ``ClientConfig.request_timeout_s``.
+
+    Attributes:
+        request_id: The request's id.
+        timeout_s: How long the client waited.
+    """
+
+    def __init__(self, request_id: str, timeout_s: float) -> None:
+        super().__init__(f"no answer to request {request_id!r} within {timeout_s:g} s")
+        self.request_id = request_id
+        self.timeout_s = timeout_s
 
 
 class HelloRefusedError(Exception):
@@ -161,13 +179,33 @@ class DialogueStream:
         self.texts: list[str] = [""] * n
         """The text of each alternative so far."""
         self._dones: dict[int, DialogueDone] = {}
+        self._last_message_at = 0.0
 
     @property
     def text(self) -> str:
         """The reply so far (alternative 0's)."""
         return self.texts[0]
 
+    def _watch(self, timeout_s: float) -> None:
+        """Fail the stream once ``timeout_s`` pass without a message for it (0: never)."""
+        if timeout_s <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        self._last_message_at = loop.time()
+
+        def check() -> None:
+            if self.done.done():
+                return
+            quiet = loop.time() - self._last_message_at
+            if quiet < timeout_s:
+                loop.call_later(timeout_s - quiet, check)
+                return
+            self._client._abandon(self, RequestTimeoutError(self.id, timeout_s))
+
+        loop.call_later(timeout_s, check)
+
     def _on_delta(self, delta: DialogueDelta) -> None:
+        self._last_message_at = asyncio.get_running_loop().time()
         alternative = delta.alternative or 0
         if alternative < self.n:
             self.texts[alternative] += delta.text
@@ -175,6 +213,7 @@ class DialogueStream:
 
     def _on_done(self, done: DialogueDone) -> bool:
         """Record one alternative's end; True once every alternative ended (the stream is then over)."""
+        self._last_message_at = asyncio.get_running_loop().time()
         self._dones[done.alternative or 0] = done
         if any(alternative not in self._dones for alternative in range(self.n)):
             return False
@@ -221,6 +260,7 @@ class GameAIClient:
         websocket: An open connection whose hello was answered by ``welcome``.
         welcome: The welcome message.
         on_message: Called with every server message, in the reader task.
+        config: The config it connected with (its ``request_timeout_s`` applies).
     """
 
     def __init__(
@@ -228,7 +268,9 @@ class GameAIClient:
         websocket: ClientConnection,
         welcome: Welcome,
         on_message: Callable[[ServerMessage], None] | None = None,
+        config: ClientConfig | None = None,
     ) -> None:
+        self.config = config or ClientConfig()
         self.websocket = websocket
         self.welcome = welcome
         self.on_message = on_message
@@ -283,7 +325,7 @@ class GameAIClient:
         if not isinstance(first, Welcome):
             await websocket.close()
             raise HelloRefusedError(None, None)
-        client = cls(websocket, first, on_message)
+        client = cls(websocket, first, on_message, config)
         client._encoding = FRAME_ENCODINGS[config.frame_encoding]
         return client
 
@@ -323,11 +365,25 @@ class GameAIClient:
     async def _request(self, message: Act | Ping, request_id: str) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        timeout_s = self.config.request_timeout_s
         try:
             await self._send(message)
-            return await future
+            async with asyncio.timeout(timeout_s if timeout_s > 0 else None):
+                return await future
+        except TimeoutError:
+            raise RequestTimeoutError(request_id, timeout_s) from None
         finally:
             self._pending.pop(request_id, None)
+
+    def _abandon(self, stream: DialogueStream, error: BaseException) -> None:
+        """End a reply that will not be waited for any more, and ask the server to stop it."""
+        if self._streams.get(stream.id) is stream:
+            del self._streams[stream.id]
+        stream._finish(error)
+        task = asyncio.get_running_loop().create_task(self._send(DialogueCancel(id=stream.id)))
+        task.add_done_callback(
+            lambda t: t.cancelled() or t.exception()
+        )  # a closed connection: nothing to stop
 
     async def act(
         self,
@@ -381,6 +437,7 @@ class GameAIClient:
         except ConnectionLostError:
             self._streams.pop(request_id, None)
             raise
+        stream._watch(self.config.request_timeout_s)
         return stream
 
     async def match_result(self, outcome: Literal["win", "loss", "draw"], **fields: Any) -> None:

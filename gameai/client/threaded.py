@@ -45,6 +45,7 @@ from gameai.client.async_client import (
     DialogueStream,
     GameAIClient,
     HelloRefusedError,
+    RequestTimeoutError,
     ServerError,
 )
 from gameai.event_loops import EventLoopName, check_event_loop_name, new_event_loop
@@ -91,7 +92,8 @@ class ConnectionChanged:
 
 @dataclass(frozen=True)
 class RequestLost:
-    """A request will never be answered (sent while offline, or the connection dropped)."""
+    """A request will never be answered (sent while offline, the connection dropped, or no answer
+    came within ``ClientConfig.request_timeout_s``)."""
 
     id: str
     reason: str
@@ -374,7 +376,7 @@ class ThreadedGameAIClient:
         async def guarded() -> None:
             try:
                 await run(client)
-            except ConnectionLostError as exc:
+            except (ConnectionLostError, RequestTimeoutError) as exc:
                 if request_id is not None:
                     self._emit(RequestLost(request_id, str(exc)))
             except ServerError:

@@ -30,7 +30,7 @@ import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from gameai.protocol.codec import parse_client_message
+from gameai.protocol.codec import decode_json, parse_client_message
 from gameai.protocol.errors import CLOSE_CODE_OF, ErrorCode, ProtocolError, is_fatal
 from gameai.protocol.frames import Frame, FrameLimits, parse_frame
 from gameai.protocol.messages import (
@@ -168,7 +168,9 @@ class ServerProtocol:
             return None
         if self.state is SessionState.OPEN and not self._message_bucket.take(now):
             self.stats.messages_rate_limited += 1
-            self._rate_limited("messages", self.limits.max_messages_per_s, self._message_flood, now)
+            self._rate_limited(
+                "messages", self.limits.max_messages_per_s, self._message_flood, now, _request_id_in(text)
+            )
             return None
         try:
             message = parse_client_message(text, self.message_types)
@@ -305,12 +307,27 @@ class ServerProtocol:
             return
         self._outbox.append(Error(code=error.code, message=error.message, id=error.request_id, seq=error.seq))
 
-    def _rate_limited(self, what: str, limit: float, flood: LeakyCounter, now: float) -> None:
+    def _rate_limited(
+        self, what: str, limit: float, flood: LeakyCounter, now: float, request_id: str | None = None
+    ) -> None:
+        """Drop input over a rate: a message with an ``id`` always gets its own ``rate_limited``
+        error (no request goes unanswered); notices about the rest are throttled."""
         if flood.add(now):
             self.fail(ErrorCode.FLOODING, f"kept sending {what} faster than {limit:g}/s")
             return
         self._count(ErrorCode.RATE_LIMITED)
-        if self._throttle.allow((ErrorCode.RATE_LIMITED, what), now):
-            self._outbox.append(
-                Error(code=ErrorCode.RATE_LIMITED, message=f"more than {limit:g} {what}/s; excess dropped")
+        if request_id is not None or self._throttle.allow((ErrorCode.RATE_LIMITED, what), now):
+            message = f"more than {limit:g} {what}/s; " + (
+                "this one was dropped" if request_id else "excess dropped"
             )
+            self._outbox.append(Error(code=ErrorCode.RATE_LIMITED, message=message, id=request_id))
+
+
+def _request_id_in(text: str) -> str | None:
+    """The ``id`` of a message refused before it was parsed, so its error can carry it (None: none)."""
+    try:
+        data = decode_json(text)
+    except ProtocolError:
+        return None
+    request_id = data.get("id") if isinstance(data, dict) else None
+    return request_id if isinstance(request_id, str) and 0 < len(request_id) <= 64 else None

@@ -237,6 +237,20 @@ def test_control_message_rate_limit() -> None:
     assert _errors(protocol)[0].code == ErrorCode.RATE_LIMITED
 
 
+def test_every_request_over_the_rate_gets_an_error_with_its_id() -> None:
+    protocol = _open(SessionLimits(max_messages_per_s=5, flood_tolerance_s=10.0))
+    acts = [
+        json.dumps({"type": "act", "id": f"a{i}", "npc_id": "n", "observation": [0.0]}) for i in range(12)
+    ]
+    accepted = [protocol.receive_text(act, 0.0) is not None for act in acts]
+    assert accepted == [True] * 5 + [False] * 7
+    errors = _errors(protocol)
+    assert [(e.code, e.id) for e in errors] == [(ErrorCode.RATE_LIMITED, f"a{i}") for i in range(5, 12)]
+    for _ in range(3):  # messages without an id: one throttled notice
+        protocol.receive_text('{"type": "events", "events": ["x"]}', 0.0)
+    assert [(e.code, e.id) for e in _errors(protocol)] == [(ErrorCode.RATE_LIMITED, None)]
+
+
 def test_close_reason_fits_a_close_frame() -> None:
     protocol = ServerProtocol(SessionLimits(), now=0.0)
     protocol.receive_text(HELLO, 0.0)
