@@ -63,6 +63,12 @@ class ServerConfig:
     """The window of token_max_failures, in seconds."""
     max_sessions: int = 256
     """Most sessions at once; more connections are closed with 4007 server_full."""
+    max_sessions_per_address: int = 128
+    """Most sessions from one client address at once, so that one client cannot fill the server
+    (more: 4007 server_full, saying why); 0: no limit. Behind a proxy every session has the
+    proxy's address: raise it there."""
+    max_sessions_per_token: int = 0
+    """Most sessions with one token at once (0: no limit)."""
     max_message_bytes: int = 64 * 1024
     """Largest control (text) message, in bytes."""
     max_frame_bytes: int = 256 * 1024
@@ -83,6 +89,10 @@ class ServerConfig:
     """Behaviour windows of one session in the model at once (results still go out in order)."""
     idle_timeout_s: float = 60.0
     """Close a session after this long without a message."""
+    ping_only_timeout_s: float = 600.0
+    """Close a session whose only messages for this long were pings, so that idle sessions kept
+    open by pings alone cannot hold the server's places (0: never). A game that idles in menus
+    longer can raise it, or send an ``events`` message now and then."""
     hello_timeout_s: float = 10.0
     """Close a connection that sends no hello within this long."""
     shutdown_grace_s: float = 5.0
@@ -116,6 +126,14 @@ class ServerConfig:
                     f"allowed_origins: {origin!r} is not an origin like 'https://game.example' or "
                     "'http://127.0.0.1:8000' (scheme, host and port as the browser sends them, no path)"
                 )
+        if (
+            self.max_sessions_per_address < 0
+            or self.max_sessions_per_token < 0
+            or self.ping_only_timeout_s < 0
+        ):
+            raise ValueError(
+                "max_sessions_per_address, max_sessions_per_token and ping_only_timeout_s must be >= 0"
+            )
         if self.token_max_failures < 0 or self.token_lockout_s <= 0:
             raise ValueError("token_max_failures must be >= 0 and token_lockout_s > 0")
         if self.token_required and not self.tokens:

@@ -107,7 +107,11 @@ class ConnectionHandler:
         self._closing = False
         self._last_rate_limited = 0
         self._last_message_at = time.perf_counter()
+        self._last_activity_at = self._last_message_at
+        """When the client last sent anything but a ping."""
         self._idle_timer: asyncio.TimerHandle | None = None
+        self.address = self._client_address()
+        """The client's IP address (the proxy's, behind a proxy)."""
         self._text_received = self.metrics.messages_received_total.labels("text")
         self._binary_received = self.metrics.messages_received_total.labels("binary")
         self.close_code: int | None = None
@@ -284,7 +288,7 @@ class ConnectionHandler:
     def _check_hello(self, hello: Hello) -> tuple[ErrorCode, str] | None:
         if self.config.token_required:
             failures = self.server.token_failures
-            address = self._client_address()
+            address = self.address
             now = time.monotonic()
             locked_s = failures.locked_for(address, now)
             if locked_s > 0:
@@ -299,11 +303,38 @@ class ConnectionHandler:
             return ErrorCode.SHUTTING_DOWN, "the server is shutting down"
         if len(self.server.sessions) >= self.config.max_sessions:
             return ErrorCode.SERVER_FULL, f"the server has its maximum of {self.config.max_sessions} sessions"
+        return self._check_client_share(hello)
+
+    def _check_services(self, hello: Hello) -> tuple[ErrorCode, str] | None:
         for name in hello.services:
             refusal = self.services[name].check_hello(hello)
             if refusal is not None:
                 return refusal
         return None
+
+    def _check_client_share(self, hello: Hello) -> tuple[ErrorCode, str] | None:
+        """Refuse a client that already has its share of the server's sessions, else check services."""
+        per_address = self.config.max_sessions_per_address
+        if (
+            per_address
+            and sum(h.address == self.address for h in self.server.sessions.values()) >= per_address
+        ):
+            return (
+                ErrorCode.SERVER_FULL,
+                f"this address has its maximum of {per_address} sessions (max_sessions_per_address)",
+            )
+        per_token = self.config.max_sessions_per_token
+        if per_token and hello.token:
+            same_token = sum(
+                h.session is not None and h.session.hello.token == hello.token
+                for h in self.server.sessions.values()
+            )
+            if same_token >= per_token:
+                return (
+                    ErrorCode.SERVER_FULL,
+                    f"this token has its maximum of {per_token} sessions (max_sessions_per_token)",
+                )
+        return self._check_services(hello)
 
     def _client_address(self) -> str:
         """The client's IP address (the proxy's, behind a proxy)."""
@@ -380,8 +411,11 @@ class ConnectionHandler:
                 message = self.protocol.receive_text(data, now)
                 await self._flush_protocol()
                 if message is not None:
+                    if not isinstance(message, Ping):
+                        self._last_activity_at = now
                     await self._dispatch(message, now)
             else:
+                self._last_activity_at = now
                 self._binary_received.inc()
                 frame = self.protocol.receive_binary(data, now)
                 await self._flush_protocol()
@@ -389,24 +423,31 @@ class ConnectionHandler:
                     await self._on_frame(frame, now)
 
     def _watch_idle(self) -> None:
-        """Close the session once no message has come for ``idle_timeout_s``.
+        """Close the session once no message has come for ``idle_timeout_s``, or nothing but
+        pings for ``ping_only_timeout_s``.
 
         One timer per connection, set again for the rest of the time when it finds a newer
         message (the receive loop only notes when each message came: a timeout around every
         ``recv`` would cost more per message than the rest of the loop).
         """
+        now = time.perf_counter()
         idle_s = self.config.idle_timeout_s
-        quiet_s = time.perf_counter() - self._last_message_at
-        if quiet_s < idle_s:
-            self._idle_timer = asyncio.get_running_loop().call_later(idle_s - quiet_s, self._watch_idle)
+        left_s = idle_s - (now - self._last_message_at)
+        reason = f"no message for {idle_s:g} s"
+        ping_only_s = self.config.ping_only_timeout_s
+        if ping_only_s > 0 and ping_only_s - (now - self._last_activity_at) < left_s:
+            left_s = ping_only_s - (now - self._last_activity_at)
+            reason = f"nothing but pings for {ping_only_s:g} s (ping_only_timeout_s)"
+        if left_s > 0:
+            self._idle_timer = asyncio.get_running_loop().call_later(left_s, self._watch_idle)
             return
         self._idle_timer = None
-        self._spawn(self._close_idle(idle_s), name=f"idle-{self.session_id}")
+        self._spawn(self._close_idle(reason), name=f"idle-{self.session_id}")
 
-    async def _close_idle(self, idle_s: float) -> None:
+    async def _close_idle(self, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed, _ClosedError):
             # Not draining: the receive loop still reads, and ends when the close completes.
-            await self._close_with(ErrorCode.IDLE_TIMEOUT, f"no message for {idle_s:g} s", draining=False)
+            await self._close_with(ErrorCode.IDLE_TIMEOUT, reason, draining=False)
 
     async def _on_frame(self, frame: Frame, received_at: float) -> None:
         if self._frame_handler is not None:
