@@ -101,6 +101,42 @@ def read_json(path: Path) -> Any:
         raise ModelLoadError(f"{path}: not valid JSON ({exc})") from None
 
 
+#: The key, in a model's JSON config, of the sha256 (hex) of its weights file.
+WEIGHTS_HASH_KEY = "weights_sha256"
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_weights_hash(path: Path, expected: Any) -> None:
+    """Refuse weights whose bytes are not those their config recorded (None recorded: not checked).
+
+    Weights garbled with their header intact load without complaint and then compute nonsense;
+    the hash written at export catches them at load instead.
+
+    Raises:
+        ModelLoadError: If a hash is recorded and the file's differs, or the record is not a hash.
+    """
+    if expected is None:
+        return
+    if not isinstance(expected, str) or len(expected) != 64:
+        raise ModelLoadError(f"{path}: {WEIGHTS_HASH_KEY} in its config is not a sha256 hex digest")
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: file not found")
+    actual = sha256_of(path)
+    if actual != expected.lower():
+        raise ModelLoadError(
+            f"{path}: the weights' sha256 is {actual[:12]}..., not the {expected[:12]}... their config "
+            "recorded at export: the file is corrupt or was replaced"
+        )
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (to a temporary file, then renamed)."""
     path.parent.mkdir(parents=True, exist_ok=True)

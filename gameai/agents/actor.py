@@ -41,13 +41,16 @@ import torch
 from torch import nn
 
 from gameai.model_files import (
+    WEIGHTS_HASH_KEY,
     ModelLoadError,
+    check_weights_hash,
     config_from_dict,
     config_to_dict,
     file_version,
     load_weights,
     read_json,
     save_weights,
+    sha256_of,
     write_json,
 )
 
@@ -261,6 +264,7 @@ def save_actor(directory: Path | str, net: ActorNet, metadata: dict[str, Any] | 
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "config": config_to_dict(net.config),
+            WEIGHTS_HASH_KEY: sha256_of(directory / WEIGHTS_FILE),
             "metadata": metadata or {},
         },
     )
@@ -307,6 +311,7 @@ def load_actor(directory: Path | str, device: torch.device | str = "cpu") -> Loa
         raise ModelLoadError(f"{path}: format_version {data.get('format_version')!r} unsupported")
     config = config_from_dict(ActorConfig, data.get("config", {}), path)
     net = ActorNet(config)
+    check_weights_hash(directory / WEIGHTS_FILE, data.get(WEIGHTS_HASH_KEY))
     load_weights(directory / WEIGHTS_FILE, net, device)
     net.to(device).eval()
     metadata = data.get("metadata") or {}

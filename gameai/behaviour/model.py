@@ -45,13 +45,16 @@ import torch
 from torch import nn
 
 from gameai.model_files import (
+    WEIGHTS_HASH_KEY,
     ModelLoadError,
+    check_weights_hash,
     config_from_dict,
     config_to_dict,
     file_version,
     load_weights,
     read_json,
     save_weights,
+    sha256_of,
     write_json,
 )
 from gameai.vocabulary import BEHAVIOURS
@@ -671,6 +674,7 @@ def save_behaviour_model(
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "config": config_to_dict(net.config),
+            WEIGHTS_HASH_KEY: sha256_of(directory / WEIGHTS_FILE),
             "metadata": metadata or {},
         },
     )
@@ -723,6 +727,7 @@ def load_behaviour_model(directory: Path | str, device: torch.device | str = "cp
         raise ModelLoadError(f"{path}: format_version {data.get('format_version')!r} unsupported")
     config = config_from_dict(BehaviourNetConfig, data.get("config", {}), path)
     net = BehaviourNet(config)
+    check_weights_hash(directory / WEIGHTS_FILE, data.get(WEIGHTS_HASH_KEY))
     load_weights(directory / WEIGHTS_FILE, net, device)
     net.to(device).eval()
     metadata = data.get("metadata") or {}

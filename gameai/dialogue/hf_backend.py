@@ -51,7 +51,7 @@ from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_pro
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
-from gameai.model_files import ModelLoadError, file_version, read_json
+from gameai.model_files import WEIGHTS_HASH_KEY, ModelLoadError, check_weights_hash, file_version, read_json
 
 MODEL_CARD_FILE: Final = "gameai_dialogue.json"
 """Marks a directory as our trained model (see the module docstring)."""
@@ -147,6 +147,7 @@ class HuggingFaceBackend:
                 raise ModelLoadError(
                     f"{directory / MODEL_CARD_FILE}: unsupported prompt {data.get('prompt')!r}"
                 )
+            check_weights_hash(directory / "model.safetensors", data.get(WEIGHTS_HASH_KEY))
             card = data
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging

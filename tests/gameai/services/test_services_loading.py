@@ -29,6 +29,7 @@ from gameai.testing.tiny_models import (
 )
 
 SMALL_CNN = BehaviourNetConfig(conv_channels=(8, 8, 8), hidden=16)
+ASSETS_DIALOGUE = Path(__file__).resolve().parents[3] / "assets" / "dialogue" / "model"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_one_corrupt_agent_leaves_the_others_up(assets: Path, tmp_path: Path) ->
     runtime = load_services(_config(assets, agents_dir=str(agents)))
     assert runtime.models["agent/good"].status == "ready"
     assert runtime.models["agent/bad"].status == "unavailable"
-    assert "corrupt safetensors" in (runtime.models["agent/bad"].reason or "")
+    assert "corrupt" in (runtime.models["agent/bad"].reason or "")
     assert set(_agents(runtime)) == {"good"}
     assert runtime.models["behaviour"].status == "ready"
 
@@ -240,3 +241,43 @@ async def test_started_workers_serve_batched_requests(assets: Path) -> None:
         assert len(action) == 3 and all(0 <= a < n for a, n in zip(action, (9, 4, 2), strict=True))
     finally:
         await runtime.stop()
+
+
+def _garble_middle(path: Path) -> None:
+    """Overwrite bytes in the middle of a file, past its header (what a bad disk or copy does)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+
+
+def test_weights_garbled_behind_an_intact_header_are_unavailable_with_the_reason(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "assets"
+    write_random_behaviour_model(root / "behaviour", SMALL_CNN)
+    write_random_actor(root / "agents" / "good", ActorConfig(obs_dim=4))
+    write_random_actor(root / "agents" / "bad", ActorConfig(obs_dim=4))
+    shutil.copytree(ASSETS_DIALOGUE, root / "dialogue")
+    for weights in (root / "behaviour" / "model.safetensors", root / "agents" / "bad" / "actor.safetensors",
+                    root / "dialogue" / "model.safetensors"):  # fmt: skip
+        _garble_middle(weights)
+    services = load_services(_config(root))
+    models = services.models
+    for key in ("behaviour", "agent/bad", "dialogue"):
+        assert models[key].status == "unavailable"
+        assert "corrupt or was replaced" in (models[key].reason or ""), key
+    assert models["agent/good"].status == "ready"
+
+
+def test_a_weights_hash_that_is_not_a_hash_is_refused(tmp_path: Path) -> None:
+    from gameai.model_files import ModelLoadError, check_weights_hash
+
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"abc")
+    check_weights_hash(weights, None)  # nothing recorded: a model of one's own, not checked
+    check_weights_hash(weights, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    with pytest.raises(ModelLoadError, match="not a sha256"):
+        check_weights_hash(weights, "abc")
+    with pytest.raises(ModelLoadError, match="corrupt or was replaced"):
+        check_weights_hash(weights, "0" * 64)
