@@ -1,0 +1,233 @@
+/// <reference lib="dom" />
+// Type declarations of gameai-client (hand-written; the code is plain ES modules in src/).
+// Messages are the protocol's JSON objects with its field names (docs/protocol.md).
+
+export type Service = "behaviour" | "dialogue" | "agents" | (string & {});
+export type FrameEncoding = "raw" | "png" | "jpeg";
+export type SmoothscaleBackend = "sse" | "generic";
+export type ConnectionState = "idle" | "connecting" | "connected" | "offline" | "closed";
+
+export interface Region { x: number; y: number; width: number; height: number }
+
+export interface BehaviourSpec {
+  width: number;
+  height: number;
+  channels: number;
+  frames_per_window: number;
+  sample_fps: number;
+  classes: string[];
+  bot_like_min_precision?: number | null;
+  bot_like_minimums: { from_s: number; min_probability: number }[];
+}
+
+export interface AgentSpec { obs_dim: number; action_nvec: number[]; difficulty_input: boolean }
+
+export interface Welcome {
+  type: "welcome";
+  protocol: number;
+  session_id: string;
+  server: string;
+  services: Service[];
+  models: Record<string, { service: string; status: "ready" | "unavailable"; name?: string; version?: string; reason?: string; random_init: boolean }>;
+  behaviour?: BehaviourSpec;
+  agents: Record<string, AgentSpec>;
+  default_agent?: string;
+  difficulty: number;
+  limits: Record<string, number>;
+}
+
+export interface BehaviourResult {
+  type: "behaviour";
+  seq: number;
+  timestamp: number;
+  label: string;
+  probabilities: Record<string, number>;
+  confidence: number;
+  latency_ms: number;
+  dropped_frames: number;
+}
+
+export interface DialogueDelta { type: "dialogue.delta"; id: string; index: number; text: string; alternative?: number }
+
+export interface DialogueDone {
+  type: "dialogue.done";
+  id: string;
+  text: string;
+  tokens: number;
+  finish_reason: "stop" | "length" | "cancelled";
+  first_token_ms?: number;
+  duration_ms: number;
+  tokens_per_s: number;
+  alternative?: number;
+}
+
+export interface Action { type: "action"; id: string; npc_id: string; agent: string; action: number[]; difficulty: number; latency_ms: number }
+export interface Pong { type: "pong"; id: string; t: number; server_time: number }
+export interface ErrorMessage { type: "error"; code: string; message: string; id?: string; seq?: number; fatal: boolean }
+export type ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Pong | ErrorMessage;
+
+export interface DialogueOptions {
+  id?: string;
+  /** Longest wait for the reply's next message, in ms. */
+  timeoutMs?: number;
+  mood?: string;
+  behaviour?: string;
+  events?: string[];
+  game_state?: Record<string, unknown>;
+  max_new_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string[];
+  n?: number;
+}
+
+export interface MatchResultFields { id?: string; npc_id?: string; player_score?: number; npc_score?: number; duration_s?: number }
+
+export interface ReconnectOptions {
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  multiplier?: number;
+  jitter?: number;
+  random?: () => number;
+}
+
+export interface ClientOptions {
+  url?: string;
+  gameId?: string;
+  token?: string;
+  services?: Service[];
+  behaviourEvery?: number;
+  encoding?: FrameEncoding;
+  jpegQuality?: number;
+  downscale?: SmoothscaleBackend;
+  maxBufferedBytes?: number;
+  clientName?: string;
+  openTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  dialogueTimeoutMs?: number;
+  pingIntervalMs?: number;
+  reconnect?: boolean | ReconnectOptions;
+  WebSocket?: { new (url: string): any };
+}
+
+export interface StateChange { state: ConnectionState; reason: string; error: GameAIError | null; welcome: Welcome | null }
+
+/** Anything a frame can be made from. */
+export type FrameSource =
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | ImageBitmap
+  | HTMLImageElement
+  | HTMLVideoElement
+  | ImageData
+  | { data: ArrayLike<number> & { length: number; subarray?: (start: number, end: number) => ArrayLike<number> }; width: number; height: number }
+  | Uint8Array;
+
+export interface ClientEvents {
+  state: StateChange;
+  welcome: Welcome;
+  message: ServerMessage;
+  behaviour: BehaviourResult;
+  action: Action;
+  pong: Pong;
+  error: ErrorMessage;
+  "dialogue.delta": DialogueDelta;
+  "dialogue.done": DialogueDone;
+  "frame-error": Error;
+}
+
+export declare const PROTOCOL_VERSION: 1;
+export declare const CLIENT_VERSION: string;
+export declare const ALL_SERVICES: readonly Service[];
+
+export declare class GameAIClient {
+  constructor(options?: ClientOptions);
+  readonly options: Required<Omit<ClientOptions, "token" | "reconnect" | "WebSocket">> & { token?: string };
+  readonly reconnectPolicy: ReconnectPolicy | null;
+  readonly state: ConnectionState;
+  readonly welcome: Welcome | null;
+  readonly latestBehaviour: BehaviourResult | null;
+  readonly rttMs: number | null;
+  readonly errors: GameAIError[];
+  readonly lastError: GameAIError | null;
+  readonly framesSent: number;
+  readonly framesDropped: number;
+  readonly behaviourSpec: BehaviourSpec | null;
+  readonly connected: boolean;
+  on<K extends keyof ClientEvents>(type: K, listener: (value: ClientEvents[K]) => void): () => void;
+  on(type: string, listener: (value: any) => void): () => void;
+  off(type: string, listener: (value: any) => void): void;
+  open(): Promise<Welcome>;
+  start(): this;
+  nextId(): string;
+  act(npcId: string, observation: ArrayLike<number>, options?: { difficulty?: number; agent?: string; id?: string; timeoutMs?: number }): Promise<Action>;
+  dialogue(npcId: string, persona: string, playerLine?: string, options?: DialogueOptions): DialogueStream;
+  matchResult(outcome: "win" | "loss" | "draw", fields?: MatchResultFields): boolean;
+  events(events: string[]): boolean;
+  ping(options?: { timeoutMs?: number }): Promise<number>;
+  frameDue(now?: number): boolean;
+  sendFrame(source: FrameSource, options?: { region?: Region; timestamp?: number; seq?: number }): Promise<number | null>;
+  sendEncodedFrame(payload: Uint8Array, fields: { width: number; height: number; encoding?: FrameEncoding; seq?: number; timestamp?: number }): number | null;
+  streamFrames(source: FrameSource, options?: { region?: Region }): () => void;
+  close(): Promise<void>;
+}
+
+export declare function connect(options?: ClientOptions): Promise<GameAIClient>;
+
+export declare class DialogueStream implements AsyncIterable<DialogueDelta> {
+  constructor(id: string, n: number, cancel: () => boolean);
+  readonly id: string;
+  readonly n: number;
+  readonly texts: string[];
+  readonly text: string;
+  readonly finished: boolean;
+  readonly done: Promise<DialogueDone>;
+  readonly allDone: Promise<DialogueDone[]>;
+  cancel(): boolean;
+  [Symbol.asyncIterator](): AsyncIterator<DialogueDelta>;
+}
+
+export declare const CLIENT_ERROR_CODES: readonly string[];
+
+export declare class GameAIError extends Error {
+  constructor(code: string, message: string, details?: { id?: string | null; seq?: number | null; fatal?: boolean; closeCode?: number | null; closeReason?: string });
+  readonly code: string;
+  readonly id: string | null;
+  readonly seq: number | null;
+  readonly fatal: boolean;
+  closeCode: number | null;
+  closeReason: string;
+  static fromMessage(message: { code: string; message: string; id?: string | null; seq?: number | null; fatal?: boolean }, closeCode?: number | null): GameAIError;
+}
+
+export declare const HEADER_SIZE: 28;
+export declare const MAGIC: readonly number[];
+export declare const FRAME_VERSION: 1;
+export declare const CHANNELS: 3;
+export declare const FRAME_ENCODINGS: Readonly<Record<FrameEncoding, number>>;
+
+export interface FrameHeaderFields { seq: number; timestamp: number; width: number; height: number; encoding?: FrameEncoding }
+export declare function encodeFrameHeader(fields: FrameHeaderFields & { payloadLength: number }): Uint8Array;
+export declare function encodeFrame(payload: Uint8Array, fields: FrameHeaderFields): Uint8Array;
+export declare function parseFrameHeader(bytes: Uint8Array): {
+  version: number; encoding: string; channels: number; flags: number; seq: number; timestamp: number; width: number; height: number; payloadLength: number;
+};
+export declare function smoothscale(pixels: ArrayLike<number>, srcWidth: number, srcHeight: number, width: number, height: number, backend?: SmoothscaleBackend): Uint8Array;
+export declare function readPixels(source: FrameSource, region?: Region): { data: ArrayLike<number>; width: number; height: number };
+export declare function framePixels(source: FrameSource, width: number, height: number, region?: Region, backend?: SmoothscaleBackend): Uint8Array;
+export declare function encodePayload(rgb: Uint8Array, width: number, height: number, encoding: FrameEncoding, options?: { jpegQuality?: number }): Promise<Uint8Array>;
+export declare function encodePNG(rgb: Uint8Array, width: number, height: number): Promise<Uint8Array>;
+export declare function crc32(bytes: Uint8Array, crc?: number): number;
+
+export declare class ReconnectPolicy {
+  constructor(options?: ReconnectOptions);
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly multiplier: number;
+  readonly jitter: number;
+  delayMs(attempt: number): number;
+}
+export declare const PERMANENT_ERROR_CODES: readonly string[];
+export declare const PERMANENT_CLOSE_CODES: readonly number[];
+export declare function isRetryable(error: { code?: string; closeCode?: number | null }): boolean;
