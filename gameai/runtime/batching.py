@@ -10,6 +10,12 @@ GIL during inference, so the loop keeps moving bytes meanwhile.
 
 The queue is bounded: when ``max_queue`` requests are waiting, :meth:`submit` raises
 :class:`OverloadedError` at once rather than letting latency grow without bound.
+
+Liveness: a batch still running ``deadline_s`` after it started fails its requests with
+:class:`ModelTimeoutError` at once (the event loop watches), and the worker's ``on_hang`` hook
+runs (a model process is killed there, so the next batch starts a fresh one). While a batch
+overruns, or after ``FAILURES_UNTIL_UNHEALTHY`` batches failed in a row,
+:attr:`BatchingWorker.health_problem` says why, and the service reports the model unavailable.
 """
 
 from __future__ import annotations
@@ -42,6 +48,14 @@ class WorkerStoppedError(Exception):
 
 class ModelOutputError(Exception):
     """The model's output for this request failed the worker's check (e.g. non-finite numbers)."""
+
+
+class ModelTimeoutError(Exception):
+    """The model gave no answer within the worker's ``deadline_s``; the request was failed."""
+
+
+#: Batches failing in a row after which a worker reports itself unhealthy (until one succeeds).
+FAILURES_UNTIL_UNHEALTHY = 5
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,11 @@ class BatchingWorker(Generic[InputT, OutputT]):
         check: Checks one output before it leaves the worker: returns why it is unfit (that
             request then fails with :class:`ModelOutputError`, counted in
             ``gameai_model_errors_total``), or None. Called on the worker thread.
+        deadline_s: A batch still running after this long fails its requests with
+            :class:`ModelTimeoutError` and ``on_hang`` runs (0: no deadline).
+        on_hang: Called on the event loop once per overrunning batch (e.g. kill a model process).
+        starting: Whether the model is (re)starting: its batches' deadline counts from when it is
+            ready (a model process loads for seconds; that is not a hang).
         threads: Threads taking batches. More than one only for a ``process`` that can have
             several batches in flight (a model process); each session's requests may then
             be processed out of order, though their futures resolve as usual.
@@ -94,6 +113,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
         metrics: ServiceMetrics | None = None,
         threads: int = 1,
         check: Callable[[OutputT], str | None] | None = None,
+        deadline_s: float = 0.0,
+        on_hang: Callable[[], None] | None = None,
+        starting: Callable[[], bool] | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -102,6 +124,16 @@ class BatchingWorker(Generic[InputT, OutputT]):
         self.config = config
         self._process = process
         self._check = check
+        self.deadline_s = deadline_s
+        self._on_hang = on_hang
+        self._starting = starting
+        self._running: dict[int, tuple[float, list[_Pending[InputT, OutputT]]]] = {}
+        """Batches being processed, by worker thread id: when each started, and its requests."""
+        self._overrun: set[int] = set()
+        """Thread ids whose current batch overran (failed already, on_hang called)."""
+        self._failures_in_a_row = 0
+        self._last_failure = ""
+        self._watchdog: asyncio.TimerHandle | None = None
         self.metrics = metrics
         self._queue: queue.Queue[_Pending[InputT, OutputT] | object] = queue.Queue()
         self._waiting = 0
@@ -125,6 +157,60 @@ class BatchingWorker(Generic[InputT, OutputT]):
         ]
         for thread in self._threads:
             thread.start()
+        if self.deadline_s > 0:
+            self._watch()
+
+    @property
+    def health_problem(self) -> str | None:
+        """Why the model cannot be counted on now (None: it is answering)."""
+        if self._overrun:
+            return (
+                f"no answer within {self.deadline_s:g} s; its requests were failed and it is being restarted"
+            )
+        if self._failures_in_a_row >= FAILURES_UNTIL_UNHEALTHY:
+            return f"the last {self._failures_in_a_row} batches failed ({self._last_failure})"
+        return None
+
+    def _watch(self) -> None:
+        """On the event loop: fail the requests of batches running past ``deadline_s``."""
+        assert self._loop is not None
+        now = time.perf_counter()
+        with self._lock:
+            if self._starting is not None and self._starting():
+                self._running = {thread_id: (now, batch) for thread_id, (_, batch) in self._running.items()}
+            overdue = [
+                (thread_id, batch)
+                for thread_id, (started, batch) in self._running.items()
+                if now - started > self.deadline_s and thread_id not in self._overrun
+            ]
+            self._overrun.update(thread_id for thread_id, _ in overdue)
+        for _, batch in overdue:
+            logger.error(
+                "model %s gave no answer to a batch of %d within %g s; failing it%s",
+                self.name,
+                len(batch),
+                self.deadline_s,
+                " and restarting the model" if self._on_hang is not None else "",
+            )
+            error = ModelTimeoutError(f"{self.name} model gave no answer within {self.deadline_s:g} s")
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
+            if self.metrics is not None:
+                self.metrics.model_errors_total.labels(self.name).inc(len(batch))
+            if self._on_hang is not None:
+                try:
+                    self._on_hang()
+                except Exception:
+                    logger.error("model %s: restarting it failed", self.name, exc_info=True)
+        self._report_health()
+        if not self._stopping:
+            interval = min(1.0, self.deadline_s / 4)
+            self._watchdog = self._loop.call_later(interval, self._watch)
+
+    def _report_health(self) -> None:
+        if self.metrics is not None:
+            self.metrics.model_up.labels(self.name).set(0 if self.health_problem else 1)
 
     @property
     def queue_depth(self) -> int:
@@ -159,6 +245,8 @@ class BatchingWorker(Generic[InputT, OutputT]):
         if not self._threads or self._stopping:
             return
         self._stopping = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         for _ in self._threads:
             self._queue.put(_STOP)  # one per thread: each ends at the first it takes
         for thread in self._threads:
@@ -213,6 +301,18 @@ class BatchingWorker(Generic[InputT, OutputT]):
 
     def _run_batch(self, batch: list[_Pending[InputT, OutputT]]) -> None:
         started = time.perf_counter()
+        thread_id = threading.get_ident()
+        with self._lock:
+            self._running[thread_id] = (started, batch)
+        try:
+            self._run_batch_now(batch, started)
+        finally:
+            with self._lock:
+                del self._running[thread_id]
+                self._overrun.discard(thread_id)
+            self._report_health()
+
+    def _run_batch_now(self, batch: list[_Pending[InputT, OutputT]], started: float) -> None:
         outputs: list[OutputT | ModelOutputError]
         try:
             outputs = list(self._process([p.item for p in batch]))
@@ -226,6 +326,10 @@ class BatchingWorker(Generic[InputT, OutputT]):
             outputs, error = [], exc
             if self.metrics is not None:
                 self.metrics.model_errors_total.labels(self.name).inc(len(batch))
+            self._failures_in_a_row += 1
+            self._last_failure = f"{type(exc).__name__}: {exc}"[:200]
+        else:
+            self._failures_in_a_row = 0
         if error is None and self._check is not None:
             outputs = [self._checked(output) for output in outputs]
         if self.metrics is not None:

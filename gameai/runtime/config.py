@@ -52,6 +52,10 @@ class RuntimeConfig:
     """Most observations per agent inference batch."""
     agent_max_wait_ms: float = 2.0
     """How long an observation may wait for others to join its batch, in milliseconds."""
+    model_deadline_s: float = 5.0
+    """A batch of the behaviour model or an agent still running after this long fails its requests
+    (internal_error), the model is reported unavailable meanwhile, and a behaviour model process
+    is killed so that the next batch starts a fresh one (0: no deadline)."""
     model_max_queue: int = 2048
     """Requests waiting per batched model before new ones are refused with 'overloaded'."""
     dialogue_concurrency: int = 1

@@ -276,6 +276,20 @@ class BehaviourProcess:
             os.close(self._shm_fd)
 
     @property
+    def starting(self) -> bool:
+        """Whether no child is ready to answer (one is starting, or starts with the next batch):
+        the time a batch waits for a start does not count against a worker's deadline."""
+        return not self._ready and not self._closed
+
+    def kill(self) -> None:
+        """Kill the child now (one that stopped answering): the batches it owed fail, and the next
+        batch starts another. Safe from any thread."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            logger.warning("behaviour model process %d stopped answering; killing it", child.pid)
+            child.kill()
+
+    @property
     def pid(self) -> int | None:
         """The child's process id (None when no child is running)."""
         return self._child.pid if self._child is not None else None

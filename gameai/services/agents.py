@@ -10,6 +10,7 @@ controller says (``match.result`` messages move it).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from gameai.observability.metrics import ServiceMetrics
 from gameai.paths import resolve_path
 from gameai.protocol.errors import ErrorCode
 from gameai.protocol.messages import Act, Action, AgentSpec, Message, ModelInfo
-from gameai.runtime.batching import BatchingConfig, BatchingWorker, OverloadedError, WorkerStoppedError
+from gameai.runtime.batching import (
+    BatchingConfig,
+    BatchingWorker,
+    ModelOutputError,
+    ModelTimeoutError,
+    OverloadedError,
+    WorkerStoppedError,
+)
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.models import ActRequest, AgentPolicy
 from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
@@ -91,7 +99,7 @@ class AgentsService(Service):
                 )
                 continue
             worker: BatchingWorker[ActRequest, tuple[int, ...]] = BatchingWorker(
-                key, AgentPolicy(actor), batching, metrics
+                key, AgentPolicy(actor), batching, metrics, deadline_s=config.model_deadline_s
             )
             agents[actor.name] = ServedAgent(actor.name, actor.config, worker)
             infos[key] = ModelInfo(
@@ -109,8 +117,15 @@ class AgentsService(Service):
         return min(self.agents) if self.agents else None
 
     def models(self) -> Mapping[str, ModelInfo]:
-        """``agent/<name>`` per agent directory (``agent`` when there was none)."""
-        return self.infos
+        """``agent/<name>`` per agent directory (``agent`` when there was none); an agent that does
+        not answer, or keeps failing, is unavailable meanwhile."""
+        infos = dict(self.infos)
+        for name, agent in self.agents.items():
+            problem = agent.worker.health_problem
+            if problem is not None:
+                key = f"agent/{name}"
+                infos[key] = dataclasses.replace(infos[key], status="unavailable", reason=problem)
+        return infos
 
     def welcome_fields(self) -> Mapping[str, Any]:
         """``welcome.agents`` and ``welcome.default_agent``."""
@@ -205,7 +220,10 @@ class AgentsSession(SessionService):
         future: asyncio.Future[tuple[int, ...]],
         received_at: float,
     ) -> None:
-        action = await future
+        try:
+            action = await future
+        except (ModelTimeoutError, ModelOutputError) as exc:
+            raise RequestRefusedError(ErrorCode.INTERNAL_ERROR, str(exc)) from None
         latency = time.perf_counter() - received_at
         await self.context.send(
             Action(

@@ -9,6 +9,7 @@ session that asks for ``behaviour`` gets a :class:`~gameai.services.behaviour_fr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,9 @@ class BehaviourService(Service):
             metrics,
             threads=SLOTS if process else 1,
             check=unfit_probabilities,
+            deadline_s=config.model_deadline_s,
+            on_hang=process.kill if process is not None else None,
+            starting=(lambda: process.starting) if process is not None else None,
         )
         precision = guard.schedule.precision if guard.schedule is not None else None
         model = ServedBehaviourModel(loaded.config, worker, classifier, smoothing, process, precision)
@@ -174,11 +178,15 @@ class BehaviourService(Service):
                 model.worker.config,
                 model.worker.metrics,
                 check=unfit_probabilities,
+                deadline_s=model.worker.deadline_s,
             )
 
     def models(self) -> Mapping[str, ModelInfo]:
-        """``behaviour``: the model's status."""
-        return {"behaviour": self.info}
+        """``behaviour``: the model's status (unavailable while it does not answer, or keeps failing)."""
+        problem = self.model.worker.health_problem if self.model is not None else None
+        if problem is None:
+            return {"behaviour": self.info}
+        return {"behaviour": dataclasses.replace(self.info, status="unavailable", reason=problem)}
 
     def welcome_fields(self) -> Mapping[str, Any]:
         """``welcome.behaviour``: the frame format clients send (absent while unavailable)."""

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 
 import pytest
 
 from gameai.observability.metrics import ServiceMetrics
 from gameai.runtime.batching import (
+    FAILURES_UNTIL_UNHEALTHY,
     BatchingConfig,
     BatchingWorker,
     ModelOutputError,
+    ModelTimeoutError,
     OverloadedError,
     WorkerStoppedError,
 )
@@ -160,3 +163,80 @@ async def test_two_threads_keep_two_batches_in_flight_and_both_stop() -> None:
     await asyncio.wait_for(worker.stop(), 10)  # one stop marker per thread: neither hangs
     with pytest.raises(WorkerStoppedError):
         worker.submit(1)
+
+
+async def test_a_batch_past_its_deadline_fails_at_once_and_the_worker_recovers() -> None:
+    release = threading.Event()
+    hangs: list[float] = []
+
+    def sometimes_stuck(items: Sequence[int]) -> list[int]:
+        if 13 in items:
+            release.wait(10)  # a model that stopped answering
+        return list(items)
+
+    metrics = ServiceMetrics()
+    worker = BatchingWorker(
+        "stuck",
+        sometimes_stuck,
+        BatchingConfig(max_batch=1, max_wait_ms=0),
+        metrics,
+        deadline_s=0.3,
+        on_hang=lambda: (hangs.append(time.perf_counter()), release.set()),  # the restart frees it
+    )
+    worker.start()
+    started = time.perf_counter()
+    with pytest.raises(ModelTimeoutError, match=r"no answer within 0\.3 s"):
+        await worker.submit(13)
+    assert time.perf_counter() - started < 2.0 and len(hangs) == 1
+    assert metrics.registry.get_sample_value("gameai_model_errors_total", {"model": "stuck"}) == 1
+    assert await worker.submit(7) == 7  # after the restart it answers again
+    async with asyncio.timeout(5):
+        while worker.health_problem is not None:
+            await asyncio.sleep(0.05)
+    assert metrics.registry.get_sample_value("gameai_model_up", {"model": "stuck"}) == 1
+    await worker.stop()
+
+
+async def test_a_hung_batch_is_reported_until_it_returns() -> None:
+    release = threading.Event()
+
+    def stuck(items: Sequence[int]) -> list[int]:
+        release.wait(10)
+        return list(items)
+
+    metrics = ServiceMetrics()
+    worker = BatchingWorker(
+        "hung", stuck, BatchingConfig(max_batch=1, max_wait_ms=0), metrics, deadline_s=0.2
+    )
+    worker.start()
+    with pytest.raises(ModelTimeoutError):
+        await worker.submit(1)
+    assert "no answer within 0.2 s" in (worker.health_problem or "")
+    assert metrics.registry.get_sample_value("gameai_model_up", {"model": "hung"}) == 0
+    release.set()
+    async with asyncio.timeout(5):
+        while worker.health_problem is not None:
+            await asyncio.sleep(0.05)
+    await worker.stop()
+
+
+async def test_batches_failing_in_a_row_make_the_worker_unhealthy_until_one_succeeds() -> None:
+    def fragile(items: Sequence[int]) -> list[int]:
+        if items[0] < 0:
+            raise ValueError("bad batch")
+        return list(items)
+
+    worker = BatchingWorker("fragile", fragile, BatchingConfig(max_batch=1, max_wait_ms=0))
+    worker.start()
+    for _ in range(FAILURES_UNTIL_UNHEALTHY - 1):
+        with pytest.raises(ValueError):
+            await worker.submit(-1)
+    assert worker.health_problem is None
+    with pytest.raises(ValueError):
+        await worker.submit(-1)
+    assert (
+        f"the last {FAILURES_UNTIL_UNHEALTHY} batches failed (ValueError: bad batch)" == worker.health_problem
+    )
+    assert await worker.submit(1) == 1
+    assert worker.health_problem is None
+    await worker.stop()

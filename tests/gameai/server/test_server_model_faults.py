@@ -19,13 +19,17 @@ from gameai.testing.tiny_models import random_frames, write_random_behaviour_mod
 
 
 def _nan_behaviour_model(directory: Path) -> Path:
-    """A behaviour model whose files are intact but whose weights make NaN (garbled weights)."""
+    """A behaviour model whose weights make NaN, with no hash recorded (a model of one's own: the
+    hash check, which would refuse garbled shipped weights at load, does not apply)."""
     write_random_behaviour_model(directory, BehaviourNetConfig(conv_channels=(8, 8, 8), hidden=16))
     weights = load_file(directory / "model.safetensors")
     garbled = {
         name: torch.full_like(t, float("nan")) if t.is_floating_point() else t for name, t in weights.items()
     }
     save_file(garbled, directory / "model.safetensors")
+    config = json.loads((directory / "config.json").read_text())
+    del config["weights_sha256"]
+    (directory / "config.json").write_text(json.dumps(config))
     return directory
 
 

@@ -1,8 +1,9 @@
-"""A session goes on, with a typed error for the frames in flight, when the behaviour model process dies."""
+"""A session goes on, with a typed error for the frames in flight, when the model process dies or freezes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -57,3 +58,50 @@ async def test_the_session_goes_on_when_the_model_process_dies(
     # (the session's queue drops the oldest while a new child starts).
     after = [r for r in results if r.seq >= 20]
     assert len(after) + len(errors) + sum(r.dropped_frames for r in after) == 20
+
+
+async def test_a_frozen_model_process_is_noticed_restarted_and_the_session_goes_on(
+    assets: Path, tiny_keypoints_model: Path
+) -> None:
+    runtime = runtime_config_for(
+        assets,
+        behaviour_model=str(tiny_keypoints_model),
+        dialogue_model="",
+        agents_dir="",
+        model_deadline_s=1.0,
+    )
+    results: list[BehaviourResult] = []
+    frames = random_frames(120, 12)
+    async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
+        service = server.services.get(BehaviourService)
+        assert service.model is not None and service.model.process is not None
+        client = await GameAIClient.connect(
+            ClientConfig(url=server.url, game_id="test", services=("behaviour",), behaviour_every=1)
+        )
+        client.on_message = lambda m: results.append(m) if isinstance(m, BehaviourResult) else None
+        for seq in range(15):
+            await client.send_frame(frames[seq], seq=seq)
+            await asyncio.sleep(0.03)
+        frozen = service.model.process.pid
+        assert frozen is not None
+        os.kill(frozen, signal.SIGSTOP)
+        stopped_at = asyncio.get_running_loop().time()
+        statuses: set[str] = set()
+        try:
+            for seq in range(15, 120):
+                await client.send_frame(frames[seq], seq=seq)
+                statuses.add(service.models()["behaviour"].status)
+                await asyncio.sleep(0.04)
+                if results and results[-1].seq >= 100:
+                    break
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(frozen, signal.SIGKILL)
+        errors = [error for error in client.errors if error.code == "internal_error"]
+        assert errors and "no answer within 1 s" in errors[0].message  # answered, not left hanging
+        assert "unavailable" in statuses  # /healthz said degraded meanwhile
+        assert service.model.process.pid not in (None, frozen)  # a fresh child took over
+        assert results[-1].seq >= 60 and not client.closed.done()  # and the session went on
+        assert asyncio.get_running_loop().time() - stopped_at < 20
+        assert service.models()["behaviour"].status == "ready"
+        await client.close()
