@@ -35,7 +35,6 @@ A window is K consecutive frames of one match of one player (see
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -48,6 +47,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from gameai.model_files import sha256_of
 from gameai.training.behaviour.config import (
     CALIBRATION_SPLIT,
     SPLITS,
@@ -404,15 +404,6 @@ def record_split(config: RecordConfig, plans: list[PlayerPlan], compressed: bool
     return out
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_split(path: Path, recorded: RecordedPlayers, plans: list[PlayerPlan]) -> None:
     """Write a split's frames and per-frame labels as a compressed npz (atomically; frames held
     compressed are streamed into it, never expanded all at once)."""
@@ -451,7 +442,7 @@ def _player_entry(plan: PlayerPlan, outcomes: Counter[str]) -> dict[str, Any]:
 
 def manifest_sha256(data_dir: Path | str) -> str:
     """SHA-256 of a recording's ``manifest.json`` (it holds every split file's SHA-256)."""
-    return file_sha256(Path(data_dir) / MANIFEST_FILE)
+    return sha256_of(Path(data_dir) / MANIFEST_FILE)
 
 
 def read_manifest(data_dir: Path | str) -> dict[str, Any]:
@@ -518,7 +509,7 @@ def recording_matches(config: RecordConfig) -> bool:
         return False
     return all(
         (Path(config.data_dir) / entry["file"]).is_file()
-        and file_sha256(Path(config.data_dir) / entry["file"]) == entry["sha256"]
+        and sha256_of(Path(config.data_dir) / entry["file"]) == entry["sha256"]
         for entry in manifest["splits"].values()
     )
 
@@ -559,7 +550,7 @@ def record(
         per_style = Counter(plans[i].style for i in recorded.player)
         split_entries[split] = {
             "file": path.name,
-            "sha256": file_sha256(path),
+            "sha256": sha256_of(path),
             "players": len(plans),
             "frames": len(recorded.frames),
             "matches": int(sum(len(np.unique(recorded.match[recorded.player == p.index])) for p in plans)),

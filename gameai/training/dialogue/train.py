@@ -39,6 +39,7 @@ from gameai.dialogue.hf_backend import MODEL_CARD_FILE
 from gameai.dialogue.prompt import END
 from gameai.dialogue.tokenizer import load_tokenizer
 from gameai.errors import StepOrderError
+from gameai.model_files import sha256_of
 from gameai.training.dialogue.checkpoint import (
     latest_checkpoint,
     read_state,
@@ -46,7 +47,7 @@ from gameai.training.dialogue.checkpoint import (
     save_checkpoint,
 )
 from gameai.training.dialogue.config import DialogueTrainConfig, Step
-from gameai.training.dialogue.corpus.generate import build_corpus, file_sha256, load_examples, read_jsonl
+from gameai.training.dialogue.corpus.generate import build_corpus, load_examples, read_jsonl
 from gameai.training.dialogue.data import BatchOrder, EncodedExample, collate, encode_examples, reply_loss
 from gameai.training.dialogue.model import build_model, count_parameters
 from gameai.training.dialogue.tokenizer import train_tokenizer
@@ -124,7 +125,7 @@ def make_tokenizer(config: DialogueTrainConfig) -> PreTrainedTokenizerFast:
     recipe = {
         "vocab_size": config.vocab_size,
         "chat_rows": config.chat_tokenizer_rows,
-        "sha256": [file_sha256(p) if p.exists() else None for p in sources],
+        "sha256": [sha256_of(p) if p.exists() else None for p in sources],
     }
     out = tokenizer_dir(config)
     recipe_file = out / "recipe.json"
@@ -305,7 +306,7 @@ def export(config: DialogueTrainConfig, source: Path | None = None) -> Path:
         "weights_dtype": config.export_dtype,
         "parameters": count_parameters(model),
         "corpus_sha256": json.loads((corpus_dir(config) / "manifest.json").read_text())["sha256"],
-        "weights_sha256": file_sha256(out / "model.safetensors"),
+        "weights_sha256": sha256_of(out / "model.safetensors"),
         "config": asdict(config),
         "training": {
             "finetune": {k: state.get(k) for k in ("step", "train_loss", "valid_loss", "seconds")},

@@ -15,7 +15,6 @@ combinations, so the model never sees those four values together in training.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -26,6 +25,7 @@ from typing import Any, Final
 import numpy as np
 
 from gameai.dialogue.prompt import END, MOODS, UNKNOWN, format_fields
+from gameai.model_files import sha256_of
 from gameai.training.dialogue.corpus.lines import LineBank, load_banks
 from gameai.vocabulary import BEHAVIOURS, PERSONAS
 
@@ -264,11 +264,6 @@ def load_examples(path: Path) -> list[Example]:
     return [Example(**{**row, "parts": tuple(row["parts"])}) for row in read_jsonl(path)]
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def build_corpus(lines_dir: Path, out_dir: Path, config: CorpusConfig) -> dict[str, Any]:
     """Generate the corpus into ``out_dir`` (``train.jsonl.gz``, ``heldout.jsonl.gz``, ``manifest.json``).
 
@@ -287,7 +282,7 @@ def build_corpus(lines_dir: Path, out_dir: Path, config: CorpusConfig) -> dict[s
         "train_distinct_replies": len(replies),
         "heldout_replies_seen_in_train": sum(e.reply in replies for e in heldout) / max(len(heldout), 1),
         "heldout_combos": sorted({e.combo for e in heldout}),
-        "sha256": {name: file_sha256(out_dir / name) for name in ("train.jsonl.gz", "heldout.jsonl.gz")},
+        "sha256": {name: sha256_of(out_dir / name) for name in ("train.jsonl.gz", "heldout.jsonl.gz")},
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from demo_game.sim.styles import STYLES, StyleParam
+from gameai.model_files import sha256_of
 from gameai.training.behaviour.config import DEMO_ARENA_SIZE, SPLITS, BehaviourTrainConfig, RecordConfig
 from gameai.training.behaviour.dataset import load_split
 from gameai.training.behaviour.record import (
     FORMAT_VERSION,
     calibration_recording,
     capture_every,
-    file_sha256,
     frame_position,
     plan_players,
     record,
@@ -230,7 +230,7 @@ def test_record_writes_splits_and_a_manifest(tmp_path: Path) -> None:
     assert len(players) == 6 * (2 + 1 + 1 + 1)
     for split in SPLITS:
         entry = manifest["splits"][split]
-        assert entry["sha256"] == file_sha256(tmp_path / entry["file"])
+        assert entry["sha256"] == sha256_of(tmp_path / entry["file"])
         assert entry["frames"] == entry["players"] * 12
         assert set(entry["frames_per_style"].values()) == {12 * config.players(split)}
         data = load_split(tmp_path, split, 4)

@@ -98,11 +98,11 @@ def test_shipped_corpus_matches_its_manifest() -> None:
         pytest.skip("corpus not built (gameai train dialogue corpus)")
     import json
 
-    from gameai.training.dialogue.corpus.generate import file_sha256
+    from gameai.model_files import sha256_of
 
     manifest = json.loads((corpus / "manifest.json").read_text())
     for name, digest in manifest["sha256"].items():
-        assert file_sha256(corpus / name) == digest
+        assert sha256_of(corpus / name) == digest
     train = load_examples(corpus / "train.jsonl.gz")
     heldout = load_examples(corpus / "heldout.jsonl.gz")
     assert len(train) >= 10_000 and len(heldout) >= 1000
