@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.eval_behaviour",
     "gameai.commands.bench_behaviour",
     "gameai.commands.bench_dialogue",
+    "gameai.commands.bench_chaos",
 )
 
 #: What a command reports in one line: the user's mistake, not a bug (see :mod:`gameai.errors`).

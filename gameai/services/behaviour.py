@@ -184,6 +184,13 @@ class BehaviourService(Service):
     def models(self) -> Mapping[str, ModelInfo]:
         """``behaviour``: the model's status (unavailable while it does not answer, or keeps failing)."""
         problem = self.model.worker.health_problem if self.model is not None else None
+        if (
+            problem is None
+            and self.model is not None
+            and self.model.process is not None
+            and self.model.process.starting
+        ):
+            problem = "its model process is starting again (after it exited or stopped answering)"
         if problem is None:
             return {"behaviour": self.info}
         return {"behaviour": dataclasses.replace(self.info, status="unavailable", reason=problem)}
