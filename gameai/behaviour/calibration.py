@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 #: The key of ``config.json``'s metadata that holds the calibration.
 CALIBRATION_KEY: Final = "bot_like_calibration"
@@ -54,6 +54,11 @@ def _check_precision(precision: float) -> None:
 _ROW_FIELDS: Final = ("min_probability", "precision", "precision_low", "recall")
 
 
+def _is_number(value: Any) -> TypeGuard[float]:
+    """Whether a JSON value is a number (``true`` and ``false`` are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _check_rows(rows: Any, where: str) -> None:
     if not isinstance(rows, list) or not rows:
         raise ValueError(f"{where}: rows must be a non-empty list")
@@ -62,7 +67,7 @@ def _check_rows(rows: Any, where: str) -> None:
             raise ValueError(f"{where}: row {index} is not an object")
         for name in _ROW_FIELDS:
             value = row.get(name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            if not _is_number(value) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{where}: row {index}: {name} must be a number in [0, 1], got {value!r}")
 
 
@@ -95,11 +100,9 @@ def checked_calibration(metadata: Mapping[str, Any]) -> Mapping[str, Any] | None
             if not isinstance(period, Mapping):
                 raise ValueError(f"{where}: by_time[{index}] is not an object")
             from_s, to_s = period.get("from_s"), period.get("to_s")
-            if isinstance(from_s, bool) or not isinstance(from_s, int | float) or from_s < 0:
+            if not _is_number(from_s) or from_s < 0:
                 raise ValueError(f"{where}: by_time[{index}].from_s must be a number >= 0, got {from_s!r}")
-            if to_s is not None and (
-                isinstance(to_s, bool) or not isinstance(to_s, int | float) or to_s <= from_s
-            ):
+            if to_s is not None and (not _is_number(to_s) or to_s <= from_s):
                 raise ValueError(
                     f"{where}: by_time[{index}].to_s must be a number above from_s, got {to_s!r}"
                 )

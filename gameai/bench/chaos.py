@@ -32,7 +32,6 @@ import collections
 import concurrent.futures
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -48,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from gameai import event_loops
+from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
 from gameai.event_loops import EventLoopName
 
@@ -109,17 +109,12 @@ def _healthz(url: str) -> dict[str, Any]:
     return health
 
 
-def _metric(url: str, name: str, labels: str = "") -> float:
-    """A sample of the server's /metrics (no token needed on loopback); 0 if absent."""
-    prefix = f"{name}{{{labels}}} " if labels else f"{name} "
-    for line in _http_get(url, "metrics").decode().splitlines():
-        if line.startswith(prefix):
-            return float(line[len(prefix) :])
-    return 0.0
-
-
 def _closes_1011(url: str) -> int:
-    return int(_metric(url, "gameai_closes_total", 'code="1011"'))
+    return int(read_metrics(url, timeout_s=5.0).get('gameai_closes_total{code="1011"}', 0.0))
+
+
+def _model_process_exits(url: str) -> float:
+    return read_metrics(url, timeout_s=5.0).get('gameai_model_process_exits_total{model="behaviour"}', 0.0)
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -189,14 +184,7 @@ def _server(models: dict[str, str], extra: list[str], config: ChaosBenchConfig) 
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50_ms": None, "p99_ms": None, "max_ms": None}
-    p50, p99 = np.percentile(np.asarray(values) * 1000.0, [50, 99])
-    return {
-        "p50_ms": round(float(p50), 2),
-        "p99_ms": round(float(p99), 2),
-        "max_ms": round(max(values) * 1000, 2),
-    }
+    return {**percentiles_ms(values, (50, 99)), "max_ms": round(max(values) * 1000, 2) if values else None}
 
 
 class _Session:
@@ -405,9 +393,7 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
 async def _fault(url: str, server_pid: int, config: ChaosBenchConfig, sig: int) -> dict[str, Any]:
     """Sessions send frames and act; the behaviour process gets ``sig``; how long until results flow."""
     closes_before = await asyncio.to_thread(_closes_1011, url)
-    exits_before = await asyncio.to_thread(
-        _metric, url, "gameai_model_process_exits_total", 'model="behaviour"'
-    )
+    exits_before = await asyncio.to_thread(_model_process_exits, url)
     victim = await asyncio.to_thread(_wait_for_model_process, server_pid, 30.0)
     if victim is None:
         return {"passed": False, "error": "no behaviour model process found (is --behaviour-process on?)"}
@@ -466,7 +452,7 @@ async def _fault(url: str, server_pid: int, config: ChaosBenchConfig, sig: int) 
         await _close(sessions)
     replacement = await asyncio.to_thread(_wait_for_model_process, server_pid, 5.0, victim)
     closes = await asyncio.to_thread(_closes_1011, url) - closes_before
-    exits = await asyncio.to_thread(_metric, url, "gameai_model_process_exits_total", 'model="behaviour"')
+    exits = await asyncio.to_thread(_model_process_exits, url)
     recovery_s = round(recovered_at - faulted_at, 3) if recovered_at is not None else None
     report: dict[str, Any] = {
         "signal": signal.Signals(sig).name,
@@ -497,14 +483,6 @@ async def _fault(url: str, server_pid: int, config: ChaosBenchConfig, sig: int) 
     return report
 
 
-def _garble_middle(path: Path) -> None:
-    """Overwrite 64 bytes in the middle of a file, past its header (a bad disk or copy)."""
-    data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 64] = bytes((b + 1) % 256 for b in data[middle : middle + 64])
-    path.write_bytes(bytes(data))
-
-
 def _corrupt_one(
     kind: str, models: dict[str, str], scratch: Path, config: ChaosBenchConfig
 ) -> dict[str, Any]:
@@ -518,15 +496,9 @@ def _corrupt_one(
         "agent": (f"agent/{agent}", Path(copy["agents"]) / agent / "actor.safetensors"),
         "dialogue": ("dialogue", Path(copy["dialogue"]) / "model.safetensors"),
     }[kind]
-    hash_recorded_here = False
-    card = Path(copy["dialogue"]) / "gameai_dialogue.json"
-    if kind == "dialogue" and card.is_file():
-        data = json.loads(card.read_text())
-        if "weights_sha256" not in data:  # the tiny test model records none; an exported one does
-            data["weights_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
-            card.write_text(json.dumps(data, indent=1) + "\n")
-            hash_recorded_here = True
-    _garble_middle(weights)
+    from gameai.testing.tiny_models import garble_middle
+
+    garble_middle(weights)
     with _server(copy, ["--no-behaviour-process"], config) as server:
         health = _healthz(server.url)
         reasons = _reasons(server.url, config.event_loop)
@@ -538,7 +510,6 @@ def _corrupt_one(
         "reason": reasons.get(key),
         "others": others,
         "healthz": health["status"],
-        "hash_recorded_by_bench": hash_recorded_here,
     }
     report["passed"] = (
         report["status"] == "unavailable"

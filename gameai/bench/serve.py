@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from gameai import event_loops
+from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
 from gameai.event_loops import EventLoopName
 
@@ -75,13 +76,6 @@ class ServeBenchConfig:
     """Measuring time of each raw batch size, seconds."""
     event_loop: EventLoopName = "auto"
     """The event loop of the server and of the clients (gameai.event_loops): auto, uvloop or asyncio."""
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50_ms": None, "p90_ms": None, "p99_ms": None}
-    p50, p90, p99 = np.percentile(np.asarray(values) * 1000.0, [50, 90, 99])
-    return {"p50_ms": round(float(p50), 2), "p90_ms": round(float(p90), 2), "p99_ms": round(float(p99), 2)}
 
 
 def _prepare_model(config: ServeBenchConfig, scratch: Path) -> tuple[Path, dict[str, Any]]:
@@ -244,7 +238,10 @@ async def _saturate(clients: list[_Client], window: int, seconds: float) -> dict
         timer.cancel()
     elapsed = time.perf_counter() - start
     latencies = [x for c in clients for x in c.latencies]
-    report = {"frames_per_s": round(sum(c.results for c in clients) / elapsed, 1), **_percentiles(latencies)}
+    report = {
+        "frames_per_s": round(sum(c.results for c in clients) / elapsed, 1),
+        **percentiles_ms(latencies, (50, 90, 99)),
+    }
     await _wait_for_answers(clients)  # the frames still in flight come back before the next phase
     return report
 
@@ -274,7 +271,7 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
         "unanswered": unanswered,
         "dropped_by_server": sum(c.dropped for c in clients),
         "frames_per_s": round(sum(c.results for c in clients) / elapsed, 1),
-        **_percentiles(latencies),
+        **percentiles_ms(latencies, (50, 90, 99)),
     }
 
 
@@ -301,17 +298,11 @@ def _process_cpu_seconds(pid: int, children: bool = True) -> float:
 
 def _batch_counters(url: str) -> tuple[float, float]:
     """(batches, windows) the server's behaviour worker has run so far, from its /metrics."""
-    import urllib.request
-
-    with urllib.request.urlopen(url.replace("ws://", "http://") + "metrics", timeout=10) as response:
-        text = response.read().decode()
-    values = {}
-    for line in text.splitlines():
-        for key in ("count", "sum"):
-            prefix = f'gameai_model_batch_size_{key}{{model="behaviour"}} '
-            if line.startswith(prefix):
-                values[key] = float(line[len(prefix) :])
-    return values.get("count", 0.0), values.get("sum", 0.0)
+    samples = read_metrics(url)
+    return (
+        samples.get('gameai_model_batch_size_count{model="behaviour"}', 0.0),
+        samples.get('gameai_model_batch_size_sum{model="behaviour"}', 0.0),
+    )
 
 
 async def _measure(

@@ -7,8 +7,7 @@ worker threads passes it explicitly: ``logger.info(..., extra={"session_id": sid
 
 :func:`configure_logging` installs either a JSON-lines formatter (one object per line:
 ``time``, ``level``, ``logger``, ``message``, ``session_id`` and any ``extra`` fields)
-or a human-readable one. :class:`RepeatCounter` keeps a line that repeats (an error sent to
-a misbehaving client many times a second) to one per interval, with the count of the rest.
+or a human-readable one.
 """
 
 from __future__ import annotations
@@ -26,29 +25,6 @@ session_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("gameai_ses
 _STANDARD_ATTRIBUTES = frozenset(
     logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__.keys() | {"message", "asctime"}
 )
-
-
-class RepeatCounter:
-    """One log line per key per interval; counts the lines held back meanwhile.
-
-    Args:
-        interval_s: Seconds between two lines of the same key.
-    """
-
-    def __init__(self, interval_s: float = 10.0) -> None:
-        self.interval_s = interval_s
-        self._last: dict[object, float] = {}
-        self._held: dict[object, int] = {}
-
-    def take(self, key: object, now: float) -> int | None:
-        """Whether to log this line now: the lines of ``key`` held back since the last one
-        logged (0 or more), or None to hold this one back too."""
-        last = self._last.get(key)
-        if last is not None and now - last < self.interval_s:
-            self._held[key] = self._held.get(key, 0) + 1
-            return None
-        self._last[key] = now
-        return self._held.pop(key, 0)
 
 
 class SessionIdFilter(logging.Filter):

@@ -88,8 +88,9 @@ def decode_json(text: str | bytes) -> Any:
         raise ProtocolError(ErrorCode.BAD_JSON, f"invalid JSON: {exc}") from None
 
 
-def _request_id_of(data: dict[str, Any]) -> str | None:
-    value = data.get("id")
+def request_id_of(data: Any) -> str | None:
+    """The ``id`` of a decoded message, when it has a usable one (a string of 1 to 64 characters)."""
+    value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
@@ -100,7 +101,7 @@ def _parse(text: str | bytes, registry: Mapping[str, type[Message]], direction: 
     message_type = data.get("type")
     if not isinstance(message_type, str):
         raise ProtocolError(
-            ErrorCode.BAD_MESSAGE, "a message needs a string field 'type'", _request_id_of(data)
+            ErrorCode.BAD_MESSAGE, "a message needs a string field 'type'", request_id_of(data)
         )
     cls = registry.get(message_type)
     if cls is None:
@@ -108,12 +109,12 @@ def _parse(text: str | bytes, registry: Mapping[str, type[Message]], direction: 
         raise ProtocolError(
             ErrorCode.UNKNOWN_TYPE,
             f"{message_type[:40]!r} is not a message type {direction} (one of: {known})",
-            _request_id_of(data),
+            request_id_of(data),
         )
     try:
         return cast(Message, build_dataclass(cls, data, message_type, skip=frozenset({"type"})))
     except ProtocolError as exc:
-        exc.request_id = _request_id_of(data)
+        exc.request_id = request_id_of(data)
         raise
 
 

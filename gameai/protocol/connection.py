@@ -30,7 +30,7 @@ import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from gameai.protocol.codec import decode_json, parse_client_message
+from gameai.protocol.codec import decode_json, parse_client_message, request_id_of
 from gameai.protocol.errors import CLOSE_CODE_OF, ErrorCode, ProtocolError, is_fatal
 from gameai.protocol.frames import Frame, FrameLimits, parse_frame
 from gameai.protocol.messages import (
@@ -326,8 +326,6 @@ class ServerProtocol:
 def _request_id_in(text: str) -> str | None:
     """The ``id`` of a message refused before it was parsed, so its error can carry it (None: none)."""
     try:
-        data = decode_json(text)
+        return request_id_of(decode_json(text))
     except ProtocolError:
         return None
-    request_id = data.get("id") if isinstance(data, dict) else None
-    return request_id if isinstance(request_id, str) and 0 < len(request_id) <= 64 else None

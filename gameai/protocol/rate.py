@@ -69,16 +69,23 @@ class LeakyCounter:
 
 
 class Throttle:
-    """Lets one event per key through every ``interval_s`` seconds (e.g. repeated error messages)."""
+    """Lets one event per key through every ``interval_s`` seconds (e.g. repeated error messages),
+    and counts the ones it held back."""
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
         self._last: dict[object, float] = {}
+        self._held: dict[object, int] = {}
 
     def allow(self, key: object, now: float) -> bool:
         """Whether an event with this key may go through now (and record it if so)."""
         last = self._last.get(key)
         if last is not None and now - last < self.interval_s:
+            self._held[key] = self._held.get(key, 0) + 1
             return False
         self._last[key] = now
         return True
+
+    def take_held(self, key: object) -> int:
+        """Events of this key held back since the count was last taken (the count restarts at 0)."""
+        return self._held.pop(key, 0)

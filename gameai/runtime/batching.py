@@ -169,6 +169,8 @@ class BatchingWorker(Generic[InputT, OutputT]):
             )
         if self._failures_in_a_row >= FAILURES_UNTIL_UNHEALTHY:
             return f"the last {self._failures_in_a_row} batches failed ({self._last_failure})"
+        if self._starting is not None and self._starting():
+            return "the model is starting again (after it exited or stopped answering)"
         return None
 
     def _watch(self) -> None:

@@ -26,7 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from gameai import __version__
-from gameai.observability.logs import RepeatCounter, session_id_var
+from gameai.observability.logs import session_id_var
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.codec import encode_message
 from gameai.protocol.connection import ServerProtocol, SessionState
@@ -103,7 +103,8 @@ class ConnectionHandler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._service_tasks: list[asyncio.Task[None]] = []
         self._throttle = Throttle(1.0)
-        self._error_log = RepeatCounter(10.0)
+        self._error_log = Throttle(10.0)
+        """One log line per error code per 10 s; the rest are counted and said with the next."""
         self._closing = False
         self._last_rate_limited = 0
         self._last_message_at = time.perf_counter()
@@ -185,8 +186,8 @@ class ConnectionHandler:
         """Send a message (dropped silently once the connection is closed)."""
         if isinstance(message, Error):
             self.metrics.errors_total.labels(message.code.value).inc()
-            held = 0 if message.fatal else self._error_log.take(message.code, time.perf_counter())
-            if held is not None:
+            if message.fatal or self._error_log.allow(message.code, time.perf_counter()):
+                held = self._error_log.take_held(message.code)
                 log = logger.warning if message.fatal else logger.info
                 log(
                     "error %s to client: %s%s",
@@ -303,7 +304,7 @@ class ConnectionHandler:
             return ErrorCode.SHUTTING_DOWN, "the server is shutting down"
         if len(self.server.sessions) >= self.config.max_sessions:
             return ErrorCode.SERVER_FULL, f"the server has its maximum of {self.config.max_sessions} sessions"
-        return self._check_client_share(hello)
+        return self._check_client_share(hello) or self._check_services(hello)
 
     def _check_services(self, hello: Hello) -> tuple[ErrorCode, str] | None:
         for name in hello.services:
@@ -313,7 +314,7 @@ class ConnectionHandler:
         return None
 
     def _check_client_share(self, hello: Hello) -> tuple[ErrorCode, str] | None:
-        """Refuse a client that already has its share of the server's sessions, else check services."""
+        """Refuse a client that already has its share of the server's sessions."""
         per_address = self.config.max_sessions_per_address
         if (
             per_address
@@ -334,7 +335,7 @@ class ConnectionHandler:
                     ErrorCode.SERVER_FULL,
                     f"this token has its maximum of {per_token} sessions (max_sessions_per_token)",
                 )
-        return self._check_services(hello)
+        return None
 
     def _client_address(self) -> str:
         """The client's IP address (the proxy's, behind a proxy)."""

@@ -10,7 +10,6 @@ controller says (``match.result`` messages move it).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,14 @@ from gameai.runtime.batching import (
 )
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.models import ActRequest, AgentPolicy
-from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
+from gameai.services.base import (
+    RequestJob,
+    RequestRefusedError,
+    Service,
+    SessionContext,
+    SessionService,
+    with_health,
+)
 
 
 @dataclass
@@ -121,10 +127,7 @@ class AgentsService(Service):
         not answer, or keeps failing, is unavailable meanwhile."""
         infos = dict(self.infos)
         for name, agent in self.agents.items():
-            problem = agent.worker.health_problem
-            if problem is not None:
-                key = f"agent/{name}"
-                infos[key] = dataclasses.replace(infos[key], status="unavailable", reason=problem)
+            infos[f"agent/{name}"] = with_health(infos[f"agent/{name}"], agent.worker.health_problem)
         return infos
 
     def welcome_fields(self) -> Mapping[str, Any]:

@@ -30,6 +30,7 @@ else ``internal_error``. The session always goes on.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -46,6 +47,11 @@ SendFrameError = Callable[[ProtocolError], Awaitable[None]]
 """Sends an error about a frame to the client (repeats of one code are throttled)."""
 RequestJob = Coroutine[Any, Any, None]
 """The answer to an accepted request, still to run."""
+
+
+def with_health(info: ModelInfo, problem: str | None) -> ModelInfo:
+    """A model's status as served now: ``info``, or unavailable with ``problem`` while its worker has one."""
+    return info if problem is None else dataclasses.replace(info, status="unavailable", reason=problem)
 
 
 class RequestRefusedError(Exception):

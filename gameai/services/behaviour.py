@@ -9,7 +9,6 @@ session that asks for ``behaviour`` gets a :class:`~gameai.services.behaviour_fr
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from gameai.runtime.batching import BatchingConfig, BatchingWorker
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.model_process import SLOTS, BehaviourProcess, ModelProcessError, process_workers_supported
 from gameai.runtime.models import BehaviourClassifier, WindowRequest
-from gameai.services.base import Service, SessionContext, SessionService
+from gameai.services.base import Service, SessionContext, SessionService, with_health
 from gameai.services.behaviour_frames import FramePipeline
 from gameai.session.smoothing import SmoothingConfig, smoothing_config
 
@@ -184,16 +183,7 @@ class BehaviourService(Service):
     def models(self) -> Mapping[str, ModelInfo]:
         """``behaviour``: the model's status (unavailable while it does not answer, or keeps failing)."""
         problem = self.model.worker.health_problem if self.model is not None else None
-        if (
-            problem is None
-            and self.model is not None
-            and self.model.process is not None
-            and self.model.process.starting
-        ):
-            problem = "its model process is starting again (after it exited or stopped answering)"
-        if problem is None:
-            return {"behaviour": self.info}
-        return {"behaviour": dataclasses.replace(self.info, status="unavailable", reason=problem)}
+        return {"behaviour": with_health(self.info, problem)}
 
     def welcome_fields(self) -> Mapping[str, Any]:
         """``welcome.behaviour``: the frame format clients send (absent while unavailable)."""

@@ -15,6 +15,7 @@ import torch
 
 from gameai.agents.actor import ActorConfig, ActorNet, save_actor
 from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig, save_behaviour_model
+from gameai.model_files import WEIGHTS_HASH_KEY, sha256_of
 
 _CORPUS = [
     "Hello there, traveller. The forge is hot today.",
@@ -79,6 +80,14 @@ def write_random_actor(directory: Path | str, config: ActorConfig | None = None,
     return net
 
 
+def garble_middle(path: Path) -> None:
+    """Change 64 bytes in the middle of a file, past its header (what a bad disk or copy does)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes((b + 1) % 256 for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
 def write_tiny_dialogue_model(
     directory: Path | str, style: str = "plain", n_positions: int = 128, seed: int = 0
 ) -> Path:
@@ -132,6 +141,12 @@ def write_tiny_dialogue_model(
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
     if style == "gameai":
-        card = {"format": 1, "eos_token": END, "name": "tiny-gameai-gpt2", "serve_dtype": "float32"}
+        card = {
+            "format": 1,
+            "eos_token": END,
+            "name": "tiny-gameai-gpt2",
+            "serve_dtype": "float32",
+            WEIGHTS_HASH_KEY: sha256_of(directory / "model.safetensors"),  # as an exported card records
+        }
         (directory / "gameai_dialogue.json").write_text(json.dumps(card, indent=1) + "\n")
     return directory

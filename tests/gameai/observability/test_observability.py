@@ -66,14 +66,3 @@ def test_two_servers_keep_separate_registries() -> None:
     first, second = ServiceMetrics(), ServiceMetrics()
     first.sessions_active.inc()
     assert second.registry.get_sample_value("gameai_sessions_active") == 0
-
-
-def test_repeat_counter_keeps_one_line_per_interval_and_counts_the_rest() -> None:
-    from gameai.observability.logs import RepeatCounter
-
-    counter = RepeatCounter(interval_s=10.0)
-    assert counter.take("overloaded", 0.0) == 0
-    assert [counter.take("overloaded", t) for t in (1.0, 2.0, 9.9)] == [None, None, None]
-    assert counter.take("bad_json", 5.0) == 0  # another key has its own interval
-    assert counter.take("overloaded", 10.0) == 3  # the three held back
-    assert counter.take("overloaded", 20.5) == 0

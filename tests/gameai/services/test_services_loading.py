@@ -23,6 +23,7 @@ from gameai.services.builtin import load_services
 from gameai.services.dialogue import DialogueService
 from gameai.services.registry import ServiceRegistry
 from gameai.testing.tiny_models import (
+    garble_middle,
     write_random_actor,
     write_random_behaviour_model,
     write_tiny_dialogue_model,
@@ -243,14 +244,6 @@ async def test_started_workers_serve_batched_requests(assets: Path) -> None:
         await runtime.stop()
 
 
-def _garble_middle(path: Path) -> None:
-    """Overwrite bytes in the middle of a file, past its header (what a bad disk or copy does)."""
-    data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 64] = bytes(64)
-    path.write_bytes(bytes(data))
-
-
 def test_weights_garbled_behind_an_intact_header_are_unavailable_with_the_reason(tmp_path: Path) -> None:
     import shutil
 
@@ -261,7 +254,7 @@ def test_weights_garbled_behind_an_intact_header_are_unavailable_with_the_reason
     shutil.copytree(ASSETS_DIALOGUE, root / "dialogue")
     for weights in (root / "behaviour" / "model.safetensors", root / "agents" / "bad" / "actor.safetensors",
                     root / "dialogue" / "model.safetensors"):  # fmt: skip
-        _garble_middle(weights)
+        garble_middle(weights)
     services = load_services(_config(root))
     models = services.models
     for key in ("behaviour", "agent/bad", "dialogue"):
