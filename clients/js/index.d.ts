@@ -20,7 +20,18 @@ export interface BehaviourSpec {
   bot_like_minimums: { from_s: number; min_probability: number }[];
 }
 
-export interface AgentSpec { obs_dim: number; action_nvec: number[]; difficulty_input: boolean }
+export interface AgentSpec {
+  obs_dim: number;
+  /** Choices per element of a discrete action (Discrete(n): [n]; MultiBinary(k): k 2s); empty for Box. */
+  action_nvec: number[];
+  difficulty_input: boolean;
+  action_space: "Discrete" | "MultiDiscrete" | "MultiBinary" | "Box";
+  /** Box only: bounds of each element (+-3.4e38: unbounded). */
+  action_low?: number[];
+  action_high?: number[];
+  /** How the action is spoiled below difficulty 1 (random_action, hold_fire, ...). */
+  handicap: string[];
+}
 
 export interface Welcome {
   type: "welcome";

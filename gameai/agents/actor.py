@@ -1,34 +1,42 @@
-"""The NPC actor: observation vector -> one choice per branch of a MultiDiscrete action.
+"""The served actor: observation vector -> action, for any flat Gymnasium action space.
 
-Serving format (the contract with the training/export code): a directory
+Serving format (the contract with the export and import code): a directory
 ``assets/agents/<name>/`` holding
 
 * ``actor.safetensors``: the :class:`ActorNet` state dict;
-* ``actor.json``: ``{"format": "gameai-actor", "format_version": 1,
-  "config": {...ActorConfig fields...}, "metadata": {...free-form...}}``.
+* ``actor.json``: ``{"format": "gameai-actor", "format_version": 2,
+  "config": {...ActorConfig fields...}, "weights_sha256": "...", "metadata": {...free-form...}}``
+  (version 1 files, MultiDiscrete actors written before the other action spaces, still load).
 
 Write it with :func:`save_actor`, read it with :func:`load_actor`. The directory name
 is the agent's name in the protocol (``act.agent``, ``welcome.agents``).
 
-Exporting a Stable-Baselines3 PPO ``MlpPolicy`` (``net_arch=dict(pi=[h1, h2, ...])``):
-``policy.mlp_extractor.policy_net`` -> :attr:`ActorNet.body` (same ``Linear`` indices
-``0, 2, 4...``), ``policy.action_net`` -> :attr:`ActorNet.head`; with ``VecNormalize``
-copy ``obs_rms.mean``/``obs_rms.var``, ``clip_obs`` and ``epsilon`` into the config.
+The network is an MLP ``body`` and a linear ``head``; what the head's outputs mean depends
+on :attr:`ActorConfig.action_space` (the Stable-Baselines3 policy it was exported from, by
+:mod:`gameai.training.agents.export`, decides them):
 
-Difficulty (``act.difficulty`` in [0, 1]) reaches a skill-conditioned actor in two ways,
-exactly as in training (``docs/agents.md``):
+* ``Discrete`` / ``MultiDiscrete``: one logit (or Q-value) per choice of each branch; the
+  action is the argmax of each branch (``Discrete(n)`` is the one branch ``(n,)``);
+* ``MultiBinary``: one logit per element; the element is 1 when its logit is > 0;
+* ``Box``: the mean of each element; clipped to ``[action_low, action_high]``, or, with
+  :attr:`ActorConfig.action_squash` (SAC, TD3), squashed by tanh and scaled to the bounds.
 
-* the observation already has a difficulty feature (the arena's ``DIFFICULTY``, index
-  40): :attr:`ActorConfig.difficulty_index` names it, and the actor overwrites it with
-  the served difficulty before the network sees it (so the game may send anything there);
-* the actor's "hands" are spoiled below difficulty 1 (:attr:`ActorConfig.hold_fire`,
-  :attr:`~ActorConfig.scramble_aim`, :attr:`~ActorConfig.slip_move`): the same rule as
-  ``demo_game.sim.actions.ActionHandicap``, which spoiled the agent's actions during training.
+Difficulty (``act.difficulty`` in [0, 1]) reaches an actor in two ways (``docs/agents.md``):
 
-Without ``difficulty_index`` the policy ignores the difficulty (the server still records
-and echoes it). :meth:`ActorNet.choose` gives the network's own choice (the argmax of each
-branch: deterministic); :meth:`ActorNet.act` gives the action played, the choice after the
-handicap, which draws random numbers below difficulty 1 and is the choice itself at 1.
+* the observation has a difficulty feature (the arena's ``DIFFICULTY``, index 40):
+  :attr:`ActorConfig.difficulty_index` names it, and the actor overwrites it with the served
+  difficulty before the network sees it (so the game may send anything there);
+* the handicap spoils the chosen action below difficulty 1, with weakness ``w = 1 - d``:
+  :attr:`~ActorConfig.random_action` (any action space: each element is replaced by a
+  uniformly random valid value with chance ``random_action * w``) and the arena's
+  move/fire chances :attr:`~ActorConfig.hold_fire`, :attr:`~ActorConfig.scramble_aim`,
+  :attr:`~ActorConfig.slip_move` (``demo_game.sim.actions.ActionHandicap``'s rule, for a
+  MultiDiscrete action whose branch 0 moves and branch 1 fires) and :attr:`~ActorConfig.freeze`
+  (the whole action becomes 0 in every branch: stand still, hold fire; serving only).
+
+:meth:`ActorNet.choose` gives the network's own choice (deterministic); :meth:`ActorNet.act`
+gives the action played, the choice after the handicap, which draws random numbers below
+difficulty 1 and is the choice itself at 1.
 """
 
 from __future__ import annotations
@@ -55,9 +63,26 @@ from gameai.model_files import (
 )
 
 FORMAT: Final = "gameai-actor"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+READABLE_VERSIONS: Final = (1, 2)
+"""Format versions :func:`load_actor` reads (1: MultiDiscrete actors, before the other spaces)."""
 WEIGHTS_FILE: Final = "actor.safetensors"
 CONFIG_FILE: Final = "actor.json"
+
+ActionSpaceKind = Literal["Discrete", "MultiDiscrete", "MultiBinary", "Box"]
+"""The Gymnasium action space an actor plays."""
+Activation = Literal["tanh", "relu", "elu", "leaky_relu"]
+"""Activation after each hidden layer."""
+
+UNBOUNDED: Final = 3.4028234663852886e38
+"""An unbounded ``Box`` limit in the config and ``welcome`` (float32's largest: JSON has no infinity)."""
+
+_ACTIVATIONS: Final[dict[str, type[nn.Module]]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+}
 
 
 @dataclass(frozen=True)
@@ -65,21 +90,34 @@ class ActorConfig:
     """Shape and preprocessing of an actor (saved beside its weights)."""
 
     obs_dim: int = 32
-    """Length of the observation vector (difficulty not included)."""
+    """Length of the observation vector (the difficulty feature, if any, included)."""
+    action_space: ActionSpaceKind = "MultiDiscrete"
+    """The action space played (see the module docstring for what the head's outputs mean)."""
     action_nvec: tuple[int, ...] = (9, 4, 2)
-    """Choices per action branch (the MultiDiscrete ``nvec``; the arena's move, fire, dash)."""
+    """Choices per element: the MultiDiscrete ``nvec``, ``(n,)`` for ``Discrete(n)``, ``(2,) * n`` for
+    ``MultiBinary(n)``; empty for ``Box`` (the arena's move, fire, dash by default)."""
+    action_low: tuple[float, ...] | None = None
+    """``Box`` only: the lower bound of each element (``-UNBOUNDED``: none)."""
+    action_high: tuple[float, ...] | None = None
+    """``Box`` only: the upper bound of each element (``UNBOUNDED``: none)."""
+    action_squash: bool = False
+    """``Box`` only: tanh-squash the head's output and scale it to the bounds (SAC, TD3); else clip it."""
     hidden_sizes: tuple[int, ...] = (64, 64)
     """Widths of the hidden layers (SB3's default ``pi`` net is (64, 64))."""
-    activation: Literal["tanh", "relu"] = "tanh"
-    """Activation after each hidden layer (SB3's default is tanh)."""
+    activation: Activation = "tanh"
+    """Activation after each hidden layer (SB3's default: tanh for PPO and A2C, relu for DQN, SAC, TD3)."""
     difficulty_index: int | None = None
     """Observation feature overwritten with the served difficulty (arena: 40); None: no difficulty input."""
+    random_action: float = 0.0
+    """Handicap, any action space: chance at difficulty 0 that each element is replaced by a random one."""
     hold_fire: float = 0.0
-    """Chance at difficulty 0 that a shot (branch 1 > 0) is held back; scaled by 1 - difficulty."""
+    """Arena handicap: chance at difficulty 0 that a shot (branch 1 > 0) is held back."""
     scramble_aim: float = 0.0
-    """Chance at difficulty 0 that a shot's choice is replaced by a random shot choice (1..n-1)."""
+    """Arena handicap: chance at difficulty 0 that a shot's choice becomes a random shot (1..n-1)."""
     slip_move: float = 0.0
-    """Chance at difficulty 0 that the move (branch 0) is replaced by a random one."""
+    """Arena handicap: chance at difficulty 0 that the move (branch 0) is replaced by a random one."""
+    freeze: float = 0.0
+    """Arena handicap: chance at difficulty 0 that the NPC does nothing this decision (every branch 0)."""
     obs_mean: tuple[float, ...] | None = None
     """Observation running mean (VecNormalize ``obs_rms.mean``); None: no normalisation."""
     obs_var: tuple[float, ...] | None = None
@@ -92,19 +130,25 @@ class ActorConfig:
     def __post_init__(self) -> None:
         if not (isinstance(self.obs_dim, int) and self.obs_dim >= 1):
             raise ValueError(f"obs_dim must be a positive int, got {self.obs_dim}")
-        if not self.action_nvec or not all(isinstance(n, int) and n >= 1 for n in self.action_nvec):
-            raise ValueError(f"action_nvec must be positive ints, got {self.action_nvec}")
+        self._check_action_space()
         if not all(isinstance(h, int) and h >= 1 for h in self.hidden_sizes):
             raise ValueError(f"hidden_sizes must be positive ints, got {self.hidden_sizes}")
-        if self.activation not in ("tanh", "relu"):
-            raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
         if self.difficulty_index is not None and not 0 <= self.difficulty_index < self.obs_dim:
             raise ValueError(f"difficulty_index must be in [0, {self.obs_dim}), got {self.difficulty_index}")
-        for name in ("hold_fire", "scramble_aim", "slip_move"):
+        for name in ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if self.has_handicap and (len(self.action_nvec) < 2 or self.action_nvec[1] < 2):
-            raise ValueError("a handicap needs a move branch (0) and a fire branch (1) with a shot choice")
+        if self.has_arena_handicap and (
+            self.action_space != "MultiDiscrete" or len(self.action_nvec) < 2 or self.action_nvec[1] < 2
+        ):
+            raise ValueError(
+                "hold_fire, scramble_aim, slip_move and freeze need a MultiDiscrete action with a move "
+                "branch (0) and a fire branch (1) with a shot choice; use random_action for other actions"
+            )
+        if self.random_action > 0 and self.action_space == "Box" and not self.bounded:
+            raise ValueError("random_action needs a Box action bounded on every side")
         if (self.obs_mean is None) != (self.obs_var is None):
             raise ValueError("obs_mean and obs_var go together")
         if self.obs_mean is not None and self.obs_var is not None:
@@ -113,19 +157,72 @@ class ActorConfig:
             if min(self.obs_var) < 0:
                 raise ValueError("obs_var must be >= 0")
 
+    def _check_action_space(self) -> None:
+        kind = self.action_space
+        if kind not in ("Discrete", "MultiDiscrete", "MultiBinary", "Box"):
+            raise ValueError(
+                f"action_space must be Discrete, MultiDiscrete, MultiBinary or Box, got {kind!r}"
+            )
+        if kind == "Box":
+            low, high = self.action_low, self.action_high
+            if low is None or high is None or not low or len(low) != len(high):
+                raise ValueError("a Box action needs action_low and action_high of one length >= 1")
+            if any(not lo <= hi for lo, hi in zip(low, high, strict=True)):
+                raise ValueError("action_low must be <= action_high")
+            if self.action_nvec:
+                raise ValueError("a Box action has no action_nvec (give ())")
+            return
+        if self.action_low is not None or self.action_high is not None or self.action_squash:
+            raise ValueError(f"action_low, action_high and action_squash are for Box actions, not {kind}")
+        if not self.action_nvec or not all(isinstance(n, int) and n >= 1 for n in self.action_nvec):
+            raise ValueError(f"action_nvec must be positive ints, got {self.action_nvec}")
+        if kind == "Discrete" and len(self.action_nvec) != 1:
+            raise ValueError(f"a Discrete action has one branch, got action_nvec={self.action_nvec}")
+        if kind == "MultiBinary" and any(n != 2 for n in self.action_nvec):
+            raise ValueError(f"a MultiBinary action has action_nvec of 2s, got {self.action_nvec}")
+
+    @property
+    def action_dim(self) -> int:
+        """Elements of an action (branches, bits or Box elements)."""
+        return len(self.action_low) if self.action_low is not None else len(self.action_nvec)
+
+    @property
+    def head_size(self) -> int:
+        """Outputs of the head: a logit per choice or per bit; a mean per Box element."""
+        if self.action_space in ("Discrete", "MultiDiscrete"):
+            return sum(self.action_nvec)
+        return self.action_dim
+
+    @property
+    def continuous(self) -> bool:
+        """Whether actions are floats (Box) rather than ints."""
+        return self.action_space == "Box"
+
+    @property
+    def bounded(self) -> bool:
+        """Whether every element of a Box action has finite bounds (always true for the others)."""
+        if self.action_low is None or self.action_high is None:
+            return True
+        return max(abs(v) for v in (*self.action_low, *self.action_high)) < UNBOUNDED
+
     @property
     def difficulty_input(self) -> bool:
         """Whether the policy is conditioned on the difficulty (``welcome.agents[...].difficulty_input``)."""
         return self.difficulty_index is not None
 
     @property
+    def has_arena_handicap(self) -> bool:
+        """Whether the arena's move/fire chances spoil the actions."""
+        return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0 or self.freeze > 0.0
+
+    @property
     def has_handicap(self) -> bool:
         """Whether the actions are spoiled below difficulty 1."""
-        return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0
+        return self.random_action > 0.0 or self.has_arena_handicap
 
 
 class ActorNet(nn.Module):
-    """MLP policy head producing concatenated per-branch logits.
+    """MLP policy: observation -> the head's outputs, and the action they choose.
 
     Args:
         config: Shapes and preprocessing.
@@ -133,6 +230,8 @@ class ActorNet(nn.Module):
 
     obs_mean: torch.Tensor
     obs_scale: torch.Tensor
+    action_low: torch.Tensor
+    action_high: torch.Tensor
 
     def __init__(self, config: ActorConfig) -> None:
         super().__init__()
@@ -140,10 +239,10 @@ class ActorNet(nn.Module):
         layers: list[nn.Module] = []
         width = config.obs_dim
         for hidden in config.hidden_sizes:
-            layers += [nn.Linear(width, hidden), nn.Tanh() if config.activation == "tanh" else nn.ReLU()]
+            layers += [nn.Linear(width, hidden), _ACTIVATIONS[config.activation]()]
             width = hidden
         self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(width, sum(config.action_nvec))
+        self.head = nn.Linear(width, config.head_size)
         if config.obs_mean is not None and config.obs_var is not None:
             mean = torch.tensor(config.obs_mean, dtype=torch.float32)
             scale = 1.0 / torch.sqrt(torch.tensor(config.obs_var, dtype=torch.float32) + config.obs_epsilon)
@@ -151,10 +250,14 @@ class ActorNet(nn.Module):
             mean, scale = torch.zeros(config.obs_dim), torch.ones(config.obs_dim)
         self.register_buffer("obs_mean", mean, persistent=False)
         self.register_buffer("obs_scale", scale, persistent=False)
+        low = torch.tensor(config.action_low or (), dtype=torch.float32)
+        high = torch.tensor(config.action_high or (), dtype=torch.float32)
+        self.register_buffer("action_low", low, persistent=False)
+        self.register_buffer("action_high", high, persistent=False)
         self._normalise = config.obs_mean is not None
 
     def forward(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
-        """Per-branch logits, concatenated.
+        """The head's outputs (logits, Q-values or Box means; see the module docstring).
 
         Args:
             obs: ``(B, obs_dim)`` float32 raw observations.
@@ -162,7 +265,7 @@ class ActorNet(nn.Module):
                 None keeps the observation's own value. Ignored without ``difficulty_index``.
 
         Returns:
-            ``(B, sum(action_nvec))`` logits.
+            ``(B, config.head_size)``.
         """
         index = self.config.difficulty_index
         if index is not None and difficulty is not None:
@@ -171,21 +274,31 @@ class ActorNet(nn.Module):
         if self._normalise:
             clip = self.config.obs_clip
             obs = ((obs - self.obs_mean) * self.obs_scale).clamp(-clip, clip)
-        logits: torch.Tensor = self.head(self.body(obs))
-        return logits
+        outputs: torch.Tensor = self.head(self.body(obs))
+        return outputs
 
     def choose(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
-        """The network's choice: the argmax of each branch (deterministic).
+        """The network's choice (deterministic): what SB3's ``predict(deterministic=True)`` plays.
 
         Args:
             obs: ``(B, obs_dim)`` float32.
             difficulty: ``(B,)`` in [0, 1], see :meth:`forward`.
 
         Returns:
-            ``(B, n_branches)`` int64.
+            ``(B, action_dim)``: int64 (the argmax of each branch; a bit per MultiBinary
+            element), or float32 within the bounds for a Box action.
         """
-        logits = self.forward(obs, difficulty)
-        branches = torch.split(logits, list(self.config.action_nvec), dim=1)
+        outputs = self.forward(obs, difficulty)
+        kind = self.config.action_space
+        if kind == "MultiBinary":
+            return (outputs > 0).long()
+        if kind == "Box":
+            if self.config.action_squash:
+                return self.action_low + (torch.tanh(outputs) + 1.0) * 0.5 * (
+                    self.action_high - self.action_low
+                )
+            return torch.maximum(torch.minimum(outputs, self.action_high), self.action_low)
+        branches = torch.split(outputs, list(self.config.action_nvec), dim=1)
         return torch.stack([branch.argmax(dim=1) for branch in branches], dim=1)
 
     def act(
@@ -202,12 +315,16 @@ class ActorNet(nn.Module):
             generator: A CPU generator the handicap draws from (None: torch's default one).
 
         Returns:
-            ``(B, n_branches)`` int64; equal to :meth:`choose` at difficulty 1.
+            As :meth:`choose`; equal to it at difficulty 1.
         """
         actions = self.choose(obs, difficulty)
         if difficulty is None or not self.config.has_handicap:
             return actions
-        return spoil_actions(actions, difficulty, self.config, generator)
+        if self.config.has_arena_handicap:
+            actions = spoil_actions(actions, difficulty, self.config, generator)
+        if self.config.random_action > 0.0:
+            actions = randomise_actions(actions, difficulty, self.config, generator)
+        return actions
 
 
 def spoil_actions(
@@ -216,11 +333,12 @@ def spoil_actions(
     config: ActorConfig,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Apply the handicap of ``config`` to chosen actions (``demo_game.sim.actions.handicap_actions``'s rule).
+    """Apply the arena handicap of ``config`` to chosen actions (``demo_game.sim.actions``' rule).
 
     With weakness w = 1 - difficulty: the move slips to a uniformly random one with chance
     ``slip_move * w``; a shot's choice is replaced by a uniformly random shot choice with
-    chance ``scramble_aim * w``; then a shot is held back with chance ``hold_fire * w``.
+    chance ``scramble_aim * w``; then a shot is held back with chance ``hold_fire * w``; last,
+    with chance ``freeze * w``, every branch becomes 0 (the arena: stand still, hold fire, no dash).
 
     Args:
         actions: ``(B, n_branches)`` int64 chosen actions (branch 0 moves, branch 1 fires: 0 holds).
@@ -245,7 +363,46 @@ def spoil_actions(
     fire = torch.where(scramble, random_shot, fire)
     hold = (fire > 0) & (draws[:, 0] < config.hold_fire * weakness)
     played[:, 1] = torch.where(hold, torch.zeros_like(fire), fire)
+    if config.freeze > 0.0:
+        frozen = torch.rand(actions.shape[0], generator=generator) < config.freeze * weakness
+        played = torch.where(frozen.view(-1, 1), torch.zeros_like(played), played)
     return played.to(device)
+
+
+def randomise_actions(
+    actions: torch.Tensor,
+    difficulty: torch.Tensor,
+    config: ActorConfig,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Replace each element of chosen actions by a random valid value with chance ``random_action * (1 - d)``.
+
+    A random value is a choice in ``[0, n)`` of the element's branch (discrete), a bit
+    (MultiBinary), or a value uniform in ``[low, high]`` (Box).
+
+    Args:
+        actions: ``(B, action_dim)`` chosen actions (int64, or float32 for Box).
+        difficulty: ``(B,)`` in [0, 1].
+        config: The chance and the action space.
+        generator: A CPU generator to draw from (None: torch's default one).
+
+    Returns:
+        ``(B, action_dim)`` of the dtype and on the device of ``actions``.
+    """
+    device = actions.device
+    weakness = 1.0 - difficulty.detach().to("cpu", torch.float32).view(-1, 1).clamp(0.0, 1.0)  # (B, 1)
+    shape = (actions.shape[0], config.action_dim)
+    replace = torch.rand(shape, generator=generator) < config.random_action * weakness
+    uniform = torch.rand(shape, generator=generator)
+    played = actions.to("cpu")
+    if config.continuous:
+        low = torch.tensor(config.action_low or (), dtype=torch.float32)
+        high = torch.tensor(config.action_high or (), dtype=torch.float32)
+        random = low + uniform * (high - low)
+    else:
+        nvec = torch.tensor(config.action_nvec, dtype=torch.long)
+        random = torch.minimum((uniform * nvec).long(), nvec - 1)
+    return torch.where(replace, random.to(played.dtype), played).to(device)
 
 
 def save_actor(directory: Path | str, net: ActorNet, metadata: dict[str, Any] | None = None) -> None:
@@ -284,6 +441,8 @@ class LoadedActor:
     """Content hash of the weights."""
     metadata: dict[str, Any]
     """The ``metadata`` of ``actor.json``."""
+    directory: Path
+    """Where it was loaded from."""
 
 
 def load_actor(directory: Path | str, device: torch.device | str = "cpu") -> LoadedActor:
@@ -307,8 +466,11 @@ def load_actor(directory: Path | str, device: torch.device | str = "cpu") -> Loa
         raise ModelLoadError(f"{path}: not a JSON object")
     if data.get("format") != FORMAT:
         raise ModelLoadError(f"{path}: not a {FORMAT} config (format={data.get('format')!r})")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(f"{path}: format_version {data.get('format_version')!r} unsupported")
+    if data.get("format_version") not in READABLE_VERSIONS:
+        raise ModelLoadError(
+            f"{path}: format_version {data.get('format_version')!r} unsupported "
+            f"(this server reads {READABLE_VERSIONS})"
+        )
     config = config_from_dict(ActorConfig, data.get("config", {}), path)
     net = ActorNet(config)
     check_weights_hash(directory / WEIGHTS_FILE, data.get(WEIGHTS_HASH_KEY))
@@ -321,4 +483,5 @@ def load_actor(directory: Path | str, device: torch.device | str = "cpu") -> Loa
         config=config,
         version=file_version(directory / WEIGHTS_FILE),
         metadata=metadata if isinstance(metadata, dict) else {},
+        directory=directory,
     )

@@ -10,6 +10,7 @@ GROUPS: dict[str, str] = {
     "train": "train a model (writes runs/ and checkpoints)",
     "eval": "evaluate a model and print its figures",
     "bench": "measure speed; prints JSON",
+    "agents": "served agents: import an SB3 zip, export to ONNX, list",
 }
 
 RunFunction = Callable[[argparse.Namespace], int]

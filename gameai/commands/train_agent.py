@@ -1,4 +1,4 @@
-"""``gameai train agent STEP``: make an NPC agent, on the arena or ``--env ID``.
+"""``gameai train agent STEP``: make an agent with ``--algo`` (PPO by default), on the arena or ``--env ID``.
 
 See :mod:`gameai.training.agents.train`.
 """
@@ -19,16 +19,17 @@ def register(cli: CommandLine) -> None:
     parser = cli.group_command(
         "train",
         "agent",
-        "train an NPC agent with PPO (the arena, or --env ID), export it and rate it (all: every step)",
+        "train an agent with --algo ppo|a2c|dqn|sac|td3 (the arena: ppo), on the arena or --env ID; "
+        "export it and rate it (all: every step)",
         run,
     )
     parser.add_argument(
         "step",
         nargs="?",
-        default="ppo",
+        default="learn",
         choices=typing.get_args(Step),
-        help="ppo (default) trains/resumes; export writes assets/agents/<name>; "
-        "rate writes its Elo table (arena)",
+        help="learn (default) trains/resumes/extends with --algo (ppo: the same, PPO only); "
+        "export writes assets/agents/<name>; rate writes its Elo table (arena)",
     )
     add_config_arguments(parser, AgentTrainConfig)
 

@@ -10,7 +10,8 @@ two facts drive both directions, so the validator and the published schema canno
 * :func:`json_schema_of` turns the same type and constraint into a JSON Schema fragment.
 
 Supported types: ``str``, ``int``, ``float`` (JSON integers accepted), ``bool``,
-``Literal[...]`` of strings or ints, string enums, ``X | None``, ``tuple[X, ...]``
+``int | float`` (a JSON number, kept an int when it is one), ``Literal[...]`` of strings or
+ints, string enums, ``X | None``, ``tuple[X, ...]``
 (a JSON array), ``dict[str, X]`` (a JSON object), nested message-part dataclasses and
 ``Any`` (any JSON value).
 """
@@ -95,8 +96,11 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) != len(typing.get_args(annotation)) and len(members) == 1:
+        optional = len(members) != len(typing.get_args(annotation))
+        if optional and len(members) == 1:
             return members[0], True
+        if set(members) == {int, float}:
+            return int | float, optional
         raise TypeError(f"unsupported union {annotation!r}")
     return annotation, False
 
@@ -186,6 +190,17 @@ def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
             return value
 
         return convert_int
+    if annotation == int | float:
+
+        def convert_number(value: Any, path: str) -> int | float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _wrong_type(path, "number", value)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _fail(ErrorCode.OUT_OF_RANGE, path, "must be finite")
+            _check_range(value, path, constraint)
+            return value
+
+        return convert_number
     if annotation is float:
 
         def convert_float(value: Any, path: str) -> float:
@@ -396,7 +411,7 @@ def _schema_plain(annotation: Any, constraint: Constraint) -> dict[str, Any]:
         return {"type": "boolean"}
     if annotation is int:
         return _schema_bounds({"type": "integer"}, constraint, "integer")
-    if annotation is float:
+    if annotation is float or annotation == int | float:
         return _schema_bounds({"type": "number"}, constraint, "number")
     if annotation is str:
         return _schema_bounds({"type": "string"}, constraint, "string")

@@ -125,9 +125,18 @@ class AgentSpec:
     obs_dim: int
     """Length of the observation vector of ``act``."""
     action_nvec: tuple[int, ...]
-    """Choices per action branch (a MultiDiscrete space): ``action[i]`` is in ``[0, action_nvec[i])``."""
+    """Choices per element of a discrete action: ``action[i]`` is an int in ``[0, action_nvec[i])``
+    (``Discrete(n)``: ``[n]``; ``MultiBinary(k)``: k 2s); empty for ``Box``."""
     difficulty_input: bool
-    """Whether the policy is conditioned on the difficulty (else difficulty is recorded only)."""
+    """Whether the policy is conditioned on the difficulty (else only the handicap follows it)."""
+    action_space: Literal["Discrete", "MultiDiscrete", "MultiBinary", "Box"] = "MultiDiscrete"
+    """The Gymnasium action space the agent plays (``docs/agents.md``)."""
+    action_low: tuple[float, ...] | None = None
+    """``Box``: the lowest value of each element (``-3.4e38``: unbounded); else absent."""
+    action_high: tuple[float, ...] | None = None
+    """``Box``: the highest value of each element (``3.4e38``: unbounded); else absent."""
+    handicap: tuple[str, ...] = ()
+    """How the action is spoiled below difficulty 1 (``random_action``, ``hold_fire``...; docs/agents.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -379,8 +388,9 @@ class Action(Message):
     """The NPC the action is for."""
     agent: str
     """The agent that chose it."""
-    action: tuple[int, ...]
-    """One choice per action branch (see ``welcome.agents[agent].action_nvec``)."""
+    action: tuple[int | float, ...]
+    """The action: one int per element of a discrete action (see ``welcome.agents[agent].action_nvec``),
+    one float per element of a ``Box`` action, within its bounds."""
     difficulty: float
     """The difficulty the action was chosen at."""
     latency_ms: float

@@ -19,6 +19,8 @@ class RuntimeConfig:
     """Hugging Face causal LM directory for dialogue; empty to disable."""
     agents_dir: str = "assets/agents"
     """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
+    default_agent: str = ""
+    """The agent an ``act`` without ``agent`` gets (empty: ``arena`` when served, else the first by name)."""
     device: str = "auto"
     """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
     torch_threads: int = 0

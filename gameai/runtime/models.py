@@ -263,7 +263,7 @@ class ActRequest:
 
 
 class AgentPolicy:
-    """Observations -> deterministic MultiDiscrete actions, in batches.
+    """Observations -> the actor's actions (played at each request's difficulty), in batches.
 
     Args:
         actor: The loaded actor.
@@ -274,17 +274,19 @@ class AgentPolicy:
         self.config = actor.config
         self.device = next(actor.net.parameters()).device
 
-    def __call__(self, requests: Sequence[ActRequest]) -> list[tuple[int, ...]]:
+    def __call__(self, requests: Sequence[ActRequest]) -> list[tuple[int | float, ...]]:
         """Choose actions.
 
         Args:
             requests: Observations of length ``obs_dim`` with their difficulty.
 
         Returns:
-            One action (a choice per branch) per request.
+            One action per request: ints for a discrete action, floats for a Box one.
         """
         obs = torch.from_numpy(np.stack([r.observation for r in requests]).astype(np.float32, copy=False))
         difficulty = torch.tensor([r.difficulty for r in requests], dtype=torch.float32)
         with torch.inference_mode():
-            actions = self.actor.net.act(obs.to(self.device), difficulty.to(self.device))  # (B, n_branches)
+            actions = self.actor.net.act(obs.to(self.device), difficulty.to(self.device))  # (B, action_dim)
+        if self.config.continuous:
+            return [tuple(float(a) for a in row) for row in actions.cpu().tolist()]
         return [tuple(int(a) for a in row) for row in actions.cpu().tolist()]

@@ -4,12 +4,15 @@
 :attr:`~gameai.runtime.config.RuntimeConfig.agents_dir` (``actor.safetensors`` + ``actor.json``)
 as one agent named after it; one that fails to load is ``unavailable`` with the reason and the
 others are served. An ``act`` without ``difficulty`` is played at what the session's difficulty
-controller says (``match.result`` messages move it).
+controller says (``match.result`` messages move it). An ``act`` without ``agent`` goes to
+:attr:`~gameai.runtime.config.RuntimeConfig.default_agent` (``gameai serve --default-agent``),
+or, when that is not set, to the first agent by name. The log says where each agent came from.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +46,13 @@ from gameai.services.base import (
     with_health,
 )
 
+logger = logging.getLogger(__name__)
+
+ActionValues = tuple[int | float, ...]
+"""One action: ints for a discrete action, floats for a Box one."""
+HANDICAPS: tuple[str, ...] = ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze")
+"""The actor config's handicap chances, as ``welcome.agents[...].handicap`` names them."""
+
 
 @dataclass
 class ServedAgent:
@@ -50,15 +60,21 @@ class ServedAgent:
 
     name: str
     config: ActorConfig
-    worker: BatchingWorker[ActRequest, tuple[int, ...]]
+    worker: BatchingWorker[ActRequest, ActionValues]
 
     @property
     def spec(self) -> AgentSpec:
         """What ``act`` takes and returns (``welcome.agents[name]``)."""
+        config = self.config
+        handicap = [name for name in HANDICAPS if getattr(config, name) > 0.0]
         return AgentSpec(
-            obs_dim=self.config.obs_dim,
-            action_nvec=self.config.action_nvec,
-            difficulty_input=self.config.difficulty_input,
+            obs_dim=config.obs_dim,
+            action_space=config.action_space,
+            action_nvec=config.action_nvec,
+            action_low=config.action_low,
+            action_high=config.action_high,
+            difficulty_input=config.difficulty_input,
+            handicap=tuple(handicap),
         )
 
 
@@ -74,16 +90,29 @@ class AgentsService(Service):
     message_types: ClassVar[tuple[type[Message], ...]] = (Act,)
     request_types: ClassVar[tuple[type[Message], ...]] = (Act,)
 
-    def __init__(self, agents: Mapping[str, ServedAgent], infos: Mapping[str, ModelInfo]) -> None:
+    def __init__(
+        self, agents: Mapping[str, ServedAgent], infos: Mapping[str, ModelInfo], default_agent: str = ""
+    ) -> None:
         self.agents = dict(agents)
         self.infos = dict(infos)
+        if default_agent and default_agent not in self.agents and f"agent/{default_agent}" not in self.infos:
+            raise ValueError(
+                f"--default-agent {default_agent!r}: no such agent (agents: {sorted(self.agents) or 'none'})"
+            )
+        self._default_agent = default_agent
 
     @classmethod
     def load(
         cls, config: RuntimeConfig, device: torch.device, metrics: ServiceMetrics | None
     ) -> AgentsService:
-        """Load every agent directory under ``config.agents_dir`` (failures are reported, never raised)."""
+        """Load every agent directory under ``config.agents_dir`` (failures are reported and logged).
+
+        Raises:
+            ValueError: If ``config.default_agent`` names no agent directory.
+        """
         if not config.agents_dir:
+            if config.default_agent:
+                raise ValueError(f"--default-agent {config.default_agent!r} but no --agents-dir")
             return cls({}, {})
         root = resolve_path(config.agents_dir)
         directories = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -91,7 +120,8 @@ class AgentsService(Service):
             info = ModelInfo(
                 service="agent", status="unavailable", reason=f"{root}: no agent directories found"
             )
-            return cls({}, {"agent": info})
+            logger.warning("agents: %s", info.reason)
+            return cls({}, {"agent": info}, config.default_agent)
         batching = BatchingConfig(config.agent_max_batch, config.agent_max_wait_ms, config.model_max_queue)
         agents: dict[str, ServedAgent] = {}
         infos: dict[str, ModelInfo] = {}
@@ -103,8 +133,18 @@ class AgentsService(Service):
                 infos[key] = ModelInfo(
                     service="agent", status="unavailable", name=directory.name, reason=str(exc)
                 )
+                logger.warning("agent %r not served: %s", directory.name, exc)
                 continue
-            worker: BatchingWorker[ActRequest, tuple[int, ...]] = BatchingWorker(
+            logger.info(
+                "agent %r loaded from %s: %s action %s, %d observation values, difficulty %s",
+                actor.name,
+                actor.directory,
+                actor.config.action_space,
+                list(actor.config.action_nvec) or [actor.config.action_low, actor.config.action_high],
+                actor.config.obs_dim,
+                "input" if actor.config.difficulty_input else "handicap only",
+            )
+            worker: BatchingWorker[ActRequest, ActionValues] = BatchingWorker(
                 key, AgentPolicy(actor), batching, metrics, deadline_s=config.model_deadline_s
             )
             agents[actor.name] = ServedAgent(actor.name, actor.config, worker)
@@ -115,11 +155,16 @@ class AgentsService(Service):
                 version=actor.version,
                 random_init=bool(actor.metadata.get("random_init", False)),
             )
-        return cls(agents, infos)
+        service = cls(agents, infos, config.default_agent)
+        if service.default_agent is not None:
+            logger.info("agents: an act without agent goes to %r", service.default_agent)
+        return service
 
     @property
     def default_agent(self) -> str | None:
-        """The agent ``act`` uses when none is named: the first ready one by name."""
+        """The agent an ``act`` without ``agent`` gets: ``--default-agent``, else the first by name."""
+        if self._default_agent:
+            return self._default_agent
         return min(self.agents) if self.agents else None
 
     def models(self) -> Mapping[str, ModelInfo]:
@@ -220,7 +265,7 @@ class AgentsSession(SessionService):
         request: Act,
         agent: str,
         difficulty: float,
-        future: asyncio.Future[tuple[int, ...]],
+        future: asyncio.Future[ActionValues],
         received_at: float,
     ) -> None:
         try:

@@ -41,8 +41,11 @@ def strategy_for(annotation: Any, constraint: Constraint = NO_CONSTRAINT) -> st.
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, __import__("types").UnionType):
-        inner = next(a for a in args if a is not type(None))
-        return st.none() | strategy_for(inner, constraint)
+        members = [a for a in args if a is not type(None)]
+        if set(members) == {int, float}:
+            numbers = strategy_for(int, constraint) | strategy_for(float, constraint)
+            return st.none() | numbers if len(members) != len(args) else numbers
+        return st.none() | strategy_for(members[0], constraint)
     if annotation is Any:
         return JSON_VALUES
     if annotation is bool:

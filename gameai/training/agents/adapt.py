@@ -2,7 +2,8 @@
 
 For each control mode (``adaptive``, then ``fixed`` at ``fixed_difficulty``) a real
 ``gameai serve`` is started on a free loopback port, serving the exported agent with that
-difficulty control. Every simulated player (a scripted style at a skill) opens its own
+difficulty control. Every simulated player (by default an independent player of
+:mod:`gameai.training.agents.skilled_players` at a skill; a scripted style works too) opens its own
 session and plays ``matches`` matches in its own arena: each env step its observation
 goes out in an ``act`` (no difficulty: the session's controller decides), the ``action``
 that comes back is played, and each finished match is reported with ``match.result``.
@@ -10,7 +11,10 @@ All players play at once, so the server batches their ``act`` requests together.
 
 A player's win rate counts a draw as half a win (the rate the controller holds). The
 report gives each player's win rate over the last ``last`` matches and the spread across
-players, for both modes.
+players, for both modes, and the agent's range: each player's win rate against the agent
+at fixed difficulties (``range_difficulties``, by default 0 and 1), played in-process as the
+service plays the actor (:func:`~gameai.training.agents.matches.play_matches`), so one sees
+whether the weakest and strongest players lie inside what d can reach.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from gameai.training.agents.config import EvalAdaptConfig
-from gameai.training.agents.matches import PLAYER_RESULTS, Opponent, arenas_against
+from gameai.training.agents.matches import PLAYER_RESULTS, Opponent, arenas_against, play_matches
 
 DifficultyControl = Literal["adaptive", "fixed"]
 
@@ -55,7 +59,7 @@ async def play_player(
     from gameai.client.async_client import ClientConfig, GameAIClient
 
     client = await GameAIClient.connect(ClientConfig(url=url, game_id="eval-adapt", services=("agents",)))
-    env = arenas_against(player, 1, match_ticks)
+    env = arenas_against(player, 1, match_ticks, seed)
     obs, _ = env.reset(seed=seed)
     run = PlayerRun(player.name)
     served = 0.0
@@ -125,12 +129,57 @@ def run_mode(config: EvalAdaptConfig, mode: DifficultyControl) -> dict[str, Any]
     }
 
 
+def agent_range(config: EvalAdaptConfig) -> dict[str, Any]:
+    """Each player's win rate (a draw counts half) against the agent at each of ``range_difficulties``.
+
+    Played in-process with the exported actor (its handicap as served), ``range_matches``
+    matches per level with shared seeds; no server, so this takes seconds.
+    """
+    import torch
+
+    from gameai.agents.actor import load_actor
+
+    started = time.perf_counter()
+    net = load_actor(Path(config.agents_dir) / config.agent).net
+    players = []
+    for i, text in enumerate(config.players):
+        player = Opponent.parse(text)
+        tallies = play_matches(
+            net, player, config.range_difficulties, config.range_matches,
+            seed=config.seed + 1000 * (i + 1), match_ticks=config.match_ticks,
+            generator=torch.Generator().manual_seed(config.seed + i),
+        )  # fmt: skip
+        players.append(
+            {
+                "player": player.name,
+                "levels": [
+                    {
+                        "difficulty": d,
+                        "win_rate": round(1.0 - t.score, 4),  # the player's side: the agent's losses
+                        "wins": t.losses,
+                        "draws": t.draws,
+                        "losses": t.wins,
+                    }
+                    for d, t in zip(config.range_difficulties, tallies, strict=True)
+                ],
+            }
+        )
+    return {
+        "difficulties": list(config.range_difficulties),
+        "matches": config.range_matches,
+        "players": players,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def evaluate_adaptation(config: EvalAdaptConfig) -> dict[str, Any]:
-    """Run every mode; return the JSON-ready report."""
+    """Run every mode (and the agent's range); return the JSON-ready report."""
     if not (Path(config.agents_dir) / config.agent).is_dir():
         raise FileNotFoundError(
             f"no agent {config.agent!r} in {config.agents_dir}; run `gameai train agent all`"
         )
+    for text in config.players:
+        Opponent.parse(text)  # a bad name fails before any server starts
     return {
         "agent": config.agent,
         "matches": config.matches,
@@ -139,31 +188,40 @@ def evaluate_adaptation(config: EvalAdaptConfig) -> dict[str, Any]:
         "tolerance": config.tolerance,
         "fixed_difficulty": config.fixed_difficulty,
         "modes": {mode: run_mode(config, mode) for mode in config.modes},  # type: ignore[arg-type]
+        "range": agent_range(config) if config.range_matches > 0 and config.range_difficulties else None,
     }
 
 
 def format_report(report: dict[str, Any]) -> str:
-    """Both modes side by side, one line per player."""
+    """Every mode side by side, one line per player, then the agent's range at fixed difficulties."""
     modes = report["modes"]
     last = report["last"]
-    header = f"{'player':18s}" + "".join(
-        f"  {mode + f' last-{last}':>16s}  {'final d':>7s}" for mode in modes
+    ranged = report.get("range")
+    range_columns = [f"d={d:g} ({ranged['matches']})" for d in ranged["difficulties"]] if ranged else []
+    header = (
+        f"{'player':14s}"
+        + "".join(f"  {mode + f' last-{last}':>16s}  {'final d':>7s}" for mode in modes)
+        + "".join(f"  {c:>10s}" for c in range_columns)
     )
     lines = [
         f"simulated players vs served agent {report['agent']!r}: {report['matches']} matches each; "
-        f"win rate = player's points per match over the last {last} (draw = half)",
+        f"win rate = player's points per match over the last {last} (draw = half)"
+        + (f"; d=X: win rate over {ranged['matches']} matches at fixed d (in-process)" if ranged else ""),
         header,
     ]
-    names = [p["player"] for p in next(iter(modes.values()))["players"]]
+    names = [p["player"] for p in next(iter(modes.values()))["players"]] if modes else []
+    if not names and ranged:
+        names = [p["player"] for p in ranged["players"]]
     for i, name in enumerate(names):
         cells = "".join(
             f"  {m['players'][i]['last_win_rate']:16.2f}  {m['players'][i]['final_difficulty']:7.2f}"
             for m in modes.values()
         )
-        lines.append(f"{name:18s}{cells}")
-    lines.append(
-        f"{'spread (max-min)':18s}" + "".join(f"  {m['spread']:16.2f}  {'':7s}" for m in modes.values())
-    )
+        if ranged:
+            cells += "".join(f"  {level['win_rate']:10.2f}" for level in ranged["players"][i]["levels"])
+        lines.append(f"{name:14s}{cells}")
+    if modes:
+        lines.append(f"{'spread':14s}" + "".join(f"  {m['spread']:16.2f}  {'':7s}" for m in modes.values()))
     if "adaptive" in modes:
         goal = f"{report['target']:.0%} +/- {report['tolerance']:.0%}"
         verdict = "yes" if modes["adaptive"]["within_goal"] else "no"

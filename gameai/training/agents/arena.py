@@ -19,6 +19,7 @@ With :mod:`~gameai.training.agents.matches`, :mod:`~gameai.training.agents.oppon
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -100,11 +101,13 @@ def arena_split(config: AgentTrainConfig) -> tuple[int, int, int]:
 
     Pixel runs have no self-play arenas (the pool's members read vector observations).
     """
+    num_envs = config.num_envs
+    assert num_envs is not None, "the trainer resolves num_envs from the hyperparameters"
     n_self = 0
     if config.obs_type == "vector" and config.self_play_fraction > 0:
-        n_self = max(1, round(config.num_envs * config.self_play_fraction))
-    n_weak = round(config.num_envs * config.handicapped_fraction)
-    n_full = config.num_envs - n_self - n_weak
+        n_self = max(1, round(num_envs * config.self_play_fraction))
+    n_weak = round(num_envs * config.handicapped_fraction)
+    n_full = num_envs - n_self - n_weak
     if n_full < 0 or (n_full == 0 and n_weak == 0):
         raise ValueError("self_play_fraction + handicapped_fraction must leave room for scripted arenas")
     return n_full, n_weak, n_self
@@ -277,7 +280,13 @@ class ArenaEvalCallback(EvaluationCallback):
 
 
 class ArenaEnvironment(AgentEnvironment):
-    """The arena (``--env arena``, the default): ``gameai/Arena-v0``, or ``gameai/ArenaPixels-v0``."""
+    """The arena (``--env arena``, the default): ``gameai/Arena-v0``, or ``gameai/ArenaPixels-v0``.
+
+    PPO only (its self-play pool and evaluation read an actor-critic policy), without VecNormalize.
+    """
+
+    algorithms = ("ppo",)
+    normalizable = False
 
     def __init__(self, config: AgentTrainConfig) -> None:
         super().__init__(config)
@@ -315,7 +324,8 @@ class ArenaEnvironment(AgentEnvironment):
 
     def policy(self, observation_space: spaces.Space[Any]) -> PolicySpec:
         """An MLP over the vector observation, or :class:`ArenaCNN` then the MLPs over pixels."""
-        net_arch = {"pi": list(self.config.hidden_sizes), "vf": list(self.config.hidden_sizes)}
+        hidden = list(self.config.hidden_sizes or ())  # resolved from the hyperparameters
+        net_arch = {"pi": hidden, "vf": hidden}
         if self.config.obs_type == "vector":
             return PolicySpec("MlpPolicy", {"net_arch": net_arch})
         return PolicySpec(
@@ -330,16 +340,14 @@ class ArenaEnvironment(AgentEnvironment):
     def callbacks(self, model: BaseAlgorithm, run: RunInfo) -> TrainingCallbacks:
         """Match outcomes; self-play snapshots (self-play arenas); evaluation (vector, ``eval_every`` > 0)."""
         config = self.config
-        n_self = arena_split(config)[2]
+        n_full, n_weak, n_self = arena_split(config)
         spec = arena_actor_spec(handicap_of(config))
 
         def current_actor() -> ActorNet:
             assert isinstance(model.policy, ActorCriticPolicy)
             return actor_from_policy(model.policy, spec)
 
-        hooks = TrainingCallbacks(
-            [MatchOutcomeCallback(self_play_from=config.num_envs - n_self if n_self else None)]
-        )
+        hooks = TrainingCallbacks([MatchOutcomeCallback(self_play_from=n_full + n_weak if n_self else None)])
         if n_self:
             assert self.pool is not None, "make_vec_env makes the pool"
             hooks.callbacks.append(
@@ -356,10 +364,12 @@ class ArenaEnvironment(AgentEnvironment):
         return hooks
 
     def actor_spec(self) -> ActorSpec:
-        """Difficulty at ``DIFFICULTY`` (40) and the trained handicap; only the vector agent is served."""
+        """Difficulty at ``DIFFICULTY`` (40) and the served handicap; only the vector agent is served."""
         if self.config.obs_type != "vector":
             raise ValueError("only the vector agent is served (the pixel CNN stays a training checkpoint)")
-        return arena_actor_spec(handicap_of(self.config))
+        hold_fire, scramble_aim, slip_move, freeze = self.config.served_handicap
+        handicap = ActionHandicap(hold_fire=hold_fire, scramble_aim=scramble_aim, slip_move=slip_move)
+        return dataclasses.replace(arena_actor_spec(handicap), freeze=freeze)
 
     def export_metadata(self) -> dict[str, Any]:
         """What the arena actor reads and plays."""

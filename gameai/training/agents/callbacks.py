@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import HParam
 
 
 class Every:
@@ -92,25 +93,43 @@ class EvaluationCallback(BaseCallback):
         return self._continue
 
 
+Companion = Callable[[Path], Path | None]
+"""Writes a file beside a checkpoint just saved (its path given) and returns it (None: nothing written)."""
+
+
 class CheckpointCallback(BaseCallback):
-    """Saves the model (SB3 zip) and the run's state every ``every`` env steps, atomically.
+    """Saves the model (SB3 zip), its companions and the run's state every ``every`` env steps, atomically.
 
     ``directory/state.json`` names the run and the latest checkpoint; a killed run is
-    resumed from it (:func:`gameai.training.agents.train.train_ppo`). The last ``keep`` zips are kept.
+    resumed from it (:func:`gameai.training.agents.train.learn`). The last ``keep`` zips are
+    kept, each with its companion files (``ckpt_<steps>.<what>``: the VecNormalize statistics);
+    companions named in ``latest_only`` (the replay buffer, which may be large) only beside the newest.
 
     Args:
         directory: The experiment's checkpoint folder.
         every: Env steps between checkpoints.
         state: Extra JSON state saved with each checkpoint (the run name...).
         keep: Checkpoints kept on disk.
+        companions: Called after each zip is written, before the state names it.
+        latest_only: Suffixes (after the stem) of companions kept only beside the newest checkpoint.
     """
 
-    def __init__(self, directory: Path, every: int, state: dict[str, Any], keep: int = 2) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        every: int,
+        state: dict[str, Any],
+        keep: int = 2,
+        companions: list[Companion] | None = None,
+        latest_only: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self.directory = directory
         self.every = every
         self.state = state
         self.keep = keep
+        self.companions = companions or []
+        self.latest_only = latest_only
         self._schedule: Every | None = None
 
     def _on_training_start(self) -> None:
@@ -122,20 +141,51 @@ class CheckpointCallback(BaseCallback):
             self.save()
 
     def save(self, finished: bool = False) -> Path:
-        """Write a checkpoint now and return its path."""
+        """Write a checkpoint (and its companions) now and return its path."""
         steps = int(self.model.num_timesteps)
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"ckpt_{steps:012d}.zip"
         tmp = self.directory / f"ckpt_{steps:012d}.tmp.zip"
         self.model.save(tmp)
         os.replace(tmp, path)
+        for companion in self.companions:
+            companion(path)
         write_state(
             self.directory, {**self.state, "timesteps": steps, "checkpoint": path.name, "finished": finished}
         )
         for old in sorted(self.directory.glob("ckpt_*.zip"))[: -self.keep]:
             if old != path:
-                old.unlink()
+                for file in self.directory.glob(f"{old.stem}.*"):
+                    file.unlink()
+        for suffix in self.latest_only:
+            for file in self.directory.glob(f"ckpt_*{suffix}"):
+                if file.name != path.stem + suffix:
+                    file.unlink()
         return path
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class HParamsCallback(BaseCallback):
+    """Records the run's hyperparameters in TensorBoard's HParams tab when training starts.
+
+    Args:
+        hparams: Flat values (bool, str, float or None).
+        metrics: Scalars the HParams tab shows beside them (must be logged by the run).
+    """
+
+    def __init__(self, hparams: dict[str, bool | str | float | None], metrics: tuple[str, ...]) -> None:
+        super().__init__()
+        self.hparams = hparams
+        self.metrics = metrics
+
+    def _on_training_start(self) -> None:
+        metric_dict = {name: 0.0 for name in self.metrics}
+        self.logger.record(
+            "hparams", HParam(self.hparams, metric_dict), exclude=("stdout", "log", "json", "csv")
+        )
+        self.logger.dump(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
         return True

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Step = Literal["all", "ppo", "export", "rate"]
-"""A step of :mod:`gameai.training.agents.train` (``rate``: the steps after export, the arena's Elo table)."""
+Step = Literal["all", "learn", "ppo", "export", "rate"]
+"""A step of :mod:`gameai.training.agents.train` (``learn`` trains with ``--algo``; ``ppo`` is its
+older name, for PPO only; ``rate``: the steps after export, the arena's Elo table)."""
+
+Algorithm = Literal["ppo", "a2c", "dqn", "sac", "td3"]
+"""The Stable-Baselines3 algorithms ``gameai train agent --algo`` trains with."""
 
 ALL_STYLES: tuple[str, ...] = ("aggressive", "explorer", "collector", "evasive", "idle", "bot_like")
 """The scripted player styles (``demo_game.sim.styles.STYLES``), repeated here to keep torch-free imports."""
@@ -16,47 +20,59 @@ ALL_STYLES: tuple[str, ...] = ("aggressive", "explorer", "collector", "evasive",
 class AgentTrainConfig:
     """Everything ``gameai train agent`` needs; the defaults build the shipped ``arena`` agent.
 
-    The PPO, checkpoint and output fields apply to every environment; the arena's own fields
-    (observation type, opponents, self-play, handicap, matches, evaluation and rating) only to
-    ``env="arena"``; a Gymnasium environment evaluates ``eval_matches`` episodes every ``eval_every`` steps.
+    The algorithm's hyperparameters (``num_envs``, ``total_timesteps``, ``n_steps`` ... ``hidden_sizes``,
+    ``normalize``) default to None: their values then come from the hyperparameter files
+    (:mod:`gameai.training.agents.hyperparams`: algorithm defaults < the shipped file's entry for
+    the env < ``--hyperparams FILE`` < these options when given). The checkpoint and output fields
+    apply to every environment; the arena's own fields (observation type, opponents, self-play,
+    handicap, matches, evaluation and rating) only to ``env="arena"``; a Gymnasium environment
+    evaluates ``eval_matches`` episodes every ``eval_every`` steps.
     """
 
     env: str = "arena"
     """Which environment: a registered name (arena) or any registered Gymnasium id (e.g. CartPole-v1)."""
-    exp_name: str = "ppo_arena"
-    """Experiment name: part of the run name ``{env}__{exp}__{seed}__{time}`` and of the checkpoint folder."""
+    algo: Algorithm = "ppo"
+    """SB3 algorithm: ppo, a2c (any action space), dqn (Discrete), sac, td3 (Box); the arena: ppo."""
+    hyperparams: str | None = None
+    """TOML file of hyperparameters keyed by env id (RL Zoo style); overrides the shipped file's entry."""
+    exp_name: str | None = None
+    """Experiment name, in the run name ``{env}__{exp}__{seed}__{time}`` and the checkpoint folder; None:
+    ``{algo}_{name}`` for a registered env (``ppo_arena``), ``{algo}`` for a Gymnasium id; a name given
+    without the algorithm in front gets ``{algo}_`` put before it."""
     obs_type: Literal["vector", "pixels"] = "vector"
     """``vector``: gameai/Arena-v0 with an MLP; ``pixels``: gameai/ArenaPixels-v0 with the arena CNN."""
     seed: int = 1
-    """Seed of the arenas, the network and the self-play pool."""
-    total_timesteps: int = 12_000_000
-    """Env steps (agent decisions, all arenas together) to train for."""
-    num_envs: int = 128
-    """Arenas stepped together by the native vector env (self-play arenas included)."""
-    n_steps: int = 64
-    """Steps per arena per rollout (a rollout holds num_envs x n_steps decisions)."""
-    batch_size: int = 2048
-    """Minibatch size of the PPO updates."""
-    n_epochs: int = 10
-    """Passes over each rollout."""
-    learning_rate: float = 3e-4
-    """Adam learning rate at the start."""
-    anneal_lr: bool = True
-    """Decay the learning rate linearly to 0 over total_timesteps."""
-    gamma: float = 0.995
-    """Discount per decision (15 decisions per game second)."""
-    gae_lambda: float = 0.95
-    """GAE lambda."""
-    clip_range: float = 0.2
-    """PPO clipping of the policy ratio."""
-    ent_coef: float = 0.01
-    """Entropy bonus weight."""
-    vf_coef: float = 0.5
-    """Value loss weight."""
-    max_grad_norm: float = 0.5
-    """Gradient clipping norm."""
-    hidden_sizes: tuple[int, ...] = (128, 128)
-    """Hidden layers of the policy and of the value MLP (vector obs), or after the CNN (pixels)."""
+    """Seed of the envs, the network and the self-play pool."""
+    total_timesteps: int | None = None
+    """Env steps (all envs together) to train for (``n_timesteps``); more than a finished run's extends it."""
+    num_envs: int | None = None
+    """Envs stepped together (``n_envs``; the arena: 128, self-play arenas included)."""
+    n_steps: int | None = None
+    """PPO/A2C: steps per env per rollout (a rollout holds num_envs x n_steps decisions)."""
+    batch_size: int | None = None
+    """Minibatch size of the updates (PPO, DQN, SAC, TD3)."""
+    n_epochs: int | None = None
+    """PPO: passes over each rollout."""
+    learning_rate: float | None = None
+    """Adam learning rate (at the start, when annealed)."""
+    anneal_lr: bool | None = None
+    """Decay the learning rate linearly to 0 over total_timesteps (a file's ``lin_<rate>``)."""
+    gamma: float | None = None
+    """Discount per decision (the arena: 0.995, 15 decisions per game second)."""
+    gae_lambda: float | None = None
+    """PPO/A2C: GAE lambda."""
+    clip_range: float | None = None
+    """PPO: clipping of the policy ratio."""
+    ent_coef: float | None = None
+    """PPO/A2C: entropy bonus weight."""
+    vf_coef: float | None = None
+    """PPO/A2C: value loss weight."""
+    max_grad_norm: float | None = None
+    """Gradient clipping norm (PPO, A2C, DQN)."""
+    hidden_sizes: tuple[int, ...] | None = None
+    """Hidden layers of each network (``policy_kwargs.net_arch``; pixels: after the CNN)."""
+    normalize: bool | None = None
+    """VecNormalize the observations (and the rewards, unless the file says norm_reward = false)."""
     cnn_features: int = 256
     """Width of the arena CNN's output features (pixels)."""
     frame_stack: int = 2
@@ -81,6 +97,12 @@ class AgentTrainConfig:
     """Handicap: chance at d = 0 that a shot's lead choice is replaced by a random one (scaled by 1 - d)."""
     slip_move: float = 0.3
     """Handicap: chance at d = 0 that the move is replaced by a random one (scaled by 1 - d)."""
+    served_handicap: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.8)
+    """The arena actor's handicap when served (hold_fire, scramble_aim, slip_move, freeze at d = 0):
+    stronger than in training, so that d = 0 is easy for beginners (docs/agents.md)."""
+    random_action: float = 0.5
+    """Handicap (a Gymnasium env's served actor): chance at difficulty 0 that each element of the served
+    action is replaced by a random valid one; scaled by 1 - difficulty."""
     match_ticks: int = 900
     """Length of a match, ticks (900 = 30 s of game time)."""
     reference_style: str = "aggressive"
@@ -98,7 +120,7 @@ class AgentTrainConfig:
     resume: bool = True
     """Resume from the experiment's last checkpoint when there is one (--no-resume starts afresh)."""
     device: str = "auto"
-    """Torch device: auto = cpu for MLP policies (as SB3 advises), cuda when present for the CNN."""
+    """Torch device: auto = cuda when present (every policy), else cpu; or cpu, cuda, cuda:1..."""
     threads: int = 1
     """Torch CPU threads (1 keeps a shared machine usable)."""
     progress_bar: bool = True
@@ -126,13 +148,17 @@ class EvalAdaptConfig:
     agent: str = "arena"
     """The agent the players meet."""
     players: tuple[str, ...] = (
-        "aggressive@0",
-        "aggressive@0.1",
-        "aggressive@0.2",
-        "aggressive@0.3",
-        "aggressive@0.4",
+        "rusher@0",
+        "kiter@0",
+        "rusher@0.33",
+        "kiter@0.33",
+        "rusher@0.67",
+        "kiter@0.67",
+        "rusher@1",
+        "kiter@1",
     )
-    """Simulated players, ``style@skill``, weakest first."""
+    """Simulated players, ``behaviour@skill``, weakest first: independent players
+    (``gameai.training.agents.skilled_players``: rusher, kiter) or scripted styles (``aggressive@0.2``)."""
     matches: int = 30
     """Matches each player plays."""
     last: int = 15
@@ -149,14 +175,31 @@ class EvalAdaptConfig:
     """Match length, ticks."""
     modes: tuple[str, ...] = ("adaptive", "fixed")
     """Difficulty controls to run, in order."""
+    range_difficulties: tuple[float, ...] = (0.0, 1.0)
+    """Fixed difficulties each player also meets in-process (the agent's range: does it cover the player?)."""
+    range_matches: int = 40
+    """Matches per player and range difficulty (0: no range columns)."""
 
 
 @dataclass(frozen=True)
 class EvalAgentConfig:
-    """Options of ``gameai eval agent``."""
+    """Options of ``gameai eval agent``.
+
+    Without ``env`` (and for an agent trained on the arena) the agent plays ``matches`` arena
+    matches per level against ``reference``; with ``env`` (or an agent whose ``actor.json``
+    metadata names a non-arena ``env_id``) it plays ``episodes`` episodes of that Gymnasium
+    environment per level and the report is the return's mean and spread. ``reference``,
+    ``matches`` and ``match_ticks`` are the arena's; ``episodes`` the environment's; the others
+    apply to both.
+    """
 
     agent_dir: str = "assets/agents/arena"
     """The exported agent (actor.safetensors + actor.json)."""
+    env: str | None = None
+    """A registered Gymnasium id (``module:Id-v0`` imports ``module`` first) to play episodes of
+    instead of arena matches (None: the agent's own ``env_id`` when it is not the arena's, else the arena)."""
+    episodes: int = 20
+    """With an environment: episodes per level (episode i is seeded ``seed + i`` at every level)."""
     reference: str = "aggressive@0.2"
     """The fixed reference opponent, ``style@skill`` (a novice fighter: every level can score)."""
     difficulties: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -164,7 +207,7 @@ class EvalAgentConfig:
     matches: int = 200
     """Matches per level (the same seeds at every level)."""
     seed: int = 0
-    """Seed of the first match."""
+    """Seed of the first match or episode (and of the handicap's draws)."""
     match_ticks: int = 900
     """Match length, ticks (900 = 30 s)."""
     threads: int = 1
@@ -177,3 +220,7 @@ class EvalAgentConfig:
     """Ablation: replace the actor's scramble_aim chance (None keeps it)."""
     slip_move: float | None = None
     """Ablation: replace the actor's slip_move chance (None keeps it)."""
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1:
+            raise ValueError(f"--episodes must be >= 1, got {self.episodes}")

@@ -1,8 +1,8 @@
 """The one interface ``gameai train agent`` trains through.
 
-:mod:`~gameai.training.agents.train` knows PPO, checkpoints, resuming, TensorBoard and the
-export to the served format; everything it knows about *what* it trains on comes from an
-:class:`AgentEnvironment`, made for the run by
+:mod:`~gameai.training.agents.train` knows the algorithms, their hyperparameters,
+checkpoints, resuming, TensorBoard and the export to the served format; everything it
+knows about *what* it trains on comes from an :class:`AgentEnvironment`, made for the run by
 :func:`~gameai.training.agents.environments.environment_for` (the registry of named
 environments, :mod:`~gameai.training.agents.environments`).
 
@@ -58,9 +58,9 @@ class PolicySpec:
     """The SB3 policy the environment wants."""
 
     policy: str
-    """SB3 policy name: ``MlpPolicy``, ``CnnPolicy`` (on cuda when there is one) or ``MultiInputPolicy``."""
+    """SB3 policy name: ``MlpPolicy``, ``CnnPolicy`` or ``MultiInputPolicy``."""
     kwargs: dict[str, Any] = field(default_factory=dict)
-    """``policy_kwargs`` (net_arch, features extractor...)."""
+    """``policy_kwargs`` (features extractor...); the hyperparameters' ``policy_kwargs`` go over them."""
 
 
 @dataclass
@@ -70,7 +70,7 @@ class TrainingCallbacks:
     callbacks: list[BaseCallback] = field(default_factory=list)
     """Run after the checkpoint callback, in this order."""
     history: list[dict[str, Any]] = field(default_factory=list)
-    """Evaluation records, filled while training (``train_ppo`` returns them)."""
+    """Evaluation records, filled while training (``learn`` returns them)."""
 
 
 class AgentEnvironment(ABC):
@@ -80,8 +80,15 @@ class AgentEnvironment(ABC):
     defaults fit for a flat observation and no difficulty input.
 
     Args:
-        config: The run's options (the PPO fields are the trainer's; the environment reads the others).
+        config: The run's options, its hyperparameters resolved (``num_envs``, ``total_timesteps``,
+            ``hidden_sizes`` are set); the algorithm's fields are the trainer's, the environment
+            reads the others.
     """
+
+    algorithms: tuple[str, ...] | None = None
+    """The ``--algo`` values it trains with (None: any whose action space fits)."""
+    normalizable: bool = True
+    """Whether a VecNormalize may go around its envs (False where its callbacks read raw observations)."""
 
     def __init__(self, config: AgentTrainConfig) -> None:
         self.config = config
@@ -95,19 +102,23 @@ class AgentEnvironment(ABC):
     def make_vec_env(self, run: RunInfo) -> VecEnv:
         """The training envs: ``config.num_envs`` of them in one SB3 VecEnv (train seeds and monitors it)."""
 
+    def action_space(self) -> spaces.Space[Any] | None:
+        """The action space, known before any env is made (to refuse an algorithm that does not fit
+        before any work); None: learnt from the vector env."""
+        return None
+
     def policy(self, observation_space: spaces.Space[Any]) -> PolicySpec:
-        """The SB3 policy: by default an MLP of ``config.hidden_sizes`` for the policy and for the value.
+        """The SB3 policy: by default an MLP (its layers from the hyperparameters' ``net_arch``).
 
         Image observations get SB3's ``CnnPolicy`` and dict observations its ``MultiInputPolicy``.
         """
         from stable_baselines3.common.preprocessing import is_image_space
 
-        net_arch = {"pi": list(self.config.hidden_sizes), "vf": list(self.config.hidden_sizes)}
         if isinstance(observation_space, spaces.Dict):
-            return PolicySpec("MultiInputPolicy", {"net_arch": net_arch})
+            return PolicySpec("MultiInputPolicy")
         if is_image_space(observation_space):
-            return PolicySpec("CnnPolicy", {"net_arch": net_arch})
-        return PolicySpec("MlpPolicy", {"net_arch": net_arch})
+            return PolicySpec("CnnPolicy")
+        return PolicySpec("MlpPolicy")
 
     def callbacks(self, model: BaseAlgorithm, run: RunInfo) -> TrainingCallbacks:
         """Callbacks of the run besides checkpoints (outcome rates, evaluation...); by default none."""

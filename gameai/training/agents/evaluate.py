@@ -1,45 +1,35 @@
 """``gameai eval agent``: the served agent's win rate against a fixed reference opponent, per difficulty.
 
 The actor is played as the service plays it (:func:`gameai.training.agents.matches.play_matches`).
-For the design's measurements the same weights can be played as ablations: ``blind`` (the
-network is told d = 1 at every level, so only the handicap weakens it) and other handicap
-chances.
+For the design's measurements the same weights can be played as ablations
+(:mod:`gameai.training.agents.ablation`): ``blind`` (the network is told d = 1 at every level,
+so only the handicap weakens it) and other handicap chances.
+
+With ``--env`` (or an agent trained on another Gymnasium environment) :func:`main` plays episodes
+of that environment instead (:mod:`gameai.training.agents.evaluate_env`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from gymnasium import spaces
 
-from gameai.agents.actor import ActorNet, load_actor
+from demo_game.sim.observation import OBSERVATION_SIZE
+from envs.spaces import action_space
+from gameai.agents.actor import load_actor
+from gameai.training.agents.ablation import HANDICAP_FIELDS, BlindActor, variant
 from gameai.training.agents.config import EvalAgentConfig
+from gameai.training.agents.evaluate_env import check_actor_fits, main_in_env
 from gameai.training.agents.matches import Opponent, play_matches
 
-HANDICAP_FIELDS = ("hold_fire", "scramble_aim", "slip_move")
-
-
-class BlindActor(ActorNet):
-    """An actor whose network always sees full difficulty; its handicap still follows the served one."""
-
-    def choose(self, obs: torch.Tensor, difficulty: torch.Tensor | None = None) -> torch.Tensor:
-        """The choice at difficulty 1, whatever ``difficulty`` is."""
-        return super().choose(obs, None if difficulty is None else torch.ones_like(difficulty))
-
-
-def variant(net: ActorNet, config: EvalAgentConfig) -> ActorNet:
-    """The actor the evaluation plays: the exported one, or an ablation of it (the same weights)."""
-    changes = {name: getattr(config, name) for name in HANDICAP_FIELDS if getattr(config, name) is not None}
-    if not changes and not config.blind:
-        return net
-    copy = (BlindActor if config.blind else ActorNet)(dataclasses.replace(net.config, **changes))
-    copy.load_state_dict(net.state_dict())
-    return copy.eval()
+__all__ = ["HANDICAP_FIELDS", "BlindActor", "evaluate_agent", "format_report", "main", "variant"]
 
 
 def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
@@ -48,10 +38,15 @@ def evaluate_agent(config: EvalAgentConfig) -> dict[str, Any]:
     Returns:
         ``levels`` (difficulty, wins, draws, losses, win_rate, score), ``monotone`` (the win
         rate never drops as d rises) and ``strictly_increasing``.
+
+    Raises:
+        ValueError: If the agent's observation size or actions are not the arena's (before any match).
     """
     torch.set_num_threads(config.threads)
     actor = load_actor(Path(config.agent_dir))
     net = variant(actor.net, config)
+    arena_observations = spaces.Box(-1.0, 1.0, shape=(OBSERVATION_SIZE,), dtype=np.float32)
+    check_actor_fits(net.config, arena_observations, action_space(), f"agent {actor.name} in the arena")
     reference = Opponent.parse(config.reference)
     started = time.perf_counter()
     tallies = play_matches(
@@ -93,7 +88,11 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(config: EvalAgentConfig, as_json: bool) -> int:
-    """Run and print; exit status 1 when the win rate does not rise monotonically."""
+    """Run and print: episodes in an environment (:func:`~gameai.training.agents.evaluate_env.main_in_env`,
+    status 0) or arena matches (exit status 1 when the win rate does not rise monotonically)."""
+    status = main_in_env(config, as_json)
+    if status is not None:
+        return status
     report = evaluate_agent(config)
     print(json.dumps(report, indent=2) if as_json else format_report(report))
     return 0 if report["monotone"] else 1

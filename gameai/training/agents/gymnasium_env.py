@@ -1,15 +1,17 @@
 """Any registered Gymnasium environment as an :class:`~gameai.training.agents.environment.AgentEnvironment`.
 
-``gameai train agent ppo --env CartPole-v1`` trains on ``config.num_envs`` copies made by
+``gameai train agent learn --env CartPole-v1 [--algo ...]`` trains on ``config.num_envs`` copies made by
 ``gymnasium.make_vec(id, vectorization_mode="sync")`` (``SAME_STEP`` autoreset, handed to
 SB3 by :class:`~gameai.training.agents.vec_env.GymnasiumSB3VecEnv`). ``module:Id-v0``
 imports ``module`` first (where the id is registered), as ``gymnasium.make`` does.
 
 What it adds to the trainer: every ``eval_every`` env steps (and at the end) the greedy
 policy plays ``eval_matches`` episodes on envs of its own, seeded the same every time, and
-``eval/mean_return``, ``eval/std_return`` and ``eval/mean_length`` go to TensorBoard. The
-exported actor has no difficulty input; a ``Discrete(n)`` action is served as the one
-branch ``(n,)``. There is no step after export.
+``eval/mean_return``, ``eval/std_return`` and ``eval/mean_length`` go to TensorBoard (when the
+run normalises observations, through a frozen copy of the training VecNormalize's statistics,
+with raw rewards). The exported actor has no difficulty input; its handicap replaces each
+element of the served action by a random one with chance ``config.random_action`` at
+difficulty 0 (scaled by 1 - difficulty). There is no step after export.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor, unwrap_vec_normalize
 
 from gameai.training.agents.callbacks import EvaluationCallback
 from gameai.training.agents.config import AgentTrainConfig
 from gameai.training.agents.environment import AgentEnvironment, RunInfo, TrainingCallbacks
 from gameai.training.agents.export import ActorSpec
+from gameai.training.agents.normalization import evaluation_wrapper
 from gameai.training.agents.vec_env import GymnasiumSB3VecEnv
 
 EVAL_SEED = 10_000
@@ -46,18 +49,28 @@ class UnknownEnvironmentError(ValueError):
 
 
 def gymnasium_id(env: str) -> str:
-    """The registered id of ``env`` (``module:Id-v0`` imports ``module`` first).
+    """The registered id of ``env``.
+
+    ``env`` is a registered id (``CartPole-v1``), ``module:Id-v0`` (``module`` registers the id when
+    imported) or ``module:Class``, a ``gymnasium.Env`` subclass, registered here under the id
+    ``module.Class`` so that ``gymnasium.make_vec`` makes it like any other.
 
     Raises:
         UnknownEnvironmentError: If no Gymnasium id ``env`` is registered (one line, for the command line).
-        ValueError: If the module of ``module:Id`` cannot be imported.
+        ValueError: If the module of ``module:...`` cannot be imported.
     """
     module, _, env_id = env.rpartition(":")
     if module:
         try:
-            importlib.import_module(module)
+            imported = importlib.import_module(module)
         except ImportError as exc:
             raise ValueError(f"--env {env}: cannot import {module!r} ({exc})") from exc
+        entry = getattr(imported, env_id, None)
+        if isinstance(entry, type) and issubclass(entry, gym.Env):
+            registered = f"{module}.{env_id}"
+            if registered not in gym.registry:
+                gym.register(id=registered, entry_point=f"{module}:{env_id}")
+            return registered
     try:
         gym.spec(env_id)
     except gym.error.Error as exc:
@@ -79,6 +92,9 @@ def make_sb3_vec_env(env_id: str, num_envs: int) -> VecEnv:
 class ReturnEvalCallback(EvaluationCallback):
     """Plays ``episodes`` greedy episodes on envs of its own; logs their mean return and length.
 
+    When the training envs are in a VecNormalize, the evaluation envs normalise observations
+    with a copy of its current statistics (frozen, rewards left raw).
+
     Args:
         make_env: Makes the evaluation envs (an SB3 VecEnv; monitored here).
         episodes: Episodes per evaluation.
@@ -95,10 +111,15 @@ class ReturnEvalCallback(EvaluationCallback):
         """Mean and spread of the episodes' returns, and their mean length."""
         if self._env is None:
             self._env = VecMonitor(self.make_env())
-        self._env.seed(EVAL_SEED)
+        env: VecEnv = self._env
+        training_env = self.model.get_env()
+        training = unwrap_vec_normalize(training_env) if training_env is not None else None
+        if training is not None:
+            env = evaluation_wrapper(self._env, training)
+        env.seed(EVAL_SEED)
         returns, lengths = evaluate_policy(
             self.model,
-            self._env,
+            env,
             n_eval_episodes=self.episodes,
             deterministic=True,
             return_episode_rewards=True,
@@ -135,7 +156,16 @@ class GymnasiumEnvironment(AgentEnvironment):
 
     def make_vec_env(self, run: RunInfo) -> VecEnv:
         """``config.num_envs`` copies in one sync vector env."""
+        assert self.config.num_envs is not None, "the trainer resolves num_envs"
         return make_sb3_vec_env(self._env_id, self.config.num_envs)
+
+    def action_space(self) -> gym.spaces.Space[Any]:
+        """The env's action space (one env made and closed)."""
+        env = gym.make(gym.spec(self._env_id))
+        try:
+            return env.action_space
+        finally:
+            env.close()
 
     def callbacks(self, model: BaseAlgorithm, run: RunInfo) -> TrainingCallbacks:
         """The return of greedy episodes every ``eval_every`` env steps (none when 0)."""
@@ -148,7 +178,7 @@ class GymnasiumEnvironment(AgentEnvironment):
         return TrainingCallbacks([evaluation], evaluation.history)
 
     def actor_spec(self) -> ActorSpec:
-        """No difficulty input, no handicap.
+        """No difficulty input; the handicap ``config.random_action``.
 
         Raises:
             ValueError: If the agent would be exported under the arena agent's default name.
@@ -158,7 +188,7 @@ class GymnasiumEnvironment(AgentEnvironment):
                 f"name the {self._env_id} agent with --agent-name "
                 f"(the default {AgentTrainConfig.agent_name!r} is the arena agent's)"
             )
-        return ActorSpec()
+        return ActorSpec(random_action=self.config.random_action)
 
     def export_metadata(self) -> dict[str, Any]:
         """The env's spaces, and how a Discrete action is served."""

@@ -21,19 +21,26 @@ import torch
 
 from demo_game.sim import ArenaConfig, ArenaField, ArenaRules, Outcome, key_from_generator
 from demo_game.sim.scripted import ScriptedMatches
-from demo_game.sim.styles import style_params
+from demo_game.sim.styles import STYLES, style_params
 from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import ActorNet
+from gameai.training.agents.skilled_players import BEHAVIOURS, PlayerSpec, SkilledPlayer
 
 
 @dataclasses.dataclass(frozen=True)
 class Opponent:
-    """A scripted player: a style at a skill."""
+    """A simulated player: a scripted style, or an independent behaviour, at a skill."""
 
     style: str
-    """One of ``demo_game.sim.styles.STYLES``."""
+    """One of ``demo_game.sim.styles.STYLES`` (the styles the agent trained against) or of
+    :data:`~gameai.training.agents.skilled_players.BEHAVIOURS` (independent players)."""
     skill: float
     """0 (weak) .. 1 (strong)."""
+
+    @property
+    def independent(self) -> bool:
+        """Whether this is an independent player (:mod:`~gameai.training.agents.skilled_players`)."""
+        return self.style in BEHAVIOURS
 
     @property
     def name(self) -> str:
@@ -42,9 +49,26 @@ class Opponent:
 
     @classmethod
     def parse(cls, text: str) -> Opponent:
-        """Read ``style@skill`` (``style`` alone is skill 0.5)."""
-        style, _, skill = text.partition("@")
-        return cls(style, float(skill) if skill else 0.5)
+        """Read ``style@skill`` (``style`` alone is skill 0.5), e.g. ``aggressive@0.2``, ``rusher@0.3``.
+
+        Raises:
+            ValueError: If the style is unknown or the skill is not a number in [0, 1].
+        """
+        style, _, skill_text = text.partition("@")
+        if style not in STYLES and style not in BEHAVIOURS:
+            raise ValueError(
+                f"unknown player {style!r} in {text!r}; scripted styles: {', '.join(STYLES)}; "
+                f"independent players: {', '.join(BEHAVIOURS)}"
+            )
+        try:
+            skill = float(skill_text) if skill_text else 0.5
+        except ValueError:
+            raise ValueError(
+                f"bad skill {skill_text!r} in {text!r}: expected style@skill, skill in [0, 1]"
+            ) from None
+        if not 0.0 <= skill <= 1.0:
+            raise ValueError(f"skill must be in [0, 1], got {skill} in {text!r}")
+        return cls(style, skill)
 
 
 @dataclasses.dataclass
@@ -99,8 +123,14 @@ PLAYER_RESULTS: dict[int, Literal["win", "loss", "draw"]] = {
 """A finished match's :class:`~demo_game.sim.Outcome` as the player's ``match.result``."""
 
 
-def arenas_against(opponent: Opponent, n: int, match_ticks: int = 900) -> ArenaVectorEnv:
-    """``n`` arenas where the agent meets ``opponent`` at the game's own difficulty (d = 1, no handicap)."""
+def arenas_against(opponent: Opponent, n: int, match_ticks: int = 900, seed: int = 0) -> ArenaVectorEnv:
+    """``n`` arenas where the agent meets ``opponent`` at the game's own difficulty (d = 1, no handicap).
+
+    ``seed`` seeds an independent player's generator (a scripted style draws from the arenas' own).
+    """
+    if opponent.independent:
+        player = SkilledPlayer(PlayerSpec(opponent.style, opponent.skill), n, seed)
+        return ArenaVectorEnv(n, opponent_policy=player, match_ticks=match_ticks)
     return ArenaVectorEnv(
         n,
         opponent_styles=(opponent.style,),
@@ -131,7 +161,7 @@ def play_matches(
 
     Args:
         actor: The served actor (CPU).
-        opponent: The scripted player.
+        opponent: The simulated player (scripted or independent).
         difficulties: Difficulty levels in [0, 1].
         matches: Matches per level.
         seed: Arena j of every level plays a match seeded ``seed + j``.
@@ -143,7 +173,7 @@ def play_matches(
     """
     levels = len(difficulties)
     n = levels * matches
-    env = arenas_against(opponent, n, match_ticks)
+    env = arenas_against(opponent, n, match_ticks, seed)
     obs, _ = env.reset(seed=[seed + j for _ in range(levels) for j in range(matches)])
     difficulty = torch.tensor(np.repeat(np.asarray(difficulties, dtype=np.float32), matches))  # (n,)
     if generator is None:
@@ -172,7 +202,7 @@ def play_scripted_enemy(opponent: Opponent, matches: int, seed: int = 0, match_t
     It is the enemy the agent replaces, so its rating is the yardstick of the agent's.
 
     Args:
-        opponent: The scripted player.
+        opponent: The scripted player (a scripted style).
         matches: Matches to play (match j seeded ``seed + j``).
         seed: First seed.
         match_ticks: Match length, ticks.
@@ -180,6 +210,8 @@ def play_scripted_enemy(opponent: Opponent, matches: int, seed: int = 0, match_t
     Returns:
         The tally from the enemy's side.
     """
+    if opponent.independent:
+        raise ValueError(f"the scripted enemy meets scripted styles only, not {opponent.name!r}")
     rngs = [np.random.default_rng(seed + j) for j in range(matches)]
     keys = np.array([key_from_generator(rng) for rng in rngs], dtype=np.uint64)
     players = np.stack([style_params(opponent.style, rng, skill=opponent.skill) for rng in rngs])

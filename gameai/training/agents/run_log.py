@@ -2,14 +2,15 @@
 
 SB3 logs under its own names (``rollout/ep_rew_mean``, ``train/value_loss``, ``time/fps``);
 :class:`GroupedTensorBoardFormat` is an SB3 ``KVWriter`` that files them under our groups
-before writing, so every run reads the same in TensorBoard.
+before writing, so every run reads the same in TensorBoard. The run's hyperparameters go to
+TensorBoard's HParams tab (an SB3 ``HParam`` recorded when training starts).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
+from stable_baselines3.common.logger import HParam, Logger, TensorBoardOutputFormat
 from torch.utils.tensorboard import SummaryWriter
 
 #: SB3 name -> our name; other ``rollout/`` keys go to ``charts/``, other ``train/`` keys to ``losses/``.
@@ -55,11 +56,11 @@ class GroupedTensorBoardFormat(TensorBoardOutputFormat):
     def write(
         self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0
     ) -> None:
-        """Rename, then write as SB3 would."""
+        """Rename, then write as SB3 would (the run's ``HParam`` as it is)."""
         values: dict[str, Any] = {}
         excluded: dict[str, tuple[str, ...]] = {}
         for key, value in key_values.items():
-            name = grouped_key(key)
+            name = key if isinstance(value, HParam) else grouped_key(key)
             if name is not None:
                 values[name] = value
                 excluded[name] = key_excluded.get(key, ())

@@ -41,6 +41,23 @@ def test_draws_leave_it_at_a_fifty_percent_target() -> None:
     assert _feed(AdaptiveDifficulty(start=0.3), ["draw"] * 4) == [0.3] * 4
 
 
+def test_a_new_player_moves_gently_at_first_then_faster_while_results_agree() -> None:
+    levels = _feed(AdaptiveDifficulty(), ["win"] * 4)
+    assert levels == pytest.approx([0.6, 0.75, 0.975, 1.0])  # was 0.8, 1.0: two wins no longer max it out
+    moves = np.diff([0.5, *_feed(AdaptiveDifficulty(), ["loss"] * 3)])
+    assert moves == pytest.approx([-0.1, -0.15, -0.225])
+
+
+def test_the_search_ends_at_the_first_reversal_and_the_step_keeps_its_floor() -> None:
+    controller = AdaptiveDifficulty()
+    levels = _feed(controller, ["win", "win", "loss", "loss", "loss"])
+    moves = np.diff([0.5, *levels])
+    assert moves[:2] == pytest.approx([0.1, 0.15])
+    assert not controller.searching
+    # At the reversal the step shrinks (0.15 -> 0.105) but not below the floor 0.15; no growth after it.
+    assert moves[2:] == pytest.approx([-0.15, -0.15, -0.15])
+
+
 def test_alternating_results_shrink_the_step_to_its_floor() -> None:
     controller = AdaptiveDifficulty(start=0.5, start_step=0.2, min_step=0.05, shrink=0.5)
     levels = _feed(controller, ["win", "loss"] * 6)
@@ -59,7 +76,9 @@ def test_a_new_behaviour_restarts_the_fast_search() -> None:
 
 
 def test_an_uneven_target_weights_the_steps() -> None:
-    controller = AdaptiveDifficulty(start=0.5, target=0.25, start_step=0.1, shrink=1.0, min_step=0.1)
+    controller = AdaptiveDifficulty(
+        start=0.5, target=0.25, start_step=0.1, shrink=1.0, min_step=0.1, grow=1.0
+    )
     controller.observe(_record("win"))
     assert controller.value == pytest.approx(0.5 + 2 * 0.1 * 0.75)
     controller.observe(_record("win"))
@@ -100,4 +119,8 @@ def test_bad_parameters_are_refused() -> None:
     with pytest.raises(ValueError):
         AdaptiveDifficulty(target=1.0)
     with pytest.raises(ValueError):
-        AdaptiveDifficulty(start_step=0.01, min_step=0.05)
+        AdaptiveDifficulty(start_step=0.4, max_step=0.3)
+    with pytest.raises(ValueError):
+        AdaptiveDifficulty(min_step=0.5, max_step=0.3)
+    with pytest.raises(ValueError):
+        AdaptiveDifficulty(grow=0.9)

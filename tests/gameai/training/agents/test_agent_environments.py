@@ -24,7 +24,7 @@ from gameai.training.agents.environment import AgentEnvironment, RunInfo
 from gameai.training.agents.environments import ENVIRONMENTS, environment_for, register_environment
 from gameai.training.agents.export import action_nvec
 from gameai.training.agents.gymnasium_env import GymnasiumEnvironment, make_sb3_vec_env
-from gameai.training.agents.train import export, final_checkpoint, train_ppo
+from gameai.training.agents.train import export, final_checkpoint, learn
 
 
 def _cartpole(tmp_path: Path, **changes: object) -> AgentTrainConfig:
@@ -64,15 +64,15 @@ def test_a_gymnasium_id_trains_resumes_and_exports(
 ) -> None:
     config = _cartpole(tmp_path)
     assert isinstance(environment_for(config), GymnasiumEnvironment)
-    first = train_ppo(config, extra_callbacks=[_StopAt(600)])  # a run cut short at 600 steps
-    directory = tmp_path / "checkpoints" / "CartPole-v1__ppo_arena__1"
+    first = learn(config, extra_callbacks=[_StopAt(600)])  # a run cut short at 600 steps
+    directory = tmp_path / "checkpoints" / "CartPole-v1__ppo__1"
     state = json.loads((directory / "state.json").read_text())
     assert not state["finished"] and state["timesteps"] == first["timesteps"] == 600
     assert [r["timesteps"] for r in first["history"]] == [512, 600]  # every 512 steps, and at the end
     assert all(r["mean_return"] > 0 and r["mean_length"] > 0 for r in first["history"])
 
     # The same command again: it resumes from the checkpoint with its step count.
-    second = train_ppo(config)
+    second = learn(config)
     assert "at 600 steps" in capsys.readouterr().out
     state = json.loads((directory / "state.json").read_text())
     assert state["finished"] and state["timesteps"] == second["timesteps"] >= 1024
@@ -87,8 +87,11 @@ def test_a_gymnasium_id_trains_resumes_and_exports(
     venv = make_sb3_vec_env("CartPole-v1", 8)
     venv.seed(3)
     obs = venv.reset()
+    assert isinstance(obs, np.ndarray)
     for _ in range(20):
+        assert isinstance(obs, np.ndarray)
         obs, *_ = venv.step(model.predict(obs, deterministic=True)[0])
+    assert isinstance(obs, np.ndarray)
     actions = model.predict(obs, deterministic=True)[0]
     assert all(venv.action_space.contains(int(a)) for a in actions)
     directory = export(config)
@@ -112,16 +115,15 @@ def test_command_line_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
     assert "--agent-name" in capsys.readouterr().err
     assert not (tmp_path / "checkpoints").exists()
 
-    # A continuous action space trains, but its export says when it comes.
+    # A continuous action space trains and exports; there is no step after export.
     args = ["--env", "Pendulum-v1", "--agent-name", "pendulum", "--total-timesteps", "128",
             "--num-envs", "2", "--n-steps", "64", "--batch-size", "64", "--n-epochs", "1",
             "--eval-every", "0", *common]  # fmt: skip
     assert main(["train", "agent", "ppo", *args]) == 0
     capsys.readouterr()
-    assert main(["train", "agent", "export", *args]) == 2
-    error = capsys.readouterr().err.strip()
-    assert "export of Box actions comes with" in error and len(error.splitlines()) == 1
-    assert not (tmp_path / "assets" / "pendulum").exists()
+    assert main(["train", "agent", "export", *args]) == 0
+    assert (tmp_path / "assets" / "pendulum" / "actor.json").is_file()
+    capsys.readouterr()
     assert main(["train", "agent", "rate", *args]) == 2
     assert "no step after export" in capsys.readouterr().err
 
@@ -129,8 +131,6 @@ def test_command_line_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
 def test_served_action_spaces() -> None:
     assert action_nvec(spaces.Discrete(5)) == (5,)
     assert action_nvec(spaces.MultiDiscrete([9, 4, 2])) == (9, 4, 2)
-    with pytest.raises(ValueError, match="export of Box actions comes with"):
-        action_nvec(spaces.Box(-1.0, 1.0, (2,)))
     with pytest.raises(ValueError, match="nonzero start"):
         action_nvec(spaces.Discrete(3, start=1))
 
@@ -152,9 +152,9 @@ def test_a_registered_environment_is_trained_through_the_interface(tmp_path: Pat
         with pytest.raises(ValueError, match="already registered"):
             register_environment("two-cartpoles", _TwoCartPoles)
         config = _cartpole(tmp_path, env="two-cartpoles", total_timesteps=256, num_envs=2)
-        summary = train_ppo(config)
+        summary = learn(config)
         assert summary["timesteps"] >= 256 and summary["history"] == []
-        assert (tmp_path / "checkpoints" / "TwoCartPoles-v0__ppo_arena__1" / "state.json").is_file()
+        assert (tmp_path / "checkpoints" / "TwoCartPoles-v0__ppo_two-cartpoles__1" / "state.json").is_file()
     finally:
         del ENVIRONMENTS["two-cartpoles"]
 
@@ -179,3 +179,13 @@ def test_the_arena_is_the_default_environment() -> None:
     assert type(environment).__name__ == "ArenaEnvironment" and environment.env_id == "gameai/Arena-v0"
     assert environment_for(AgentTrainConfig(obs_type="pixels")).env_id == "gameai/ArenaPixels-v0"
     assert gym.spec("CartPole-v1") is not None
+
+
+def test_the_arena_agent_is_exported_with_its_served_handicap_not_the_training_one() -> None:
+    from gameai.training.agents.arena import ArenaEnvironment
+
+    config = AgentTrainConfig(served_handicap=(0.9, 0.8, 0.7, 0.6))
+    spec = ArenaEnvironment(config).actor_spec()
+    assert (spec.hold_fire, spec.scramble_aim, spec.slip_move, spec.freeze) == (0.9, 0.8, 0.7, 0.6)
+    assert (config.hold_fire, config.slip_move) != (spec.hold_fire, spec.slip_move)  # training keeps its own
+    assert spec.difficulty_index == 40

@@ -22,8 +22,9 @@ from envs.vector_env import ArenaVectorEnv
 from gameai.agents.actor import load_actor
 from gameai.training.agents.arena import arena_actor_spec
 from gameai.training.agents.config import AgentTrainConfig
-from gameai.training.agents.export import actor_from_policy, export_checkpoint
-from gameai.training.agents.train import final_checkpoint, train_ppo
+from gameai.training.agents.export import actor_from_policy
+from gameai.training.agents.sb3_zip import export_checkpoint
+from gameai.training.agents.train import final_checkpoint, learn
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -67,7 +68,7 @@ def _mean_return(policy: object, episodes: int = 128, seed: int = 1234) -> float
 def test_a_short_ppo_run_on_the_vector_env_beats_a_random_policy(tmp_path: Path) -> None:
     """60k steps against aggressive players (the reference style) of every skill."""
     config = _tiny(tmp_path, opponent_styles=("aggressive",))
-    summary = train_ppo(config)
+    summary = learn(config)
     assert summary["timesteps"] >= config.total_timesteps
     model = PPO.load(final_checkpoint(config), device="cpu")
     rng = np.random.default_rng(0)
@@ -76,7 +77,7 @@ def test_a_short_ppo_run_on_the_vector_env_beats_a_random_policy(tmp_path: Path)
     assert random_return < -1.5  # a random agent dies almost every match, dealing little damage
     assert trained_return > random_return + 0.1, (trained_return, random_return)
     runs = list((tmp_path / "runs").iterdir())
-    assert len(runs) == 1 and runs[0].name.startswith(f"Arena-v0__{config.exp_name}__{config.seed}__")
+    assert len(runs) == 1 and runs[0].name.startswith(f"Arena-v0__ppo_arena__{config.seed}__")
 
 
 def test_exported_actor_acts_like_the_sb3_policy(tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ def test_exported_actor_acts_like_the_sb3_policy(tmp_path: Path) -> None:
         tmp_path, total_timesteps=4096, num_envs=16, self_play_fraction=0.25, handicapped_fraction=0.5,
         eval_every=2048, eval_matches=2, eval_difficulties=(0.0, 1.0), match_ticks=150,
     )  # fmt: skip
-    history = train_ppo(config)["history"]
+    history = learn(config)["history"]
     assert [record["timesteps"] for record in history] == [2048, 4096]  # every 2048 steps, and at the end
     assert set(history[-1]["win_rate"]) == {0.0, 1.0}
     checkpoint = final_checkpoint(config)
@@ -163,7 +164,7 @@ def test_a_longer_run_learns_to_beat_the_weakest_reference(tmp_path: Path) -> No
     config = _tiny(
         tmp_path, total_timesteps=500_000, num_envs=64, batch_size=1024, n_epochs=10, learning_rate=3e-4
     )
-    train_ppo(config)
+    learn(config)
     actor = actor_from_policy(PPO.load(final_checkpoint(config), device="cpu").policy, arena_actor_spec())
     (tally,) = play_matches(actor, Opponent("aggressive", 0.0), (1.0,), 100)
     assert tally.win_rate > 0.4
