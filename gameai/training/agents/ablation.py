@@ -13,7 +13,7 @@ import torch
 from gameai.agents.actor import ActorNet
 from gameai.training.agents.config import EvalAgentConfig
 
-HANDICAP_FIELDS = ("hold_fire", "scramble_aim", "slip_move")
+HANDICAP_FIELDS = ("hold_fire", "scramble_aim", "slip_move", "freeze")
 """The arena handicap chances an evaluation may replace."""
 
 

@@ -220,6 +220,8 @@ class EvalAgentConfig:
     """Ablation: replace the actor's scramble_aim chance (None keeps it)."""
     slip_move: float | None = None
     """Ablation: replace the actor's slip_move chance (None keeps it)."""
+    freeze: float | None = None
+    """Ablation: replace the actor's freeze chance (None keeps it)."""
 
     def __post_init__(self) -> None:
         if self.episodes < 1:

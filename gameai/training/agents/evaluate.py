@@ -83,7 +83,13 @@ def format_report(report: dict[str, Any]) -> str:
             f"{level['difficulty']:10.2f}  {level['win_rate']:8.3f}  {level['draws'] / n:5.3f}  "
             f"{level['losses'] / n:6.3f}  {level['score']:5.3f}"
         )
-    lines.append(f"win rate rises with difficulty: {'yes' if report['strictly_increasing'] else 'no'}")
+    rates = [level["win_rate"] for level in report["levels"]]
+    lines.append(
+        f"win rate never falls as difficulty rises: {'yes' if report['monotone'] else 'no'}"
+        f" (strictly rising: {'yes' if report['strictly_increasing'] else 'no'}; "
+        f"d = {report['levels'][0]['difficulty']:g} -> {report['levels'][-1]['difficulty']:g}: "
+        f"{rates[0]:.3f} -> {rates[-1]:.3f})"
+    )
     return "\n".join(lines)
 
 
