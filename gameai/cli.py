@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.bench_behaviour",
     "gameai.commands.bench_dialogue",
     "gameai.commands.bench_chaos",
+    "gameai.commands.bench_capacity",
 )
 
 #: What a command reports in one line: the user's mistake, not a bug (see :mod:`gameai.errors`).

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gameai.agents", "gameai.behaviour", "gameai.dialogue"),
     ("gameai.protocol",),
     (
+        "gameai.compute_threads",
         "gameai.config_args",
         "gameai.errors",
         "gameai.event_loops",

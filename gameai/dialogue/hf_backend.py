@@ -40,6 +40,7 @@ from typing import Any, Final, Literal
 
 import torch
 
+from gameai.compute_threads import name_os_thread, share_torch_threads
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
@@ -290,6 +291,9 @@ class HuggingFaceBackend:
         errors: list[BaseException],
     ) -> None:
         from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        name_os_thread()
+        share_torch_threads()
 
         config = GenerationConfig(
             max_new_tokens=params.max_new_tokens,

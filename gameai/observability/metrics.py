@@ -92,6 +92,13 @@ class ServiceMetrics:
             ["model"],
             registry=r,
         )
+        self.cpu_seconds_total = Counter(
+            "gameai_cpu_seconds_total",
+            "CPU time of the server's event-loop thread spent in one part of the work, by part "
+            "(frames: frame handling on the loop; model:agent/<name>: an agent run on the loop).",
+            ["part"],
+            registry=r,
+        )
         self.model_up = Gauge(
             "gameai_model_up", "1 when the model is loaded and serving, else 0.", ["model"], registry=r
         )

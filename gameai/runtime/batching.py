@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from gameai.compute_threads import name_os_thread
 from gameai.observability.metrics import ServiceMetrics
 
 InputT = TypeVar("InputT")
@@ -103,6 +104,8 @@ class BatchingWorker(Generic[InputT, OutputT]):
         threads: Threads taking batches. More than one only for a ``process`` that can have
             several batches in flight (a model process); each session's requests may then
             be processed out of order, though their futures resolve as usual.
+        thread_setup: Called first on each worker thread (torch models:
+            :func:`gameai.compute_threads.share_torch_threads`).
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
         deadline_s: float = 0.0,
         on_hang: Callable[[], None] | None = None,
         starting: Callable[[], bool] | None = None,
+        thread_setup: Callable[[], None] | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -127,6 +131,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
         self.deadline_s = deadline_s
         self._on_hang = on_hang
         self._starting = starting
+        self._thread_setup = thread_setup
         self._running: dict[int, tuple[float, list[_Pending[InputT, OutputT]]]] = {}
         """Batches being processed, by worker thread id: when each started, and its requests."""
         self._overrun: set[int] = set()
@@ -281,6 +286,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
         return batch, False
 
     def _run(self) -> None:
+        name_os_thread()
+        if self._thread_setup is not None:
+            self._thread_setup()
         stop = False
         while not stop:
             first = self._take(None)

@@ -53,7 +53,11 @@ class RuntimeConfig:
     agent_max_batch: int = 64
     """Most observations per agent inference batch."""
     agent_max_wait_ms: float = 2.0
-    """How long an observation may wait for others to join its batch, in milliseconds."""
+    """How long an observation may wait for others to join its batch, in milliseconds (worker agents)."""
+    agent_inline_max_params: int = 200_000
+    """Agents with at most this many weights run in numpy on the event loop, batched per turn of the
+    loop (no thread hand-off); larger ones, and every agent on cuda, run with torch on a worker thread.
+    0: every agent on a worker."""
     model_deadline_s: float = 5.0
     """A batch of the behaviour model or an agent still running after this long fails its requests
     (internal_error), the model is reported unavailable meanwhile, and a behaviour model process

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from gameai.compute_threads import name_os_thread, share_torch_threads
 from gameai.dialogue.types import (
     BatchingDialogueBackend,
     DialogueBackend,
@@ -218,6 +219,8 @@ class DialogueWorker:
         return None
 
     def _run(self) -> None:
+        name_os_thread()
+        share_torch_threads()
         batch = self._open_batch()
         if batch is not None:
             self._run_batches(batch)

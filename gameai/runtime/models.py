@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from gameai.agents.actor import LoadedActor
+from gameai.agents.numpy_actor import NumpyActor
 from gameai.behaviour.fused import FusedBehaviourNet
 from gameai.behaviour.model import LoadedBehaviourModel
 from gameai.runtime.allocator import keep_freed_memory
@@ -290,3 +291,24 @@ class AgentPolicy:
         if self.config.continuous:
             return [tuple(float(a) for a in row) for row in actions.cpu().tolist()]
         return [tuple(int(a) for a in row) for row in actions.cpu().tolist()]
+
+
+class NumpyAgentPolicy:
+    """:class:`AgentPolicy` in numpy, for a small actor served on the event loop (same rule, same choice).
+
+    Args:
+        actor: The loaded actor (its weights are copied to numpy).
+        seed: Seed of the handicap's draws (None: fresh entropy).
+    """
+
+    def __init__(self, actor: LoadedActor, seed: int | None = None) -> None:
+        self.actor = NumpyActor(actor.net)
+        self.config = actor.config
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, requests: Sequence[ActRequest]) -> list[tuple[int | float, ...]]:
+        """Choose actions (ints for a discrete action, floats for a Box one)."""
+        obs = np.stack([r.observation for r in requests])
+        difficulty = np.fromiter((r.difficulty for r in requests), dtype=np.float32, count=len(requests))
+        actions: list[list[int | float]] = self.actor.act(obs, difficulty, self.rng).tolist()
+        return [tuple(row) for row in actions]

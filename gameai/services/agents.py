@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 from gameai.agents.actor import ActorConfig, load_actor
+from gameai.agents.numpy_actor import small_enough
+from gameai.compute_threads import limit_numpy_blas_threads, share_torch_threads
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
 from gameai.paths import resolve_path
@@ -36,7 +38,8 @@ from gameai.runtime.batching import (
     WorkerStoppedError,
 )
 from gameai.runtime.config import RuntimeConfig
-from gameai.runtime.models import ActRequest, AgentPolicy
+from gameai.runtime.inline import InlineBatcher, ModelRunner
+from gameai.runtime.models import ActRequest, AgentPolicy, NumpyAgentPolicy
 from gameai.services.base import (
     RequestJob,
     RequestRefusedError,
@@ -60,7 +63,8 @@ class ServedAgent:
 
     name: str
     config: ActorConfig
-    worker: BatchingWorker[ActRequest, ActionValues]
+    worker: ModelRunner[ActRequest, ActionValues]
+    """Runs the actor: on the event loop (small actors, numpy) or on a worker thread (torch)."""
 
     @property
     def spec(self) -> AgentSpec:
@@ -135,18 +139,32 @@ class AgentsService(Service):
                 )
                 logger.warning("agent %r not served: %s", directory.name, exc)
                 continue
+            inline = device.type == "cpu" and small_enough(actor.config, config.agent_inline_max_params)
             logger.info(
-                "agent %r loaded from %s: %s action %s, %d observation values, difficulty %s",
+                "agent %r loaded from %s: %s action %s, %d observation values, difficulty %s; runs %s",
                 actor.name,
                 actor.directory,
                 actor.config.action_space,
                 list(actor.config.action_nvec) or [actor.config.action_low, actor.config.action_high],
                 actor.config.obs_dim,
                 "input" if actor.config.difficulty_input else "handicap only",
+                "in numpy on the event loop" if inline else f"with torch on a worker thread ({device})",
             )
-            worker: BatchingWorker[ActRequest, ActionValues] = BatchingWorker(
-                key, AgentPolicy(actor), batching, metrics, deadline_s=config.model_deadline_s
-            )
+            worker: ModelRunner[ActRequest, ActionValues]
+            if inline:
+                limit_numpy_blas_threads(1)
+                worker = InlineBatcher(
+                    key, NumpyAgentPolicy(actor), config.agent_max_batch, config.model_max_queue, metrics
+                )
+            else:
+                worker = BatchingWorker(
+                    key,
+                    AgentPolicy(actor),
+                    batching,
+                    metrics,
+                    deadline_s=config.model_deadline_s,
+                    thread_setup=share_torch_threads,
+                )
             agents[actor.name] = ServedAgent(actor.name, actor.config, worker)
             infos[key] = ModelInfo(
                 service="agent",

@@ -20,6 +20,7 @@ import torch
 
 from gameai.behaviour.calibration import DEFAULT_MIN_PRECISION, BotLikeGuard, bot_like_guard
 from gameai.behaviour.model import BehaviourNetConfig, load_behaviour_model
+from gameai.compute_threads import share_torch_threads
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
 from gameai.paths import resolve_path
@@ -148,6 +149,7 @@ class BehaviourService(Service):
             deadline_s=config.model_deadline_s,
             on_hang=process.kill if process is not None else None,
             starting=(lambda: process.starting) if process is not None else None,
+            thread_setup=share_torch_threads,
         )
         precision = guard.schedule.precision if guard.schedule is not None else None
         model = ServedBehaviourModel(loaded.config, worker, classifier, smoothing, process, precision)
@@ -178,6 +180,7 @@ class BehaviourService(Service):
                 model.worker.metrics,
                 check=unfit_probabilities,
                 deadline_s=model.worker.deadline_s,
+                thread_setup=share_torch_threads,
             )
 
     def models(self) -> Mapping[str, ModelInfo]:

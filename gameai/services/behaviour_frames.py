@@ -89,6 +89,7 @@ class FramePipeline(SessionService):
         self._send = context.send
         self._send_error = context.send_frame_error
         self._queue_drops = context.metrics.frames_dropped_total.labels("queue")
+        self._cpu = context.metrics.cpu_seconds_total.labels("frames")
         self._latency = context.metrics.request_latency_seconds.labels("behaviour")
         self._since_result = 0
         self._dropped = 0
@@ -129,19 +130,25 @@ class FramePipeline(SessionService):
             return None
 
     async def _process(self, queued: _QueuedFrame) -> None:
+        """Decode a frame into the window; submit the window when due (CPU counted up to the submit)."""
+        cpu_started = time.thread_time()
         frame = queued.frame
         pixels = await self._decode(frame)
         if pixels is None:
             return
+        if frame.encoding != FrameEncoding.RAW:  # decoded on a thread: the loop's share starts here
+            cpu_started = time.thread_time()
         self.ring.push(pixels)
         self._frames_taken += 1
         self._since_result += 1
         if not self.ring.full or self._since_result < self.every:
+            self._cpu.inc(time.thread_time() - cpu_started)
             return
         frames, self._since_result = self._since_result, 0
         try:
             request = WindowRequest(self.ring.frames(), self._frames_taken - 1, self._encodings)
             future = self.worker.submit(request)
+            self._cpu.inc(time.thread_time() - cpu_started)
         except OverloadedError as exc:
             await self._send_error(
                 ProtocolError(ErrorCode.OVERLOADED, f"behaviour model busy: {exc}", seq=frame.seq)

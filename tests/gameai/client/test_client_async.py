@@ -54,7 +54,9 @@ async def test_refused_hello_raises(client_assets: Path) -> None:
 
 
 async def test_waiting_calls_fail_when_the_connection_is_lost(client_assets: Path) -> None:
-    runtime_config = runtime_config_for(client_assets, agent_max_wait_ms=2000.0, agent_max_batch=100)
+    runtime_config = runtime_config_for(
+        client_assets, agent_max_wait_ms=2000.0, agent_max_batch=100, agent_inline_max_params=0
+    )  # a worker thread batches acts (inline ones are answered in the turn they come in)
     async with running_server(ServerConfig(port=0), runtime_config) as server:
         client = await GameAIClient.connect(ClientConfig(url=server.url, services=("agents",)))
         pending = asyncio.ensure_future(client.act("rival", np.zeros(8)))  # waits 2 s to be batched

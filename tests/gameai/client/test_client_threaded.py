@@ -75,7 +75,9 @@ def test_full_session_from_a_game_thread(client_assets: Path) -> None:
 
 def test_offline_until_the_server_appears_then_reconnects_after_it_restarts(client_assets: Path) -> None:
     port = free_port()
-    runtime_config = runtime_config_for(client_assets, dialogue_model="", agent_max_wait_ms=1500.0)
+    runtime_config = runtime_config_for(
+        client_assets, dialogue_model="", agent_max_wait_ms=1500.0, agent_inline_max_params=0
+    )  # a worker thread batches acts (inline ones are answered in the turn they come in)
     client = ThreadedGameAIClient(ClientConfig(url=f"ws://127.0.0.1:{port}/", services=("agents",)), FAST)
     client.start()
     try:

@@ -240,3 +240,21 @@ async def test_batches_failing_in_a_row_make_the_worker_unhealthy_until_one_succ
     assert await worker.submit(1) == 1
     assert worker.health_problem is None
     await worker.stop()
+
+
+async def test_thread_setup_runs_first_on_each_worker_thread() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def setup() -> None:
+        seen.append(("setup", threading.get_ident()))
+
+    def model(items: Sequence[int]) -> list[int]:
+        seen.append(("batch", threading.get_ident()))
+        return list(items)
+
+    worker = BatchingWorker("setup", model, thread_setup=setup)
+    worker.start()
+    assert await worker.submit(3) == 3
+    await worker.stop()
+    assert [kind for kind, _ in seen] == ["setup", "batch"]
+    assert seen[0][1] == seen[1][1] != threading.get_ident()

@@ -34,9 +34,14 @@ async def test_shutdown_cancels_replies_finishes_actions_and_closes_with_1001(
     assets: Path, long_dialogue_model: Path
 ) -> None:
     config = ServerConfig(port=0, max_new_tokens=1500, shutdown_grace_s=3.0, max_inflight_requests=32)
-    # Actions wait up to 400 ms to be batched, so they are still in flight when shutdown starts.
+    # Actions wait up to 400 ms to be batched on a worker thread (not on the event loop, where they
+    # would be answered in the turn they came in), so they are still in flight when shutdown starts.
     runtime_config = runtime_config_for(
-        assets, dialogue_model=str(long_dialogue_model), agent_max_wait_ms=400.0, agent_max_batch=1000
+        assets,
+        dialogue_model=str(long_dialogue_model),
+        agent_max_wait_ms=400.0,
+        agent_max_batch=1000,
+        agent_inline_max_params=0,
     )
     async with running_server(config, runtime_config) as server:
         talker = await GameAIClient.connect(ClientConfig(url=server.url, services=("dialogue",)))

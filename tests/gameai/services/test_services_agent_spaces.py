@@ -37,10 +37,11 @@ def _agents(root: Path) -> RuntimeConfig:
     return RuntimeConfig(behaviour_model="", dialogue_model="", agents_dir=str(root), device="cpu")
 
 
+@pytest.mark.parametrize("inline_max_params", [200_000, 0], ids=["numpy-on-the-loop", "torch-worker-thread"])
 async def test_welcome_describes_each_action_space_and_act_answers_as_the_actor(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, inline_max_params: int
 ) -> None:
-    runtime = _agents(tmp_path)
+    runtime = RuntimeConfig(**{**_agents(tmp_path).__dict__, "agent_inline_max_params": inline_max_params})
     caplog.set_level(logging.INFO, logger="gameai.services.agents")
     rng = np.random.default_rng(0)
     async with running_server(ServerConfig(port=0), runtime) as server:
@@ -73,8 +74,9 @@ async def test_welcome_describes_each_action_space_and_act_answers_as_the_actor(
         else:
             assert all(isinstance(v, int) for row in actions for v in row)
             assert [list(a) for a in actions] == expected
-    for name in CONFIGS:  # where each agent came from is in the log
+    for name in CONFIGS:  # where each agent came from, and how it runs, is in the log
         assert f"agent {name!r} loaded from {tmp_path / name}" in caplog.text
+    assert ("in numpy on the event loop" in caplog.text) == (inline_max_params > 0)
 
 
 async def test_default_agent_picks_what_an_act_without_agent_gets(tmp_path: Path) -> None:
