@@ -40,7 +40,7 @@ from gameai import event_loops
 from gameai.vocabulary import EVENTS
 
 if TYPE_CHECKING:
-    from gameai.bench.capacity import CapacityBenchConfig
+    from gameai.bench.capacity_config import CapacityBenchConfig
     from gameai.client.async_client import GameAIClient
 
 LATENCIES: tuple[str, ...] = ("act", "behaviour", "dialogue_first_token")
@@ -305,7 +305,7 @@ async def _step(url: str, config: CapacityBenchConfig, count: int, first: int, t
 
 def main(argv: list[str]) -> None:
     """Answer the commands of stdin (module docstring) until ``quit``; ``argv``: URL, the config as JSON."""
-    from gameai.bench.capacity import CapacityBenchConfig
+    from gameai.bench.capacity_config import CapacityBenchConfig
 
     url, settings = argv
     fields: dict[str, Any] = {

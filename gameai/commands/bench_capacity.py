@@ -11,7 +11,7 @@ from gameai.config_args import add_config_arguments, config_from_args
 
 def register(cli: CommandLine) -> None:
     """Add ``gameai bench capacity``."""
-    from gameai.bench.capacity import CapacityBenchConfig
+    from gameai.bench.capacity_config import CapacityBenchConfig
 
     parser = cli.group_command(
         "bench",
@@ -25,7 +25,8 @@ def register(cli: CommandLine) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ramp and print its JSON."""
-    from gameai.bench.capacity import CapacityBenchConfig, run_capacity_benchmark
+    from gameai.bench.capacity import run_capacity_benchmark
+    from gameai.bench.capacity_config import CapacityBenchConfig
 
     report = run_capacity_benchmark(config_from_args(CapacityBenchConfig, args))
     return print_report(report, args, "gameai bench capacity: demo-like sessions against gameai serve")
