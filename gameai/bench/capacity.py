@@ -44,6 +44,7 @@ import numpy as np
 from gameai.bench.capacity_config import CapacityBenchConfig
 from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
+from gameai.bench.procfs import cpu_seconds, model_process_pid, stat_fields, threads_cpu_seconds
 
 _DIALOGUE_THREADS = "gameai-dialogu"
 """What the names of the server's dialogue threads start with (``/proc`` keeps 15 characters)."""
@@ -181,52 +182,13 @@ def _model_costs(assets: Path, config: CapacityBenchConfig, cores: int) -> dict[
 # ---------------------------------------------------------------------------- CPU from /proc
 
 
-def _stat(path: str) -> list[str] | None:
-    """The fields of a ``/proc/.../stat`` after the command name, or None if it is gone."""
-    try:
-        with open(path, encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _cpu_s(stat: list[str] | None) -> float:
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK") if stat else 0.0
-
-
-def _model_process_pid(server_pid: int) -> int | None:
-    """The server's behaviour model child process (``python -m gameai.runtime.model_process``)."""
-    for entry in os.listdir("/proc"):
-        stat = _stat(f"/proc/{entry}/stat") if entry.isdigit() else None
-        if stat is None or int(stat[1]) != server_pid:
-            continue
-        with contextlib.suppress(OSError), open(f"/proc/{entry}/cmdline", "rb") as handle:
-            if b"gameai.runtime.model_process" in handle.read():
-                return int(entry)
-    return None
-
-
-def _threads_cpu_s(pid: int) -> dict[str, float]:
-    """CPU seconds of each live thread name of a process (threads that ended are not counted)."""
-    by_name: dict[str, float] = {}
-    with contextlib.suppress(OSError):
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8", errors="replace") as handle:
-                    name = handle.read().strip()
-            except OSError:
-                continue
-            by_name[name] = by_name.get(name, 0.0) + _cpu_s(_stat(f"/proc/{pid}/task/{tid}/stat"))
-    return by_name
-
-
 def _cpu_snapshot(server_pid: int, client_pids: list[int], url: str) -> dict[str, Any]:
     """CPU seconds so far of each part (see the module docstring)."""
     metrics = read_metrics(url)
-    model_pid = _model_process_pid(server_pid)
-    threads = _threads_cpu_s(server_pid)
+    model_pid = model_process_pid(server_pid)
+    threads = threads_cpu_seconds(server_pid)
     return {
-        "server_total": _cpu_s(_stat(f"/proc/{server_pid}/stat")),
+        "server_total": cpu_seconds(stat_fields(f"/proc/{server_pid}/stat")),
         "dialogue_threads": sum(s for name, s in threads.items() if name.startswith(_DIALOGUE_THREADS))
         if any(name.startswith(_DIALOGUE_THREADS) for name in threads)
         else None,
@@ -236,8 +198,8 @@ def _cpu_snapshot(server_pid: int, client_pids: list[int], url: str) -> dict[str
             for key, value in metrics.items()
             if key.startswith('gameai_cpu_seconds_total{part="model:agent/')
         ),
-        "behaviour_model_process": _cpu_s(_stat(f"/proc/{model_pid}/stat")) if model_pid else 0.0,
-        "clients": sum(_cpu_s(_stat(f"/proc/{pid}/stat")) for pid in client_pids),
+        "behaviour_model_process": cpu_seconds(stat_fields(f"/proc/{model_pid}/stat")) if model_pid else 0.0,
+        "clients": sum(cpu_seconds(stat_fields(f"/proc/{pid}/stat")) for pid in client_pids),
         "model_pid": model_pid,
         "threads": threads,
     }

@@ -49,6 +49,7 @@ import numpy as np
 from gameai import event_loops
 from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
+from gameai.bench.procfs import model_process_pid, parent_pid, rss_mb
 from gameai.event_loops import EventLoopName
 
 SCENARIOS: tuple[str, ...] = (
@@ -117,45 +118,10 @@ def _model_process_exits(url: str) -> float:
     return read_metrics(url, timeout_s=5.0).get('gameai_model_process_exits_total{model="behaviour"}', 0.0)
 
 
-def _rss_mb(pid: int) -> float | None:
-    """VmRSS of a process, MB (Linux), else None."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return round(int(line.split()[1]) / 1024.0, 1)
-    except OSError:
-        return None
-    return None
-
-
-def _parent_pid(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _model_process_pid(server_pid: int) -> int | None:
-    """The behaviour model's child process of the server (``python -m gameai.runtime.model_process``)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or _parent_pid(int(entry)) != server_pid:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                command = handle.read()
-        except OSError:
-            continue
-        if b"gameai.runtime.model_process" in command:
-            return int(entry)
-    return None
-
-
 def _wait_for_model_process(server_pid: int, timeout_s: float, not_pid: int | None = None) -> int | None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        pid = _model_process_pid(server_pid)
+        pid = model_process_pid(server_pid)
         if pid is not None and pid != not_pid:
             return pid
         time.sleep(0.05)
@@ -327,9 +293,9 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
     closes_before = await asyncio.to_thread(_closes_1011, url)
     sessions = await _open(url, config.sessions)
     canary = (await _open(url, 1, first_index=config.sessions))[0]
-    rss_start = _rss_mb(server_pid)
-    model_pid = _model_process_pid(server_pid)
-    model_rss_start = _rss_mb(model_pid) if model_pid else None
+    rss_start = rss_mb(server_pid)
+    model_pid = model_process_pid(server_pid)
+    model_rss_start = rss_mb(model_pid) if model_pid else None
     rss_samples: list[float] = []
     end = time.perf_counter() + config.soak_seconds
 
@@ -338,7 +304,7 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
 
     async def sample_rss() -> None:
         while not over():
-            rss = _rss_mb(server_pid)
+            rss = rss_mb(server_pid)
             if rss is not None:
                 rss_samples.append(rss)
             await asyncio.sleep(1.0)
@@ -352,8 +318,8 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
         figures = _request_figures(sessions)
     finally:
         await _close([*sessions, canary])
-    rss_end = _rss_mb(server_pid)
-    model_pid_end = _model_process_pid(server_pid)
+    rss_end = rss_mb(server_pid)
+    model_pid_end = model_process_pid(server_pid)
     closes = await asyncio.to_thread(_closes_1011, url) - closes_before
     growth = round(rss_end - rss_start, 1) if rss_start is not None and rss_end is not None else None
     canary_figures = {
@@ -375,7 +341,7 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
         },
         "model_process_rss_mb": {
             "start": model_rss_start,
-            "end": _rss_mb(model_pid_end) if model_pid_end else None,
+            "end": rss_mb(model_pid_end) if model_pid_end else None,
         },
         "canary_act": canary_figures,
     }
@@ -440,7 +406,7 @@ async def _fault(url: str, server_pid: int, config: ChaosBenchConfig, sig: int) 
         polling.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(driver, 15.0)
-        if sig != signal.SIGKILL and _parent_pid(victim) == server_pid:
+        if sig != signal.SIGKILL and parent_pid(victim) == server_pid:
             with contextlib.suppress(OSError):
                 os.kill(victim, signal.SIGKILL)
         if poller.is_alive():

@@ -39,6 +39,7 @@ import numpy as np
 from gameai import event_loops
 from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
+from gameai.bench.procfs import process_cpu_seconds
 from gameai.event_loops import EventLoopName
 
 #: Goals of issue 3 on the 2-core reference machine.
@@ -275,27 +276,6 @@ async def _pace(clients: list[_Client], fps: float, seconds: float) -> dict[str,
     }
 
 
-def _process_cpu_seconds(pid: int, children: bool = True) -> float:
-    """User + system CPU time so far of a process and (``children``) its children (a model
-    process); Linux, else 0."""
-
-    def stat(path: str) -> list[str] | None:
-        try:
-            with open(path, encoding="ascii") as handle:
-                return handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-
-    total = 0
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit():
-            continue
-        fields = stat(f"/proc/{entry}/stat")
-        if fields is not None and (int(entry) == pid or (children and int(fields[1]) == pid)):
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _batch_counters(url: str) -> tuple[float, float]:
     """(batches, windows) the server's behaviour worker has run so far, from its /metrics."""
     samples = read_metrics(url)
@@ -313,8 +293,8 @@ async def _measure(
         clients = await _connect(url, count, frames_per_window)
         try:
             await _saturate(clients, config.window, min(0.5, config.seconds))  # warm-up
-            server_cpu, client_cpu = _process_cpu_seconds(server_pid), time.process_time()
-            parent_cpu = _process_cpu_seconds(server_pid, children=False)
+            server_cpu, client_cpu = process_cpu_seconds(server_pid), time.process_time()
+            parent_cpu = process_cpu_seconds(server_pid, children=False)
             batches, windows = await asyncio.to_thread(_batch_counters, url)
             saturated = await _saturate(clients, config.window, config.seconds)
             batches_after, windows_after = await asyncio.to_thread(_batch_counters, url)
@@ -322,8 +302,8 @@ async def _measure(
                 saturated["mean_batch_size"] = round((windows_after - windows) / (batches_after - batches), 2)
             frames = saturated["frames_per_s"] * config.seconds
             if frames:
-                server_total = _process_cpu_seconds(server_pid) - server_cpu
-                parent = _process_cpu_seconds(server_pid, children=False) - parent_cpu
+                server_total = process_cpu_seconds(server_pid) - server_cpu
+                parent = process_cpu_seconds(server_pid, children=False) - parent_cpu
                 saturated["cpu_ms_per_frame"] = {
                     "server": round(server_total / frames * 1000.0, 3),
                     "model_process": round((server_total - parent) / frames * 1000.0, 3),
