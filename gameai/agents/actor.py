@@ -77,12 +77,16 @@ Activation = Literal["tanh", "relu", "elu", "leaky_relu"]
 UNBOUNDED: Final = 3.4028234663852886e38
 """An unbounded ``Box`` limit in the config and ``welcome`` (float32's largest: JSON has no infinity)."""
 
-_ACTIVATIONS: Final[dict[str, type[nn.Module]]] = {
+ACTIVATIONS: Final[dict[str, type[nn.Module]]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
     "elu": nn.ELU,
     "leaky_relu": nn.LeakyReLU,
 }
+"""The activations an actor may have, by their config name."""
+
+HANDICAP_CHANCES: Final = ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze")
+"""The config's handicap chances (``welcome.agents[...].handicap`` names those in use)."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,11 @@ class ActorConfig:
         self._check_action_space()
         if not all(isinstance(h, int) and h >= 1 for h in self.hidden_sizes):
             raise ValueError(f"hidden_sizes must be positive ints, got {self.hidden_sizes}")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.difficulty_index is not None and not 0 <= self.difficulty_index < self.obs_dim:
             raise ValueError(f"difficulty_index must be in [0, {self.obs_dim}), got {self.difficulty_index}")
-        for name in ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze"):
+        for name in HANDICAP_CHANCES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.has_arena_handicap and (
@@ -216,6 +220,11 @@ class ActorConfig:
         return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0 or self.freeze > 0.0
 
     @property
+    def handicap_in_use(self) -> tuple[str, ...]:
+        """The handicap chances above 0, in :data:`HANDICAP_CHANCES` order."""
+        return tuple(name for name in HANDICAP_CHANCES if getattr(self, name) > 0.0)
+
+    @property
     def has_handicap(self) -> bool:
         """Whether the actions are spoiled below difficulty 1."""
         return self.random_action > 0.0 or self.has_arena_handicap
@@ -239,7 +248,7 @@ class ActorNet(nn.Module):
         layers: list[nn.Module] = []
         width = config.obs_dim
         for hidden in config.hidden_sizes:
-            layers += [nn.Linear(width, hidden), _ACTIVATIONS[config.activation]()]
+            layers += [nn.Linear(width, hidden), ACTIVATIONS[config.activation]()]
             width = hidden
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, config.head_size)

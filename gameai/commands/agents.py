@@ -108,11 +108,7 @@ def _describe(config: object) -> str:
         action = f"MultiBinary({len(config.action_nvec)})"
     else:
         action = f"{config.action_space}({', '.join(str(n) for n in config.action_nvec)})"
-    handicap = [
-        f"{name} {getattr(config, name):g}"
-        for name in ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze")
-        if getattr(config, name) > 0
-    ]
+    handicap = [f"{name} {getattr(config, name):g}" for name in config.handicap_in_use]
     difficulty = (
         f"difficulty in feature {config.difficulty_index}"
         if config.difficulty_input

@@ -59,6 +59,32 @@ class ModelTimeoutError(Exception):
 FAILURES_UNTIL_UNHEALTHY = 5
 
 
+class FailureStreak:
+    """Batches of a model failing in a row, and the health problem they make (shared by every runner)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        """Batches failed since the last one that succeeded."""
+        self.last = ""
+        """The last failure, one line."""
+
+    def failed(self, exc: BaseException) -> None:
+        """A batch raised ``exc``."""
+        self.count += 1
+        self.last = f"{type(exc).__name__}: {exc}"[:200]
+
+    def succeeded(self) -> None:
+        """A batch answered: the streak is over."""
+        self.count = 0
+
+    @property
+    def problem(self) -> str | None:
+        """Why the model cannot be counted on, after ``FAILURES_UNTIL_UNHEALTHY`` failures in a row."""
+        if self.count >= FAILURES_UNTIL_UNHEALTHY:
+            return f"the last {self.count} batches failed ({self.last})"
+        return None
+
+
 @dataclass(frozen=True)
 class BatchingConfig:
     """How a worker forms batches."""
@@ -136,8 +162,7 @@ class BatchingWorker(Generic[InputT, OutputT]):
         """Batches being processed, by worker thread id: when each started, and its requests."""
         self._overrun: set[int] = set()
         """Thread ids whose current batch overran (failed already, on_hang called)."""
-        self._failures_in_a_row = 0
-        self._last_failure = ""
+        self._failures = FailureStreak()
         self._watchdog: asyncio.TimerHandle | None = None
         self.metrics = metrics
         self._queue: queue.Queue[_Pending[InputT, OutputT] | object] = queue.Queue()
@@ -172,8 +197,8 @@ class BatchingWorker(Generic[InputT, OutputT]):
             return (
                 f"no answer within {self.deadline_s:g} s; its requests were failed and it is being restarted"
             )
-        if self._failures_in_a_row >= FAILURES_UNTIL_UNHEALTHY:
-            return f"the last {self._failures_in_a_row} batches failed ({self._last_failure})"
+        if self._failures.problem is not None:
+            return self._failures.problem
         if self._starting is not None and self._starting():
             return "the model is starting again (after it exited or stopped answering)"
         return None
@@ -336,10 +361,9 @@ class BatchingWorker(Generic[InputT, OutputT]):
             outputs, error = [], exc
             if self.metrics is not None:
                 self.metrics.model_errors_total.labels(self.name).inc(len(batch))
-            self._failures_in_a_row += 1
-            self._last_failure = f"{type(exc).__name__}: {exc}"[:200]
+            self._failures.failed(exc)
         else:
-            self._failures_in_a_row = 0
+            self._failures.succeeded()
         if error is None and self._check is not None:
             outputs = [self._checked(output) for output in outputs]
         if self.metrics is not None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from gameai.observability.metrics import ServiceMetrics
-from gameai.runtime.batching import FAILURES_UNTIL_UNHEALTHY, OverloadedError, WorkerStoppedError
+from gameai.runtime.batching import FailureStreak, OverloadedError, WorkerStoppedError
 
 InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
@@ -81,8 +81,7 @@ class InlineBatcher(Generic[InputT, OutputT]):
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
-        self._failures_in_a_row = 0
-        self._last_failure = ""
+        self._failures = FailureStreak()
 
     def start(self) -> None:
         """Bind to the running loop."""
@@ -96,9 +95,7 @@ class InlineBatcher(Generic[InputT, OutputT]):
     @property
     def health_problem(self) -> str | None:
         """Why the model cannot be counted on now (None: it is answering)."""
-        if self._failures_in_a_row >= FAILURES_UNTIL_UNHEALTHY:
-            return f"the last {self._failures_in_a_row} batches failed ({self._last_failure})"
-        return None
+        return self._failures.problem
 
     def submit(self, item: InputT) -> asyncio.Future[OutputT]:
         """Queue one request for the end of this turn of the loop.
@@ -140,15 +137,14 @@ class InlineBatcher(Generic[InputT, OutputT]):
                 )
         except Exception as exc:
             logger.error("model %s failed on a batch of %d", self.name, len(batch), exc_info=True)
-            self._failures_in_a_row += 1
-            self._last_failure = f"{type(exc).__name__}: {exc}"[:200]
+            self._failures.failed(exc)
             if self.metrics is not None:
                 self.metrics.model_errors_total.labels(self.name).inc(len(batch))
             for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(exc)
             return
-        self._failures_in_a_row = 0
+        self._failures.succeeded()
         finished = time.perf_counter()
         if self.metrics is not None:
             self.metrics.cpu_seconds_total.labels(f"model:{self.name}").inc(time.thread_time() - cpu_started)

@@ -53,8 +53,6 @@ logger = logging.getLogger(__name__)
 
 ActionValues = tuple[int | float, ...]
 """One action: ints for a discrete action, floats for a Box one."""
-HANDICAPS: tuple[str, ...] = ("random_action", "hold_fire", "scramble_aim", "slip_move", "freeze")
-"""The actor config's handicap chances, as ``welcome.agents[...].handicap`` names them."""
 
 
 @dataclass
@@ -70,7 +68,6 @@ class ServedAgent:
     def spec(self) -> AgentSpec:
         """What ``act`` takes and returns (``welcome.agents[name]``)."""
         config = self.config
-        handicap = [name for name in HANDICAPS if getattr(config, name) > 0.0]
         return AgentSpec(
             obs_dim=config.obs_dim,
             action_space=config.action_space,
@@ -78,7 +75,7 @@ class ServedAgent:
             action_low=config.action_low,
             action_high=config.action_high,
             difficulty_input=config.difficulty_input,
-            handicap=tuple(handicap),
+            handicap=config.handicap_in_use,
         )
 
 

@@ -37,7 +37,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from gameai.agents.actor import UNBOUNDED, ActorConfig, ActorNet
+from gameai.agents.actor import ACTIVATIONS, UNBOUNDED, ActorConfig, ActorNet
 
 PolicyFamily = Literal["actor-critic", "q-network", "sac", "td3"]
 """Where a policy keeps its deterministic half (see the module docstring)."""
@@ -57,6 +57,9 @@ _BODY_AND_HEAD: dict[PolicyFamily, tuple[str, str | None]] = {
     "td3": ("actor.mu.", None),
 }
 """State-dict prefixes of the body and the head (None: the head is the body's last layer)."""
+
+ACTIVATION_OF_CLASS: dict[str, str] = {cls.__name__: name for name, cls in ACTIVATIONS.items()}
+"""A torch activation class's name (``ReLU``) -> the actor's name for it (``relu``)."""
 
 _FEATURE_EXTRACTORS = ("features_extractor.", "pi_features_extractor.", "actor.features_extractor.")
 
@@ -170,13 +173,10 @@ def policy_family(policy: nn.Module) -> PolicyFamily:
 
 
 def _activation_of(module: nn.Module) -> str:
-    found = {
-        type(m).__name__ for m in module.modules() if isinstance(m, (nn.Tanh, nn.ReLU, nn.ELU, nn.LeakyReLU))
-    }
-    names = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "LeakyReLU": "leaky_relu"}
+    found = {type(m).__name__ for m in module.modules() if type(m).__name__ in ACTIVATION_OF_CLASS}
     if len(found) > 1:
         raise ValueError(f"the policy mixes activations {sorted(found)}; one is served")
-    return names[found.pop()] if found else "tanh"
+    return ACTIVATION_OF_CLASS[found.pop()] if found else "tanh"
 
 
 def actor_from_policy(

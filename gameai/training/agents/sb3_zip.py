@@ -34,6 +34,7 @@ from gymnasium import spaces
 
 from gameai.agents.actor import ActorNet, save_actor
 from gameai.training.agents.export import (
+    ACTIVATION_OF_CLASS,
     DEFAULT_ACTIVATION,
     ActorSpec,
     ObsNormalization,
@@ -50,7 +51,6 @@ _FAMILY_OF_MODULE: dict[str, PolicyFamily] = {
     "stable_baselines3.td3.policies": "td3",
     "stable_baselines3.ddpg.policies": "td3",
 }
-_ACTIVATION_OF_CLASS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "LeakyReLU": "leaky_relu"}
 _ALGORITHMS: dict[PolicyFamily, str] = {
     "actor-critic": "PPO or A2C",
     "q-network": "DQN",
@@ -207,8 +207,8 @@ def _activation(kwargs: dict[str, Any], family: PolicyFamily, path: Path) -> str
     if named is None:
         return DEFAULT_ACTIVATION[family]
     match = re.search(r"\.(\w+)'>$", str(named))
-    if match and match.group(1) in _ACTIVATION_OF_CLASS:
-        return _ACTIVATION_OF_CLASS[match.group(1)]
+    if match and match.group(1) in ACTIVATION_OF_CLASS:
+        return ACTIVATION_OF_CLASS[match.group(1)]
     raise Sb3ZipError(
         f"{path}: activation {named!r} cannot be served (tanh, relu, elu, leaky_relu); "
         "if it is one of them under another name, give --activation"
