@@ -77,6 +77,16 @@ class InlineBatcher(Generic[InputT, OutputT]):
         self.max_batch = max_batch
         self.max_queue = max_queue
         self.metrics = metrics
+        # The labelled series, looked up once: every batch records into them.
+        self._series = (
+            (
+                metrics.cpu_seconds_total.labels(f"model:{name}"),
+                metrics.model_batch_size.labels(name),
+                metrics.model_latency_seconds.labels(name),
+            )
+            if metrics is not None
+            else None
+        )
         self._pending: list[tuple[InputT, asyncio.Future[OutputT], float]] = []
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -146,12 +156,12 @@ class InlineBatcher(Generic[InputT, OutputT]):
             return
         self._failures.succeeded()
         finished = time.perf_counter()
-        if self.metrics is not None:
-            self.metrics.cpu_seconds_total.labels(f"model:{self.name}").inc(time.thread_time() - cpu_started)
-            self.metrics.model_batch_size.labels(self.name).observe(len(batch))
-            histogram = self.metrics.model_latency_seconds.labels(self.name)
-        for (_, future, submitted), output in zip(batch, outputs, strict=True):
-            if self.metrics is not None:
-                histogram.observe(finished - submitted)
+        if self._series is not None:
+            cpu, batch_size, latency = self._series
+            cpu.inc(time.thread_time() - cpu_started)
+            batch_size.observe(len(batch))
+            for _, _, submitted in batch:
+                latency.observe(finished - submitted)
+        for (_, future, _), output in zip(batch, outputs, strict=True):
             if not future.done():  # the requester went away
                 future.set_result(output)
