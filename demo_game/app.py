@@ -26,7 +26,6 @@ from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.service_link import ServedEnemy, ServiceLink
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, ArenaConfig, FriendlyField, Outcome
-from gameai.vocabulary import PERSONAS
 
 WINDOW_SIZE = (1280, 720)
 ARENA_SIZE = (960, 720)
@@ -35,14 +34,17 @@ HEADLESS_AUTOPILOT = "collector"
 """The style the autopilot plays headless unless told otherwise: it roams, picks up and fights
 back, and the shipped behaviour model recognises it; it confuses `aggressive` with `bot_like`
 and `explorer` (docs/behaviour.md)."""
-FRIENDLY_PERSONAS = ("blacksmith", "healer")
-"""Persona of each friendly NPC slot."""
+FRIENDLY_NPCS = ("blacksmith", "healer")
+"""The card id of each friendly NPC slot (``assets/dialogue/npcs.toml``), its dialogue npc_id."""
+FRIENDLY_NAMES = {"blacksmith": "Brann", "healer": "Mira"}
+"""What the game calls its friendly NPCs (the names on their cards)."""
 AUTOPILOT_LINES = (
     "Hello there!",
-    "Any advice for this fight?",
+    "How long does a match last?",
+    "Where are the health packs?",
+    "What's my score?",
     "How am I doing?",
-    "Got anything for me?",
-    "What do you think of my style?",
+    "Where is the dragon's lair?",
 )
 """What the autopilot says to friendly NPCs, in turn."""
 AUTOPILOT_TALK_EVERY_S = 8.0
@@ -61,7 +63,7 @@ def display_available() -> bool:
 
 def friendly_names() -> list[str]:
     """Display names of the friendly NPCs, e.g. "Brann the blacksmith"."""
-    return [f"{PERSONAS[persona]} the {persona}" for persona in FRIENDLY_PERSONAS]
+    return [f"{FRIENDLY_NAMES[npc]} the {npc}" for npc in FRIENDLY_NPCS]
 
 
 class DemoApp:
@@ -257,7 +259,7 @@ class DemoApp:
 
     # ------------------------------------------------------------------ talking
     def _say(self, slot: int, line: str) -> None:
-        if self.link.say(slot, FRIENDLY_PERSONAS[slot], line, self.game) is not None:
+        if self.link.say(slot, FRIENDLY_NPCS[slot], line, self.game) is not None:
             self._line_shown[slot] = self.frames
 
     def _autopilot_talk(self) -> None:

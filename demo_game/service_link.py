@@ -37,11 +37,6 @@ def enemy_npc_id(actor: int) -> str:
     return f"enemy-{actor}"
 
 
-def friendly_npc_id(slot: int) -> str:
-    """The protocol NPC id of friendly NPC slot ``slot``."""
-    return f"friend-{slot}"
-
-
 class ServiceLink:
     """Connects one demo game to a gameai service (or to none, for local play).
 
@@ -144,14 +139,20 @@ class ServiceLink:
         return None if action is None else np.asarray(action.action, dtype=np.int64)
 
     # ------------------------------------------------------------------ dialogue
-    def say(self, slot: int, persona: str, player_line: str, game: ArenaGame) -> DialogueLine | None:
-        """Ask friendly NPC ``slot`` to answer ``player_line``; None when offline."""
+    def say(self, slot: int, npc_id: str, player_line: str, game: ArenaGame) -> DialogueLine | None:
+        """Ask friendly NPC ``slot`` to answer ``player_line``; None when offline.
+
+        ``npc_id`` is the NPC's card id on the service (``assets/dialogue/npcs.toml``); a
+        service without that card (not in ``welcome.npcs``) gets it as a persona too.
+        """
         plugin = self.plugin
         if plugin is None or not plugin.connected:
             return None
+        welcome = plugin.client.welcome
+        known = welcome is not None and npc_id in welcome.npcs
         line = plugin.say(
-            friendly_npc_id(slot),
-            persona,
+            npc_id,
+            None if known else npc_id,
             player_line,
             events=self.dialogue_events(game),
             game_state=self.game_state(game),
@@ -177,11 +178,16 @@ class ServiceLink:
 
     @staticmethod
     def game_state(game: ArenaGame) -> dict[str, Any]:
-        """A few numbers of the match, for the dialogue context."""
+        """The player's numbers in this match, for the dialogue context (NPCs answer "what's my
+        score?" from them)."""
         actors = game.sim.state.actors[0]
+        arena = game.sim.state.arena[0]
         return {
-            "player_health": int(actors[0, ActorField.HEALTH]),
             "score": game.score,
+            "health": int(actors[0, ActorField.HEALTH]),
+            "max_health": int(game.sim.config.rules.player_health),
+            "coins": int(arena[ArenaField.PICKUPS_COIN]),
+            "health_packs": int(arena[ArenaField.PICKUPS_HEALTH]),
             "enemies_left": int((actors[1:, ActorField.ALIVE] > 0.5).sum()),
             "seconds_left": round(game.seconds_left),
         }
@@ -250,8 +256,8 @@ class ServiceLink:
             "agent": self.agent,
             "actions_served": self.actions_received,
             "dialogue_lines": [
-                {"npc": friendly_npc_id(slot), "text": line.text, "error": line.error}
-                for slot, line in sorted(self.lines.items())
+                {"npc": line.npc_id, "text": line.text, "error": line.error}
+                for _, line in sorted(self.lines.items())
             ],
             "rtt_ms": percentiles(self.rtt_ms),
             "behaviour_latency_ms": percentiles(self.behaviour_latency_ms),

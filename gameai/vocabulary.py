@@ -25,11 +25,3 @@ EVENTS: Final[tuple[str, ...]] = (
     "loss",
     "timeout",
 )
-
-#: Friendly NPC personas of the demo game: persona key -> display name.
-PERSONAS: Final[dict[str, str]] = {
-    "blacksmith": "Brann",
-    "scout": "Kestrel",
-    "healer": "Mira",
-    "rival": "Vex",
-}

@@ -43,6 +43,8 @@ export interface Welcome {
   behaviour?: BehaviourSpec;
   agents: Record<string, AgentSpec>;
   default_agent?: string;
+  /** The card ids of the server's NPC cards, usable as `dialogue.request.npc_id`. */
+  npcs?: string[];
   difficulty: number;
   limits: Record<string, number>;
 }
@@ -77,10 +79,30 @@ export interface Pong { type: "pong"; id: string; t: number; server_time: number
 export interface ErrorMessage { type: "error"; code: string; message: string; id?: string; seq?: number; fatal: boolean }
 export type ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Pong | ErrorMessage;
 
+/** An NPC the game defines (`dialogue.request.npc`): who it is, how it talks, what it knows. */
+export interface NpcCard {
+  /** 1-64 characters. */
+  name: string;
+  role?: string;
+  /** At most 1000 characters; its sentences count as facts. */
+  description?: string;
+  /** At most 12, each 1-48 characters. */
+  traits?: string[];
+  speech?: string;
+  /** At most 64, each one short sentence of 1-200 characters. */
+  facts?: string[];
+  /** At most 12, each 1-200 characters. */
+  goals?: string[];
+  /** Its usual mood, when the request gives none. */
+  mood?: string;
+}
+
 export interface DialogueOptions {
   id?: string;
   /** Longest wait for the reply's next message, in ms. */
   timeoutMs?: number;
+  /** The NPC's card; the server remembers it for the npc id, so later requests may leave it out. */
+  npc?: NpcCard;
   mood?: string;
   behaviour?: string;
   events?: string[];
@@ -173,7 +195,7 @@ export declare class GameAIClient {
   start(): this;
   nextId(): string;
   act(npcId: string, observation: ArrayLike<number>, options?: { difficulty?: number; agent?: string; id?: string; timeoutMs?: number }): Promise<Action>;
-  dialogue(npcId: string, persona: string, playerLine?: string, options?: DialogueOptions): DialogueStream;
+  dialogue(npcId: string, persona?: string | null, playerLine?: string, options?: DialogueOptions): DialogueStream;
   matchResult(outcome: "win" | "loss" | "draw", fields?: MatchResultFields): boolean;
   events(events: string[]): boolean;
   ping(options?: { timeoutMs?: number }): Promise<number>;

@@ -119,11 +119,14 @@ def _dialogue_cost(model_dir: Path, config: CapacityBenchConfig) -> dict[str, An
 
     from gameai.bench.capacity_client import dialogue_fields
     from gameai.dialogue.hf_backend import HuggingFaceBackend
+    from gameai.dialogue.npc_card import card_from_persona, load_npc_cards
     from gameai.dialogue.types import DialogueContext, GenerationParams
     from gameai.runtime.config import RuntimeConfig
     from gameai.runtime.dialogue import DialogueWorker
 
     backend = HuggingFaceBackend.load(model_dir, torch.device("cpu"))
+    npcs_file = Path(model_dir).parent / "npcs.toml"
+    cards = load_npc_cards(npcs_file) if npcs_file.exists() else {}
     worker = DialogueWorker("capacity", backend, max_batch=RuntimeConfig.dialogue_max_batch)
 
     async def replies() -> tuple[float, int]:
@@ -131,7 +134,10 @@ def _dialogue_cost(model_dir: Path, config: CapacityBenchConfig) -> dict[str, An
         cpu_total, tokens = 0.0, 0
         try:
             for turn in range(config.model_replies + 1):  # the first warms up
-                context = DialogueContext(npc_id="npc-0", **dialogue_fields(0, turn))
+                fields = dialogue_fields(0, turn)
+                persona = fields.pop("persona")
+                card = cards.get(persona) or card_from_persona(persona)
+                context = DialogueContext(npc_id="npc-0", npc=card, **fields)
                 cpu = time.process_time()
                 reply = worker.submit(
                     context, GenerationParams(max_new_tokens=config.dialogue_tokens, seed=turn)

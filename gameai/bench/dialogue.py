@@ -11,7 +11,7 @@ deltas come back to the loop. Two workers on the same loaded model, side by side
 
 Each path is measured with one stream and with ``streams`` concurrent streams. A stream is a
 client with one reply in flight that asks again as soon as its reply ends (closed loop), for
-``seconds``; personas and player lines cycle and every reply has its own seed, the same for
+``seconds``; cards and player lines cycle and every reply has its own seed, the same for
 both paths, so both generate the same text (``same_replies`` checks every reply the two
 paths share). Per reply: time to first token (``ttft_ms``) is from ``submit`` to the first
 delta on the loop (deltas are whole words, so it covers the first few tokens); tokens/s is its
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import statistics
 import time
 from typing import Any
@@ -37,17 +38,19 @@ GOALS: dict[str, tuple[str, float]] = {
     "aggregate_tokens_per_s_8_streams": (">=", 600.0),
 }
 
-_PERSONAS = ("blacksmith", "scout", "healer", "rival")
+#: Player lines: questions the cards answer, questions they do not, chit-chat, silence.
 _LINES = (
     "Hello!",
-    "Can you fix my sword?",
-    "Any advice for the arena?",
-    "What happened here?",
+    "How long does a match last?",
+    "Where is the dragon's lair?",
+    "What's my score?",
     "You are useless.",
-    "Thanks for the help.",
+    "How much health does a health pack give?",
     "",
-    "Tell me about the north gate.",
+    "Who are you?",
 )
+#: A card-sized game state (about 60 characters of sentences in the prompt).
+_GAME_STATE = {"score": 120, "health": 70, "max_health": 100, "coins": 3, "time_left": 42}
 
 
 @dataclasses.dataclass
@@ -56,6 +59,8 @@ class DialogueBenchConfig:
 
     model_dir: str = "assets/dialogue/model"
     """The dialogue model to time (a Hugging Face model directory)."""
+    npcs: str = "assets/dialogue/npcs.toml"
+    """The NPC cards the requests use (the demo's four, 6 facts each)."""
     streams: int = 8
     """Clients of the concurrent measurement (each has one reply in flight at a time)."""
     max_batch: int = RuntimeConfig.dialogue_max_batch
@@ -76,16 +81,26 @@ class DialogueBenchConfig:
     """Torch CPU threads (0: the server's choice, one fewer than the cores, at least 1)."""
 
 
+@functools.cache
+def _cards(path: str) -> dict[str, Any]:
+    """The NPC cards of ``path``, read once."""
+    from gameai.dialogue.npc_card import load_npc_cards
+
+    return load_npc_cards(path)
+
+
 def _request(config: DialogueBenchConfig, stream: int, turn: int) -> tuple[Any, Any]:
-    """The ``turn``-th request of client ``stream``: personas and lines cycle, every reply its own seed."""
+    """The ``turn``-th request of client ``stream``: cards and lines cycle, every reply its own seed."""
     from gameai.dialogue.types import DialogueContext, GenerationParams
 
+    cards = _cards(config.npcs)
     index = stream * 1000 + turn
     context = DialogueContext(
         npc_id=f"npc-{stream}",
-        persona=_PERSONAS[(stream + turn) % len(_PERSONAS)],
+        npc=list(cards.values())[(stream + turn) % len(cards)],
         player_line=_LINES[(3 * stream + turn) % len(_LINES)],
         events=("hurt",) if (stream + turn) % 3 == 0 else (),
+        game_state=_GAME_STATE,
     )
     params = GenerationParams(
         max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed + index

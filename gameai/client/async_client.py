@@ -6,11 +6,13 @@ Usage::
     print(client.welcome.models)
     await client.send_frame(pixels)                       # (H, W, 3) uint8, the model's size
     action = await client.act("npc-1", observation)       # -> Action
-    stream = await client.dialogue("npc-2", "blacksmith", "Hello!")
+    stream = await client.dialogue("blacksmith", player_line="Hello!")  # a card of welcome.npcs
     async for delta in stream:                            # DialogueDelta pieces
         print(delta.text, end="")
     done = await stream.done                              # DialogueDone
-    stream = await client.dialogue("npc-2", "blacksmith", "Hello!", n=3, seed=7)
+    card = {"name": "Ada", "role": "ferry keeper", "facts": ["The ferry leaves at dawn."]}
+    stream = await client.dialogue("ada", player_line="When do you leave?", npc=card)  # remembered
+    stream = await client.dialogue("ada", player_line="Hello!", n=3, seed=7)
     replies = await stream.all_done                       # 3 DialogueDone, alternative 0, 1, 2
     rtt = await client.ping()                             # seconds
     await client.close()
@@ -28,7 +30,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +41,7 @@ from websockets.exceptions import ConnectionClosed
 from gameai import __version__
 from gameai.protocol.codec import encode_message, parse_server_message
 from gameai.protocol.errors import ErrorCode, ProtocolError
+from gameai.protocol.fields import build_dataclass
 from gameai.protocol.frames import FrameEncoding, encode_frame
 from gameai.protocol.messages import (
     ALL_SERVICES,
@@ -55,6 +58,7 @@ from gameai.protocol.messages import (
     Hello,
     MatchResult,
     Message,
+    NpcCard,
     Ping,
     Pong,
     ServerMessage,
@@ -63,6 +67,21 @@ from gameai.protocol.messages import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def npc_card(value: NpcCard | Mapping[str, Any]) -> NpcCard:
+    """An NPC card from a card or a mapping of its fields (lists or tuples), checked as the server does.
+
+    Raises:
+        ProtocolError: If the mapping is not a valid card (the message names the field).
+    """
+    if isinstance(value, NpcCard):
+        return value
+    fields = {key: list(item) if isinstance(item, tuple) else item for key, item in value.items()}
+    card = build_dataclass(NpcCard, fields, "npc")
+    assert isinstance(card, NpcCard)
+    return card
+
 
 FRAME_ENCODINGS = {"raw": FrameEncoding.RAW, "png": FrameEncoding.PNG, "jpeg": FrameEncoding.JPEG}
 
@@ -408,27 +427,43 @@ class GameAIClient:
         return action
 
     async def dialogue(
-        self, npc_id: str, persona: str, player_line: str = "", request_id: str | None = None, **options: Any
+        self,
+        npc_id: str,
+        persona: str | None = None,
+        player_line: str = "",
+        request_id: str | None = None,
+        npc: NpcCard | Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> DialogueStream:
         """Start an NPC reply.
 
+        Which NPC speaks: ``npc`` when given (the server then remembers it for ``npc_id``),
+        else the card the server knows for ``npc_id`` (given earlier, or ``welcome.npcs``),
+        else ``persona``.
+
         Args:
-            npc_id: The NPC.
-            persona: Persona key or description.
+            npc_id: The NPC (a card id of ``welcome.npcs``, or the game's own id).
+            persona: A card id of the server, or a free-text description (optional).
             player_line: What the player said.
             request_id: Request id (default: a fresh one).
+            npc: The NPC's card, as a :class:`~gameai.protocol.messages.NpcCard` or a mapping
+                of its fields.
             **options: Other ``dialogue.request`` fields (mood, behaviour, events, game_state,
                 max_new_tokens, temperature, top_p, seed, stop, n).
 
         Returns:
             The stream; refusals surface from iterating it and from ``stream.done``.
+
+        Raises:
+            ProtocolError: If ``npc`` is a mapping that is not a valid card.
         """
         request_id = request_id or self.next_id()
         for key in ("events", "stop"):
             if key in options:
                 options[key] = tuple(options[key])
+        card = None if npc is None else npc_card(npc)
         message = DialogueRequest(
-            id=request_id, npc_id=npc_id, persona=persona, player_line=player_line, **options
+            id=request_id, npc_id=npc_id, persona=persona, npc=card, player_line=player_line, **options
         )
         stream = DialogueStream(request_id, self, message.n)
         self._streams[request_id] = stream

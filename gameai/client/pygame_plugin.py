@@ -8,7 +8,7 @@ A game adds three calls to its loop and reads the results from attributes::
         ...render the world onto world_surface, then the HUD...
         plugin.on_frame(world_surface)          # captures every k frames, drains results
         if plugin.latest_behaviour: hud.show(plugin.latest_behaviour.label)
-        line = plugin.say("smith", "blacksmith", "Hello!")      # DialogueLine, fills in over frames
+        line = plugin.say("blacksmith", player_line="Hello!")   # DialogueLine, fills in over frames
         plugin.request_action("rival", observation)             # then plugin.action_for("rival")
     plugin.close()
 
@@ -21,6 +21,7 @@ Capturing: every ``k`` game frames (``k = round(game_fps / sample_fps)`` unless
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +30,7 @@ import numpy as np
 from gameai.client.async_client import ClientConfig
 from gameai.client.frames import downscale_frame
 from gameai.client.threaded import ConnectionChanged, ConnectionState, RequestLost, ThreadedGameAIClient
-from gameai.protocol.messages import Action, BehaviourResult, DialogueDelta, DialogueDone, Error
+from gameai.protocol.messages import Action, BehaviourResult, DialogueDelta, DialogueDone, Error, NpcCard
 
 if TYPE_CHECKING:
     import pygame
@@ -179,16 +180,24 @@ class GameAIPlugin:
         if line is not None and not line.done:
             line.done, line.error = True, reason
 
-    def say(self, npc_id: str, persona: str, player_line: str = "", **options: Any) -> DialogueLine:
+    def say(
+        self,
+        npc_id: str,
+        persona: str | None = None,
+        player_line: str = "",
+        npc: NpcCard | Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> DialogueLine:
         """Ask an NPC to speak; the returned line fills in over the next frames.
 
         Args:
-            npc_id: The NPC.
-            persona: Persona key (``blacksmith``, ``scout``, ``healer``, ``rival``) or a description.
+            npc_id: The NPC (a card id of ``welcome.npcs``, e.g. ``blacksmith``, or the game's own id).
+            persona: A card id of the server, or a free-text description (optional).
             player_line: What the player said.
+            npc: The NPC's card (see :meth:`~gameai.client.async_client.GameAIClient.dialogue`).
             **options: Other ``dialogue.request`` fields (mood, events, game_state, seed, n...).
         """
-        request_id = self.client.request_dialogue(npc_id, persona, player_line, **options)
+        request_id = self.client.request_dialogue(npc_id, persona, player_line, npc=npc, **options)
         line = DialogueLine(id=request_id, npc_id=npc_id, alternatives=[""] * int(options.get("n", 1)))
         self.lines[request_id] = line
         if len(self.lines) > 64:

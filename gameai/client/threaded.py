@@ -32,7 +32,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,11 +47,12 @@ from gameai.client.async_client import (
     HelloRefusedError,
     RequestTimeoutError,
     ServerError,
+    npc_card,
 )
 from gameai.event_loops import EventLoopName, check_event_loop_name, new_event_loop
 from gameai.protocol.errors import CloseCode, ErrorCode
 from gameai.protocol.frames import encode_frame
-from gameai.protocol.messages import ServerMessage, Welcome
+from gameai.protocol.messages import NpcCard, ServerMessage, Welcome
 
 logger = logging.getLogger(__name__)
 
@@ -259,25 +260,39 @@ class ThreadedGameAIClient:
         self._submit(request_id, run)
         return request_id
 
-    def request_dialogue(self, npc_id: str, persona: str, player_line: str = "", **options: Any) -> str:
+    def request_dialogue(
+        self,
+        npc_id: str,
+        persona: str | None = None,
+        player_line: str = "",
+        npc: NpcCard | Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> str:
         """Start an NPC reply; deltas and ``dialogue.done`` arrive on :attr:`results`.
 
         With ``n`` > 1 alternatives, every alternative's deltas and its own ``dialogue.done``
         arrive (their ``alternative`` field tells them apart).
 
         Args:
-            npc_id: The NPC.
-            persona: Persona key or description.
+            npc_id: The NPC (a card id of ``welcome.npcs``, or the game's own id).
+            persona: A card id of the server, or a free-text description (optional).
             player_line: What the player said.
+            npc: The NPC's card (see :meth:`GameAIClient.dialogue`).
             **options: Other ``dialogue.request`` fields (mood, events, game_state, seed, n...).
 
         Returns:
             The request id.
+
+        Raises:
+            ProtocolError: If ``npc`` is a mapping that is not a valid card.
         """
+        card = None if npc is None else npc_card(npc)  # a bad card raises here, in the caller
         request_id = self._next_id()
 
         async def run(client: GameAIClient) -> None:
-            stream = await client.dialogue(npc_id, persona, player_line, request_id=request_id, **options)
+            stream = await client.dialogue(
+                npc_id, persona, player_line, request_id=request_id, npc=card, **options
+            )
             self._streams[request_id] = stream
             try:
                 await stream.done

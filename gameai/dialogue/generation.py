@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from gameai.dialogue.prompt import expand_references
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.types import FinishReason, GenerationParams, TextDelta
 
@@ -126,6 +127,9 @@ class EncodedPrompt:
     """The request's settings, ``max_new_tokens`` lowered to what the context leaves room for."""
     stops: StopSequenceBuffer
     """The request's stop sequences plus those of the prompt style."""
+    facts: tuple[str, ...] = ()
+    """The sentences the prompt's fact markers stand for (our prompt style;
+    :func:`~gameai.dialogue.prompt.facts_in_prompt`): a marker in the reply becomes its sentence."""
 
 
 class StreamedReply:
@@ -151,8 +155,11 @@ class StreamedReply:
         self.stops = encoded.stops
         self.max_new_tokens = encoded.params.max_new_tokens
         self.eos_token_ids = eos_token_ids
+        self.facts = encoded.facts
         self._tokens = 0
         """Tokens fed and not yet reported in a delta."""
+        self._held = ""
+        """Text that may be the start of a fact marker, held until it is whole."""
 
     @property
     def stopped(self) -> bool:
@@ -177,7 +184,7 @@ class StreamedReply:
                 held-back text and every token not yet reported, and carries ``end``.
         """
         self._tokens += tokens
-        out = self.stops.push(text)
+        out = self.stops.push(self._expand(text, final=end is not None))
         if self.stops.stopped:
             return self._emit(out, "stop")
         if end is not None:
@@ -186,7 +193,19 @@ class StreamedReply:
 
     def finish(self, end: FinishReason) -> TextDelta:
         """The last delta of a reply whose pieces were all fed: held-back text, unreported tokens, ``end``."""
-        return self._emit(self.stops.flush(), end)
+        return self._emit(self.stops.push(self._expand("", final=True)) + self.stops.flush(), end)
+
+    def _expand(self, text: str, final: bool) -> str:
+        """``text`` with whole fact markers expanded; a trailing ``<`` or ``<|...`` that may open
+        one is held until the next piece (or the end)."""
+        if not self.facts:
+            return text
+        text, self._held = self._held + text, ""
+        start = text.rfind("<")
+        tail = text[start:]
+        if not final and start >= 0 and "|>" not in tail and (tail.startswith("<|") or tail == "<"):
+            text, self._held = text[:start], tail
+        return expand_references(text, self.facts)
 
     def _emit(self, text: str, end: FinishReason | None) -> TextDelta:
         delta, self._tokens = TextDelta(text, self._tokens, end), 0

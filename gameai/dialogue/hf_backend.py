@@ -50,6 +50,7 @@ from gameai.dialogue.generation import (
 )
 from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
+from gameai.dialogue.prompt import facts_in_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import WEIGHTS_HASH_KEY, ModelLoadError, check_weights_hash, file_version, read_json
@@ -88,6 +89,22 @@ def _make_stopping_criterion(*events: threading.Event) -> Any:
             return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
     return EventSet()
+
+
+def generation_end_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The tokens that end a reply: the model's generation config's, else the tokenizer's EOS."""
+    configured = model.generation_config.eos_token_id
+    if configured is None:
+        configured = tokenizer.eos_token_id
+    return [configured] if isinstance(configured, int) else list(configured or [])
+
+
+def pad_token_id(tokenizer: Any, eos_ids: list[int]) -> int | None:
+    """The tokenizer's pad token, else the first end token (None when there is neither)."""
+    pad_id: int | None = tokenizer.pad_token_id
+    if pad_id is None and eos_ids:
+        pad_id = eos_ids[0]
+    return pad_id
 
 
 class HuggingFaceBackend:
@@ -182,13 +199,8 @@ class HuggingFaceBackend:
             eos_ids = [eos_id]
         else:
             style = "chat" if getattr(tokenizer, "chat_template", None) else "plain"
-            configured = model.generation_config.eos_token_id
-            if configured is None:
-                configured = tokenizer.eos_token_id
-            eos_ids = [configured] if isinstance(configured, int) else list(configured or [])
-        pad_id: int | None = tokenizer.pad_token_id
-        if pad_id is None and eos_ids:
-            pad_id = eos_ids[0]
+            eos_ids = generation_end_ids(model, tokenizer)
+        pad_id = pad_token_id(tokenizer, eos_ids)
         weights = directory / "model.safetensors"
         index = directory / "model.safetensors.index.json"
         version = file_version(weights if weights.is_file() else index)
@@ -228,7 +240,8 @@ class HuggingFaceBackend:
             params = dataclasses.replace(
                 params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
             )
-        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops))
+        facts = facts_in_prompt(prompt) if self.prompt_style == "gameai" else ()
+        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops), facts)
 
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache

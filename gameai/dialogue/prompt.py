@@ -2,32 +2,48 @@
 
 A prompt is one line of marked fields, ending where the NPC's reply begins::
 
-    <|persona|>blacksmith<|mood|>grumpy<|behaviour|>aggressive<|events|>hurt low_health
-    <|player|>Hi.<|npc|>Hm. You again.<|end|><|player|>Can you fix my sword?<|npc|>
+    <|name|>Brann<|role|>blacksmith<|traits|>gruff, honest<|speech|>short, blunt sentences
+    <|mood|>grumpy<|behaviour|>aggressive<|events|>hurt low_health
+    <|f1|>A new shield costs 40 gold.<|f2|>The old mine is east of the village.
+    <|f3|>your coins is 12.<|player|>Hi.<|npc|>Hm. You again.<|end|>
+    <|player|>How much for a new shield?<|npc|>
 
-(one line; wrapped here). The reply is generated after ``<|npc|>`` and ends with
-:data:`END`. Earlier turns with the same NPC come before the current player line, each
-closed by :data:`END`. The markers are special tokens of our tokenizer, so the player's
-text can never forge one: :func:`clean_text` removes anything that looks like a marker,
-which keeps player text data (it cannot rewrite the persona).
+(one line; wrapped here). The first fields are the NPC's card; the facts are the
+:data:`~gameai.dialogue.npc_card.PROMPT_FACTS` sentences of the NPC's knowledge (card facts,
+description, goals, game state) that share the most with the player's line
+(:func:`~gameai.dialogue.npc_card.relevant_knowledge`), each after its own marker
+(:data:`FACTS`). The reply is generated after ``<|npc|>`` and ends with :data:`END`; a reply
+states a fact by naming its marker (``Aye. <|f1|>``), which the backend expands into the
+sentence (:func:`expand_references`): the model points at what it knows, it never retypes it.
+Earlier turns with the same NPC come before the current player line, each closed by
+:data:`END`. The markers are special tokens of our tokenizer, so neither the player nor a card
+can forge one: :func:`clean_text` removes anything that looks like a marker from every field.
 
 Events are the context's events followed by conditions derived from the game state
-(:func:`derived_conditions`), deduplicated, most recent last, at most
-:data:`MAX_EVENTS` of them.
+(:func:`derived_conditions`), deduplicated, most recent last, at most :data:`MAX_EVENTS` of
+them.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gameai.dialogue.npc_card import knowledge, relevant_knowledge
 from gameai.dialogue.types import DialogueContext
 
-PERSONA: Final = "<|persona|>"
+NAME: Final = "<|name|>"
+ROLE: Final = "<|role|>"
+TRAITS: Final = "<|traits|>"
+SPEECH: Final = "<|speech|>"
 MOOD: Final = "<|mood|>"
 BEHAVIOUR: Final = "<|behaviour|>"
 EVENTS: Final = "<|events|>"
+#: One marker before each knowledge sentence of the prompt; a reply that states a sentence
+#: holds its marker, which :func:`expand_references` turns back into the sentence.
+FACTS: Final[tuple[str, ...]] = ("<|f1|>", "<|f2|>", "<|f3|>")
 PLAYER: Final = "<|player|>"
 NPC: Final = "<|npc|>"
 END: Final = "<|end|>"
@@ -35,7 +51,20 @@ END: Final = "<|end|>"
 PAD: Final = "<|pad|>"
 
 #: Every marker, in prompt order; they are the tokenizer's special tokens.
-MARKERS: Final[tuple[str, ...]] = (PERSONA, MOOD, BEHAVIOUR, EVENTS, PLAYER, NPC, END, PAD)
+MARKERS: Final[tuple[str, ...]] = (
+    NAME,
+    ROLE,
+    TRAITS,
+    SPEECH,
+    MOOD,
+    BEHAVIOUR,
+    EVENTS,
+    *FACTS,
+    PLAYER,
+    NPC,
+    END,
+    PAD,
+)
 
 #: Written into the prompt when a field is unknown.
 UNKNOWN: Final = "unknown"
@@ -44,26 +73,20 @@ NO_EVENTS: Final = "none"
 
 #: NPC moods the shipped model is trained on.
 MOODS: Final[tuple[str, ...]] = ("cheerful", "grumpy", "worried", "calm", "smug")
-#: A persona's mood when the request gives none.
-DEFAULT_MOODS: Final[dict[str, str]] = {
-    "blacksmith": "grumpy",
-    "scout": "calm",
-    "healer": "cheerful",
-    "rival": "smug",
-}
 
 #: Conditions a game state can imply, besides the raw :data:`gameai.vocabulary.EVENTS`.
 CONDITIONS: Final[tuple[str, ...]] = ("low_health", "rich", "idle_long")
 
 MAX_EVENTS: Final = 4
-MAX_HISTORY: Final = 2
-MAX_LINE_CHARS: Final = 200
+MAX_HISTORY: Final = 1
+MAX_LINE_CHARS: Final = 160
 """Player and history lines are cut to this many characters."""
 
 LOW_HEALTH_FRACTION: Final = 0.3
 RICH_COINS: Final = 25
 IDLE_LONG_SECONDS: Final = 20.0
 
+_NEXT_MARKER = re.compile(r"<\|[a-z0-9_]+\|>")
 _MARKER_LIKE = re.compile(r"<\|[^|>]*\|>|<\||\|>")
 _SPACES = re.compile(r"\s+")
 
@@ -127,20 +150,28 @@ def event_tags(events: tuple[str, ...] | list[str], game_state: Mapping[str, Any
 
 
 def format_fields(
-    persona: str,
+    name: str,
+    role: str,
+    traits: list[str] | tuple[str, ...],
+    speech: str,
     mood: str | None,
     behaviour: str | None,
     events: list[str],
+    facts: list[str],
     player_line: str,
     history: list[tuple[str, str]] = [],  # noqa: B006 (never mutated)
 ) -> str:
     """Render the prompt from already-chosen field values (the corpus uses this too).
 
     Args:
-        persona: Persona key or free-text description.
+        name: The NPC's name (``unknown`` when empty).
+        role: What the NPC is (``unknown`` when empty).
+        traits: Personality traits.
+        speech: How the NPC talks.
         mood: The NPC's mood, or None for unknown.
         behaviour: Recognised player behaviour, or None for unknown.
         events: Event and condition tags, most recent last; empty for none.
+        facts: The knowledge sentences to show, best first (at most ``len(FACTS)``).
         player_line: What the player said (may be empty).
         history: Earlier (player line, NPC line) pairs, oldest first; the last
             :data:`MAX_HISTORY` are kept.
@@ -149,8 +180,14 @@ def format_fields(
         The prompt text, ending with :data:`NPC`.
     """
     parts = [
-        PERSONA,
-        _field(persona, 120),
+        NAME,
+        clean_text(name, 40) or UNKNOWN,
+        ROLE,
+        clean_text(role, 40) or UNKNOWN,
+        TRAITS,
+        clean_text(", ".join(traits), 80) or UNKNOWN,
+        SPEECH,
+        clean_text(speech, 80) or UNKNOWN,
         MOOD,
         _field(mood),
         BEHAVIOUR,
@@ -158,6 +195,8 @@ def format_fields(
         EVENTS,
         " ".join(events) if events else NO_EVENTS,
     ]
+    for marker, fact in zip(FACTS, facts, strict=False):
+        parts += [marker, clean_text(fact, 160)]
     for said, answered in history[-MAX_HISTORY:] if MAX_HISTORY else []:
         parts += [PLAYER, clean_text(said), NPC, clean_text(answered), END]
     parts += [PLAYER, clean_text(player_line), NPC]
@@ -165,18 +204,44 @@ def format_fields(
 
 
 def format_prompt(context: DialogueContext) -> str:
-    """The prompt for ``context``: persona, mood, behaviour, events, history, player line.
-
-    A missing mood becomes the persona's default (:data:`DEFAULT_MOODS`).
+    """The prompt for ``context``: the card, mood, behaviour, events, relevant knowledge,
+    history, player line. A missing mood becomes the card's own.
 
     This is the function the Hugging Face backend imports when a model directory carries
     ``gameai_dialogue.json``; generation continues the returned text and stops at :data:`END`.
     """
+    card = context.npc
+    sentences = knowledge(card, context.game_state)
     return format_fields(
-        persona=context.persona,
-        mood=context.mood or DEFAULT_MOODS.get(context.persona.strip().lower()),
+        name=card.name,
+        role=card.role,
+        traits=card.traits,
+        speech=card.speech,
+        mood=context.mood or card.mood,
         behaviour=context.behaviour,
         events=event_tags(context.events, context.game_state),
+        facts=relevant_knowledge(context.player_line, sentences),
         player_line=context.player_line,
         history=[(turn.player_line, turn.npc_line) for turn in context.history],
     )
+
+
+def facts_in_prompt(prompt: str) -> tuple[str, ...]:
+    """The knowledge sentences of a prompt made by :func:`format_fields`, in marker order."""
+    found = []
+    for marker in FACTS:
+        if marker not in prompt:
+            break
+        found.append(_NEXT_MARKER.split(prompt.split(marker, 1)[1], 1)[0])
+    return tuple(found)
+
+
+def expand_references(text: str, facts: tuple[str, ...] | list[str]) -> str:
+    """``text`` with each fact marker (``<|f1|>``...) replaced by its sentence, first letter upper case.
+
+    A marker with no sentence (the prompt had fewer facts) is removed.
+    """
+    for marker, fact in itertools.zip_longest(FACTS, facts[: len(FACTS)], fillvalue=""):
+        if marker in text:
+            text = text.replace(marker, fact[:1].upper() + fact[1:])
+    return text

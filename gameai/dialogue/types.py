@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from gameai.protocol.messages import NpcCard
+
 
 @dataclass(frozen=True)
 class DialogueTurn:
@@ -35,8 +37,8 @@ class DialogueContext:
 
     npc_id: str
     """The game's id for the NPC (memory is kept per NPC id)."""
-    persona: str
-    """A persona key of :data:`gameai.vocabulary.PERSONAS` or a free-text description."""
+    npc: NpcCard
+    """Who the NPC is and what it knows (a free-text persona becomes a card without a name)."""
     player_line: str
     """What the player just said (may be empty: the NPC speaks first)."""
     behaviour: str | None = None

@@ -161,6 +161,41 @@ class Limits:
     """The connection closes after this long without a message."""
 
 
+#: Longest ``npc.description``, in characters.
+MAX_NPC_DESCRIPTION: Final = 1000
+#: Most facts one NPC card holds.
+MAX_NPC_FACTS: Final = 64
+_CARD_LINE = Constraint(min_length=1, max_length=200)
+_CARD_WORD = Constraint(min_length=1, max_length=48)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NpcCard:
+    """An NPC the game defines: who it is, how it talks and what it knows (``docs/dialogue.md``).
+
+    Given in ``dialogue.request.npc``, or loaded by the server from ``gameai serve --npcs FILE``
+    and named by ``dialogue.request.npc_id``. Replies answer the player from ``facts`` (and the
+    request's ``game_state``) and say the NPC does not know when they do not hold the answer.
+    """
+
+    name: str = constrained(min_length=1, max_length=64)
+    """What the NPC is called (``"Brann"``)."""
+    role: str = constrained("", max_length=64)
+    """What it is in the game's world (``"blacksmith"``)."""
+    description: str = constrained("", max_length=MAX_NPC_DESCRIPTION)
+    """Free text about the NPC; its sentences count as facts the NPC knows."""
+    traits: tuple[str, ...] = constrained((), max_length=12, items=_CARD_WORD)
+    """Personality traits (``"gruff"``, ``"honest"``)."""
+    speech: str = constrained("", max_length=200)
+    """How it talks (``"short, blunt sentences"``)."""
+    facts: tuple[str, ...] = constrained((), max_length=MAX_NPC_FACTS, items=_CARD_LINE)
+    """What it knows, one short sentence each (``"A new shield costs 40 gold."``)."""
+    goals: tuple[str, ...] = constrained((), max_length=12, items=_CARD_LINE)
+    """What it wants (``"find someone to clear the old mine"``)."""
+    mood: str | None = constrained(None, max_length=64)
+    """Its usual mood, when the request gives none."""
+
+
 # ---------------------------------------------------------------- client -> server
 
 
@@ -206,8 +241,11 @@ class DialogueRequest(Message):
     """Request id, echoed by every reply (unique among requests in flight)."""
     npc_id: str = constrained(**_NAME)
     """The game's id of the NPC (dialogue memory is kept per NPC id)."""
-    persona: str = constrained(min_length=1, max_length=512)
-    """A persona key (``blacksmith``, ``scout``, ``healer``, ``rival``) or a free-text description."""
+    persona: str | None = constrained(None, min_length=1, max_length=512)
+    """A free-text description of the NPC, or the id of a card the server knows; used when
+    there is no ``npc`` card and no server card under ``npc_id``."""
+    npc: NpcCard | None = None
+    """The NPC's card (who it is, how it talks, what it knows); takes precedence over ``persona``."""
     player_line: str = constrained("", max_length=1000)
     """What the player said (empty: the NPC speaks first)."""
     mood: str | None = constrained(None, max_length=64)
@@ -312,6 +350,8 @@ class Welcome(Message):
     """Ready agents by name."""
     default_agent: str | None = None
     """The agent used by ``act`` without ``agent``."""
+    npcs: tuple[str, ...] = ()
+    """The card ids of the server's NPC cards, usable as ``dialogue.request.npc_id``."""
     difficulty: float
     """The session's starting difficulty in [0, 1]."""
     limits: Limits

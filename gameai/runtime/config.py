@@ -17,6 +17,10 @@ class RuntimeConfig:
     """Behaviour model directory (model.safetensors + config.json); empty to disable."""
     dialogue_model: str = "assets/dialogue/model"
     """Hugging Face causal LM directory for dialogue; empty to disable."""
+    npcs: str = "assets/dialogue/npcs.toml"
+    """NPC card file (TOML or JSON: see gameai/dialogue/npc_card.py) whose card ids a
+    dialogue.request may name as its npc_id or persona (welcome.npcs); empty: none. The default
+    file is skipped when it does not exist; any other file that is missing or invalid stops the start."""
     agents_dir: str = "assets/agents"
     """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
     default_agent: str = ""

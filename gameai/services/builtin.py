@@ -40,15 +40,17 @@ def load_services(
         The registry of the three services, not started (the server starts it).
 
     Raises:
-        ValueError: If the device preference cannot be satisfied, or a behaviour setting is
-            invalid for the model.
+        ValueError: If the device preference cannot be satisfied, a behaviour setting is
+            invalid for the model, or the NPC card file (``config.npcs``) cannot be read or
+            holds an invalid card (:class:`~gameai.dialogue.npc_card.CardFileError`).
     """
     device = select_device(config.device)
     threads = config.torch_threads or (cpu_inference_threads() if device.type == "cpu" else 0)
     if threads > 0:
         torch.set_num_threads(threads)
+    cards = DialogueService.load_cards(config)  # a bad card file stops the start before any model loads
     behaviour = BehaviourService.load(config, device, metrics, threads)
-    dialogue = DialogueService.load(config, device, metrics, dialogue_backend)
+    dialogue = DialogueService.load(config, device, metrics, dialogue_backend, cards)
     agents = AgentsService.load(config, device, metrics)
     behaviour.wait_ready()  # its child process started first and loaded meanwhile
     registry = ServiceRegistry([behaviour, dialogue, agents])

@@ -2,20 +2,25 @@
 
 :meth:`DialogueService.load` loads the Hugging Face causal LM directory named by
 :attr:`~gameai.runtime.config.RuntimeConfig.dialogue_model` (or serves a backend given to it);
-a model that cannot load leaves the service ``unavailable`` with the reason. Each reply is
-streamed as ``dialogue.delta`` messages and ends with one ``dialogue.done`` per alternative;
+a model that cannot load leaves the service ``unavailable`` with the reason. The server's NPC
+cards come from :attr:`~gameai.runtime.config.RuntimeConfig.npcs` (``gameai serve --npcs``;
+:meth:`DialogueService.load_cards`) and are listed in ``welcome.npcs``; each request's card is
+:func:`~gameai.services.dialogue_context.resolve_card`'s. Each reply is streamed as
+``dialogue.delta`` messages and ends with one ``dialogue.done`` per alternative;
 ``dialogue.cancel`` stops a request's replies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
+from gameai.dialogue.npc_card import load_npc_cards
 from gameai.dialogue.types import DialogueBackend, DialogueTurn
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
@@ -28,12 +33,15 @@ from gameai.protocol.messages import (
     DialogueRequest,
     Message,
     ModelInfo,
+    NpcCard,
 )
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.dialogue import DialogueStream, DialogueWorker
 from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
 from gameai.services.dialogue_context import build_dialogue_context, generation_params
+
+logger = logging.getLogger(__name__)
 
 
 class DialogueService(Service):
@@ -42,15 +50,39 @@ class DialogueService(Service):
     Args:
         info: The model's status.
         worker: The worker generating replies (None when unavailable).
+        cards: The server's NPC cards by card id (``welcome.npcs``).
     """
 
     name: ClassVar[str] = "dialogue"
     message_types: ClassVar[tuple[type[Message], ...]] = (DialogueRequest, DialogueCancel)
     request_types: ClassVar[tuple[type[Message], ...]] = (DialogueRequest,)
 
-    def __init__(self, info: ModelInfo, worker: DialogueWorker | None = None) -> None:
+    def __init__(
+        self,
+        info: ModelInfo,
+        worker: DialogueWorker | None = None,
+        cards: Mapping[str, NpcCard] | None = None,
+    ) -> None:
         self.info = info
         self.worker = worker
+        self.cards: dict[str, NpcCard] = dict(cards or {})
+
+    @staticmethod
+    def load_cards(config: RuntimeConfig) -> dict[str, NpcCard]:
+        """The NPC cards of ``config.npcs`` (none when it is empty, or the default file is absent).
+
+        Raises:
+            CardFileError: The file is missing (unless it is the default) or invalid.
+        """
+        if not config.npcs:
+            return {}
+        path = resolve_path(config.npcs)
+        if config.npcs == RuntimeConfig.npcs and not path.exists():
+            logger.info("dialogue: no NPC cards (%s not found)", config.npcs)
+            return {}
+        cards = load_npc_cards(path)
+        logger.info("dialogue: %d NPC cards from %s: %s", len(cards), path, ", ".join(cards) or "none")
+        return cards
 
     @classmethod
     def load(
@@ -59,17 +91,32 @@ class DialogueService(Service):
         device: torch.device,
         metrics: ServiceMetrics | None,
         backend: DialogueBackend | None = None,
+        cards: Mapping[str, NpcCard] | None = None,
     ) -> DialogueService:
-        """Load ``config.dialogue_model`` (or serve ``backend``); failures are reported, never raised."""
+        """Load ``config.dialogue_model`` (or serve ``backend``); failures are reported, never raised.
+
+        Args:
+            config: The model, the NPC card file and batching.
+            device: Where the model runs.
+            metrics: Where the worker records its metrics.
+            backend: Serve this backend instead of loading ``config.dialogue_model``.
+            cards: The server's NPC cards (default: :meth:`load_cards`, which may raise
+                :class:`~gameai.dialogue.npc_card.CardFileError`).
+        """
+        if cards is None:
+            cards = cls.load_cards(config)
         if backend is None:
             if not config.dialogue_model:
-                return cls(ModelInfo(service="dialogue", status="unavailable", reason="disabled"))
+                return cls(
+                    ModelInfo(service="dialogue", status="unavailable", reason="disabled"), cards=cards
+                )
             from gameai.dialogue.hf_backend import HuggingFaceBackend
 
             try:
                 backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), device)
             except ModelLoadError as exc:
-                return cls(ModelInfo(service="dialogue", status="unavailable", reason=str(exc)))
+                info = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
+                return cls(info, cards=cards)
         worker = DialogueWorker(
             "dialogue",
             backend,
@@ -79,12 +126,18 @@ class DialogueService(Service):
             max_batch=config.dialogue_max_batch,
         )
         return cls(
-            ModelInfo(service="dialogue", status="ready", name=backend.name, version=backend.version), worker
+            ModelInfo(service="dialogue", status="ready", name=backend.name, version=backend.version),
+            worker,
+            cards,
         )
 
     def models(self) -> Mapping[str, ModelInfo]:
         """``dialogue``: the model's status."""
         return {"dialogue": self.info}
+
+    def welcome_fields(self) -> Mapping[str, Any]:
+        """``welcome.npcs``: the ids of the server's NPC cards."""
+        return {"npcs": tuple(self.cards)}
 
     def open_session(self, context: SessionContext) -> SessionService:
         """The session's dialogue requests."""
@@ -156,7 +209,7 @@ class DialogueSession(SessionService):
                 f"dialogue.request.max_new_tokens: must be <= {settings.max_new_tokens}, "
                 f"got {params.max_new_tokens}",
             )
-        context = build_dialogue_context(request, session)
+        context = build_dialogue_context(request, session, self.service.cards)
         streams: list[DialogueStream] = []
         try:
             for alternative in range(request.n):

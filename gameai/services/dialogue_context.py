@@ -3,31 +3,76 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Final
 
+from gameai.dialogue.npc_card import card_from_persona
 from gameai.dialogue.types import DialogueContext, GenerationParams
-from gameai.protocol.messages import DialogueRequest
+from gameai.protocol.errors import ErrorCode
+from gameai.protocol.messages import DialogueRequest, NpcCard
+from gameai.services.base import RequestRefusedError
 from gameai.session.state import Session
 
 #: Recent session events put into a dialogue context.
 CONTEXT_EVENTS: Final = 8
 
 
-def build_dialogue_context(request: DialogueRequest, session: Session) -> DialogueContext:
-    """The context of a reply: the request's fields plus what the session knows.
+def resolve_card(request: DialogueRequest, session: Session, cards: Mapping[str, NpcCard]) -> NpcCard:
+    """The card of the NPC a request is for, the first of:
 
-    The request's events are added to the session's event log first; the context gets
-    the last :data:`CONTEXT_EVENTS` of it. The behaviour is the request's override, else
-    the session's latest recognised behaviour. History is the session's memory of this NPC.
+    1. ``request.npc`` (the session then remembers it under ``request.npc_id``);
+    2. the card the session remembers for ``request.npc_id``;
+    3. the server's card named ``request.npc_id``;
+    4. the server's card named ``request.persona`` (old clients sending ``"blacksmith"``);
+    5. ``request.persona`` as a free-text description (:func:`card_from_persona`).
+
+    Args:
+        request: The request.
+        session: Its session (remembers the cards its client gave).
+        cards: The server's cards by card id (``gameai serve --npcs``).
+
+    Raises:
+        RequestRefusedError: ``missing_field`` when none of these gives a card.
     """
+    if request.npc is not None:
+        session.cards.remember(request.npc_id, request.npc)
+        return request.npc
+    card = session.cards.card(request.npc_id) or cards.get(request.npc_id)
+    if card is not None:
+        return card
+    if request.persona is not None:
+        named = cards.get(request.persona) or cards.get(request.persona.strip().lower())
+        return named or card_from_persona(request.persona)
+    raise RequestRefusedError(
+        ErrorCode.MISSING_FIELD,
+        f"dialogue.request for npc {request.npc_id!r} needs `npc` (a card), a `persona`, or an npc_id "
+        "the server has a card for (welcome.npcs)",
+    )
+
+
+def build_dialogue_context(
+    request: DialogueRequest, session: Session, cards: Mapping[str, NpcCard]
+) -> DialogueContext:
+    """The context of a reply: the request's fields plus what the session and the server know.
+
+    The card is :func:`resolve_card`'s; the mood is the request's, else the card's. The
+    request's events are added to the session's event log (once the card is found); the
+    context gets the last :data:`CONTEXT_EVENTS` of it. The behaviour is the request's
+    override, else the session's latest recognised behaviour. History is the session's memory
+    of this NPC.
+
+    Raises:
+        RequestRefusedError: From :func:`resolve_card`.
+    """
+    card = resolve_card(request, session, cards)
     session.events.extend(request.events)
     behaviour = request.behaviour or (session.behaviour.label if session.behaviour else None)
     return DialogueContext(
         npc_id=request.npc_id,
-        persona=request.persona,
+        npc=card,
         player_line=request.player_line,
         behaviour=behaviour,
-        mood=request.mood,
+        mood=request.mood or card.mood,
         events=session.events.recent(CONTEXT_EVENTS),
         game_state=request.game_state,
         history=session.memory.history(request.npc_id),

@@ -1,10 +1,15 @@
-"""What a session remembers for dialogue: recent game events and the last turns per NPC."""
+"""What a session remembers for dialogue: recent game events, the last turns and the card per NPC."""
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from typing import Final
 
 from gameai.dialogue.types import DialogueTurn
+from gameai.protocol.messages import NpcCard
+
+#: Most NPC cards one session remembers (``dialogue.request.npc``).
+MAX_SESSION_CARDS: Final = 64
 
 
 class EventLog:
@@ -54,3 +59,34 @@ class NpcMemory:
 
     def __len__(self) -> int:
         return len(self._turns)
+
+
+class NpcCardMemory:
+    """The NPC cards a client gave in ``dialogue.request.npc``, by NPC id, for a bounded number of NPCs.
+
+    A later request for the same NPC id need not send the card again.
+
+    Args:
+        max_cards: Cards remembered; the least recently given or used is forgotten first.
+    """
+
+    def __init__(self, max_cards: int = MAX_SESSION_CARDS) -> None:
+        self.max_cards = max_cards
+        self._cards: OrderedDict[str, NpcCard] = OrderedDict()
+
+    def remember(self, npc_id: str, card: NpcCard) -> None:
+        """Keep ``card`` as the card of ``npc_id`` (replacing the one it had)."""
+        self._cards.pop(npc_id, None)
+        self._cards[npc_id] = card
+        while len(self._cards) > self.max_cards:
+            self._cards.popitem(last=False)
+
+    def card(self, npc_id: str) -> NpcCard | None:
+        """The card given for ``npc_id`` (it becomes the most recently used), or None."""
+        card = self._cards.get(npc_id)
+        if card is not None:
+            self._cards.move_to_end(npc_id)
+        return card
+
+    def __len__(self) -> int:
+        return len(self._cards)

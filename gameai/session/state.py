@@ -9,7 +9,7 @@ from typing import Literal
 
 from gameai.protocol.messages import Hello
 from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, MatchRecord
-from gameai.session.memory import EventLog, NpcMemory
+from gameai.session.memory import EventLog, NpcCardMemory, NpcMemory
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Session:
     """Recent game events (from ``events`` messages and dialogue requests)."""
     memory: NpcMemory = field(default_factory=NpcMemory)
     """The last few dialogue turns per NPC id."""
+    cards: NpcCardMemory = field(default_factory=NpcCardMemory)
+    """The NPC cards the client gave (``dialogue.request.npc``), by NPC id."""
     matches: deque[MatchRecord] = field(default_factory=lambda: deque(maxlen=100))
     """The last 100 match results."""
     difficulty: DifficultyController = field(default_factory=AdaptiveDifficulty)

@@ -8,8 +8,9 @@ import numpy as np
 import pygame
 import pytest
 
-from demo_game.app import DemoApp, friendly_names
+from demo_game.app import FRIENDLY_NPCS, DemoApp, friendly_names
 from demo_game.config import DemoConfig
+from gameai.dialogue.npc_card import load_npc_cards
 
 
 def test_headless_autopilot_run_plays_and_saves_screenshots(tmp_path: Path) -> None:
@@ -32,5 +33,7 @@ def test_unknown_autopilot_is_refused() -> None:
         DemoApp(DemoConfig(headless=True, autopilot="ninja"))
 
 
-def test_friendly_names_come_from_the_personas() -> None:
+def test_friendly_names_are_the_cards_names() -> None:
     assert friendly_names() == ["Brann the blacksmith", "Mira the healer"]
+    cards = load_npc_cards(Path(__file__).parents[2] / "assets" / "dialogue" / "npcs.toml")
+    assert friendly_names() == [f"{cards[npc].name} the {cards[npc].role}" for npc in FRIENDLY_NPCS]

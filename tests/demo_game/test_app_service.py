@@ -68,6 +68,7 @@ def test_headless_run_uses_every_service(service: ServerProcess, tmp_path: Path)
     assert served["dialogue_lines"], "the autopilot greets a friendly NPC after 3 s"
     line = served["dialogue_lines"][0]
     assert line["error"] is None and line["text"].strip()
+    assert line["npc"] in ("blacksmith", "healer")  # asked by card id (the service's default cards)
     assert served["errors"] == []
     shot = pygame.image.load(summary["screenshots"][-1])
     assert surface_to_array(shot).std() > 10

@@ -523,15 +523,18 @@ export class GameAIClient {
 
   /**
    * Start an NPC reply. Iterate the stream for its deltas; `await stream.done` for the end.
-   * @param {string} npcId The NPC (the server keeps its last turns as history).
-   * @param {string} persona A persona key (`blacksmith`, `scout`, `healer`, `rival`) or a description.
+   * The NPC is `options.npc` (a card; the server remembers it for `npcId`), else the card the server
+   * knows for `npcId` (given earlier, or one of `welcome.npcs`), else `persona`.
+   * @param {string} npcId The NPC: a card id of `welcome.npcs`, or the game's own id (the server keeps
+   *   its last turns as history).
+   * @param {string | null} [persona] A card id of the server or a free-text description; null/undefined: none.
    * @param {string} [playerLine] What the player said ("" : the NPC speaks first).
    * @param {Record<string, any> & {id?: string, timeoutMs?: number}} [options] Other `dialogue.request`
-   *   fields by their protocol names (`mood`, `behaviour`, `events`, `game_state`, `max_new_tokens`,
+   *   fields by their protocol names (`npc`, `mood`, `behaviour`, `events`, `game_state`, `max_new_tokens`,
    *   `temperature`, `top_p`, `seed`, `stop`, `n`), plus `id` and `timeoutMs` (longest wait for the next message).
    * @returns {DialogueStream} Failures (refusal, timeout, offline) surface from iterating it and from `done`.
    */
-  dialogue(npcId, persona, playerLine = "", options = {}) {
+  dialogue(npcId, persona = null, playerLine = "", options = {}) {
     const { id = this.nextId(), timeoutMs = this.options.dialogueTimeoutMs, ...fields } = options;
     const n = fields.n ?? 1;
     const stream = new DialogueStream(id, n, () => this._send({ type: "dialogue.cancel", id }));
@@ -539,7 +542,9 @@ export class GameAIClient {
       stream._fail(new TypeError(`request id ${id} is already in flight`));
       return stream;
     }
-    const message = { type: "dialogue.request", id, npc_id: npcId, persona, player_line: playerLine, ...fields };
+    /** @type {Record<string, any>} */
+    const message = { type: "dialogue.request", id, npc_id: npcId, player_line: playerLine, ...fields };
+    if (persona !== undefined && persona !== null) message.persona = persona;
     if (!this._send(message)) {
       stream._fail(new GameAIError("offline", `no session (state ${this.state}): dialogue.request not sent`, { id }));
       return stream;

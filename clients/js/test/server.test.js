@@ -121,6 +121,18 @@ test("dialogue streams deltas, then done; text is their concatenation", opts, as
   assert.ok(done.tokens >= 1);
 });
 
+test("dialogue by card: a card id of welcome.npcs alone; an inline card, then its npc id alone", opts, async () => {
+  assert.ok(client.welcome.npcs.includes("blacksmith"), JSON.stringify(client.welcome.npcs));
+  const shipped = client.dialogue("blacksmith", null, "What's my score?", { max_new_tokens: 6, seed: 1, game_state: { score: 40 } });
+  assert.ok((await shipped.done).tokens >= 1);
+  const npc = { name: "Ada", role: "ferry keeper", facts: ["The ferry leaves at dawn."] };
+  assert.ok((await client.dialogue("ada", undefined, "When do you leave?", { npc, max_new_tokens: 6 }).done).tokens >= 1);
+  assert.ok((await client.dialogue("ada", null, "And back?", { max_new_tokens: 6 }).done).tokens >= 1); // remembered
+  const unknown = client.dialogue("nobody", null, "hi");
+  await assert.rejects(unknown.done, (error) => error instanceof GameAIError && error.code === "missing_field" && /welcome\.npcs/.test(error.message));
+  assert.equal(client.state, "connected");
+});
+
 test("dialogue with n alternatives: each streams and ends on its own", opts, async () => {
   const stream = client.dialogue("smith-2", "blacksmith", "Any work for me?", { n: 2, seed: 99, max_new_tokens: 8 });
   const seen = new Set();

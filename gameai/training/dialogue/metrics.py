@@ -17,6 +17,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
@@ -135,3 +136,46 @@ class NaiveBayesClassifier:
         if not texts:
             return 0.0
         return sum(self.predict(t) == y for t, y in zip(texts, labels, strict=True)) / len(texts)
+
+
+#: "I don't know" in its many forms (written apart from the voice banks, for any model's replies).
+ABSTAIN: Final = re.compile(
+    r"\b(?:"
+    r"(?:do not|don't|dont|doesn't|didn't|do n't) (?:know|recall|remember|have (?:that|an answer|any idea))"
+    r"|no idea|not sure|never heard|no clue|can(?:'t|not|not) (?:say|tell|help|answer)|couldn't (?:say|tell)"
+    r"|beats me|haven't heard|not aware|unknown to me|no (?:record|data|information|answer)|i wish i knew"
+    r"|not something i know|ask (?:someone|somebody) else|out of my (?:depth|knowledge)|insufficient"
+    r"|unable to (?:say|answer|tell|help)|nothing (?:about|on) (?:that|it)|wouldn't know|not in my"
+    r"|know nothing|know nothin(?=')|(?:not|haven't) a clue|mystery to me|(?:beyond|outside) my knowledge"
+    r"|no knowledge|no records|no matching data|no results|not found|answer unknown|bother knowing"
+    r")\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+\b")
+_OPENER = re.compile(r"(?:^|(?<=[.!?]\s))[\"'(]*([A-Z][a-z]+)\b")
+
+
+def abstains(reply: str) -> bool:
+    """Whether the reply says, in some form, that the speaker does not know (:data:`ABSTAIN`)."""
+    return ABSTAIN.search(reply) is not None
+
+
+def invented(reply: str, sources: str, ordinary: frozenset[str] = frozenset()) -> list[str]:
+    """Names and numbers in ``reply`` that ``sources`` (the card, the game state, the player's
+    line and the earlier turns, as one text) does not hold.
+
+    Counted: every number, and every capitalised word that does not open a sentence (a name or
+    a place), compared case-insensitively with the words of ``sources``; "I" is not counted. A
+    capitalised word that opens a sentence is counted too when it is in neither ``sources`` nor
+    ``ordinary`` (lower-case words that are not names, e.g. every word of the voice banks and
+    player lines); with no ``ordinary`` words, sentence openers are not counted.
+    """
+    known = set(words(sources)) | {n.replace(",", "") for n in _NUMBER.findall(sources)}
+    text = reply.strip()
+    found = [n for n in _NUMBER.findall(text) if n not in known and n.replace(",", "") not in known]
+    found += [w for w in _CAPITALISED.findall(text) if w.lower() not in known and w != "I"]
+    if ordinary:
+        openers = _OPENER.findall(text)
+        found += [w for w in openers if w.lower() not in known and w.lower() not in ordinary and w != "I"]
+    return found

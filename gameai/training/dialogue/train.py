@@ -3,9 +3,12 @@
 ``gameai train dialogue all`` runs every step below in order; each step can also run alone
 (``gameai train dialogue STEP``) and picks up what earlier steps wrote:
 
-1. ``corpus``    expand ``assets/dialogue/lines`` into ``assets/dialogue/corpus`` (train/held-out).
+1. ``corpus``    NPC cards, made up and shipped (``assets/dialogue/npcs.toml``), spoken in the
+                 voices of ``assets/dialogue/voices`` (:mod:`~gameai.training.dialogue.corpus.generate`):
+                 the training split into ``checkpoints/dialogue/corpus``, the held-out split and
+                 the manifest into ``assets/dialogue/corpus``.
 2. ``chat``      general conversation from the ``dialogue-data`` extra into ``data/dialogue``
-                 (the tokenizer trains on it too).
+                 (the tokenizer trains on it too); ``all`` runs it only with ``--pretrained-init``.
 3. ``tokenizer`` byte-level BPE on both, into ``checkpoints/dialogue/tokenizer``.
 4. ``pretrain``  the model on general conversation (``checkpoints/dialogue/pretrain``).
 5. ``finetune``  on the NPC corpus, from scratch (``checkpoints/dialogue/finetune``); with
@@ -47,7 +50,7 @@ from gameai.training.dialogue.checkpoint import (
     save_checkpoint,
 )
 from gameai.training.dialogue.config import DialogueTrainConfig, Step
-from gameai.training.dialogue.corpus.generate import build_corpus, load_examples, read_jsonl
+from gameai.training.dialogue.corpus.generate import build_corpus, read_jsonl
 from gameai.training.dialogue.data import BatchOrder, EncodedExample, collate, encode_examples, reply_loss
 from gameai.training.dialogue.model import build_model, count_parameters
 from gameai.training.dialogue.tokenizer import train_tokenizer
@@ -56,7 +59,13 @@ from gameai.training.dialogue.tokenizer import train_tokenizer
 
 
 def corpus_dir(config: DialogueTrainConfig) -> Path:
+    """The held-out split and the manifest (shipped)."""
     return Path(config.assets_dir) / "corpus"
+
+
+def train_corpus_dir(config: DialogueTrainConfig) -> Path:
+    """The training split (large and reproducible: not shipped)."""
+    return Path(config.work_dir) / "corpus"
 
 
 def tokenizer_dir(config: DialogueTrainConfig) -> Path:
@@ -81,8 +90,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def make_corpus(config: DialogueTrainConfig) -> dict[str, Any]:
-    """Step 1: expand the written lines into the NPC corpus."""
-    return build_corpus(Path(config.assets_dir) / "lines", corpus_dir(config), config.corpus)
+    """Step 1: generate the NPC corpus."""
+    return build_corpus(Path(config.assets_dir), train_corpus_dir(config), corpus_dir(config), config.corpus)
 
 
 def make_chat(config: DialogueTrainConfig) -> dict[str, int]:
@@ -100,7 +109,11 @@ def make_chat(config: DialogueTrainConfig) -> dict[str, int]:
 
 def npc_pairs(config: DialogueTrainConfig, split: str) -> list[tuple[str, str]]:
     """(prompt, reply) pairs of the NPC corpus split ``train`` or ``heldout``."""
-    return [(e.prompt, e.reply) for e in load_examples(corpus_dir(config) / f"{split}.jsonl.gz")]
+    directory = train_corpus_dir(config) if split == "train" else corpus_dir(config)
+    path = directory / f"{split}.jsonl.gz"
+    if not path.exists():
+        raise StepOrderError(f"{path} missing: run `gameai train dialogue corpus` first")
+    return [(row["prompt"], row["reply"]) for row in read_jsonl(path)]
 
 
 def chat_pairs(config: DialogueTrainConfig, split: str, limit: int | None = None) -> list[tuple[str, str]]:
@@ -121,7 +134,7 @@ def make_tokenizer(config: DialogueTrainConfig) -> PreTrainedTokenizerFast:
 
     A tokenizer already trained on the same data is kept, so that ``all`` resumes safely.
     """
-    sources = [corpus_dir(config) / "train.jsonl.gz", Path(config.data_dir) / "chat_train.jsonl.gz"]
+    sources = [train_corpus_dir(config) / "train.jsonl.gz", Path(config.data_dir) / "chat_train.jsonl.gz"]
     recipe = {
         "vocab_size": config.vocab_size,
         "chat_rows": config.chat_tokenizer_rows,
@@ -200,6 +213,22 @@ def train_stage(
         else:
             torch.manual_seed(config.seed)
             model = build_model(config.model, len(tokenizer), tokenizer.eos_token_id, tokenizer.pad_token_id)
+    shape = asdict(config.model)
+    recipe = (
+        json.loads((tokenizer_dir(config) / "recipe.json").read_text())
+        if (tokenizer_dir(config) / "recipe.json").exists()
+        else None
+    )
+    if resume is not None and (
+        state.get("model_shape", shape) != shape or state.get("tokenizer_recipe", recipe) != recipe
+    ):
+        what = "model shape" if state.get("model_shape", shape) != shape else "tokenizer (the corpus changed)"
+        raise StepOrderError(
+            f"{out} holds a {'finished' if state.get('done') else 'started'} run with another {what} "
+            f"(it has {state.get('model_shape')}, the config asks {shape}): move that directory away "
+            "or give another --work-dir to train the new one"
+        )
+    state.update(model_shape=shape, tokenizer_recipe=recipe)
     if state.get("done"):
         return state
     model = model.to(device)  # type: ignore[arg-type]
@@ -337,7 +366,7 @@ def run(config: DialogueTrainConfig, step: Step) -> None:
         "export": export,
     }
     for name in steps if step == "all" else [step]:
-        if step == "all" and name == "pretrain" and not config.pretrained_init:
+        if step == "all" and name in ("chat", "pretrain") and not config.pretrained_init:
             continue
         started = time.perf_counter()
         result = steps[name](config)

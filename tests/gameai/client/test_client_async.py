@@ -14,8 +14,10 @@ from gameai.client.async_client import (
     GameAIClient,
     HelloRefusedError,
     ServerError,
+    npc_card,
 )
-from gameai.protocol import CloseCode, ErrorCode
+from gameai.protocol import CloseCode, ErrorCode, ProtocolError
+from gameai.protocol.messages import NpcCard
 from gameai.server.config import ServerConfig
 from gameai.testing.servers import running_server, runtime_config_for
 
@@ -73,3 +75,12 @@ async def test_unreachable_server() -> None:
 
     with pytest.raises(OSError):
         await GameAIClient.connect(ClientConfig(url=f"ws://127.0.0.1:{free_port()}/", open_timeout_s=2))
+
+
+def test_npc_cards_are_given_as_cards_or_mappings_and_checked_before_sending() -> None:
+    card = NpcCard(name="Ada", traits=("calm",), facts=("The ferry leaves at dawn.",))
+    assert npc_card(card) is card
+    assert npc_card({"name": "Ada", "traits": ("calm",), "facts": ["The ferry leaves at dawn."]}) == card
+    with pytest.raises(ProtocolError) as refused:
+        npc_card({"name": "Ada", "facts": ["x" * 201]})
+    assert refused.value.code == ErrorCode.OUT_OF_RANGE and "npc.facts[0]" in refused.value.message

@@ -13,11 +13,13 @@ from gameai.dialogue.hf_backend import HuggingFaceBackend
 from gameai.dialogue.prompt import END, format_prompt
 from gameai.dialogue.types import DialogueContext, DialogueTurn, GenerationParams, TextDelta
 from gameai.model_files import ModelLoadError
+from gameai.protocol.messages import NpcCard
 from gameai.testing.tiny_models import write_tiny_dialogue_model
 
+SCOUT = NpcCard(name="Kestrel", role="scout")
 CONTEXT = DialogueContext(
     npc_id="smith",
-    persona="blacksmith",
+    npc=NpcCard(name="Brann", role="blacksmith", facts=("A new shield costs 40 gold.",)),
     player_line="Can you fix my sword?",
     behaviour="aggressive",
     mood="grumpy",
@@ -76,7 +78,8 @@ def test_chat_template_is_used_when_present(model_dirs: dict[str, Path]) -> None
 def test_plain_fallback_prompt(plain: HuggingFaceBackend) -> None:
     prompt, stops = plain.build_prompt(CONTEXT)
     assert prompt.endswith("Player: Hi.\nBrann: Hm. You again.\nPlayer: Can you fix my sword?\nBrann:")
-    assert "The player seems aggressive." in prompt and "Mood: grumpy." in prompt
+    assert "The player seems aggressive." in prompt and "Your mood: grumpy." in prompt
+    assert "- A new shield costs 40 gold." in prompt  # the card's facts
     assert stops == ("\n",)
 
 
@@ -169,7 +172,7 @@ def test_closing_the_iterator_ends_the_generation_thread(model_dirs: dict[str, P
 
 def test_long_prompts_are_cut_to_the_context(tmp_path: Path) -> None:
     backend = HuggingFaceBackend.load(write_tiny_dialogue_model(tmp_path, "plain", n_positions=64))
-    context = DialogueContext(npc_id="n", persona="scout", player_line="word " * 500)
+    context = DialogueContext(npc_id="n", npc=SCOUT, player_line="word " * 500)
     deltas = list(
         backend.stream(context, GenerationParams(max_new_tokens=8, temperature=0.0), threading.Event())
     )
@@ -178,7 +181,7 @@ def test_long_prompts_are_cut_to_the_context(tmp_path: Path) -> None:
 
 def test_a_reply_limited_by_the_prompts_room_ends_with_length(tmp_path: Path) -> None:
     backend = HuggingFaceBackend.load(write_tiny_dialogue_model(tmp_path, "chat", n_positions=64))
-    context = DialogueContext(npc_id="n", persona="scout", player_line="word " * 500)  # fills the context
+    context = DialogueContext(npc_id="n", npc=SCOUT, player_line="word " * 500)  # fills the context
     params = GenerationParams(max_new_tokens=48, temperature=0.0)
     assert backend.encode(context, params).params.max_new_tokens == 32  # half the context is left
     deltas = list(backend.stream(context, params, threading.Event()))

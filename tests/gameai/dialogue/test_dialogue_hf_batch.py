@@ -18,11 +18,12 @@ from gameai.dialogue.types import (
     TextDelta,
 )
 from gameai.paths import resolve_path
+from gameai.protocol.messages import NpcCard
 from gameai.testing.tiny_models import write_tiny_dialogue_model
 
 CONTEXTS = [
-    DialogueContext(npc_id="n", persona=persona, player_line=line)
-    for persona in ("blacksmith", "scout", "healer", "rival")
+    DialogueContext(npc_id="n", npc=NpcCard(name=name, role=role), player_line=line)
+    for role, name in (("blacksmith", "Brann"), ("scout", "Kestrel"), ("healer", "Mira"), ("rival", "Vex"))
     for line in ("Hi.", "Can you fix my sword, please? I need it before the match tonight.")
 ]
 PARAMS = [
@@ -134,7 +135,7 @@ def test_stop_sequences_cut_each_row_like_the_single_stream(model_dirs: dict[str
 
 def test_long_prompts_are_cut_to_the_context_in_a_batch(model_dirs: dict[str, Path]) -> None:
     backend = HuggingFaceBackend.load(model_dirs["short"])  # 48 positions
-    long = DialogueContext(npc_id="n", persona="scout", player_line="word " * 300)
+    long = DialogueContext(npc_id="n", npc=NpcCard(name="Kestrel", role="scout"), player_line="word " * 300)
     params = GenerationParams(max_new_tokens=40, temperature=1.0, seed=1)
     jobs = [
         (long, params),

@@ -21,12 +21,13 @@ from gameai.dialogue.types import (
     TextDelta,
 )
 from gameai.observability.metrics import ServiceMetrics
+from gameai.protocol.messages import NpcCard
 from gameai.runtime.batching import OverloadedError, WorkerStoppedError
 from gameai.runtime.dialogue import DialogueStream, DialogueWorker
 from gameai.testing.tiny_models import write_tiny_dialogue_model
 
-CONTEXT = DialogueContext(npc_id="n", persona="healer", player_line="I am hurt.")
-LONG = DialogueContext(npc_id="n", persona="scout", player_line="word " * 500)
+CONTEXT = DialogueContext(npc_id="n", npc=NpcCard(name="Mira", role="healer"), player_line="I am hurt.")
+LONG = DialogueContext(npc_id="n", npc=NpcCard(name="Kestrel", role="scout"), player_line="word " * 500)
 """A prompt that fills a 64-position context: the reply gets the other half, 32 tokens."""
 
 

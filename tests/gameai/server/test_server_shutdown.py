@@ -48,9 +48,7 @@ async def test_shutdown_cancels_replies_finishes_actions_and_closes_with_1001(
         actor = await GameAIClient.connect(ClientConfig(url=server.url, services=("agents",)))
         messages: list[object] = []
         actor.on_message = messages.append
-        stream = await talker.dialogue(
-            "smith", "blacksmith", "Tell me everything.", max_new_tokens=1500, temperature=0.0
-        )
+        stream = await talker.dialogue("smith", "blacksmith", "Talk.", max_new_tokens=1500, temperature=0.0)
         talking = server.sessions[talker.welcome.session_id]
         async with asyncio.timeout(5):
             while not getattr(talking.handlers.get("dialogue"), "streams", None):

@@ -7,10 +7,11 @@ import pytest
 
 from gameai.dialogue.types import DialogueTurn
 from gameai.protocol import Hello
+from gameai.protocol.messages import NpcCard
 from gameai.session.difficulty import FixedDifficulty, MatchRecord
 from gameai.session.frame_queue import DropOldestQueue
 from gameai.session.frames import FrameRingBuffer
-from gameai.session.memory import EventLog, NpcMemory
+from gameai.session.memory import MAX_SESSION_CARDS, EventLog, NpcCardMemory, NpcMemory
 from gameai.session.state import RecognisedBehaviour, Session
 
 
@@ -90,6 +91,29 @@ def test_npc_memory_keeps_last_turns_per_npc_and_forgets_least_recent_npcs() -> 
     memory.remember("healer", DialogueTurn("c", "d"))  # evicts scout
     assert memory.history("scout") == ()
     assert len(memory.history("smith")) == 2 and len(memory) == 2
+
+
+def test_a_session_remembers_64_npc_cards_and_forgets_the_oldest() -> None:
+    cards = Session(session_id="s", hello=Hello(protocol=1, game_id="g")).cards
+    assert cards.max_cards == MAX_SESSION_CARDS == 64
+    for i in range(65):
+        cards.remember(f"npc-{i}", NpcCard(name=f"N{i}"))
+    assert len(cards) == 64
+    assert cards.card("npc-0") is None  # the 65th card pushed out the oldest
+    assert cards.card("npc-1") == NpcCard(name="N1") and cards.card("npc-64") == NpcCard(name="N64")
+
+
+def test_npc_card_memory_replaces_a_card_and_keeps_the_ones_in_use() -> None:
+    cards = NpcCardMemory(max_cards=2)
+    cards.remember("a", NpcCard(name="A"))
+    cards.remember("b", NpcCard(name="B"))
+    cards.remember("a", NpcCard(name="A2"))  # replaced, and now the most recent
+    cards.remember("c", NpcCard(name="C"))  # evicts b
+    assert cards.card("b") is None and cards.card("a") == NpcCard(name="A2")
+    assert cards.card("c") is not None
+    cards.card("a")  # using a card keeps it
+    cards.remember("d", NpcCard(name="D"))  # evicts c, the least recently used
+    assert cards.card("c") is None and cards.card("a") is not None and len(cards) == 2
 
 
 class CountingController:

@@ -29,8 +29,10 @@ _LETTER = re.compile(r"[A-Za-z]")
 
 
 def chat_prompt(player_line: str) -> str:
-    """The prompt of a general-conversation example: unknown persona, mood, behaviour."""
-    return format_fields(persona="", mood=None, behaviour=None, events=[], player_line=player_line)
+    """The prompt of a general-conversation example: an empty card, unknown mood and behaviour."""
+    return format_fields(
+        "", "", [], "", mood=None, behaviour=None, events=[], facts=[], player_line=player_line
+    )
 
 
 def _tidy(text: str) -> str:

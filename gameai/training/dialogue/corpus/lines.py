@@ -1,14 +1,15 @@
-"""Parse the written line banks in ``assets/dialogue/lines/*.txt``.
+"""Parse the written line banks: ``assets/dialogue/voices/*.txt`` and ``lines/player.txt``.
 
 File format: ``[section key]`` headers, then one line per entry; blank lines and lines
 starting with ``#`` are skipped. Section kinds:
 
 - ``[slot NAME]``: fillers for ``{NAME}`` in this file's other lines.
-- ``[player INTENT]``: what a player says (``player.txt`` holds the shared ones).
-- ``[reply INTENT]``, ``[mood MOOD]``, ``[behaviour BEHAVIOUR]``, ``[event SITUATION]``: the
-  persona's reply parts (see :mod:`gameai.training.dialogue.corpus.generate`).
+- ``[player INTENT]``: what a player says (``lines/player.txt``).
+- ``[speech train]``, ``[speech heldout]``: a voice's ``speech`` texts (for training, for evaluation).
+- ``[reply INTENT]``, ``[answer opener|closer]``, ``[mood MOOD]``, ``[behaviour BEHAVIOUR]``,
+  ``[event SITUATION]``: a voice's reply parts (see :mod:`gameai.training.dialogue.corpus.generate`).
 
-A persona's file is named after its key in :data:`gameai.vocabulary.PERSONAS`.
+A voice's file is named after the voice; every file in ``voices/`` is one.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class LineBank:
     """The written lines of one file: ``sections[(kind, key)] -> lines``."""
 
     name: str
-    """File stem: ``player`` or a persona key."""
+    """File stem: ``player`` or a voice name."""
     sections: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """Lines by (kind, key), in file order."""
 

@@ -4,8 +4,10 @@ import pytest
 
 from gameai.training.dialogue.metrics import (
     NaiveBayesClassifier,
+    abstains,
     copy_rate,
     distinct_n,
+    invented,
     is_well_formed,
     ngram_features,
     normalise,
@@ -78,3 +80,54 @@ def test_naive_bayes_learns_and_predicts_known_labels() -> None:
 def test_naive_bayes_prior_decides_unseen_text() -> None:
     classifier = NaiveBayesClassifier().fit(["a", "b", "c"], ["x", "x", "y"])
     assert classifier.predict("never seen words") == "x"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I don't know.",
+        "Honestly, I have no idea.",
+        "Never heard of the old mine.",
+        "Can't say. Ask someone else.",
+        "I'm afraid I do not know.",
+        "Not a clue, and that's that.",
+        "That is beyond my knowledge, I'm afraid.",
+        "No records on the silent lair. Answer unknown.",
+        "Blimey, I know nothin' of the sunken vault.",
+        "Gosh, that's a mystery to me too!",
+        "Insufficient data. Unable to answer that.",
+    ],
+)
+def test_abstains_finds_i_do_not_know_in_its_forms(reply: str) -> None:
+    assert abstains(reply)
+    assert abstains(reply.upper())
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The old mine is east of the village.",
+        "A new shield costs 40 gold.",
+        "I know the way. Follow the river north.",
+        "Knowledge is power, friend.",
+        "Hmph. You again.",
+        "Nobody knows the forge like I do.",
+        "",
+    ],
+)
+def test_abstains_is_false_for_answers_and_chat(reply: str) -> None:
+    assert not abstains(reply)
+
+
+def test_invented_finds_made_up_names_and_numbers_only() -> None:
+    sources = "Brann is the blacksmith. A new shield costs 40 gold. your score is 1,200. Where is Orlen?"
+    assert invented("A new shield costs 40 gold, says Brann.", sources) == []
+    assert invented("Your score is 1200, and Orlen is in the hills.", sources) == []
+    assert invented("A new shield costs 45 gold.", sources) == ["45"]
+    assert invented("Your health is 2.5 of 10.", "your health is 2.5 of 10.") == []
+    assert invented("Your health is 2.6 of 10.", "your health is 2.5 of 10.") == ["2.6"]
+    assert invented("Ask Captain Velmar about it.", sources) == ["Captain", "Velmar"]
+    assert invented("Ask brann. Velmar knows more.", sources) == []  # sentence start: not counted
+    assert invented("Shields are cheap. Swords are not! Maybe ask me later? Sure.", sources) == []
+    assert invented("I sold 3 swords to Quinra.", sources) == ["3", "Quinra"]
+    assert invented("", sources) == []

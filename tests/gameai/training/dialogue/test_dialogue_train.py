@@ -1,4 +1,4 @@
-"""Tiny end-to-end runs of ``gameai train dialogue``: tokenizer, training, resume, export."""
+"""Tiny end-to-end runs of ``gameai train dialogue``: corpus, tokenizer, training, resume, export."""
 
 import json
 import math
@@ -12,8 +12,9 @@ from safetensors.torch import load_file
 
 import gameai.training.dialogue.train as train_module
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE
-from gameai.dialogue.prompt import END, MARKERS
+from gameai.dialogue.prompt import END, FACTS, MARKERS
 from gameai.dialogue.tokenizer import load_tokenizer
+from gameai.errors import StepOrderError
 from gameai.training.dialogue.checkpoint import load_optimizer_tensors, optimizer_tensors, read_state
 from gameai.training.dialogue.config import DialogueTrainConfig
 from gameai.training.dialogue.corpus.chat import chat_prompt
@@ -21,17 +22,20 @@ from gameai.training.dialogue.corpus.generate import write_jsonl
 from gameai.training.dialogue.data import BatchOrder, collate, encode_examples, reply_loss
 from gameai.training.dialogue.model import build_model
 from gameai.training.dialogue.train import (
+    corpus_dir,
     export,
     finetune,
     make_corpus,
     make_tokenizer,
     npc_pairs,
     pretrain,
+    run,
     stage_dir,
     tokenizer_dir,
+    train_corpus_dir,
 )
 
-LINES = Path(__file__).parents[4] / "assets" / "dialogue" / "lines"
+ASSETS = Path(__file__).parents[4] / "assets" / "dialogue"
 CHAT = [
     ("Hello, how are you?", "I am fine, thanks. And you?"),
     ("What did you do today?", "I went for a long walk by the river."),
@@ -40,16 +44,24 @@ CHAT = [
 ]
 
 
+def copy_assets(assets: Path) -> None:
+    """The data files the corpus step reads: voices, the player's lines, the shipped cards."""
+    if not (assets / "voices").exists():
+        shutil.copytree(ASSETS / "voices", assets / "voices")
+        (assets / "lines").mkdir(parents=True)
+        shutil.copy(ASSETS / "lines" / "player.txt", assets / "lines" / "player.txt")
+        shutil.copy(ASSETS / "npcs.toml", assets / "npcs.toml")
+
+
 def tiny_config(root: Path, **changes: object) -> DialogueTrainConfig:
-    (root / "assets").mkdir(parents=True, exist_ok=True)
-    if not (root / "assets" / "lines").exists():
-        shutil.copytree(LINES, root / "assets" / "lines")
+    copy_assets(root / "assets")
     config = DialogueTrainConfig(
         assets_dir=str(root / "assets"),
         work_dir=str(root / "work"),
         data_dir=str(root / "data"),
         runs_dir=str(root / "runs"),
-        examples_per_combo=1,
+        train_examples=600,
+        heldout_examples=200,
         vocab_size=400,
         n_layer=2,
         d_model=64,
@@ -73,7 +85,10 @@ def tiny_config(root: Path, **changes: object) -> DialogueTrainConfig:
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> DialogueTrainConfig:
     """A tiny corpus, fake chat data and a tokenizer, shared by the tests of this module."""
     config = tiny_config(tmp_path_factory.mktemp("dialogue"))
-    make_corpus(config)
+    manifest = make_corpus(config)
+    assert manifest["train_examples"] == 600 and manifest["heldout_examples"] == 200
+    assert (train_corpus_dir(config) / "train.jsonl.gz").exists()
+    assert not (corpus_dir(config) / "train.jsonl.gz").exists()  # the training split is not shipped
     rows = [{"prompt": chat_prompt(a), "reply": b} for a, b in CHAT * 40]
     write_jsonl(Path(config.data_dir) / "chat_train.jsonl.gz", rows)
     write_jsonl(Path(config.data_dir) / "chat_valid.jsonl.gz", rows[:16])
@@ -89,7 +104,7 @@ def test_tokenizer_round_trips_and_keeps_markers_whole(prepared: DialogueTrainCo
     for marker in MARKERS:
         assert len(tokenizer(marker, add_special_tokens=False)["input_ids"]) == 1
     assert tokenizer.eos_token == END and ids[-1] == tokenizer.eos_token_id
-    assert len(tokenizer) == prepared.vocab_size
+    assert len(tokenizer) == prepared.vocab_size + len(FACTS)  # the fact markers are added after BPE
 
 
 def test_collate_masks_prompt_and_padding(prepared: DialogueTrainConfig) -> None:
@@ -113,7 +128,7 @@ def test_long_prompts_keep_their_end() -> None:
     tokenizer = train_tokenizer(["one two three four five six seven eight nine ten"] * 5, 300)
     (example,) = encode_examples(tokenizer, [("one two three four five six seven eight nine ten", "ok")], 12)
     assert len(example.ids) <= 12
-    assert tokenizer.decode(example.ids.tolist()).endswith("ten" + "ok" + END)
+    assert str(tokenizer.decode(example.ids.tolist())).endswith("ten" + "ok" + END)
 
 
 def test_batch_order_is_a_seeded_permutation_per_epoch() -> None:
@@ -151,7 +166,7 @@ def test_pretrain_finetune_export_loss_falls(prepared: DialogueTrainConfig) -> N
     state = finetune(config)
     assert stage_dir(config, "finetune").name == "finetune-pretrained"
     assert state["done"] and state["step"] == config.finetune_steps
-    assert state["valid_loss"] < 0.75 * before  # held-out combinations, never trained on
+    assert state["valid_loss"] < 0.75 * before  # held-out cards, never trained on
     assert any((Path(config.runs_dir) / state["run_name"]).iterdir())  # TensorBoard events
 
     out = export(config)
@@ -171,6 +186,7 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(
     killed = replace(prepared, work_dir=str(tmp_path / "killed"), **steps)  # type: ignore[arg-type]
     for config in (straight, killed):
         shutil.copytree(tokenizer_dir(prepared), tokenizer_dir(config))
+        shutil.copytree(train_corpus_dir(prepared), train_corpus_dir(config))
     finetune(straight)
 
     real_save = train_module.save_checkpoint
@@ -200,3 +216,52 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained_all(tmp_path_factory: pytest.TempPathFactory) -> DialogueTrainConfig:
+    """``run(config, "all")`` without pretraining: no general-conversation data anywhere."""
+    root = tmp_path_factory.mktemp("dialogue_all")
+    config = tiny_config(root, finetune_steps=6, checkpoint_every=3, eval_every=3, eval_examples=16)
+    Path(config.data_dir).mkdir()
+    run(config, "all")
+    return config
+
+
+def test_all_without_pretrained_init_skips_chat_and_pretrain(
+    trained_all: DialogueTrainConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not any(Path(trained_all.data_dir).iterdir())  # the chat step never ran
+    assert not stage_dir(trained_all, "pretrain").exists()
+    assert read_state(stage_dir(trained_all, "finetune"))["done"]
+    card = json.loads((Path(trained_all.assets_dir) / "model" / MODEL_CARD_FILE).read_text())
+    assert card["training"]["pretrain"] is None
+    assert card["config"]["train_examples"] == 600
+
+    def never(config: DialogueTrainConfig) -> None:
+        raise AssertionError("chat and pretrain are not steps of `all` without --pretrained-init")
+
+    monkeypatch.setattr(train_module, "make_chat", never)
+    monkeypatch.setattr(train_module, "pretrain", never)
+    run(trained_all, "all")  # every step found done or rebuilt, chat and pretrain skipped again
+
+
+def test_a_finished_run_of_another_shape_is_refused(trained_all: DialogueTrainConfig) -> None:
+    wider = replace(trained_all, n_layer=trained_all.n_layer + 1)
+    with pytest.raises(StepOrderError, match="model shape") as caught:
+        finetune(wider)
+    message = str(caught.value)
+    assert str(stage_dir(trained_all, "finetune")) in message
+    assert "'n_layer': 2" in message and "'n_layer': 3" in message
+    assert "move that directory away" in message and "--work-dir" in message
+    assert read_state(stage_dir(trained_all, "finetune"))["model_shape"]["n_layer"] == 2  # left alone
+
+
+def test_a_finished_run_with_another_tokenizer_is_refused(
+    trained_all: DialogueTrainConfig, tmp_path: Path
+) -> None:
+    shutil.copytree(trained_all.work_dir, tmp_path / "work")
+    other = replace(trained_all, work_dir=str(tmp_path / "work"), vocab_size=trained_all.vocab_size - 20)
+    make_tokenizer(other)  # another recipe: retrained
+    with pytest.raises(StepOrderError, match="tokenizer"):
+        finetune(other)

@@ -1,0 +1,46 @@
+"""The dialogue service's NPC cards: which file ``--npcs`` names, and what a bad one does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gameai.dialogue.npc_card import CardFileError
+from gameai.protocol.messages import NpcCard
+from gameai.runtime.config import RuntimeConfig
+from gameai.services import dialogue
+from gameai.services.builtin import load_services
+from gameai.services.dialogue import DialogueService
+
+
+def test_the_default_card_file_is_the_demos_and_is_skipped_when_absent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shipped = DialogueService.load_cards(RuntimeConfig())
+    assert tuple(shipped) == ("blacksmith", "scout", "healer", "rival")
+    assert DialogueService.load_cards(RuntimeConfig(npcs="")) == {}
+    monkeypatch.setattr(dialogue, "resolve_path", lambda path: tmp_path / "absent.toml")
+    assert DialogueService.load_cards(RuntimeConfig()) == {}  # a stripped install: no cards, no error
+    with pytest.raises(CardFileError, match="cannot read NPC cards"):  # any other path must exist
+        DialogueService.load_cards(RuntimeConfig(npcs=str(tmp_path / "mine.toml")))
+
+
+def test_welcome_npcs_are_the_services_card_ids() -> None:
+    service = DialogueService.load(
+        RuntimeConfig(dialogue_model=""),
+        device=torch.device("cpu"),
+        metrics=None,
+        cards={"ada": NpcCard(name="Ada")},
+    )
+    assert service.welcome_fields() == {"npcs": ("ada",)}
+    assert service.info.status == "unavailable"  # the cards do not need the model
+
+
+def test_a_bad_card_file_stops_loading_the_services(tmp_path: Path) -> None:
+    path = tmp_path / "npcs.toml"
+    path.write_text("[npcs.ada\n")
+    config = RuntimeConfig(behaviour_model="", dialogue_model="", agents_dir="", device="cpu", npcs=str(path))
+    with pytest.raises(CardFileError, match="is not valid toml"):
+        load_services(config)
