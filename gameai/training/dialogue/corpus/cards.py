@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from gameai.dialogue.prompt import MOODS
 from gameai.protocol.messages import NpcCard
 from gameai.training.dialogue.corpus import pools
 from gameai.training.dialogue.corpus.pools import split
@@ -250,7 +251,7 @@ def draw_card(card_pools: CardPools, voices: dict[str, tuple[str, ...]], rng: Rn
         speech=_pick(rng, voices[voice]),
         facts=tuple(f.text for f in facts if f not in in_description),
         goals=tuple(dict.fromkeys(goals)),
-        mood=_pick(rng, pools.MOODS) if rng.random() < 0.5 else None,
+        mood=_pick(rng, MOODS) if rng.random() < 0.5 else None,
     )
     return GeneratedCard(card, voice, tuple(facts) + tuple(work))
 

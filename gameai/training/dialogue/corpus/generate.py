@@ -36,8 +36,9 @@ from typing import Any, Final
 
 import numpy as np
 
+from gameai import vocabulary
 from gameai.dialogue.npc_card import keywords, knowledge, load_npc_cards, state_sentences
-from gameai.dialogue.prompt import END, FACTS, clean_text, facts_in_prompt, format_prompt
+from gameai.dialogue.prompt import END, FACTS, MOODS, UNKNOWN, clean_text, facts_in_prompt, format_prompt
 from gameai.dialogue.types import DialogueContext, DialogueTurn
 from gameai.model_files import sha256_of
 from gameai.protocol.messages import NpcCard
@@ -51,7 +52,7 @@ from gameai.training.dialogue.corpus.cards import (
     unanswerable_question,
 )
 from gameai.training.dialogue.corpus.lines import LineBank, load_banks
-from gameai.training.dialogue.corpus.pools import MOODS, split
+from gameai.training.dialogue.corpus.pools import split
 
 #: What just happened to the player: situation -> event tag lists that signal it.
 SITUATIONS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
@@ -68,7 +69,7 @@ SITUATIONS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
 SITUATION_WEIGHTS: Final = {"none": 4.0, **{s: 1.0 for s in SITUATIONS if s != "none"}}
 _WORD: Final = re.compile(r"[A-Za-z][A-Za-z']+")
 #: Player behaviours (the arena's classes) plus "not recognised yet".
-BEHAVIOURS: Final = ("aggressive", "explorer", "collector", "evasive", "idle", "bot_like", "unknown")
+BEHAVIOURS: Final = (*vocabulary.BEHAVIOURS, UNKNOWN)
 
 #: Intents and how often each is drawn.
 INTENT_WEIGHTS: Final[dict[str, float]] = {
@@ -306,9 +307,8 @@ class ExampleWriter:
                 state[
                     self.pools.state_keys[int(rng.integers(len(self.pools.state_keys)))].replace(" ", "_")
                 ] = int(rng.integers(0, 300))
-            key = list(k for k in state if k != "max_health")[
-                int(rng.integers(len([k for k in state if k != "max_health"])))
-            ]
+            askable = [k for k in state if k != "max_health"]
+            key = askable[int(rng.integers(len(askable)))]
             asked = key.replace("_", " ")
             phrasings = self.pools.questions["state"]
             player = phrasings[int(rng.integers(len(phrasings)))].format(s=asked)

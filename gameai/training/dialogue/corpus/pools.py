@@ -232,7 +232,6 @@ TRAITS: Final = (
     "nosy",
     "tired",
 )
-MOODS: Final = ("cheerful", "grumpy", "worried", "calm", "smug")
 
 # --- subjects of facts (kind -> the parts a subject is made of) ----------------------------
 
