@@ -31,12 +31,13 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from gameai import event_loops
+from gameai.bench.pacing import every
 from gameai.vocabulary import EVENTS
 
 if TYPE_CHECKING:
@@ -186,16 +187,16 @@ class _LiveSession:
     async def drive(self, offset: float, over: Callable[[], bool]) -> None:
         """Everything a demo session sends, each stream staggered by ``offset`` (0..1) of its period."""
         config = self.config
-        streams = [_every(self.sample_fps, offset, over, self.send_frame)]
+        streams = [every(self.sample_fps, offset, over, self.send_frame)]
         if self.observation.size:
             for npc in range(config.npcs):
                 phase = (offset + npc / config.npcs) % 1.0
-                streams.append(_every(config.act_hz, phase, over, lambda n=npc: self.act(n)))  # type: ignore[misc]
+                streams.append(every(config.act_hz, phase, over, lambda n=npc: self.act(n)))  # type: ignore[misc]
         dialogue = self.client.welcome.models.get("dialogue")
         if dialogue is not None and dialogue.status == "ready":
-            streams.append(_every(1.0 / config.dialogue_every_s, offset, over, self.talk))
-        streams.append(_every(1.0 / config.events_every_s, offset, over, self.events))
-        streams.append(_every(1.0 / config.match_every_s, offset, over, self.match))
+            streams.append(every(1.0 / config.dialogue_every_s, offset, over, self.talk))
+        streams.append(every(1.0 / config.events_every_s, offset, over, self.events))
+        streams.append(every(1.0 / config.match_every_s, offset, over, self.match))
         await asyncio.gather(*streams)
 
     def unanswered_frames(self) -> int:
@@ -208,28 +209,6 @@ class _LiveSession:
             self.errors[f"error_message:{error.code.value}"] += 1
         if self.client.closed.done():
             self.errors["session_closed"] += 1
-
-
-async def _every(
-    hz: float, offset: float, over: Callable[[], bool], action: Callable[[], Awaitable[Any]]
-) -> None:
-    """Run ``action`` ``hz`` times a second from ``offset`` of a period on (skipping ticks it
-    overran) until ``over()``; a lost connection ends it."""
-    from gameai.client.async_client import ConnectionLostError
-
-    if hz <= 0:
-        return
-    start = time.perf_counter() + offset / hz
-    n = 0
-    while True:
-        await asyncio.sleep(max(0.0, start + n / hz - time.perf_counter()))
-        if over():
-            return
-        try:
-            await action()
-        except ConnectionLostError:
-            return
-        n = max(n + 1, int((time.perf_counter() - start) * hz))
 
 
 async def _open(

@@ -49,6 +49,7 @@ import numpy as np
 from gameai import event_loops
 from gameai.bench.figures import percentiles_ms, read_metrics
 from gameai.bench.machine import machine_info
+from gameai.bench.pacing import every
 from gameai.bench.procfs import model_process_pid, parent_pid, rss_mb
 from gameai.event_loops import EventLoopName
 
@@ -235,25 +236,6 @@ async def _close(sessions: list[_Session]) -> None:
             await asyncio.wait_for(session.client.close(), 5.0)
 
 
-async def _every(hz: float, until: Callable[[], bool], offset: float, action: Callable[[], Any]) -> None:
-    """Run ``action`` ``hz`` times a second (skipping ticks it overran) until ``until()``."""
-    from gameai.client.async_client import ConnectionLostError
-
-    if hz <= 0:
-        return
-    start = time.perf_counter() + offset / hz
-    n = 0
-    while not until():
-        await asyncio.sleep(max(0.0, start + n / hz - time.perf_counter()))
-        if until():
-            return
-        try:
-            await action()
-        except ConnectionLostError:
-            return
-        n = max(n + 1, int((time.perf_counter() - start) * hz))
-
-
 async def _drive(
     sessions: list[_Session], until: Callable[[], bool], act_hz: float, pings: bool = True
 ) -> None:
@@ -261,11 +243,11 @@ async def _drive(
     tasks = []
     for i, session in enumerate(sessions):
         offset = i / max(1, len(sessions))
-        tasks.append(_every(session.sample_fps, until, offset, session.send_frame))
+        tasks.append(every(session.sample_fps, offset, until, session.send_frame))
         if session.observation.size:
-            tasks.append(_every(act_hz, until, offset, lambda s=session: s.request("act")))  # type: ignore[misc]
+            tasks.append(every(act_hz, offset, until, lambda s=session: s.request("act")))  # type: ignore[misc]
         if pings:
-            tasks.append(_every(1.0, until, offset, lambda s=session: s.request("ping")))  # type: ignore[misc]
+            tasks.append(every(1.0, offset, until, lambda s=session: s.request("ping")))  # type: ignore[misc]
     await asyncio.gather(*tasks)
 
 
@@ -312,7 +294,7 @@ async def _soak(url: str, server_pid: int, config: ChaosBenchConfig) -> dict[str
     try:
         await asyncio.gather(
             _drive(sessions, over, config.act_hz),
-            _every(config.act_hz, over, 0.5, lambda: canary.request("act")),
+            every(config.act_hz, 0.5, over, lambda: canary.request("act")),
             sample_rss(),
         )
         figures = _request_figures(sessions)
