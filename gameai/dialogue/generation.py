@@ -51,6 +51,13 @@ def sample_next_token(
     return torch.multinomial(probs, 1, generator=generator)  # (B, 1)
 
 
+def ban_tokens(scores: torch.Tensor, banned_token_ids: tuple[int, ...]) -> torch.Tensor:
+    """``scores`` (B, V) with the banned tokens at ``-inf`` (in place; returned for chaining)."""
+    if banned_token_ids:
+        scores[:, list(banned_token_ids)] = float("-inf")
+    return scores
+
+
 def seeded_generator(seed: int | None, device: torch.device) -> torch.Generator:
     """A generator of its own for one reply, seeded with ``seed`` (a fresh random seed when None)."""
     generator = torch.Generator(device=device)
@@ -130,6 +137,9 @@ class EncodedPrompt:
     facts: tuple[str, ...] = ()
     """The sentences the prompt's fact markers stand for (our prompt style;
     :func:`~gameai.dialogue.prompt.facts_in_prompt`): a marker in the reply becomes its sentence."""
+    banned_token_ids: tuple[int, ...] = ()
+    """Tokens the reply may not produce: the markers of facts the prompt does not show (a
+    reply cannot point at a fact that is not there); :func:`ban_tokens` applies it on both paths."""
 
 
 class StreamedReply:

@@ -44,6 +44,7 @@ from gameai.compute_threads import name_os_thread, share_torch_threads
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
+    ban_tokens,
     make_streamer,
     sample_next_token,
     seeded_generator,
@@ -76,6 +77,18 @@ def _make_sampler(temperature: float, top_p: float, seed: int | None, device: to
             return torch.full_like(scores, float("-inf")).scatter(-1, choice, 0.0)
 
     return SeededSampler()
+
+
+def _make_ban(banned_token_ids: tuple[int, ...]) -> Any:
+    from transformers import LogitsProcessor
+
+    class Ban(LogitsProcessor):
+        """Leaves the banned tokens no chance (before sampling or the greedy pick)."""
+
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            return ban_tokens(scores, banned_token_ids)
+
+    return Ban()
 
 
 def _make_stopping_criterion(*events: threading.Event) -> Any:
@@ -132,6 +145,16 @@ class HuggingFaceBackend:
         self.eos_token_ids = eos_token_ids
         self.pad_token_id = pad_token_id
         self.device: torch.device = next(model.parameters()).device
+        self._unshown_fact_ids: tuple[int, ...] = ()
+        """Our prompt style: the fact markers' token ids, in marker order (those past the facts a
+        prompt shows are banned from its reply)."""
+        if prompt_style == "gameai":
+            from gameai.dialogue.prompt import FACTS
+
+            ids = [tokenizer.convert_tokens_to_ids(marker) for marker in FACTS]
+            self._unshown_fact_ids = tuple(
+                i for i in ids if isinstance(i, int) and i != tokenizer.unk_token_id
+            )
         config = model.config
         self.max_context: int | None = getattr(config, "max_position_embeddings", None) or getattr(
             config, "n_positions", None
@@ -241,7 +264,8 @@ class HuggingFaceBackend:
                 params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
             )
         facts = facts_in_prompt(prompt) if self.prompt_style == "gameai" else ()
-        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops), facts)
+        banned = self._unshown_fact_ids[len(facts) :] if self.prompt_style == "gameai" else ()
+        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops), facts, banned)
 
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache
@@ -269,7 +293,16 @@ class HuggingFaceBackend:
         errors: list[BaseException] = []
         thread = threading.Thread(
             target=self._generate,
-            args=(input_ids, torch.ones_like(input_ids), encoded.params, streamer, cancel, halt, errors),
+            args=(
+                input_ids,
+                torch.ones_like(input_ids),
+                encoded.params,
+                encoded.banned_token_ids,
+                streamer,
+                cancel,
+                halt,
+                errors,
+            ),
             name="gameai-dialogue-generate",
             daemon=True,
         )
@@ -298,6 +331,7 @@ class HuggingFaceBackend:
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         params: GenerationParams,
+        banned_token_ids: tuple[int, ...],
         streamer: Any,
         cancel: threading.Event,
         halt: threading.Event,
@@ -315,6 +349,8 @@ class HuggingFaceBackend:
             pad_token_id=self.pad_token_id,
         )
         processors = LogitsProcessorList()
+        if banned_token_ids:
+            processors.append(_make_ban(banned_token_ids))
         if params.temperature > 0:
             processors.append(_make_sampler(params.temperature, params.top_p, params.seed, self.device))
         try:

@@ -38,6 +38,7 @@ from torch.nn import functional
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
+    ban_tokens,
     make_streamer,
     sample_next_token,
     seeded_generator,
@@ -98,6 +99,8 @@ class _Row:
     reply: StreamedReply
     generator: torch.Generator | None
     """Its own sampler's generator; None for greedy decoding (temperature 0)."""
+    banned_token_ids: tuple[int, ...] = ()
+    """Tokens its reply may not produce (``EncodedPrompt.banned_token_ids``)."""
     done: bool = False
 
 
@@ -148,6 +151,7 @@ class HuggingFaceBatch:
             streamer=streamer,
             reply=StreamedReply(streamer, encoded, self.backend.eos_token_ids),
             generator=seeded_generator(params.seed, self.backend.device) if params.temperature > 0 else None,
+            banned_token_ids=encoded.banned_token_ids,
         )
         self._joining.append(row)
         return row.key
@@ -270,12 +274,11 @@ class HuggingFaceBatch:
         """Each row's next token from its logits row (B, V): sampled with its generator, or greedy."""
         tokens = []
         for index, row in enumerate(rows):
+            scores = ban_tokens(logits[index : index + 1], row.banned_token_ids)  # (1, V)
             if row.generator is None:
-                tokens.append(int(logits[index].argmax()))
+                tokens.append(int(scores.argmax()))
             else:
-                choice = sample_next_token(
-                    logits[index : index + 1], row.params.temperature, row.params.top_p, row.generator
-                )
+                choice = sample_next_token(scores, row.params.temperature, row.params.top_p, row.generator)
                 tokens.append(int(choice))
         return tokens
 

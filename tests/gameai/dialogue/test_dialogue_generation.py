@@ -39,3 +39,17 @@ def test_without_facts_the_text_is_untouched() -> None:
 
 def test_stop_sequences_apply_to_the_expanded_text() -> None:
     assert reply_of(["Aye. <|f2|> More."], stops=("east",)) == "Aye. The old mine is "
+
+
+def test_banned_tokens_are_never_picked_greedy_or_sampled() -> None:
+    from gameai.dialogue.generation import ban_tokens, sample_next_token, seeded_generator
+
+    scores = torch.zeros((1, 8))
+    scores[0, 5] = 10.0  # the favourite, banned
+    scores[0, 2] = 9.0
+    banned = ban_tokens(scores.clone(), (5,))
+    assert int(banned.argmax()) == 2
+    generator = seeded_generator(0, torch.device("cpu"))
+    draws = {int(sample_next_token(banned, 1.0, 1.0, generator)) for _ in range(200)}
+    assert 5 not in draws and 2 in draws
+    assert torch.equal(ban_tokens(scores.clone(), ()), scores)

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 
 from gameai.dialogue.hf_backend import HuggingFaceBackend
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
@@ -184,3 +185,34 @@ def test_models_with_a_plain_kv_cache_can_batch(model_dirs: dict[str, Path]) -> 
     backend = HuggingFaceBackend.load(model_dirs["plain"])
     assert can_batch(backend.model)
     assert not can_batch(object())
+
+
+def test_a_reply_cannot_point_at_a_fact_its_prompt_does_not_show() -> None:
+    """The markers of facts a prompt does not show are banned on both paths (the shipped model)."""
+    from gameai.dialogue.prompt import FACTS
+
+    backend = HuggingFaceBackend.load(resolve_path("assets/dialogue/model"), "cpu")
+    card = NpcCard(
+        name="Rosa", facts=("A room costs 5 silver a night.", "Wolves were seen on the north road.")
+    )
+    marker_ids = [backend.tokenizer.convert_tokens_to_ids(m) for m in FACTS]
+    none_shown = backend.encode(
+        DialogueContext(npc_id="r", npc=card, player_line="Where is the lair?"), GenerationParams()
+    )
+    one_shown = backend.encode(
+        DialogueContext(npc_id="r", npc=card, player_line="How much is a room?"), GenerationParams()
+    )
+    assert none_shown.banned_token_ids == tuple(marker_ids) and not none_shown.facts
+    assert one_shown.banned_token_ids == tuple(marker_ids[1:]) and len(one_shown.facts) == 1
+    logits = torch.zeros((2, len(backend.tokenizer)))
+    logits[:, marker_ids[0]] = 50.0  # both rows would point at f1
+    batch = HuggingFaceBatch(backend)
+    for context in ("Where is the lair?", "How much is a room?"):
+        batch.add(
+            DialogueContext(npc_id="r", npc=card, player_line=context),
+            GenerationParams(temperature=0.0),
+            threading.Event(),
+        )
+    rows = batch._joining
+    assert HuggingFaceBatch._pick(rows, logits.clone())[1] == marker_ids[0]
+    assert HuggingFaceBatch._pick(rows, logits.clone())[0] != marker_ids[0]

@@ -70,7 +70,8 @@ async def test_welcome_describes_each_action_space_and_act_answers_as_the_actor(
             expected = actor.net.choose(torch.from_numpy(obs)).tolist()
         if actor.config.continuous:
             assert all(isinstance(v, float) for row in actions for v in row)
-            np.testing.assert_allclose(np.asarray(actions), np.asarray(expected), rtol=1e-6)
+            # float32: a batch of several acts rounds differently from the 20 rows at once (seen: 1.1e-6)
+            np.testing.assert_allclose(np.asarray(actions), np.asarray(expected), rtol=1e-5, atol=1e-6)
         else:
             assert all(isinstance(v, int) for row in actions for v in row)
             assert [list(a) for a in actions] == expected

@@ -97,7 +97,7 @@ def test_heldout_cards_are_answered_from_their_facts(loaded: tuple, heldout: lis
         generate_reply(model, tokenizer, e.prompt, seed=i, temperature=0.8).text for i, e in enumerate(sample)
     ]
     figures = card_figures(sample, replies)
-    # Measured 0.90 / 0.56 / 0.04 (gameai eval dialogue, 300 samples); the issue asks 0.90 / - / 0.05.
+    # Measured 0.91 / 0.56 / 0.05 (gameai eval dialogue, 300 samples); the issue asks 0.90 / - / 0.05.
     assert figures["fact_accuracy"] >= 0.8, figures
     assert figures["abstention"] >= 0.4, figures
     assert figures["invention_rate"] <= 0.1, figures
@@ -119,6 +119,17 @@ def test_demo_cards_say_they_do_not_know_rather_than_invent(backend: HuggingFace
         for card_id, line in DEMO_UNANSWERABLE
     ]
     assert sum(abstains(r) for r in replies) >= 3, replies
+
+
+def test_handwritten_cards_in_free_sentences_are_answered_and_declined(backend: HuggingFaceBackend) -> None:
+    """The hand-written set's test cards (free sentences, questions written apart from the corpus)."""
+    from gameai.training.dialogue.handwritten import HANDWRITTEN_FILE, handwritten_figures
+
+    figures = handwritten_figures(backend, ASSETS / HANDWRITTEN_FILE, seeds=1, temperature=0.0)["test"]
+    # Measured greedy 1.00 / 0.50 (27 answerable, 10 not); sampled at 0.8 over three seeds
+    # 0.85 / 0.63 (gameai eval dialogue). Abstention here is the model's weak side.
+    assert figures["fact_accuracy"] >= 0.8, figures
+    assert figures["abstention"] >= 0.3, figures
 
 
 def test_the_game_state_answers_the_players_own_questions(backend: HuggingFaceBackend) -> None:
