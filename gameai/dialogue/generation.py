@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from typing import Any
+from typing import Any, Final
 
 import torch
 
@@ -24,14 +24,61 @@ from gameai.dialogue.prompt import expand_references
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.types import FinishReason, GenerationParams, TextDelta
 
+#: Nucleus sizes tried in turn (a partial sort of that many tokens); a row whose nucleus is not
+#: within the first size tries the next, and the whole vocabulary last.
+NUCLEUS_SIZES: Final = (64, 512)
+
+
+def nucleus(
+    scores: torch.Tensor, temperature: float, top_p: float
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each row's sampling distribution: softmax at ``temperature``, cut to the ``top_p`` nucleus.
+
+    A row's result is the same computed alone or in a batch (every step is row by row, and the
+    number of candidates is chosen per row), so a batch computes all its rows at once
+    (:func:`sample_rows`) and the one-at-a-time path one row (:func:`sample_next_token`), and a
+    seeded reply draws the same tokens on both.
+
+    Args:
+        scores: Next-token logits, shape (B, V).
+        temperature: Softmax temperature (> 0).
+        top_p: Nucleus mass in (0, 1].
+
+    Returns:
+        Per row, (probabilities of its candidates, most likely first, those outside the nucleus
+        at 0; their token ids), each of shape (k,): the first of :data:`NUCLEUS_SIZES` that holds
+        more than ``top_p`` of the mass, else the whole vocabulary.
+    """
+    probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
+    vocabulary = probs.shape[-1]
+    if top_p >= 1.0:
+        everything = torch.arange(vocabulary, device=probs.device)
+        return [(row, everything) for row in probs]
+    sizes = [k for k in NUCLEUS_SIZES if k < vocabulary] + [vocabulary]
+    first = probs.topk(sizes[0], dim=-1) if sizes[0] < vocabulary else None  # (B, k) each
+    out = []
+    for index in range(probs.shape[0]):
+        for k in sizes:
+            if first is not None and k == sizes[0]:
+                candidates, tokens = first.values[index], first.indices[index]
+            elif k < vocabulary:
+                candidates, tokens = probs[index].topk(k)
+            else:
+                candidates, tokens = probs[index].sort(descending=True)
+            if k == vocabulary or float(candidates.sum()) > top_p:
+                break
+        outside = candidates.cumsum(dim=-1) - candidates > top_p
+        out.append((candidates.masked_fill(outside, 0.0), tokens))
+    return out
+
 
 def sample_next_token(
     scores: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator
 ) -> torch.Tensor:
     """Draw the next token of each row from ``scores`` with nucleus sampling.
 
-    The one sampling rule of both generation paths (``model.generate`` and the batch), so a
-    seeded reply draws the same tokens in either.
+    The one sampling rule of both generation paths (``model.generate`` and the batch's
+    :func:`sample_rows`), so a seeded reply draws the same tokens in either.
 
     Args:
         scores: Next-token logits, shape (B, V).
@@ -42,13 +89,39 @@ def sample_next_token(
     Returns:
         The chosen token ids, shape (B, 1).
     """
-    probs = torch.softmax(scores.float() / temperature, dim=-1)  # (B, V)
-    if top_p < 1.0:
-        sorted_probs, order = probs.sort(dim=-1, descending=True)
-        outside = sorted_probs.cumsum(dim=-1) - sorted_probs > top_p
-        sorted_probs = sorted_probs.masked_fill(outside, 0.0)
-        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
-    return torch.multinomial(probs, 1, generator=generator)  # (B, 1)
+    chosen = [
+        tokens[torch.multinomial(candidates, 1, generator=generator)]
+        for candidates, tokens in nucleus(scores, temperature, top_p)
+    ]
+    return torch.stack(chosen).reshape(-1, 1)
+
+
+def sample_rows(
+    scores: torch.Tensor, settings: list[tuple[float, float]], generators: list[torch.Generator | None]
+) -> list[int]:
+    """The next token of every row of a batch: greedy where its generator is None, else drawn with
+    its generator by the rule of :func:`sample_next_token`, the rows with the same
+    (temperature, top_p) computed together.
+
+    Args:
+        scores: Next-token logits, shape (B, V) (banned tokens already at ``-inf``).
+        settings: Per row, (temperature, top_p).
+        generators: Per row, its generator, or None for greedy decoding.
+
+    Returns:
+        The chosen token ids, one per row.
+    """
+    tokens = [0] * scores.shape[0]
+    groups: dict[tuple[float, float], list[int]] = {}
+    for index, generator in enumerate(generators):
+        if generator is None:
+            tokens[index] = int(scores[index].argmax())
+        else:
+            groups.setdefault(settings[index], []).append(index)
+    for (temperature, top_p), rows in groups.items():
+        for index, (candidates, ids) in zip(rows, nucleus(scores[rows], temperature, top_p), strict=True):
+            tokens[index] = int(ids[torch.multinomial(candidates, 1, generator=generators[index])])
+    return tokens
 
 
 def ban_tokens(scores: torch.Tensor, banned_token_ids: tuple[int, ...]) -> torch.Tensor:

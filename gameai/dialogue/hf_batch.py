@@ -15,7 +15,8 @@
 
 A reply joins at the next step and leaves at the step it ends: the batch never waits for
 its slowest reply. Each row samples with its own seeded ``torch.Generator`` through
-:func:`~gameai.dialogue.generation.sample_next_token`, and its text goes through the same
+:func:`~gameai.dialogue.generation.sample_rows` (the rule of ``sample_next_token``, the
+probabilities of all rows computed at once), and its text goes through the same
 streamer, stop sequences, token counts and finish reason
 (:class:`~gameai.dialogue.generation.StreamedReply`) as
 :meth:`~gameai.dialogue.hf_backend.HuggingFaceBackend.stream`. The logits of a row do
@@ -40,7 +41,7 @@ from gameai.dialogue.generation import (
     StreamedReply,
     ban_tokens,
     make_streamer,
-    sample_next_token,
+    sample_rows,
     seeded_generator,
 )
 from gameai.dialogue.types import DialogueContext, GenerationParams, ReplyProgress, TextDelta
@@ -272,15 +273,13 @@ class HuggingFaceBatch:
     @staticmethod
     def _pick(rows: list[_Row], logits: torch.Tensor) -> list[int]:
         """Each row's next token from its logits row (B, V): sampled with its generator, or greedy."""
-        tokens = []
         for index, row in enumerate(rows):
-            scores = ban_tokens(logits[index : index + 1], row.banned_token_ids)  # (1, V)
-            if row.generator is None:
-                tokens.append(int(scores.argmax()))
-            else:
-                choice = sample_next_token(scores, row.params.temperature, row.params.top_p, row.generator)
-                tokens.append(int(choice))
-        return tokens
+            ban_tokens(logits[index : index + 1], row.banned_token_ids)
+        return sample_rows(
+            logits,
+            [(row.params.temperature, row.params.top_p) for row in rows],
+            [row.generator for row in rows],
+        )
 
     def _advance(self, rows: list[_Row], tokens: list[int]) -> list[ReplyProgress]:
         """Give each row its new token; what it makes of it, and whether the row ended."""

@@ -53,3 +53,31 @@ def test_banned_tokens_are_never_picked_greedy_or_sampled() -> None:
     draws = {int(sample_next_token(banned, 1.0, 1.0, generator)) for _ in range(200)}
     assert 5 not in draws and 2 in draws
     assert torch.equal(ban_tokens(scores.clone(), ()), scores)
+
+
+def test_the_nucleus_is_the_same_alone_or_in_a_batch_and_widens_for_flat_rows() -> None:
+    from gameai.dialogue.generation import nucleus, sample_next_token, sample_rows, seeded_generator
+
+    torch.manual_seed(0)
+    peaked = torch.randn(4096) * 8  # the nucleus closes within the first 64 candidates
+    flat = torch.zeros(4096)  # every token equally likely: the nucleus is most of the vocabulary
+    scores = torch.stack([peaked, flat, peaked * 0.5])
+    rows = nucleus(scores, 0.8, 0.95)
+    for index, (candidates, tokens) in enumerate(rows):
+        alone = nucleus(scores[index : index + 1], 0.8, 0.95)[0]
+        assert torch.equal(alone[0], candidates) and torch.equal(alone[1], tokens)
+        kept = candidates > 0
+        assert (
+            float(candidates[kept].sum()) > 0.95 * float(torch.softmax(scores[index] / 0.8, -1).sum()) - 1e-6
+        )
+        assert bool(kept[: int(kept.sum())].all())  # kept = the most likely ones, in order
+    assert len(rows[0][0]) == 64 and len(rows[1][0]) == 4096
+    # A row drawn in a batch draws what it draws alone, with the same generator seed.
+    batch = sample_rows(
+        scores, [(0.8, 0.95)] * 3, [seeded_generator(s, torch.device("cpu")) for s in (1, 2, 3)]
+    )
+    alone = [
+        int(sample_next_token(scores[i : i + 1], 0.8, 0.95, seeded_generator(s, torch.device("cpu"))))
+        for i, s in enumerate((1, 2, 3))
+    ]
+    assert batch == alone
