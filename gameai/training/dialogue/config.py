@@ -84,6 +84,9 @@ class DialogueTrainConfig:
     """AdamW weight decay on matrices (not on norms)."""
     grad_clip: float = 1.0
     """Gradient norm clip."""
+    decision_weight: float = 1.0
+    """Loss weight of the tokens that decide a reply: its first token (an answer or "I don't
+    know") and the fact markers (which fact); the other reply tokens weigh 1."""
     pretrained_init: bool = False
     """Fine-tune from the general-conversation pretraining (into ``finetune-pretrained``).
 

@@ -49,22 +49,58 @@ def encode_examples(
     return encoded
 
 
-def collate(examples: list[EncodedExample], pad_id: int) -> dict[str, torch.Tensor]:
+def collate(
+    examples: list[EncodedExample],
+    pad_id: int,
+    decision_ids: tuple[int, ...] = (),
+    decision_weight: float = 1.0,
+) -> dict[str, torch.Tensor]:
     """Right-pad a list of examples into a batch.
 
+    Args:
+        examples: The encoded examples.
+        pad_id: The padding token.
+        decision_ids: Tokens that decide a reply wherever they are (the fact markers: which fact).
+        decision_weight: Loss weight of each reply's first token (answer or "I don't know") and
+            of the ``decision_ids`` in it; the other reply tokens weigh 1.
+
     Returns:
-        ``input_ids``, ``attention_mask`` and ``labels``, each (B, T) int64, T the longest example.
+        ``input_ids``, ``attention_mask`` and ``labels``, each (B, T) int64, T the longest
+        example, and ``weights`` (B, T) float32: each label's loss weight (0 where ignored).
     """
     T = max(len(e.ids) for e in examples)
     input_ids = torch.full((len(examples), T), pad_id, dtype=torch.long)
     labels = torch.full((len(examples), T), IGNORE_INDEX, dtype=torch.long)
     attention_mask = torch.zeros((len(examples), T), dtype=torch.long)
+    weights = torch.zeros((len(examples), T), dtype=torch.float32)
     for row, example in enumerate(examples):
         ids = torch.from_numpy(example.ids)
         input_ids[row, : len(ids)] = ids
         attention_mask[row, : len(ids)] = 1
         labels[row, example.reply_start : len(ids)] = ids[example.reply_start :]
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        weights[row, example.reply_start : len(ids)] = 1.0
+        if decision_weight != 1.0:
+            weights[row, example.reply_start] = decision_weight
+            if decision_ids:
+                reply = ids[example.reply_start :]
+                marked = torch.isin(reply, torch.tensor(decision_ids))
+                weights[row, example.reply_start : len(ids)][marked] = decision_weight
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "weights": weights}
+
+
+def weighted_reply_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted mean cross-entropy of the reply tokens (the plain mean when every weight is 1).
+
+    Args:
+        logits: (B, T, V) model outputs.
+        labels: (B, T) token ids, ``IGNORE_INDEX`` where no loss is taken.
+        weights: (B, T) each label's weight (:func:`collate`).
+    """
+    targets, w = labels[:, 1:].flatten(), weights[:, 1:].flatten()  # token t+1 is predicted at t
+    losses = torch.nn.functional.cross_entropy(
+        logits[:, :-1].flatten(0, 1).float(), targets, ignore_index=IGNORE_INDEX, reduction="none"
+    )
+    return (losses * w).sum() / w.sum().clamp(min=1e-9)
 
 
 class BatchOrder:

@@ -19,6 +19,9 @@ of every pool: cards with names, roles, subjects, values, question phrasings, pl
 - ``handwritten``: fact accuracy and abstention on cards and questions written by hand, apart
   from the corpus (:mod:`~gameai.training.dialogue.handwritten`), asked through the service's
   backend, per split (``dev``/``test``).
+- ``behaviour``: held-out "how am I doing?" questions asked once per behaviour, the prompts
+  differing only in it, in held-out and in training words: the share of replies the behaviour
+  classifier names right.
 - ``speed``: time to first token and tokens/s of one stream with the KV cache, card-sized prompts.
 - ``baseline`` (``--baseline smollm2``): the same card metrics and speed for SmolLM2-135M-Instruct
   prompted with the same cards (``gameai.dialogue.generic_prompt``), on
@@ -27,6 +30,7 @@ of every pool: cards with names, roles, subjects, values, question phrasings, pl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import statistics
@@ -252,6 +256,56 @@ def _accuracy(classifier: NaiveBayesClassifier, texts: list[str], labels: list[s
     )
 
 
+def behaviour_figures(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    heldout: list[Example],
+    train: list[Example],
+    classifier: NaiveBayesClassifier,
+    config: DialogueEvalConfig,
+    examples: int = 20,
+) -> dict[str, Any]:
+    """Whether replies to "how am I doing?" follow the recognised behaviour.
+
+    Each of ``examples`` held-out ``status`` examples (held-out cards) is asked once per
+    behaviour the model knows, the prompts differing only in their behaviour field; the
+    behaviour classifier (trained on the corpus's own replies) names each reply's behaviour.
+    Asked twice: in the held-out example's own words (``heldout_phrasing``: the player bank's
+    held-out status lines) and in a training phrasing (``training_phrasing``: the first training
+    status line). Per phrasing: ``adherence``, the share named right (chance: one in
+    ``behaviours``), and ``distinct_replies``, the share of examples whose replies differ
+    between behaviours at all.
+    """
+    from gameai.dialogue.prompt import format_prompt
+    from gameai.training.dialogue.corpus.generate import BEHAVIOURS
+
+    asked = [e for e in heldout if e.intent == "status"][:examples]
+    trained_line = next((e.player_line for e in train if e.intent == "status"), "")
+    behaviours = [b for b in BEHAVIOURS if b != "unknown"]
+    out: dict[str, Any] = {"examples": len(asked), "behaviours": len(behaviours)}
+    out["training_line"] = trained_line
+    for phrasing in ("heldout_phrasing", "training_phrasing"):
+        named, differ = [], []
+        for i, example in enumerate(asked):
+            context = example_context(example)
+            if phrasing == "training_phrasing":
+                context = dataclasses.replace(context, player_line=trained_line)
+            replies = []
+            for behaviour in behaviours:
+                prompt = format_prompt(dataclasses.replace(context, behaviour=behaviour))
+                reply = generate_reply(
+                    model, tokenizer, prompt, seed=config.seed + i, temperature=config.temperature
+                ).text
+                replies.append(reply)
+                named.append(classifier.predict(reply) == behaviour)
+            differ.append(len(set(replies)) > 1)
+        out[phrasing] = {
+            "adherence": float(np.mean(named)) if named else None,
+            "distinct_replies": float(np.mean(differ)) if differ else None,
+        }
+    return out
+
+
 def training_examples(config: DialogueEvalConfig) -> list[Example]:
     """The training split (``WORK_DIR/corpus``), for the classifiers and the copy share."""
     path = Path(config.work_dir) / "corpus" / "train.jsonl.gz"
@@ -312,6 +366,7 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
         ],
     )
     result["cards"] = cards
+    result["behaviour"] = behaviour_figures(model, tokenizer, heldout, train, behaviour, config)
     handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
     if handwritten.exists():
         result["handwritten"] = handwritten_figures(

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE
-from gameai.dialogue.prompt import END
+from gameai.dialogue.prompt import END, FACTS
 from gameai.dialogue.tokenizer import load_tokenizer
 from gameai.errors import StepOrderError
 from gameai.model_files import sha256_of
@@ -51,7 +51,14 @@ from gameai.training.dialogue.checkpoint import (
 )
 from gameai.training.dialogue.config import DialogueTrainConfig, Step
 from gameai.training.dialogue.corpus.generate import build_corpus, read_jsonl
-from gameai.training.dialogue.data import BatchOrder, EncodedExample, collate, encode_examples, reply_loss
+from gameai.training.dialogue.data import (
+    BatchOrder,
+    EncodedExample,
+    collate,
+    encode_examples,
+    reply_loss,
+    weighted_reply_loss,
+)
 from gameai.training.dialogue.model import build_model, count_parameters
 from gameai.training.dialogue.tokenizer import train_tokenizer
 
@@ -219,16 +226,20 @@ def train_stage(
         if (tokenizer_dir(config) / "recipe.json").exists()
         else None
     )
-    if resume is not None and (
-        state.get("model_shape", shape) != shape or state.get("tokenizer_recipe", recipe) != recipe
-    ):
-        what = "model shape" if state.get("model_shape", shape) != shape else "tokenizer (the corpus changed)"
+    differs = {
+        "model shape": (state.get("model_shape", shape), shape),
+        "tokenizer (the corpus changed)": (state.get("tokenizer_recipe", recipe), recipe),
+        "decision weight": (state.get("decision_weight", 1.0), config.decision_weight),
+    }
+    what = next((name for name, (had, asked) in differs.items() if had != asked), None)
+    if resume is not None and what is not None:
+        had, asked = differs[what]
         raise StepOrderError(
             f"{out} holds a {'finished' if state.get('done') else 'started'} run with another {what} "
-            f"(it has {state.get('model_shape')}, the config asks {shape}): move that directory away "
+            f"(it has {had}, the config asks {asked}): move that directory away "
             "or give another --work-dir to train the new one"
         )
-    state.update(model_shape=shape, tokenizer_recipe=recipe)
+    state.update(model_shape=shape, tokenizer_recipe=recipe, decision_weight=config.decision_weight)
     if state.get("done"):
         return state
     model = model.to(device)  # type: ignore[arg-type]
@@ -237,6 +248,8 @@ def train_stage(
     if resume is not None:
         restore_optimizer(resume, optimizer, device)
     order = BatchOrder(len(train_examples), config.batch_size, config.seed)
+    marker_ids = tokenizer.convert_tokens_to_ids(list(FACTS))
+    decision_ids = tuple(marker_ids) if isinstance(marker_ids, list) else (marker_ids,)
     valid = valid_examples[: config.eval_examples]
     writer = SummaryWriter(str(Path(config.runs_dir) / state["run_name"]))
     writer.add_text("config", json.dumps(asdict(config), indent=1))
@@ -247,10 +260,16 @@ def train_stage(
         lr = learning_rate(step, peak_lr, config, steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        batch = collate([train_examples[i] for i in order.indices(step)], tokenizer.pad_token_id)
+        batch = collate(
+            [train_examples[i] for i in order.indices(step)],
+            tokenizer.pad_token_id,
+            decision_ids,
+            config.decision_weight,
+        )
         batch = {k: v.to(device) for k, v in batch.items()}
         with autocast:
-            loss = model(**batch).loss
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            loss = weighted_reply_loss(logits, batch["labels"], batch["weights"])
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()

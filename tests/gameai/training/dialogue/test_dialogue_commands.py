@@ -116,6 +116,10 @@ def test_eval_dialogue_prints_and_writes_card_figures(
     assert 0.0 <= cards["reference_voice"] <= 1.0
     assert isinstance(cards["invented_examples"], list)
     assert printed["speed"]["ttft_ms"] > 0 and printed["speed"]["tokens_per_s"] > 0
+    behaviour = printed["behaviour"]
+    assert behaviour["examples"] > 0 and behaviour["behaviours"] == 6
+    for phrasing in ("heldout_phrasing", "training_phrasing"):
+        assert 0.0 <= behaviour[phrasing]["adherence"] <= 1.0
     assert "baseline" not in printed
 
 

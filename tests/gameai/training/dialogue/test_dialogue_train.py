@@ -122,6 +122,26 @@ def test_collate_masks_prompt_and_padding(prepared: DialogueTrainConfig) -> None
         assert batch["attention_mask"][row].sum() == len(example.ids)
 
 
+def test_decision_tokens_weigh_more_and_weight_one_is_the_plain_mean() -> None:
+    import numpy as np
+    import torch
+
+    from gameai.training.dialogue.data import EncodedExample, weighted_reply_loss
+
+    # prompt 3 tokens, reply: opener 7, marker 9, end 2
+    example = EncodedExample(np.array([5, 6, 4, 7, 9, 2]), reply_start=3)
+    plain = collate([example], pad_id=0)
+    assert plain["weights"][0].tolist() == [0, 0, 0, 1, 1, 1]
+    weighted = collate([example], pad_id=0, decision_ids=(9,), decision_weight=5.0)
+    assert weighted["weights"][0].tolist() == [0, 0, 0, 5, 5, 1]  # the first reply token, the marker
+    logits = torch.randn(1, 6, 12)
+    mean = torch.nn.functional.cross_entropy(logits[0, :-1], plain["labels"][0, 1:], ignore_index=-100)
+    assert torch.allclose(weighted_reply_loss(logits, plain["labels"], plain["weights"]), mean)
+    losses = torch.nn.functional.cross_entropy(logits[0, 2:5], torch.tensor([7, 9, 2]), reduction="none")
+    expected = (losses * torch.tensor([5.0, 5.0, 1.0])).sum() / 11
+    assert torch.allclose(weighted_reply_loss(logits, weighted["labels"], weighted["weights"]), expected)
+
+
 def test_long_prompts_keep_their_end() -> None:
     from gameai.training.dialogue.tokenizer import train_tokenizer
 
@@ -255,6 +275,12 @@ def test_a_finished_run_of_another_shape_is_refused(trained_all: DialogueTrainCo
     assert "'n_layer': 2" in message and "'n_layer': 3" in message
     assert "move that directory away" in message and "--work-dir" in message
     assert read_state(stage_dir(trained_all, "finetune"))["model_shape"]["n_layer"] == 2  # left alone
+
+
+def test_a_finished_run_with_another_decision_weight_is_refused(trained_all: DialogueTrainConfig) -> None:
+    with pytest.raises(StepOrderError, match="decision weight") as caught:
+        finetune(replace(trained_all, decision_weight=trained_all.decision_weight + 2))
+    assert f"it has {trained_all.decision_weight}" in str(caught.value)
 
 
 def test_a_finished_run_with_another_tokenizer_is_refused(
