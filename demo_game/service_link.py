@@ -54,6 +54,8 @@ class ServiceLink:
             self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
             self.plugin.start()
         self.lines: dict[int, DialogueLine] = {}
+        self.asked: dict[int, str] = {}
+        """What the player last said to each friendly NPC slot (its reply is in :attr:`lines`)."""
         """The latest reply of each friendly NPC slot."""
         self.difficulty: float | None = None
         """The difficulty the latest served action was played at."""
@@ -158,6 +160,7 @@ class ServiceLink:
             game_state=self.game_state(game),
         )
         self.lines[slot] = line
+        self.asked[slot] = player_line
         return line
 
     @staticmethod
@@ -256,8 +259,13 @@ class ServiceLink:
             "agent": self.agent,
             "actions_served": self.actions_received,
             "dialogue_lines": [
-                {"npc": line.npc_id, "text": line.text, "error": line.error}
-                for _, line in sorted(self.lines.items())
+                {
+                    "npc": line.npc_id,
+                    "player": self.asked.get(slot, ""),
+                    "text": line.text,
+                    "error": line.error,
+                }
+                for slot, line in sorted(self.lines.items())
             ],
             "rtt_ms": percentiles(self.rtt_ms),
             "behaviour_latency_ms": percentiles(self.behaviour_latency_ms),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from demo_game.app import DemoApp
+from demo_game.app import AUTOPILOT_LINES, DemoApp
 from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame
 from demo_game.hud import Hud, ServiceStatus
@@ -69,6 +69,7 @@ def test_headless_run_uses_every_service(service: ServerProcess, tmp_path: Path)
     line = served["dialogue_lines"][0]
     assert line["error"] is None and line["text"].strip()
     assert line["npc"] in ("blacksmith", "healer")  # asked by card id (the service's default cards)
+    assert line["player"] in AUTOPILOT_LINES  # what the autopilot said, beside the reply
     assert served["errors"] == []
     shot = pygame.image.load(summary["screenshots"][-1])
     assert surface_to_array(shot).std() > 10
