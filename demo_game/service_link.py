@@ -54,9 +54,9 @@ class ServiceLink:
             self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
             self.plugin.start()
         self.lines: dict[int, DialogueLine] = {}
+        """The latest reply of each friendly NPC slot."""
         self.asked: dict[int, str] = {}
         """What the player last said to each friendly NPC slot (its reply is in :attr:`lines`)."""
-        """The latest reply of each friendly NPC slot."""
         self.difficulty: float | None = None
         """The difficulty the latest served action was played at."""
         self.labels: Counter[str] = Counter()

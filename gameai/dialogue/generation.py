@@ -55,18 +55,20 @@ def nucleus(
         everything = torch.arange(vocabulary, device=probs.device)
         return [(row, everything) for row in probs]
     sizes = [k for k in NUCLEUS_SIZES if k < vocabulary] + [vocabulary]
-    first = probs.topk(sizes[0], dim=-1) if sizes[0] < vocabulary else None  # (B, k) each
+
+    def largest(values: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``k`` largest of the last dimension, descending (a partial sort below the vocabulary)."""
+        found = values.topk(k, dim=-1) if k < vocabulary else values.sort(dim=-1, descending=True)
+        return found.values, found.indices
+
+    first_values, first_tokens = largest(probs, sizes[0])  # (B, k) each, every row at once
     out = []
     for index in range(probs.shape[0]):
-        for k in sizes:
-            if first is not None and k == sizes[0]:
-                candidates, tokens = first.values[index], first.indices[index]
-            elif k < vocabulary:
-                candidates, tokens = probs[index].topk(k)
-            else:
-                candidates, tokens = probs[index].sort(descending=True)
-            if k == vocabulary or float(candidates.sum()) > top_p:
+        candidates, tokens = first_values[index], first_tokens[index]
+        for k in sizes[1:]:  # widen where the nucleus is not within the first candidates
+            if float(candidates.sum()) > top_p:
                 break
+            candidates, tokens = largest(probs[index], k)
         outside = candidates.cumsum(dim=-1) - candidates > top_p
         out.append((candidates.masked_fill(outside, 0.0), tokens))
     return out
@@ -89,11 +91,9 @@ def sample_next_token(
     Returns:
         The chosen token ids, shape (B, 1).
     """
-    chosen = [
-        tokens[torch.multinomial(candidates, 1, generator=generator)]
-        for candidates, tokens in nucleus(scores, temperature, top_p)
-    ]
-    return torch.stack(chosen).reshape(-1, 1)
+    rows = scores.shape[0]
+    chosen = sample_rows(scores, [(temperature, top_p)] * rows, [generator] * rows)
+    return torch.tensor(chosen, device=scores.device).reshape(-1, 1)
 
 
 def sample_rows(

@@ -53,6 +53,7 @@ from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_pro
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
 from gameai.dialogue.prompt import facts_in_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
+from gameai.dialogue.tokenizer import fact_marker_ids
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import WEIGHTS_HASH_KEY, ModelLoadError, check_weights_hash, file_version, read_json
 
@@ -145,16 +146,9 @@ class HuggingFaceBackend:
         self.eos_token_ids = eos_token_ids
         self.pad_token_id = pad_token_id
         self.device: torch.device = next(model.parameters()).device
-        self._unshown_fact_ids: tuple[int, ...] = ()
+        self._fact_marker_ids = fact_marker_ids(tokenizer) if prompt_style == "gameai" else ()
         """Our prompt style: the fact markers' token ids, in marker order (those past the facts a
         prompt shows are banned from its reply)."""
-        if prompt_style == "gameai":
-            from gameai.dialogue.prompt import FACTS
-
-            ids = [tokenizer.convert_tokens_to_ids(marker) for marker in FACTS]
-            self._unshown_fact_ids = tuple(
-                i for i in ids if isinstance(i, int) and i != tokenizer.unk_token_id
-            )
         config = model.config
         self.max_context: int | None = getattr(config, "max_position_embeddings", None) or getattr(
             config, "n_positions", None
@@ -264,7 +258,7 @@ class HuggingFaceBackend:
                 params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
             )
         facts = facts_in_prompt(prompt) if self.prompt_style == "gameai" else ()
-        banned = self._unshown_fact_ids[len(facts) :] if self.prompt_style == "gameai" else ()
+        banned = self._fact_marker_ids[len(facts) :]
         return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops), facts, banned)
 
     def open_batch(self) -> DialogueBatch | None:

@@ -9,8 +9,11 @@ end-of-reply and the EOS token.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from transformers import PreTrainedTokenizerFast
+
+from gameai.dialogue.prompt import FACTS
 
 
 def load_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
@@ -18,3 +21,12 @@ def load_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(directory), local_files_only=True)
     assert isinstance(tokenizer, PreTrainedTokenizerFast)
     return tokenizer
+
+
+def fact_marker_ids(tokenizer: Any) -> tuple[int, ...]:
+    """The token ids of the fact markers (:data:`~gameai.dialogue.prompt.FACTS`), in marker
+    order; empty when the tokenizer lacks any of them (a model not trained on our prompt)."""
+    ids = [tokenizer.convert_tokens_to_ids(marker) for marker in FACTS]
+    if all(isinstance(i, int) and i != tokenizer.unk_token_id for i in ids):
+        return tuple(ids)
+    return ()

@@ -73,6 +73,7 @@ def collate(
     labels = torch.full((len(examples), T), IGNORE_INDEX, dtype=torch.long)
     attention_mask = torch.zeros((len(examples), T), dtype=torch.long)
     weights = torch.zeros((len(examples), T), dtype=torch.float32)
+    deciding = torch.tensor(decision_ids, dtype=torch.long)
     for row, example in enumerate(examples):
         ids = torch.from_numpy(example.ids)
         input_ids[row, : len(ids)] = ids
@@ -82,8 +83,7 @@ def collate(
         if decision_weight != 1.0:
             weights[row, example.reply_start] = decision_weight
             if decision_ids:
-                reply = ids[example.reply_start :]
-                marked = torch.isin(reply, torch.tensor(decision_ids))
+                marked = torch.isin(ids[example.reply_start :], deciding)
                 weights[row, example.reply_start : len(ids)][marked] = decision_weight
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, "weights": weights}
 

