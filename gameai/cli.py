@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gameai.commands.eval_agent",
     "gameai.commands.eval_adapt",
     "gameai.commands.agents",
+    "gameai.commands.recordings",
     "gameai.commands.bench_train",
     "gameai.commands.train_behaviour",
     "gameai.commands.eval_behaviour",

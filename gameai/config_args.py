@@ -30,6 +30,7 @@ import itertools
 import textwrap
 import types
 import typing
+from collections.abc import Collection
 from typing import Any, Literal, TypeVar
 
 ConfigT = TypeVar("ConfigT")
@@ -78,7 +79,9 @@ def unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str = "") -> None:
+def add_config_arguments(
+    parser: argparse.ArgumentParser, cls: type, prefix: str = "", skip: Collection[str] = ()
+) -> None:
     """Add one option per field of the dataclass ``cls`` to ``parser``.
 
     Args:
@@ -86,6 +89,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str
         cls: A dataclass whose fields all have defaults.
         prefix: Put before every option and destination name (``prefix="env_"`` gives
             ``--env-seed``), so that two configs can share one parser.
+        skip: Fields to add no option for (another config's option of the same name sets
+            them, or the caller adds its own).
 
     Raises:
         TypeError: If a field's type is not supported.
@@ -94,7 +99,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str
     docs = field_docstrings(cls)
     group = parser.add_argument_group(f"{cls.__name__} options")
     for field in dataclasses.fields(cls):
-        if not field.init:
+        if not field.init or field.name in skip:
             continue
         annotation, _ = unwrap_optional(hints[field.name])
         default = field.default

@@ -10,6 +10,10 @@ from typing import Final
 #: Player behaviour classes recognised from the screen (the scripted styles' names).
 BEHAVIOURS: Final[tuple[str, ...]] = ("aggressive", "explorer", "collector", "evasive", "idle", "bot_like")
 
+#: The label of a behaviour result whose frames do not look like the model's game (reserved:
+#: never a class name of any model; ``gameai.behaviour.look``).
+UNKNOWN_BEHAVIOUR: Final = "unknown"
+
 #: Game events recorded per step by the arena simulation and sent by games.
 EVENTS: Final[tuple[str, ...]] = (
     "fire",

@@ -18,6 +18,11 @@ export interface BehaviourSpec {
   classes: string[];
   bot_like_min_precision?: number | null;
   bot_like_minimums: { from_s: number; min_probability: number }[];
+  /** look_score above which a result's label is "unknown" (the frames are not the model's game); null: never. */
+  unknown_threshold?: number | null;
+  /** Classes a game may act against a player on, each held back by its calibration. */
+  accusation_classes?: string[];
+  accusation_minimums?: { label: string; from_s: number; min_probability: number }[];
 }
 
 export interface AgentSpec {
@@ -39,6 +44,8 @@ export interface Welcome {
   session_id: string;
   server: string;
   services: Service[];
+  /** Whose models the session got: models_game is game_id when the server has that game's, null for its default set. */
+  game?: { game_id: string; models_game?: string | null; default_game?: string | null };
   models: Record<string, { service: string; status: "ready" | "unavailable"; name?: string; version?: string; reason?: string; random_init: boolean }>;
   behaviour?: BehaviourSpec;
   agents: Record<string, AgentSpec>;
@@ -53,11 +60,14 @@ export interface BehaviourResult {
   type: "behaviour";
   seq: number;
   timestamp: number;
+  /** A class of welcome.behaviour.classes, or "unknown" when the frames are not the model's game. */
   label: string;
   probabilities: Record<string, number>;
   confidence: number;
   latency_ms: number;
   dropped_frames: number;
+  /** 0-1: how unlike the model's game the window's frames are; null when the model has no look. */
+  look_score?: number | null;
 }
 
 export interface DialogueDelta { type: "dialogue.delta"; id: string; index: number; text: string; alternative?: number }

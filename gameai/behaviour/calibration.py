@@ -34,6 +34,13 @@ from typing import Any, Final, TypeGuard
 
 #: The key of ``config.json``'s metadata that holds the calibration.
 CALIBRATION_KEY: Final = "bot_like_calibration"
+#: A game's own model (trained on a dataset, ``docs/behaviour.md``, *Your game, your labels*):
+#: the metadata's list of its accusation classes, and per class a calibration of the same
+#: structure as the arena's ``bot_like_calibration``.
+ACCUSATION_CLASSES_KEY: Final = "accusation_classes"
+ACCUSATION_CALIBRATION_KEY: Final = "accusation_calibration"
+#: The arena's accusation class.
+BOT_LIKE: Final = "bot_like"
 #: Where a session's periods begin, in seconds of the player's play the server has seen: the
 #: calibration's ``by_time`` buckets ``(0, 5], (5, 10], (10, 20], (20, 30], (30, ...)``.
 SCHEDULE_STARTS_S: Final = (0.0, 5.0, 10.0, 20.0, 30.0)
@@ -144,7 +151,9 @@ class CalibratedMinimum:
     """Calibration players per style the figures come from."""
 
 
-def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> CalibratedMinimum:
+def bot_like_minimum(
+    metadata: Mapping[str, Any], precision: float, label: str = BOT_LIKE
+) -> CalibratedMinimum:
     """The smallest calibrated minimum with ``bot_like`` precision >= ``precision`` at 95% confidence.
 
     Args:
@@ -163,7 +172,7 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
     calibration = checked_calibration(metadata)
     if calibration is None or not calibration.get("rows"):
         raise ValueError(
-            "the behaviour model has no bot_like calibration in its config.json metadata "
+            f"the behaviour model has no {label} calibration in its config.json metadata "
             "(run `gameai train behaviour calibrate --assets-dir <model>`), so a minimum precision "
             "cannot be turned into a minimum probability; set behaviour_bot_like_min_probability instead"
         )
@@ -174,7 +183,7 @@ def bot_like_minimum(metadata: Mapping[str, Any], precision: float) -> Calibrate
         return CalibratedMinimum(*_figures(row), players)
     best = max(rows, key=lambda row: float(row["precision_low"]))
     raise ValueError(
-        f"no calibrated bot_like minimum reached precision {precision} with 95% confidence: the "
+        f"no calibrated {label} minimum reached precision {precision} with 95% confidence: the "
         f"best lower bound was {float(best['precision_low']):.3f} (precision "
         f"{float(best['precision']):.3f}) at minimum {float(best['min_probability'])}, on "
         f"{players} calibration players per style"
@@ -228,7 +237,9 @@ class CalibratedSchedule:
         return ", ".join(parts)
 
 
-def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> CalibratedSchedule:
+def bot_like_schedule(
+    metadata: Mapping[str, Any], precision: float, label: str = BOT_LIKE
+) -> CalibratedSchedule:
     """Per period of a session, the smallest ``bot_like`` minimum with precision >= ``precision`` (95% sure).
 
     Args:
@@ -247,7 +258,7 @@ def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> Calibrat
     calibration = checked_calibration(metadata)
     periods = calibration.get("by_time") if calibration is not None else None
     if not periods:
-        fixed = bot_like_minimum(metadata, precision)  # checks the precision and the calibration
+        fixed = bot_like_minimum(metadata, precision, label)  # checks the precision and the calibration
         figures = (fixed.min_probability, fixed.precision, fixed.precision_low, fixed.recall)
         step = CalibratedStep(0.0, None, *figures)
         return CalibratedSchedule(precision, (step,), fixed.players_per_style)
@@ -261,7 +272,7 @@ def bot_like_schedule(metadata: Mapping[str, Any], precision: float) -> Calibrat
         steps.append(CalibratedStep(float(period["from_s"]), to_s, *figures))
     if all(step.min_probability >= NEVER for step in steps):
         raise ValueError(
-            f"no calibrated bot_like minimum reached precision {precision} with 95% confidence "
+            f"no calibrated {label} minimum reached precision {precision} with 95% confidence "
             f"at any age of a session, on {calibration.get('players_per_style', 0)} calibration "
             "players per style"
         )
@@ -280,7 +291,9 @@ class BotLikeGuard:
     """Why the label is not held back (empty when ``schedule`` is set)."""
 
 
-def bot_like_guard(metadata: Mapping[str, Any], min_precision: float | None) -> BotLikeGuard:
+def bot_like_guard(
+    metadata: Mapping[str, Any], min_precision: float | None, label: str = BOT_LIKE
+) -> BotLikeGuard:
     """What a server does with ``bot_like`` for a setting of ``behaviour_bot_like_min_precision``.
 
     Args:
@@ -296,10 +309,46 @@ def bot_like_guard(metadata: Mapping[str, Any], min_precision: float | None) -> 
     """
     if min_precision is None:
         try:
-            schedule = bot_like_schedule(metadata, DEFAULT_MIN_PRECISION)
+            schedule = bot_like_schedule(metadata, DEFAULT_MIN_PRECISION, label)
         except ValueError as exc:
             return BotLikeGuard(None, False, str(exc))
         return BotLikeGuard(schedule, False, "")
     if min_precision == 0:
         return BotLikeGuard(None, True, "turned off (behaviour_bot_like_min_precision = 0)")
-    return BotLikeGuard(bot_like_schedule(metadata, min_precision), True, "")
+    return BotLikeGuard(bot_like_schedule(metadata, min_precision, label), True, "")
+
+
+def accusation_classes(metadata: Mapping[str, Any], class_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The classes of a model that a game may act against a player on, held back by calibration.
+
+    A game's own model lists them in its metadata (``accusation_classes``, from its dataset);
+    a model without the list (the arena's) has ``bot_like`` if it has that class.
+
+    Raises:
+        ValueError: If the list is garbled or names a class the model does not have.
+    """
+    listed = metadata.get(ACCUSATION_CLASSES_KEY)
+    if listed is None:
+        return (BOT_LIKE,) if BOT_LIKE in class_names else ()
+    if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+        raise ValueError(
+            f"the behaviour model's {ACCUSATION_CLASSES_KEY} must be a list of class names, got {listed!r}"
+        )
+    strays = [name for name in listed if name not in class_names]
+    if strays:
+        raise ValueError(
+            f"the behaviour model's {ACCUSATION_CLASSES_KEY} names classes it does not have: {strays}"
+        )
+    return tuple(listed)
+
+
+def class_calibration_metadata(metadata: Mapping[str, Any], label: str) -> Mapping[str, Any]:
+    """Metadata holding ``label``'s calibration under :data:`CALIBRATION_KEY`, as the functions
+    of this module read it: a game's own model's ``accusation_calibration[label]``, or the
+    arena's ``bot_like_calibration`` for ``bot_like`` (empty: ``label`` has no calibration)."""
+    calibrations = metadata.get(ACCUSATION_CALIBRATION_KEY)
+    if isinstance(calibrations, Mapping) and label in calibrations:
+        return {CALIBRATION_KEY: calibrations[label]}
+    if label == BOT_LIKE and CALIBRATION_KEY in metadata:
+        return {CALIBRATION_KEY: metadata[CALIBRATION_KEY]}
+    return {}

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gameai.behaviour.look import UNKNOWN
 from gameai.model_files import (
     WEIGHTS_HASH_KEY,
     ModelLoadError,
@@ -146,6 +147,10 @@ class BehaviourNetConfig:
             raise ValueError(f"channels must be 3 (RGB), got {self.channels}")
         if len(self.class_names) < 2 or not all(isinstance(c, str) and c for c in self.class_names):
             raise ValueError(f"class_names must be at least two non-empty strings, got {self.class_names}")
+        if UNKNOWN in self.class_names or len(set(self.class_names)) != len(self.class_names):
+            raise ValueError(
+                f"class_names must be distinct and never {UNKNOWN!r} (reserved), got {self.class_names}"
+            )
         if not self.sample_fps > 0:
             raise ValueError(f"sample_fps must be > 0, got {self.sample_fps}")
         if len(self.pixel_mean) != 3 or len(self.pixel_std) != 3 or min(self.pixel_std) <= 0:

@@ -56,11 +56,13 @@ from gameai.protocol.messages import (
     Error,
     Events,
     Hello,
+    Label,
     MatchResult,
     Message,
     NpcCard,
     Ping,
     Pong,
+    RecordRequest,
     ServerMessage,
     Service,
     Welcome,
@@ -110,6 +112,9 @@ class ClientConfig:
     """An ``act`` or ``ping`` with no answer after this long fails with :class:`RequestTimeoutError`,
     and so does a dialogue reply that gets no message for this long (it is also cancelled on
     the server); 0: wait forever."""
+    record: RecordRequest | None = None
+    """Ask the server to record this session for training (``hello.record``: the player's id and
+    consent); ``welcome.recording`` says whether it is. None: never recorded."""
 
 
 class ServerError(Exception):
@@ -325,6 +330,7 @@ class GameAIClient:
                 services=config.services,
                 behaviour_every=config.behaviour_every,
                 client=config.client_name,
+                record=config.record,
             )
             await websocket.send(encode_message(hello))
             async with asyncio.timeout(config.open_timeout_s):
@@ -478,6 +484,11 @@ class GameAIClient:
     async def match_result(self, outcome: Literal["win", "loss", "draw"], **fields: Any) -> None:
         """Report a finished match (npc_id, player_score, npc_score, duration_s optional)."""
         await self._send(MatchResult(outcome=outcome, **fields))
+
+    async def label(self, label: str | None) -> None:
+        """Label the recorded frames sent from now on (one of ``welcome.behaviour.classes``;
+        None: unlabelled); a refusal (``not_recording``, ``unknown_label``) lands in :attr:`errors`."""
+        await self._send(Label(label=label))
 
     async def events(self, events: list[str] | tuple[str, ...]) -> None:
         """Report game events, oldest first."""

@@ -329,6 +329,14 @@ class ThreadedGameAIClient:
 
         self._submit(None, run)
 
+    def label(self, label: str | None) -> None:
+        """Label the recorded frames sent from now on (``hello.record``; None: unlabelled)."""
+
+        async def run(client: GameAIClient) -> None:
+            await client.label(label)
+
+        self._submit(None, run)
+
     # ------------------------------------------------------------------ helpers (any thread)
 
     def _next_id(self) -> str:

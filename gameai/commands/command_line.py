@@ -11,6 +11,7 @@ GROUPS: dict[str, str] = {
     "eval": "evaluate a model and print its figures",
     "bench": "measure speed; prints JSON",
     "agents": "served agents: import an SB3 zip, export to ONNX, list",
+    "recordings": "sessions a server recorded (gameai serve --record-dir): list, delete a player's",
 }
 
 RunFunction = Callable[[argparse.Namespace], int]

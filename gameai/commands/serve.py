@@ -3,9 +3,11 @@
 Examples::
 
     gameai serve                                   # 127.0.0.1:8765, models from assets/
+    gameai serve --models studio/models            # one folder per game (gameai/services/game_models.py)
     gameai serve --port 9000 --device cpu
     GAMEAI_TOKENS=s3cret gameai serve --host 0.0.0.0
     gameai serve --config serve.toml               # see gameai.server.config for the format
+    gameai serve --record-dir recordings           # record sessions whose hello.record asks (opt-in)
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def register(cli: CommandLine) -> None:
     parser.add_argument("--config", metavar="TOML", help="TOML config file ([server] and [runtime] tables)")
     add_config_arguments(parser, ServerConfig)
     add_config_arguments(parser, RuntimeConfig)
+    parser.add_argument("--models", dest="models_dir", metavar="DIR", help="the same as --models-dir")
     _mark_defaults_unset(parser, ServerConfig, RuntimeConfig)
 
 

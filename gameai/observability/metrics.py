@@ -49,7 +49,8 @@ class ServiceMetrics:
         )
         self.frames_dropped_total = Counter(
             "gameai_frames_dropped_total",
-            "Frames dropped by reason (queue: session queue full; rate: over max_fps).",
+            "Frames dropped by reason (queue: session queue full; rate: over max_fps; "
+            "recording: not recorded, the recording's writer was behind).",
             ["reason"],
             registry=r,
         )

@@ -66,6 +66,13 @@ class ErrorCode(enum.StrEnum):
     """``act`` names an agent the server does not have."""
     BAD_OBSERVATION = "bad_observation"
     """``act``'s observation length does not match the agent's ``obs_dim``."""
+    UNKNOWN_LABEL = "unknown_label"
+    """``label`` names no class of the session's behaviour model (``welcome.behaviour.classes``)."""
+    NOT_RECORDING = "not_recording"
+    """``label`` in a session that is not recorded (not asked for, off on this server, or stopped)."""
+    RECORDING_STOPPED = "recording_stopped"
+    """The server stopped recording this session (a write failed, or the player's recordings were
+    deleted); sent once, the session goes on unrecorded."""
     INTERNAL_ERROR = "internal_error"
     """The server failed while handling this request or frame (``seq``); it is logged, the session goes on."""
     # Fatal: sent just before the connection closes.

@@ -6,7 +6,7 @@ validation and serialisation all live in :mod:`gameai.protocol.codec`; the JSON
 Schema in :mod:`gameai.protocol.schema` is generated from these classes.
 
 Client to server: :class:`Hello`, :class:`Events`, :class:`DialogueRequest`,
-:class:`DialogueCancel`, :class:`Act`, :class:`MatchResult`, :class:`Ping`
+:class:`DialogueCancel`, :class:`Act`, :class:`MatchResult`, :class:`Label`, :class:`Ping`
 (and binary frames, :mod:`gameai.protocol.frames`).
 Server to client: :class:`Welcome`, :class:`BehaviourResult`, :class:`DialogueDelta`,
 :class:`DialogueDone`, :class:`Action`, :class:`Error`, :class:`Pong`.
@@ -106,6 +106,28 @@ class BehaviourSpec:
     """The smoothed probability ``bot_like`` needs before it is the ``label`` of a ``behaviour``
     result, by how much play the session has shown, in order (empty: none; the label is then
     sent like any other)."""
+    unknown_threshold: float | None = None
+    """The ``look_score`` above which a window's frames are not the model's game and its
+    result's label is ``unknown``; null: this model has no such test (every result is one of
+    ``classes``)."""
+    accusation_classes: tuple[str, ...] = ()
+    """The classes a game may act against a player on (``bot_like`` for the arena's model; a
+    game's own model names its own), each held back by its calibration like ``bot_like``."""
+    accusation_minimums: tuple[AccusationMinimum, ...] = ()
+    """Per accusation class, the smoothed probability it needs before it is the ``label`` of a
+    ``behaviour`` result, by how much play the session has shown (empty for a class: none)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccusationMinimum:
+    """From one age of a session on, the smoothed probability an accusation class needs to be sent."""
+
+    label: str
+    """The accusation class."""
+    from_s: float
+    """Once the server has seen more than this many seconds of the session's play (0: from the start)."""
+    min_probability: float
+    """The smallest smoothed probability at which the class is the result's label (1: not sent)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +159,53 @@ class AgentSpec:
     """``Box``: the highest value of each element (``3.4e38``: unbounded); else absent."""
     handicap: tuple[str, ...] = ()
     """How the action is spoiled below difficulty 1 (``random_action``, ``hold_fire``...; docs/agents.md)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GameModelsInfo:
+    """Whose models a session got (``welcome.game``): the server serves each game its own."""
+
+    game_id: str
+    """The session's ``hello.game_id``."""
+    models_game: str | None = None
+    """``game_id`` when the server has models of that game, and the session got them; null when
+    it has none and the session got the default set (``default_game``'s)."""
+    default_game: str | None = None
+    """The game whose models make the server's default set (null: the default set is the
+    server's own options' alone)."""
+
+
+#: Longest ``hello.record.player_id``, in characters.
+MAX_PLAYER_ID: Final = 256
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRequest:
+    """The game asks the server to record this session for training (``hello.record``).
+
+    Only a server whose operator enabled recording (``gameai serve --record-dir DIR``) records,
+    and only sessions that ask for it with the player's consent; ``welcome.recording`` says
+    whether this one is recorded, and why not.
+    """
+
+    player_id: str = constrained(min_length=1, max_length=MAX_PLAYER_ID)
+    """The game's own stable id of the player, a pseudonym (never a name or an e-mail address):
+    the training keeps all of a player's sessions in one split, and ``gameai recordings delete
+    --player ID`` removes them."""
+    consent: bool
+    """The game asserts that the player agreed to have their play recorded (false: the session
+    is not recorded)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingInfo:
+    """Whether a session that asked to be recorded is (``welcome.recording``)."""
+
+    recorded: bool
+    """True: the frames the behaviour model receives, and the ``label`` messages, are stored
+    (until the session ends, or a ``recording_stopped`` error says otherwise)."""
+    reason: str | None = None
+    """Why the session is not recorded (absent when it is)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,7 +276,8 @@ class Hello(Message):
     protocol: int = constrained(minimum=0, maximum=65535)
     """Protocol version the client speaks (this document: 1)."""
     game_id: str = constrained(**_NAME)
-    """Which game this is (free text, for logs and metrics)."""
+    """Which game this is: the session gets that game's models where the server has them, else
+    the server's default set (``welcome.game``); also in logs and metrics."""
     token: str | None = constrained(None, max_length=256)
     """Auth token; required when the server is bound to a non-loopback address."""
     services: tuple[str, ...] = constrained(
@@ -221,6 +291,10 @@ class Hello(Message):
     """Push a ``behaviour`` result every this many frames (1: after every frame)."""
     client: str | None = constrained(None, max_length=64)
     """Client name and version, for logs (e.g. ``"gameai-pygame/0.1"``)."""
+    record: RecordRequest | None = None
+    """Ask the server to record this session's frames and labels for training, with the
+    player's consent (absent: never recorded); ``welcome.recording`` answers. Asking is never
+    an error: a server that does not record says so there."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,6 +390,19 @@ class MatchResult(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Label(Message):
+    """What the player is doing from now on, in a recorded session (``welcome.recording``): the
+    recorded frames received after this message get this label, until the next ``label``."""
+
+    TYPE: ClassVar[str] = "label"
+    label: str | None = constrained(None, min_length=1, max_length=64)
+    """One of ``welcome.behaviour.classes``; null or absent: unlabelled from now on (such frames
+    are stored but not trained on)."""
+    id: str | None = constrained(None, **_ID)
+    """Optional id, echoed by an ``error`` if the message is refused."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ping(Message):
     """Round-trip probe; answered at once with ``pong``."""
 
@@ -342,20 +429,25 @@ class Welcome(Message):
     """Server name and version."""
     services: tuple[str, ...]
     """The services of this session (those asked for in ``hello``)."""
+    game: GameModelsInfo | None = None
+    """Whose models this session got: its game's, or the default set (absent from servers
+    before per-game models)."""
     models: dict[str, ModelInfo]
-    """Every model: ``behaviour``, ``dialogue`` and ``agent/<name>`` per agent."""
+    """Every model of this session's game: ``behaviour``, ``dialogue`` and ``agent/<name>`` per agent."""
     behaviour: BehaviourSpec | None = None
-    """Frame format of the behaviour model (absent when it is unavailable)."""
+    """Frame format of the session's game's behaviour model (absent when it is unavailable)."""
     agents: dict[str, AgentSpec]
-    """Ready agents by name."""
+    """The session's game's ready agents by name."""
     default_agent: str | None = None
     """The agent used by ``act`` without ``agent``."""
     npcs: tuple[str, ...] = ()
-    """The card ids of the server's NPC cards, usable as ``dialogue.request.npc_id``."""
+    """The card ids of the session's game's NPC cards, usable as ``dialogue.request.npc_id``."""
     difficulty: float
     """The session's starting difficulty in [0, 1]."""
     limits: Limits
     """The session's limits."""
+    recording: RecordingInfo | None = None
+    """Whether this session is recorded (present when ``hello.record`` asked for it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -368,15 +460,23 @@ class BehaviourResult(Message):
     timestamp: float
     """That frame's header timestamp, echoed (measure end-to-end latency with it)."""
     label: str
-    """The recognised behaviour: the most probable one after smoothing, with hysteresis."""
+    """The recognised behaviour: the most probable one after smoothing, with hysteresis; or
+    ``unknown`` when the window's frames do not look like the model's game (``look_score``
+    above ``welcome.behaviour.unknown_threshold``)."""
     probabilities: dict[str, float]
-    """Smoothed probability per behaviour class (sums to 1)."""
+    """Smoothed probability per behaviour class (sums to 1). For an ``unknown`` result: the
+    model's probabilities for this window alone (an ``unknown`` window never enters the
+    smoothing, so it cannot move a later label)."""
     confidence: float = constrained(minimum=0.0, maximum=1.0)
-    """The smoothed probability of ``label``."""
+    """The smoothed probability of ``label``; 0 for ``unknown``."""
     latency_ms: float
     """Server time from receiving the frame to sending this result, in milliseconds."""
     dropped_frames: int = 0
     """Frames of this session dropped since the previous result (queue full)."""
+    look_score: float | None = None
+    """How unlike the model's game the window's frames are: the mean over its frames of the
+    distance of their colours to the game's (0: like the game's frames, 1: no colour in
+    common); null: the model has no ``unknown`` test."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -473,12 +573,12 @@ CORE_CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
 }
 #: Messages a client may send to the built-in services, by ``type``.
 CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
-    cls.TYPE: cls for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, MatchResult, Ping)
+    cls.TYPE: cls for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, MatchResult, Label, Ping)
 }
 #: Messages the server sends, by ``type``.
 SERVER_MESSAGES: Final[dict[str, type[Message]]] = {
     cls.TYPE: cls for cls in (Welcome, BehaviourResult, DialogueDelta, DialogueDone, Action, Error, Pong)
 }
 
-ClientMessage = Hello | Events | DialogueRequest | DialogueCancel | Act | MatchResult | Ping
+ClientMessage = Hello | Events | DialogueRequest | DialogueCancel | Act | MatchResult | Label | Ping
 ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Error | Pong

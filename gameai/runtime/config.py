@@ -13,18 +13,24 @@ from dataclasses import dataclass
 class RuntimeConfig:
     """Which models to serve, where, and how to batch them."""
 
-    behaviour_model: str = "assets/behaviour"
-    """Behaviour model directory (model.safetensors + config.json); empty to disable."""
+    models_dir: str = "assets"
+    """Models directory: one entry per game (its behaviour model, agents and NPC cards; layout and
+    games.toml: gameai/services/game_models.py, docs/protocol.md). A session gets the models of its
+    hello.game_id, or the default set; empty: none but the options' below."""
+    behaviour_model: str | None = None
+    """Behaviour model directory (model.safetensors + config.json) of the default set; empty to
+    disable; unset: the default game's of models_dir."""
     dialogue_model: str = "assets/dialogue/model"
     """Hugging Face causal LM directory for dialogue; empty to disable."""
-    npcs: str = "assets/dialogue/npcs.toml"
-    """NPC card file (TOML or JSON: see gameai/dialogue/npc_card.py) whose card ids a
-    dialogue.request may name as its npc_id or persona (welcome.npcs); empty: none. The default
-    file is skipped when it does not exist; any other file that is missing or invalid stops the start."""
-    agents_dir: str = "assets/agents"
-    """Directory of agents, one sub-directory each (actor.safetensors + actor.json); empty to disable."""
+    npcs: str | None = None
+    """NPC card file (TOML or JSON: see gameai/dialogue/npc_card.py) of the default set, whose card
+    ids a dialogue.request may name as its npc_id or persona (welcome.npcs); empty: none; unset:
+    the default game's of models_dir. A card file that is missing or invalid stops the start."""
+    agents_dir: str | None = None
+    """Directory of agents of the default set, one sub-directory each (actor.safetensors +
+    actor.json); empty to disable; unset: the default game's of models_dir."""
     default_agent: str = ""
-    """The agent an ``act`` without ``agent`` gets (empty: ``arena`` when served, else the first by name)."""
+    """The agent an ``act`` without ``agent`` gets in the default set (empty: the first by name)."""
     device: str = "auto"
     """Where models run: auto (cuda when present, else cpu), cpu, cuda or cuda:N."""
     torch_threads: int = 0
@@ -74,3 +80,8 @@ class RuntimeConfig:
     """Most dialogue replies one thread generates together, one forward pass per token (1: no batching)."""
     dialogue_max_queue: int = 32
     """Replies waiting before new ones are refused with 'overloaded'."""
+    record_dir: str = ""
+    """Record the behaviour frames and labels of the sessions whose hello.record asks for it, with
+    the player's consent, into one dataset per game under this directory (DIR/<game_id>/: see
+    docs/behaviour.md, Privacy; gameai recordings delete --player ID removes a player's); empty
+    (the default): no session is ever recorded."""

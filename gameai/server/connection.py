@@ -361,29 +361,37 @@ class ConnectionHandler:
             self.handlers[name] = handler
             if service.takes_frames:
                 self._frame_handler = handler
-                expected_size = service.expected_frame_size()
+                expected_size = service.expected_frame_size(hello)
             task = asyncio.create_task(handler.run(), name=f"{name}-{self.session_id}")
             task.add_done_callback(self._on_service_task_done)
             self._service_tasks.append(task)
+        session_fields = {
+            key: value
+            for handler in self.handlers.values()
+            for key, value in handler.welcome_fields().items()
+        }
         welcome = Welcome(
             protocol=PROTOCOL_VERSION,
             session_id=self.session_id,
             server=f"gameai/{__version__}",
             services=hello.services,
-            models=self.services.models,
+            game=self.services.game_of(hello),
+            models=self.services.session_models(hello),
             difficulty=session.difficulty.difficulty(None),
             limits=self.config.welcome_limits(),
-            **{"agents": {}, **self.services.welcome_fields()},
+            **{"agents": {}, **self.services.welcome_fields(hello), **session_fields},
         )
         self.protocol.accept(welcome, expected_size)
         self.server.sessions[self.session_id] = self
         self.metrics.sessions_active.inc()
         self.metrics.connections_total.labels("accepted").inc()
+        models_game = welcome.game.models_game if welcome.game is not None else None
         logger.info(
-            "session opened for game %r (services %s, client %r)",
+            "session opened for game %r (services %s, client %r; %s)",
             hello.game_id,
             ",".join(hello.services),
             hello.client,
+            "its game's models" if models_game is not None else "the default set of models",
             extra={"game_id": hello.game_id},
         )
 

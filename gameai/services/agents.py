@@ -1,12 +1,15 @@
 """The agents service: ``act`` -> ``action`` from RL actors, at the session's difficulty.
 
-:meth:`AgentsService.load` loads every sub-directory of
-:attr:`~gameai.runtime.config.RuntimeConfig.agents_dir` (``actor.safetensors`` + ``actor.json``)
-as one agent named after it; one that fails to load is ``unavailable`` with the reason and the
-others are served. An ``act`` without ``difficulty`` is played at what the session's difficulty
-controller says (``match.result`` messages move it). An ``act`` without ``agent`` goes to
-:attr:`~gameai.runtime.config.RuntimeConfig.default_agent` (``gameai serve --default-agent``),
-or, when that is not set, to the first agent by name. The log says where each agent came from.
+:meth:`AgentsService.load` loads, for every game of the models directory
+(:mod:`~gameai.services.game_models`) and for the default set (``gameai serve --agents-dir``,
+else the default game's), every sub-directory of the game's agents directory
+(``actor.safetensors`` + ``actor.json``) as one agent named after it; one that fails to load is
+``unavailable`` with the reason and the others are served. A session gets the agents of its
+``hello.game_id``, or the default set's. An ``act`` without ``difficulty`` is played at what the
+session's difficulty controller says (``match.result`` messages move it). An ``act`` without
+``agent`` goes to :attr:`~gameai.runtime.config.RuntimeConfig.default_agent` (``gameai serve
+--default-agent``, default set only), or, when that is not set, to the first agent by name. The
+log says where each agent came from.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -26,9 +30,8 @@ from gameai.agents.numpy_actor import small_enough
 from gameai.compute_threads import limit_numpy_blas_threads, share_torch_threads
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
-from gameai.paths import resolve_path
 from gameai.protocol.errors import ErrorCode
-from gameai.protocol.messages import Act, Action, AgentSpec, Message, ModelInfo
+from gameai.protocol.messages import Act, Action, AgentSpec, Hello, Message, ModelInfo
 from gameai.runtime.batching import (
     BatchingConfig,
     BatchingWorker,
@@ -48,6 +51,7 @@ from gameai.services.base import (
     SessionService,
     with_health,
 )
+from gameai.services.game_models import ServedGames, model_key, served_games
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +87,10 @@ class AgentsService(Service):
     """Serves ``act`` requests (see the module docstring).
 
     Args:
-        agents: The ready agents by name.
+        agents: The default set's ready agents by name.
         infos: Every agent's status (``agent/<name>``, or ``agent`` when none was found).
+        default_agent: The agent an ``act`` without ``agent`` gets (empty: the first by name).
+        games: Every other game's agents, each served like the default set's, by game id.
     """
 
     name: ClassVar[str] = "agents"
@@ -92,10 +98,15 @@ class AgentsService(Service):
     request_types: ClassVar[tuple[type[Message], ...]] = (Act,)
 
     def __init__(
-        self, agents: Mapping[str, ServedAgent], infos: Mapping[str, ModelInfo], default_agent: str = ""
+        self,
+        agents: Mapping[str, ServedAgent],
+        infos: Mapping[str, ModelInfo],
+        default_agent: str = "",
+        games: Mapping[str, AgentsService] | None = None,
     ) -> None:
         self.agents = dict(agents)
         self.infos = dict(infos)
+        self.games: dict[str, AgentsService] = dict(games or {})
         if default_agent and default_agent not in self.agents and f"agent/{default_agent}" not in self.infos:
             raise ValueError(
                 f"--default-agent {default_agent!r}: no such agent (agents: {sorted(self.agents) or 'none'})"
@@ -104,25 +115,63 @@ class AgentsService(Service):
 
     @classmethod
     def load(
-        cls, config: RuntimeConfig, device: torch.device, metrics: ServiceMetrics | None
+        cls,
+        config: RuntimeConfig,
+        device: torch.device,
+        metrics: ServiceMetrics | None,
+        games: ServedGames | None = None,
     ) -> AgentsService:
-        """Load every agent directory under ``config.agents_dir`` (failures are reported and logged).
+        """Load the agents of the default set and of every game (failures are reported and logged).
+
+        Args:
+            config: Batching and where agents run.
+            device: Where torch agents run.
+            metrics: Where workers record their metrics.
+            games: The served games (default: :func:`~gameai.services.game_models.served_games`).
 
         Raises:
             ValueError: If ``config.default_agent`` names no agent directory.
         """
-        if not config.agents_dir:
-            if config.default_agent:
-                raise ValueError(f"--default-agent {config.default_agent!r} but no --agents-dir")
+        games = games if games is not None else served_games(config)
+        service = cls._load_game(config, device, metrics, games.default.agents, games.default.default_agent)
+        for game_id, game in games.games.items():
+            service.games[game_id] = cls._load_game(config, device, metrics, game.agents, game_id=game_id)
+        return service
+
+    @classmethod
+    def _load_game(
+        cls,
+        config: RuntimeConfig,
+        device: torch.device,
+        metrics: ServiceMetrics | None,
+        root: Path | None,
+        default_agent: str = "",
+        game_id: str | None = None,
+    ) -> AgentsService:
+        """Load every agent directory under ``root`` (None: no agents) of one game.
+
+        Args:
+            config: Batching and where agents run.
+            device: Where torch agents run.
+            metrics: Where workers record their metrics.
+            root: The game's agents directory.
+            default_agent: The agent an ``act`` without ``agent`` gets (empty: the first by name).
+            game_id: The game, for its workers' metric labels (None: the default set).
+
+        Raises:
+            ValueError: If ``default_agent`` names no agent directory.
+        """
+        if root is None:
+            if default_agent:
+                raise ValueError(f"--default-agent {default_agent!r} but no --agents-dir")
             return cls({}, {})
-        root = resolve_path(config.agents_dir)
         directories = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         if not directories:
             info = ModelInfo(
                 service="agent", status="unavailable", reason=f"{root}: no agent directories found"
             )
             logger.warning("agents: %s", info.reason)
-            return cls({}, {"agent": info}, config.default_agent)
+            return cls({}, {"agent": info}, default_agent)
         batching = BatchingConfig(config.agent_max_batch, config.agent_max_wait_ms, config.model_max_queue)
         agents: dict[str, ServedAgent] = {}
         infos: dict[str, ModelInfo] = {}
@@ -148,14 +197,15 @@ class AgentsService(Service):
                 "in numpy on the event loop" if inline else f"with torch on a worker thread ({device})",
             )
             worker: ModelRunner[ActRequest, ActionValues]
+            label = model_key(game_id, key)
             if inline:
                 limit_numpy_blas_threads(1)
                 worker = InlineBatcher(
-                    key, NumpyAgentPolicy(actor), config.agent_max_batch, config.model_max_queue, metrics
+                    label, NumpyAgentPolicy(actor), config.agent_max_batch, config.model_max_queue, metrics
                 )
             else:
                 worker = BatchingWorker(
-                    key,
+                    label,
                     AgentPolicy(actor),
                     batching,
                     metrics,
@@ -170,9 +220,10 @@ class AgentsService(Service):
                 version=actor.version,
                 random_init=bool(actor.metadata.get("random_init", False)),
             )
-        service = cls(agents, infos, config.default_agent)
+        service = cls(agents, infos, default_agent)
         if service.default_agent is not None:
-            logger.info("agents: an act without agent goes to %r", service.default_agent)
+            whose = "" if game_id is None else f" of game {game_id!r}"
+            logger.info("agents: an act%s without agent goes to %r", whose, service.default_agent)
         return service
 
     @property
@@ -182,33 +233,56 @@ class AgentsService(Service):
             return self._default_agent
         return min(self.agents) if self.agents else None
 
-    def models(self) -> Mapping[str, ModelInfo]:
-        """``agent/<name>`` per agent directory (``agent`` when there was none); an agent that does
-        not answer, or keeps failing, is unavailable meanwhile."""
+    def of_game(self, game_id: str) -> AgentsService:
+        """The agents a session of ``game_id`` gets: its game's, else the default set (this one)."""
+        return self.games.get(game_id, self)
+
+    def _own_models(self) -> dict[str, ModelInfo]:
+        """This set's agents' statuses, each unavailable while it does not answer or keeps failing."""
         infos = dict(self.infos)
         for name, agent in self.agents.items():
             infos[f"agent/{name}"] = with_health(infos[f"agent/{name}"], agent.worker.health_problem)
         return infos
 
-    def welcome_fields(self) -> Mapping[str, Any]:
-        """``welcome.agents`` and ``welcome.default_agent``."""
+    def models(self) -> Mapping[str, ModelInfo]:
+        """``agent/<name>`` per agent directory of the default set (``agent`` when there was none),
+        and ``games/<game_id>/agent/<name>`` per other game's; an agent that does not answer, or
+        keeps failing, is unavailable meanwhile."""
+        infos = self._own_models()
+        for game_id, game in self.games.items():
+            infos.update({model_key(game_id, key): info for key, info in game._own_models().items()})
+        return infos
+
+    def session_models(self, hello: Hello) -> Mapping[str, ModelInfo]:
+        """``agent/<name>`` per agent directory of the session's game (``agent`` when none)."""
+        return self.of_game(hello.game_id)._own_models()
+
+    def welcome_fields(self, hello: Hello) -> Mapping[str, Any]:
+        """``welcome.agents`` and ``welcome.default_agent`` of the session's game."""
+        agents = self.of_game(hello.game_id)
         return {
-            "agents": {name: agent.spec for name, agent in self.agents.items()},
-            "default_agent": self.default_agent,
+            "agents": {name: agent.spec for name, agent in agents.agents.items()},
+            "default_agent": agents.default_agent,
         }
 
     def open_session(self, context: SessionContext) -> SessionService:
-        """The session's ``act`` handler."""
-        return AgentsSession(self, context)
+        """The session's ``act`` handler, with its game's agents."""
+        return AgentsSession(self.of_game(context.session.hello.game_id), context)
+
+    def _every_agent(self) -> list[ServedAgent]:
+        return [
+            *self.agents.values(),
+            *(agent for game in self.games.values() for agent in game.agents.values()),
+        ]
 
     def start(self) -> None:
-        """Start every agent's worker."""
-        for agent in self.agents.values():
+        """Start every agent's worker, of every game."""
+        for agent in self._every_agent():
             agent.worker.start()
 
     async def stop(self) -> None:
         """Finish queued observations and stop the workers."""
-        for agent in self.agents.values():
+        for agent in self._every_agent():
             await agent.worker.stop()
 
 
@@ -216,7 +290,7 @@ class AgentsSession(SessionService):
     """One session's ``act`` requests.
 
     Args:
-        service: The agents.
+        service: The agents of the session's game.
         context: The session and its client.
     """
 

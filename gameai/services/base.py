@@ -3,8 +3,9 @@
 A service (behaviour, dialogue, agents, or one of your own) is one :class:`Service`. The
 server knows nothing of what a service does; it only:
 
-1. asks every service for its models' status (``welcome.models``, ``/healthz``, metrics)
-   and for what it adds to ``welcome`` (:meth:`Service.welcome_fields`);
+1. asks every service for its models' status (:meth:`Service.models`: ``/healthz``, metrics;
+   :meth:`Service.session_models`: ``welcome.models``) and for what it adds to a session's
+   ``welcome`` (:meth:`Service.welcome_fields`);
 2. parses the client message types the services declare (:attr:`Service.message_types`);
 3. lets a service refuse a ``hello`` it cannot serve (:meth:`Service.check_hello`);
 4. opens one :class:`SessionService` per session that names the service in
@@ -15,6 +16,7 @@ server knows nothing of what a service does; it only:
 Calling order for one session::
 
     handler = service.open_session(context)       # after the hello is accepted
+    fields = handler.welcome_fields()              # what it adds to this session's welcome
     await handler.run()                            # a task, until the session ends (optional)
     job = handler.handle(message, received_at)     # per message; a coroutine: a tracked request
     await handler.on_frame(frame, received_at)     # per frame (services with takes_frames)
@@ -26,6 +28,10 @@ coroutine; the session's :class:`~gameai.services.requests.RequestTracker` runs 
 under the request's ``id`` (in-flight limit, duplicate ids, shutdown), and whatever it raises
 becomes one typed ``error`` for that id: :class:`RequestRefusedError` with its code, anything
 else ``internal_error``. The session always goes on.
+
+A service that serves each game its own models (:mod:`~gameai.services.game_models`) picks them
+by ``hello.game_id`` in :meth:`Service.session_models`, :meth:`Service.welcome_fields`,
+:meth:`Service.check_hello`, :meth:`Service.expected_frame_size` and :meth:`Service.open_session`.
 """
 
 from __future__ import annotations
@@ -104,6 +110,11 @@ class SessionService:
     The default methods do nothing: a service overrides what it needs.
     """
 
+    def welcome_fields(self) -> Mapping[str, Any]:
+        """Fields of this session's ``welcome`` that depend on what :meth:`Service.open_session`
+        found (e.g. ``recording``); they add to, and win over, :meth:`Service.welcome_fields`."""
+        return {}
+
     def handle(self, message: Message, received_at: float) -> RequestJob | None:
         """Act on a message of one of the service's types.
 
@@ -152,19 +163,25 @@ class Service:
     """Whether the session's binary frames go to this service (at most one service does)."""
 
     def models(self) -> Mapping[str, ModelInfo]:
-        """The status of this service's models, by key (``welcome.models``, ``/healthz``)."""
+        """The status of every model of this service, every game's, by key (``/healthz``, metrics)."""
         return {}
 
-    def welcome_fields(self) -> Mapping[str, Any]:
-        """Fields of ``welcome`` this service fills (e.g. ``behaviour``, ``agents``)."""
+    def session_models(self, hello: Hello) -> Mapping[str, ModelInfo]:
+        """The status of the models a session of this hello gets, by key (``welcome.models``;
+        default: :meth:`models`)."""
+        return self.models()
+
+    def welcome_fields(self, hello: Hello) -> Mapping[str, Any]:
+        """Fields of a session's ``welcome`` this service fills (e.g. ``behaviour``, ``agents``)."""
         return {}
 
     def check_hello(self, hello: Hello) -> tuple[ErrorCode, str] | None:
         """Refuse a hello that asks for this service and cannot be served, else None."""
         return None
 
-    def expected_frame_size(self) -> tuple[int, int] | None:
-        """(width, height) every frame must have (services that take frames), or None."""
+    def expected_frame_size(self, hello: Hello) -> tuple[int, int] | None:
+        """(width, height) every frame of a session of this hello must have (services that take
+        frames), or None."""
         return None
 
     def open_session(self, context: SessionContext) -> SessionService:

@@ -1,8 +1,9 @@
 """The built-in services (behaviour, dialogue, agents), loaded from a :class:`RuntimeConfig`.
 
-Each service loads its models independently: a model that is missing or corrupt is logged
-with the reason and listed as ``unavailable`` (``welcome.models``, ``/healthz``); the other
-services are served regardless.
+The games come first (:func:`~gameai.services.game_models.served_games`: the models directory
+and the options); then each service loads every game's models independently: a model that is
+missing or corrupt is logged with the reason and listed as ``unavailable`` (``welcome.models``,
+``/healthz``); the other services are served regardless.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from gameai.runtime.device import cpu_inference_threads, select_device
 from gameai.services.agents import AgentsService
 from gameai.services.behaviour import BehaviourService
 from gameai.services.dialogue import DialogueService
+from gameai.services.game_models import served_games
 from gameai.services.registry import ServiceRegistry
 
 logger = logging.getLogger(__name__)
@@ -41,19 +43,25 @@ def load_services(
 
     Raises:
         ValueError: If the device preference cannot be satisfied, a behaviour setting is
-            invalid for the model, or the NPC card file (``config.npcs``) cannot be read or
-            holds an invalid card (:class:`~gameai.dialogue.npc_card.CardFileError`).
+            invalid for a model, ``games.toml`` is malformed
+            (:class:`~gameai.services.game_models.GamesManifestError`), or an NPC card file
+            cannot be read or holds an invalid card (:class:`~gameai.dialogue.npc_card.CardFileError`).
+        FileNotFoundError: If ``config.models_dir`` names no directory.
     """
     device = select_device(config.device)
     threads = config.torch_threads or (cpu_inference_threads() if device.type == "cpu" else 0)
     if threads > 0:
         torch.set_num_threads(threads)
-    cards = DialogueService.load_cards(config)  # a bad card file stops the start before any model loads
-    behaviour = BehaviourService.load(config, device, metrics, threads)
-    dialogue = DialogueService.load(config, device, metrics, dialogue_backend, cards)
-    agents = AgentsService.load(config, device, metrics)
-    behaviour.wait_ready()  # its child process started first and loaded meanwhile
-    registry = ServiceRegistry([behaviour, dialogue, agents])
+    games = served_games(config)
+    # A bad card file stops the start before any model loads.
+    cards = DialogueService.load_cards(config, games)
+    game_cards = DialogueService.load_game_cards(games)
+    games.log()
+    behaviour = BehaviourService.load(config, device, metrics, threads, games)
+    dialogue = DialogueService.load(config, device, metrics, dialogue_backend, cards, game_cards)
+    agents = AgentsService.load(config, device, metrics, games)
+    behaviour.wait_ready()  # its child processes started first and loaded meanwhile
+    registry = ServiceRegistry([behaviour, dialogue, agents], games)
     for key, info in registry.models.items():
         if metrics is not None:
             metrics.model_up.labels(key).set(1 if info.status == "ready" else 0)

@@ -2,9 +2,10 @@
 
 :meth:`DialogueService.load` loads the Hugging Face causal LM directory named by
 :attr:`~gameai.runtime.config.RuntimeConfig.dialogue_model` (or serves a backend given to it);
-a model that cannot load leaves the service ``unavailable`` with the reason. The server's NPC
-cards come from :attr:`~gameai.runtime.config.RuntimeConfig.npcs` (``gameai serve --npcs``;
-:meth:`DialogueService.load_cards`) and are listed in ``welcome.npcs``; each request's card is
+a model that cannot load leaves the service ``unavailable`` with the reason; every game shares
+it. The NPC cards are per game (:mod:`~gameai.services.game_models`): a session gets the cards
+of its ``hello.game_id``, or the default set's (``gameai serve --npcs``, else the default game's;
+:meth:`DialogueService.load_cards`), listed in its ``welcome.npcs``; each request's card is
 :func:`~gameai.services.dialogue_context.resolve_card`'s. Each reply is streamed as
 ``dialogue.delta`` messages and ends with one ``dialogue.done`` per alternative;
 ``dialogue.cancel`` stops a request's replies.
@@ -31,6 +32,7 @@ from gameai.protocol.messages import (
     DialogueDelta,
     DialogueDone,
     DialogueRequest,
+    Hello,
     Message,
     ModelInfo,
     NpcCard,
@@ -40,8 +42,24 @@ from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.dialogue import DialogueStream, DialogueWorker
 from gameai.services.base import RequestJob, RequestRefusedError, Service, SessionContext, SessionService
 from gameai.services.dialogue_context import build_dialogue_context, generation_params
+from gameai.services.game_models import GameModels, ServedGames, served_games
 
 logger = logging.getLogger(__name__)
+
+
+def _game_cards(game: GameModels) -> dict[str, NpcCard]:
+    """The NPC cards of one game's card file (none when it has none).
+
+    Raises:
+        CardFileError: The file is missing or invalid.
+    """
+    if game.npcs is None:
+        return {}
+    cards = load_npc_cards(game.npcs)
+    whose = "the default set" if game.game_id is None else f"game {game.game_id!r}"
+    names = ", ".join(cards) or "none"
+    logger.info("dialogue: %s: %d NPC cards from %s: %s", whose, len(cards), game.npcs, names)
+    return cards
 
 
 class DialogueService(Service):
@@ -50,7 +68,8 @@ class DialogueService(Service):
     Args:
         info: The model's status.
         worker: The worker generating replies (None when unavailable).
-        cards: The server's NPC cards by card id (``welcome.npcs``).
+        cards: The default set's NPC cards by card id (``welcome.npcs``).
+        game_cards: Every other game's NPC cards, by game id then card id.
     """
 
     name: ClassVar[str] = "dialogue"
@@ -62,27 +81,40 @@ class DialogueService(Service):
         info: ModelInfo,
         worker: DialogueWorker | None = None,
         cards: Mapping[str, NpcCard] | None = None,
+        game_cards: Mapping[str, Mapping[str, NpcCard]] | None = None,
     ) -> None:
         self.info = info
         self.worker = worker
         self.cards: dict[str, NpcCard] = dict(cards or {})
+        self.game_cards: dict[str, dict[str, NpcCard]] = {
+            game_id: dict(game) for game_id, game in (game_cards or {}).items()
+        }
 
     @staticmethod
-    def load_cards(config: RuntimeConfig) -> dict[str, NpcCard]:
-        """The NPC cards of ``config.npcs`` (none when it is empty, or the default file is absent).
+    def load_cards(config: RuntimeConfig, games: ServedGames | None = None) -> dict[str, NpcCard]:
+        """The default set's NPC cards: ``config.npcs``, else the default game's (none when empty).
+
+        Args:
+            config: The options.
+            games: The served games (default: :func:`~gameai.services.game_models.served_games`).
 
         Raises:
-            CardFileError: The file is missing (unless it is the default) or invalid.
+            CardFileError: The file is missing or invalid.
         """
-        if not config.npcs:
-            return {}
-        path = resolve_path(config.npcs)
-        if config.npcs == RuntimeConfig.npcs and not path.exists():
-            logger.info("dialogue: no NPC cards (%s not found)", config.npcs)
-            return {}
-        cards = load_npc_cards(path)
-        logger.info("dialogue: %d NPC cards from %s: %s", len(cards), path, ", ".join(cards) or "none")
-        return cards
+        return _game_cards(games.default if games is not None else served_games(config).default)
+
+    @staticmethod
+    def load_game_cards(games: ServedGames) -> dict[str, dict[str, NpcCard]]:
+        """Every game's NPC cards but the default set's, by game id (empty for a game without).
+
+        Raises:
+            CardFileError: A card file is invalid.
+        """
+        return {game_id: _game_cards(game) for game_id, game in games.games.items()}
+
+    def cards_of(self, game_id: str) -> dict[str, NpcCard]:
+        """The NPC cards a session of ``game_id`` gets: its game's, else the default set's."""
+        return self.game_cards.get(game_id, self.cards)
 
     @classmethod
     def load(
@@ -92,6 +124,7 @@ class DialogueService(Service):
         metrics: ServiceMetrics | None,
         backend: DialogueBackend | None = None,
         cards: Mapping[str, NpcCard] | None = None,
+        game_cards: Mapping[str, Mapping[str, NpcCard]] | None = None,
     ) -> DialogueService:
         """Load ``config.dialogue_model`` (or serve ``backend``); failures are reported, never raised.
 
@@ -100,15 +133,18 @@ class DialogueService(Service):
             device: Where the model runs.
             metrics: Where the worker records its metrics.
             backend: Serve this backend instead of loading ``config.dialogue_model``.
-            cards: The server's NPC cards (default: :meth:`load_cards`, which may raise
+            cards: The default set's NPC cards (default: :meth:`load_cards`, which may raise
                 :class:`~gameai.dialogue.npc_card.CardFileError`).
+            game_cards: Every other game's NPC cards, by game id (default: none).
         """
         if cards is None:
             cards = cls.load_cards(config)
         if backend is None:
             if not config.dialogue_model:
                 return cls(
-                    ModelInfo(service="dialogue", status="unavailable", reason="disabled"), cards=cards
+                    ModelInfo(service="dialogue", status="unavailable", reason="disabled"),
+                    cards=cards,
+                    game_cards=game_cards,
                 )
             from gameai.dialogue.hf_backend import HuggingFaceBackend
 
@@ -116,7 +152,7 @@ class DialogueService(Service):
                 backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), device)
             except ModelLoadError as exc:
                 info = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
-                return cls(info, cards=cards)
+                return cls(info, cards=cards, game_cards=game_cards)
         worker = DialogueWorker(
             "dialogue",
             backend,
@@ -129,15 +165,16 @@ class DialogueService(Service):
             ModelInfo(service="dialogue", status="ready", name=backend.name, version=backend.version),
             worker,
             cards,
+            game_cards,
         )
 
     def models(self) -> Mapping[str, ModelInfo]:
         """``dialogue``: the model's status."""
         return {"dialogue": self.info}
 
-    def welcome_fields(self) -> Mapping[str, Any]:
-        """``welcome.npcs``: the ids of the server's NPC cards."""
-        return {"npcs": tuple(self.cards)}
+    def welcome_fields(self, hello: Hello) -> Mapping[str, Any]:
+        """``welcome.npcs``: the ids of the NPC cards of the session's game."""
+        return {"npcs": tuple(self.cards_of(hello.game_id))}
 
     def open_session(self, context: SessionContext) -> SessionService:
         """The session's dialogue requests."""
@@ -167,6 +204,8 @@ class DialogueSession(SessionService):
         self.context = context
         self.streams: dict[str, tuple[DialogueStream, ...]] = {}
         """Dialogue streams in flight (one per alternative), by request id."""
+        self.cards = service.cards_of(context.session.hello.game_id)
+        """The NPC cards of the session's game, by card id."""
         self._latency = context.metrics.request_latency_seconds.labels("dialogue")
 
     def handle(self, message: Message, received_at: float) -> RequestJob | None:
@@ -209,7 +248,7 @@ class DialogueSession(SessionService):
                 f"dialogue.request.max_new_tokens: must be <= {settings.max_new_tokens}, "
                 f"got {params.max_new_tokens}",
             )
-        context = build_dialogue_context(request, session, self.service.cards)
+        context = build_dialogue_context(request, session, self.cards)
         streams: list[DialogueStream] = []
         try:
             for alternative in range(request.n):

@@ -58,15 +58,15 @@ def build_dialogue_context(
     The card is :func:`resolve_card`'s; the mood is the request's, else the card's. The
     request's events are added to the session's event log (once the card is found); the
     context gets the last :data:`CONTEXT_EVENTS` of it. The behaviour is the request's
-    override, else the session's latest recognised behaviour. History is the session's memory
-    of this NPC.
+    override, else the session's latest recognised behaviour (none while it is ``unknown``).
+    History is the session's memory of this NPC.
 
     Raises:
         RequestRefusedError: From :func:`resolve_card`.
     """
     card = resolve_card(request, session, cards)
     session.events.extend(request.events)
-    behaviour = request.behaviour or (session.behaviour.label if session.behaviour else None)
+    behaviour = request.behaviour or (session.behaviour.known_label if session.behaviour else None)
     return DialogueContext(
         npc_id=request.npc_id,
         npc=card,

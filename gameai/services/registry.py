@@ -12,8 +12,9 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from gameai.protocol.messages import CORE_CLIENT_MESSAGES, Message, ModelInfo
+from gameai.protocol.messages import CORE_CLIENT_MESSAGES, GameModelsInfo, Hello, Message, ModelInfo
 from gameai.services.base import Service
+from gameai.services.game_models import GameModels, ServedGames
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +26,15 @@ class ServiceRegistry:
 
     Args:
         services: Services to register, in order.
+        games: The games the services serve models for (``welcome.game``; default: none, every
+            session gets the one set of models).
 
     Raises:
         ValueError: From :meth:`register`.
     """
 
-    def __init__(self, services: Iterable[Service] = ()) -> None:
+    def __init__(self, services: Iterable[Service] = (), games: ServedGames | None = None) -> None:
+        self.games = games if games is not None else ServedGames(GameModels(None))
         self._services: dict[str, Service] = {}
         self._owners: dict[str, Service] = {}
         for service in services:
@@ -114,12 +118,24 @@ class ServiceRegistry:
 
     @property
     def models(self) -> dict[str, ModelInfo]:
-        """Every service's models by key (``welcome.models``)."""
+        """Every service's models, every game's, by key (``/healthz``, metrics)."""
         return {key: info for service in self for key, info in service.models().items()}
 
-    def welcome_fields(self) -> dict[str, Any]:
-        """What the services add to ``welcome``."""
-        return {key: value for service in self for key, value in service.welcome_fields().items()}
+    def session_models(self, hello: Hello) -> dict[str, ModelInfo]:
+        """The models a session of this hello gets, by key (``welcome.models``)."""
+        return {key: info for service in self for key, info in service.session_models(hello).items()}
+
+    def welcome_fields(self, hello: Hello) -> dict[str, Any]:
+        """What the services add to the ``welcome`` of a session of this hello."""
+        return {key: value for service in self for key, value in service.welcome_fields(hello).items()}
+
+    def game_of(self, hello: Hello) -> GameModelsInfo:
+        """Whose models a session of this hello gets (``welcome.game``)."""
+        return GameModelsInfo(
+            game_id=hello.game_id,
+            models_game=self.games.models_game(hello.game_id),
+            default_game=self.games.default_game,
+        )
 
     def start(self) -> None:
         """Start every service's workers (on the event loop)."""

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gameai.behaviour.calibration import NEVER, bot_like_guard
+from gameai.behaviour.calibration import NEVER, accusation_classes, bot_like_guard, class_calibration_metadata
+from gameai.vocabulary import BEHAVIOURS
 
 #: Probabilities are clipped to at least this before their log is taken.
 _FLOOR = 1e-6
@@ -94,29 +95,44 @@ class SmoothingSettings(Protocol):
 
 
 def smoothing_config(
-    runtime: SmoothingSettings, model_metadata: Mapping[str, Any] | None = None
+    runtime: SmoothingSettings,
+    model_metadata: Mapping[str, Any] | None = None,
+    class_names: tuple[str, ...] = BEHAVIOURS,
 ) -> SmoothingConfig:
     """The smoothing a server with ``runtime``'s settings applies (``behaviour_*`` fields).
+
+    Every accusation class of the model (:func:`~gameai.behaviour.calibration.accusation_classes`:
+    ``bot_like`` for the arena's, a game's own from its dataset) is held back the same way: to
+    ``behaviour_bot_like_min_probability``, and by its own calibration to
+    ``behaviour_bot_like_min_precision``.
 
     Args:
         runtime: The server's settings (a :class:`~gameai.runtime.config.RuntimeConfig`).
         model_metadata: The behaviour model's ``config.json`` metadata, where
-            ``behaviour_bot_like_min_precision`` looks up its calibration (none: the default
+            ``behaviour_bot_like_min_precision`` looks up its calibrations (none: the default
             precision holds nothing back).
+        class_names: The model's classes.
 
     Raises:
-        ValueError: If a ``bot_like`` minimum is out of range, or a minimum precision is asked
-            of a model without a calibration that reached it.
+        ValueError: If a minimum is out of range, the model's accusation classes are garbled,
+            or a minimum precision is asked of a model without a calibration that reached it.
     """
-    bot_like_min = runtime.behaviour_bot_like_min_probability
-    if not 0.0 <= bot_like_min < 1.0:
-        raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {bot_like_min}")
-    schedule: tuple[tuple[str, float, float], ...] = ()
-    guard = bot_like_guard(model_metadata or {}, runtime.behaviour_bot_like_min_precision)
-    if guard.schedule is not None:
-        schedule = tuple(("bot_like", from_s, p) for from_s, p in guard.schedule.minimums())
-    floors = (("bot_like", bot_like_min),) if bot_like_min > 0 else ()
-    return SmoothingConfig(runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, floors, schedule)
+    floor = runtime.behaviour_bot_like_min_probability
+    if not 0.0 <= floor < 1.0:
+        raise ValueError(f"behaviour_bot_like_min_probability must be in [0, 1), got {floor}")
+    metadata = model_metadata or {}
+    schedule: list[tuple[str, float, float]] = []
+    floors: list[tuple[str, float]] = []
+    for label in accusation_classes(metadata, class_names):
+        own = class_calibration_metadata(metadata, label)
+        guard = bot_like_guard(own, runtime.behaviour_bot_like_min_precision, label)
+        if guard.schedule is not None:
+            schedule += [(label, from_s, p) for from_s, p in guard.schedule.minimums()]
+        if floor > 0:
+            floors.append((label, floor))
+    return SmoothingConfig(
+        runtime.behaviour_smoothing_s, runtime.behaviour_switch_margin, tuple(floors), tuple(schedule)
+    )
 
 
 @dataclass(frozen=True)

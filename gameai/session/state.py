@@ -10,6 +10,7 @@ from typing import Literal
 from gameai.protocol.messages import Hello
 from gameai.session.difficulty import AdaptiveDifficulty, DifficultyController, MatchRecord
 from gameai.session.memory import EventLog, NpcCardMemory, NpcMemory
+from gameai.vocabulary import UNKNOWN_BEHAVIOUR
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,16 @@ class RecognisedBehaviour:
     """The latest behaviour result of a session."""
 
     label: str
+    """The label sent (a class of the model, or ``unknown``)."""
     probabilities: dict[str, float]
+    """The probabilities sent with it."""
     seq: int
+    """The newest frame of its window."""
+
+    @property
+    def known_label(self) -> str | None:
+        """The label, or None when it is ``unknown`` (the frames were not the model's game)."""
+        return None if self.label == UNKNOWN_BEHAVIOUR else self.label
 
 
 @dataclass
@@ -60,7 +69,7 @@ class Session:
             npc_score=npc_score,
             duration_s=duration_s,
             difficulty=self.difficulty.difficulty(npc_id),
-            behaviour=self.behaviour.label if self.behaviour else None,
+            behaviour=self.behaviour.known_label if self.behaviour else None,
             received_at=time.time(),
         )
         self.matches.append(record)

@@ -12,4 +12,14 @@ Modules, in the order ``gameai train behaviour all`` runs them:
 * :mod:`~gameai.training.behaviour.export`: the shipped model in ``assets/behaviour``.
 * :mod:`~gameai.training.behaviour.calibrate`: new players' ``bot_like`` precision at each
   minimum probability the server can hold that label to, stored with the model.
+
+A game's own model (``--dataset DIR``, a :mod:`gameai.behaviour.dataset` directory) runs fit,
+export, calibrate and eval on that dataset instead of the arena recording:
+
+* :mod:`~gameai.training.behaviour.importing`: ``import``, image folders or videos plus a labels
+  file into a dataset.
+* :mod:`~gameai.training.behaviour.dataset_splits`: its players split by a hash of their ids;
+  windows inside one labelled run.
+* :mod:`~gameai.training.behaviour.training_data`: where a step reads its frames, the recording
+  or the dataset.
 """

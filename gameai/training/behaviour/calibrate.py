@@ -27,6 +27,7 @@ not touched.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -35,15 +36,27 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from gameai.behaviour.calibration import CALIBRATION_KEY, SCHEDULE_STARTS_S
+from gameai.behaviour.calibration import (
+    ACCUSATION_CALIBRATION_KEY,
+    ACCUSATION_CLASSES_KEY,
+    CALIBRATION_KEY,
+    SCHEDULE_STARTS_S,
+)
 from gameai.behaviour.model import load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.device import select_device
+from gameai.session.smoothing import SmoothingConfig
 from gameai.training.behaviour.config import CALIBRATION_SPLIT, BehaviourTrainConfig
 from gameai.training.behaviour.dataset import WindowDataset, load_split
-from gameai.training.behaviour.evaluate import BOT_LIKE, check_compatible, served_results, serving_smoothing
+from gameai.training.behaviour.evaluate import (
+    BOT_LIKE,
+    check_compatible,
+    served_results,
+    serving_smoothing,
+)
 from gameai.training.behaviour.fit import predict
 from gameai.training.behaviour.metrics import classification_report, confusion_matrix
 from gameai.training.behaviour.record import calibration_recording, manifest_sha256, record
+from gameai.training.behaviour.training_data import open_training_data
 
 #: The minimum ``bot_like`` probabilities measured (0: the server's default, no minimum).
 CALIBRATION_MINIMA: Final = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -106,16 +119,28 @@ def bot_like_row(
     }
 
 
+def minimum_smoothing(label: str, minimum: float) -> SmoothingConfig:
+    """The server's smoothing with ``label`` held to ``minimum`` (0: not held) and nothing else held."""
+    return dataclasses.replace(
+        serving_smoothing(0.0, 0.0), min_probabilities=((label, minimum),) if minimum > 0 else ()
+    )
+
+
 def calibration_rows(
-    data: WindowDataset, probabilities: np.ndarray, class_names: tuple[str, ...], sample_fps: float
+    data: WindowDataset,
+    probabilities: np.ndarray,
+    class_names: tuple[str, ...],
+    sample_fps: float,
+    label: str = BOT_LIKE,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Served ``bot_like`` figures at every minimum of :data:`CALIBRATION_MINIMA`, whole and by period.
+    """Served ``label`` figures at every minimum of :data:`CALIBRATION_MINIMA`, whole and by period.
 
     Args:
-        data: The calibration split (windows in play order within each player).
+        data: The calibration split (windows in play order within each session).
         probabilities: ``(N, n_classes)`` the model's output for every window.
-        class_names: The model's labels (with ``bot_like``).
+        class_names: The model's labels (with ``label``).
         sample_fps: The model's frame rate.
+        label: The class held to each minimum (``bot_like``, or a dataset's accusation class).
 
     Returns:
         ``rows``: one per minimum over whole sessions, ``min_probability``, ``precision``,
@@ -124,7 +149,7 @@ def calibration_rows(
         (``from_s``, ``to_s``, None for the last, ``windows``), the same rows (without the
         macro-F1) over the results sent in that period.
     """
-    bot_like = class_names.index(BOT_LIKE)
+    bot_like = class_names.index(label)
     truth = data.window_labels
     players = data.window_players
     seconds = data.window_end_seconds(sample_fps)
@@ -141,7 +166,7 @@ def calibration_rows(
     ]
     for minimum in CALIBRATION_MINIMA:
         served, _ = served_results(
-            data, probabilities, class_names, sample_fps, serving_smoothing(minimum, 0.0)
+            data, probabilities, class_names, sample_fps, minimum_smoothing(label, minimum)
         )
         report = classification_report(confusion_matrix(truth, served, len(class_names)), class_names)
         row = bot_like_row(truth, served, players, bot_like, minimum)
@@ -168,6 +193,8 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
         ValueError: If ``calibration_players`` is 0, the model has no ``bot_like`` class, or it
             was made for another frame size, rate or class list than the recording.
     """
+    if config.dataset:
+        return calibrate_dataset(config)
     if config.calibration_players < 1:
         raise ValueError("calibrate needs calibration_players >= 1")
     if config.threads:
@@ -202,3 +229,61 @@ def calibrate(config: BehaviourTrainConfig) -> dict[str, Any]:
     set_behaviour_metadata(model_dir, CALIBRATION_KEY, calibration)
     (model_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n", encoding="utf-8")
     return calibration
+
+
+def calibrate_dataset(config: BehaviourTrainConfig) -> dict[str, Any]:
+    """Calibrate a game's own model on its dataset's ``calibration`` players, per accusation class.
+
+    The same table as the arena's ``bot_like`` (:func:`calibration_rows`), one per accusation
+    class of the dataset, measured on the players the split rule put in ``calibration`` (no
+    training step has seen them) rather than on newly played ones. Stored in ``config.json``'s
+    metadata as ``accusation_classes`` (the list) and ``accusation_calibration`` (class ->
+    table), and in ``calibration.json``.
+
+    Args:
+        config: The dataset, its ``split_shares`` and the model (``assets_dir``).
+
+    Returns:
+        Class -> its calibration (empty when the dataset has no accusation class: nothing is
+        stored then).
+
+    Raises:
+        ValueError: If the model was made for another frame size, rate or class list, or the
+            calibration split has no player or no window.
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = select_device(config.device)
+    source = open_training_data(config.data_dir, config.dataset, config.split_shares)
+    manifest = source.manifest()
+    accusations = tuple(manifest["accusation_classes"])
+    if not accusations:
+        return {}
+    model = load_behaviour_model(config.assets_dir, device)
+    check_compatible(model, manifest)
+    names, fps = model.config.class_names, model.config.sample_fps
+    started = time.perf_counter()
+    data = source.split("calibration", model.config.frames_per_window)
+    probabilities, _ = predict(model.net, data, np.arange(len(data)), 256, device)
+    truth, players = data.window_labels, data.window_players
+    calibrations: dict[str, Any] = {}
+    for label in accusations:
+        rows, by_time = calibration_rows(data, probabilities, names, fps, label)
+        calibrations[label] = {
+            "data_dir": source.location,
+            "data_manifest_sha256": source.manifest_sha256(),
+            "split": "calibration",
+            "players": len(np.unique(players)),
+            # Players with windows of the class (the arena's count per style).
+            "players_per_style": len(np.unique(players[truth == names.index(label)])),
+            "windows": len(data),
+            "smoothing": minimum_smoothing(label, 0.0).__dict__,
+            "rows": rows,
+            "by_time": by_time,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    model_dir = Path(config.assets_dir)
+    set_behaviour_metadata(model_dir, ACCUSATION_CLASSES_KEY, list(accusations))
+    set_behaviour_metadata(model_dir, ACCUSATION_CALIBRATION_KEY, calibrations)
+    (model_dir / "calibration.json").write_text(json.dumps(calibrations, indent=1) + "\n", encoding="utf-8")
+    return calibrations

@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Final, Literal
 
-Step = Literal["all", "record", "fit", "export", "eval", "calibrate"]
-"""A step of ``gameai train behaviour``; ``all`` runs record, fit, export, eval and calibrate in order."""
+Step = Literal["all", "record", "fit", "export", "look", "eval", "calibrate", "import"]
+"""A step of ``gameai train behaviour``; ``all`` runs record, fit, export, calibrate and eval in order
+(with ``--dataset``: fit, export, calibrate and eval); ``import`` fills a dataset from files."""
 
 Split = Literal["train", "val", "test", "heldout", "calibration"]
 """A split of the recorded data: ``test`` has new seeds, ``heldout`` new style-parameter ranges,
@@ -16,6 +17,16 @@ Split = Literal["train", "val", "test", "heldout", "calibration"]
 SPLITS: Final[tuple[Split, ...]] = ("train", "val", "test", "heldout")
 """The splits of a training recording."""
 CALIBRATION_SPLIT: Final = "calibration"
+
+DatasetSplit = Literal["train", "val", "test", "calibration"]
+"""A split of a behaviour dataset's players (:mod:`gameai.training.behaviour.dataset_splits`):
+``test`` players are what ``eval`` reports, ``calibration`` players what ``calibrate`` measures."""
+
+DATASET_SPLITS: Final[tuple[DatasetSplit, ...]] = ("train", "val", "test", "calibration")
+"""The splits of a behaviour dataset, in the order of :attr:`BehaviourTrainConfig.split_shares`."""
+
+DEFAULT_SPLIT_SHARES: Final = (0.7, 0.1, 0.1, 0.1)
+"""A dataset's players' shares of the train, val, test and calibration splits, by default."""
 
 #: The demo's arena surface in pixels (``demo_game.app.ARENA_SIZE``; a test keeps them equal).
 DEMO_ARENA_SIZE: Final = (960, 720)
@@ -102,7 +113,22 @@ class BehaviourTrainConfig(RecordConfig):
     runs_dir: str = "runs"
     """TensorBoard logs (``runs/behaviour__<seed>__<time>``)."""
     assets_dir: str = "assets/behaviour"
-    """Where the exported model goes (``model.safetensors``, ``config.json``, ``confusion.png``)."""
+    """Where the exported model goes (``model.safetensors``, ``config.json``, ``confusion.png``).
+    With ``dataset``, this default means ``assets/<game_id>/behaviour`` (the models directory's
+    entry of the dataset's game)."""
+    dataset: str = ""
+    """A behaviour dataset directory (:mod:`gameai.behaviour.dataset`) to train on, with its
+    game's classes, instead of the arena recording in ``data_dir`` (empty: the arena). Its players
+    are split by ``split_shares``; there are no player positions, so ``position_weight`` and
+    ``near_enemy_weight`` are 0, and the default ``work_dir`` means
+    ``checkpoints/behaviour-<game_id>``. ``record`` does not apply; ``import`` writes into it."""
+    split_shares: tuple[float, ...] = DEFAULT_SPLIT_SHARES
+    """With ``dataset``: the shares of its players in the train, val, test and calibration splits.
+    A player's split follows from a hash of its id alone (``docs/behaviour.md``, *Your game, your
+    labels*), so it never changes as the dataset grows."""
+    look_exemplars: int = 128
+    """How many of the game's frames the exported model's frame look keeps as exemplars (the
+    ``look`` step: ``docs/behaviour.md``, *Unknown*); a game whose look varies more needs more."""
     calibration_dir: str = "data/behaviour-calibration"
     """Where the calibrate step records its players (a recording of its own, so the training
     recording in ``data_dir`` stays as it is)."""
@@ -210,6 +236,16 @@ class BehaviourTrainConfig(RecordConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.dataset:  # no player positions in a dataset (see dataset)
+            object.__setattr__(self, "position_weight", 0.0)
+            object.__setattr__(self, "near_enemy_weight", 0.0)
+        shares = self.split_shares
+        if len(shares) != len(DATASET_SPLITS) or min(shares) < 0 or abs(sum(shares) - 1.0) > 1e-6:
+            raise ValueError(
+                f"split_shares needs {len(DATASET_SPLITS)} shares >= 0 summing to 1, got {shares}"
+            )
+        if shares[0] <= 0 or shares[1] <= 0:
+            raise ValueError(f"split_shares must give the train and val splits a share, got {shares}")
         if self.architecture == "nature":  # keypoint options mean nothing there (see position_weight)
             object.__setattr__(self, "fine_keypoints", 0)
             object.__setattr__(self, "motion_features", False)
@@ -247,8 +283,13 @@ class BehaviourEvalConfig:
     """The model to evaluate (serving format)."""
     data_dir: str = "data/behaviour"
     """Recorded data (``gameai train behaviour record``)."""
+    dataset: str = ""
+    """A behaviour dataset directory to evaluate on instead of ``data_dir`` (its players split
+    as the model's training split them: the shares in its metadata). With it, the default
+    ``model_dir`` means ``assets/<game_id>/behaviour``."""
     splits: tuple[str, ...] = ("test", "heldout")
-    """Splits to evaluate."""
+    """Splits to evaluate. A dataset has ``train``, ``val``, ``test`` and ``calibration``: there,
+    the default means ``test`` (players no training step has seen)."""
     output_dir: str = ""
     """Where ``eval.json`` and ``confusion_<split>.png`` go (empty: the model directory)."""
     device: str = "auto"
@@ -267,3 +308,34 @@ class BehaviourEvalConfig:
     send it: with the ``bot_like`` minimum the model's calibration gives for this precision at
     each age of a session. Unset: as the server does by default (0.97 where the model's
     calibration reaches it, else no minimum); 0: no minimum."""
+
+
+@dataclass(frozen=True)
+class ImportConfig:
+    """What ``gameai train behaviour import`` reads, and the dataset it fills (``--dataset``)."""
+
+    source_dir: str = ""
+    """(``--from``) A folder with one entry per session: a folder of images (PNG or JPEG, in
+    name order) or a video file (needs a decoder: ``pip install 'gameai[video]'``). The entry's
+    name, less any extension, is the session id the labels file names."""
+    labels: str = ""
+    """The labels file, CSV or JSON: rows of session, player, label and a range, in seconds
+    (``from_s``, ``to_s``) or in the source's frames (``from_frame``, ``to_frame``); see
+    ``docs/behaviour.md``, *Your game, your labels*."""
+    dataset: str = ""
+    """The dataset directory written (created, or added to when it exists with the same metadata)."""
+    game_id: str = ""
+    """The game's id (a new dataset needs it; an existing one's must match)."""
+    classes: tuple[str, ...] = ()
+    """The dataset's classes, in order (default: an existing dataset's, else the labels file's
+    in the order they first appear)."""
+    accusation_classes: tuple[str, ...] = ()
+    """Classes a game may act against a player on (default: an existing dataset's, else none)."""
+    fps: float = 0.0
+    """Frames per second of the dataset: sessions are resampled to it (0: an existing
+    dataset's, else 5)."""
+    size: str = ""
+    """``HxW`` frame size of the dataset, frames downscaled to it by
+    ``gameai.client.frames.downscale_frame`` (empty: an existing dataset's, else 84x84)."""
+    source_fps: float = 0.0
+    """Frames per second of the image folders (0: the dataset's rate); videos carry their own."""

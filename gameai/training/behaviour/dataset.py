@@ -40,6 +40,13 @@ class WindowDataset:
     nearest_enemy_xy: npt.NDArray[np.float32] | None = None
     """(F, 2) where the living enemy nearest the player is drawn in each frame (NaN while the
     player is dead or no enemy lives); None for recordings made before format 3."""
+    sessions: npt.NDArray[np.int32] | None = None
+    """(F,) the session (one stream a server smooths on its own) of each frame; None: one per
+    player (a recording). A behaviour dataset's player may have several sessions."""
+    frame_seconds: npt.NDArray[np.float64] | None = None
+    """(F,) seconds of its session's play a server has seen once each frame arrived (``(i + 1) /
+    sample_fps`` for the session's frame ``i``); None: a player's frames are consecutive from its
+    first (a recording). A behaviour dataset leaves unlabelled frames out, so its frames are not."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -54,14 +61,21 @@ class WindowDataset:
         """(N,) the player of each window."""
         return self.players[self.starts]
 
+    @property
+    def window_sessions(self) -> npt.NDArray[np.int32]:
+        """(N,) the session of each window (its player's where ``sessions`` is None)."""
+        return self.window_players if self.sessions is None else self.sessions[self.starts]
+
     def window_end_seconds(self, sample_fps: float) -> npt.NDArray[np.float64]:
-        """(N,) seconds of its player's play streamed once each window is complete.
+        """(N,) seconds of its session's play streamed once each window is complete.
 
         The window's last frame is frame ``j`` (counted from 0) of its player's frames, so a
         server that started the session at the player's first frame has seen ``(j + 1) /
         sample_fps`` seconds of play. A player's frames are consecutive (the recording is
-        player-major).
+        player-major). With ``frame_seconds``, its value at the window's last frame.
         """
+        if self.frame_seconds is not None:
+            return self.frame_seconds[self.starts + self.k - 1]
         _, first, player_of_frame = np.unique(self.players, return_index=True, return_inverse=True)
         first_frame = first[player_of_frame]  # (F,) the first frame of each frame's player
         last = self.starts + self.k - 1

@@ -15,30 +15,45 @@ Each view gets accuracy, macro-F1, per-class precision/recall/F1 and a confusion
 as ``confusion_<split>_<view>.png``; the served view also gets ``bot_like_thresholds``:
 ``bot_like`` precision and recall when a game acts on that label only at a minimum smoothed
 probability, and ``by_time``: the served figures by how many seconds of the player's play the
-server had seen (a session's first seconds rest on few windows). The figures are written to
+server had seen (a session's first seconds rest on few windows). Where the model has a frame
+look, each split also gets ``look``: the share of its windows the server would call
+``unknown`` (its own game's windows: at most 2% is the goal). The figures are written to
 ``eval.json`` and, with ``write_metadata``, into the model's ``config.json`` metadata (the
 weights are not touched).
+
+On a behaviour dataset (``dataset``; a game's own model): the splits are its players' (``test``
+by default), each session is served as its own stream, and each of its accusation classes is
+held back as ``bot_like`` is (by its calibration, :func:`accusation_smoothing`), with
+``accusation_thresholds`` in place of ``bot_like_thresholds`` and no arena goals.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Final
 
 import numpy as np
 import torch
 
-from gameai.behaviour.calibration import SCHEDULE_STARTS_S, bot_like_guard
+from gameai.behaviour.calibration import (
+    ACCUSATION_CALIBRATION_KEY,
+    CALIBRATION_KEY,
+    SCHEDULE_STARTS_S,
+    bot_like_guard,
+)
+from gameai.behaviour.look import FrameLook, load_frame_look
 from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model, set_behaviour_metadata
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
-from gameai.training.behaviour.config import BehaviourEvalConfig
-from gameai.training.behaviour.dataset import WindowDataset, load_split
+from gameai.training.behaviour.config import DATASET_SPLITS, DEFAULT_SPLIT_SHARES, BehaviourEvalConfig
+from gameai.training.behaviour.dataset import WindowDataset
+from gameai.training.behaviour.dataset_splits import game_model_dir
 from gameai.training.behaviour.fit import predict
 from gameai.training.behaviour.metrics import (
     classification_report,
@@ -46,7 +61,7 @@ from gameai.training.behaviour.metrics import (
     flag_thresholds,
     save_confusion_png,
 )
-from gameai.training.behaviour.record import manifest_sha256, read_manifest
+from gameai.training.behaviour.training_data import TrainingData, open_training_data
 
 #: Goals of issue 4 (``>=`` each), reported for the window view and the served view.
 GOALS: Final = {"test_macro_f1": 0.95, "heldout_macro_f1": 0.90, "test_bot_like_precision": 0.95}
@@ -90,15 +105,15 @@ def served_results(
     sample_fps: float,
     smoothing: SmoothingConfig | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """What a game would be sent after each window, player by player in play order.
+    """What a game would be sent after each window, session by session in play order.
 
-    A new smoother starts for every player (a new session) and is told the play each window
-    adds, as the server tells it: the first window the play it ends at (K frames), each next
-    one frame (``behaviour_every = 1``), so the smoother knows the session's age as the
-    server's does.
+    A new smoother starts for every session (each player's, in a recording) and is told the
+    play each window adds, as the server tells it: the first window the play it ends at (K
+    frames), each next one frame (``behaviour_every = 1``; across frames a dataset left out, the
+    seconds between), so the smoother knows the session's age as the server's does.
 
     Args:
-        data: The split (windows in play order within each player).
+        data: The split (windows in play order within each session).
         probabilities: ``(N, n_classes)`` the model's output for every window of ``data``.
         class_names: The model's labels.
         sample_fps: The model's frame rate.
@@ -111,11 +126,11 @@ def served_results(
     config = smoothing or serving_smoothing()
     served = np.zeros(len(data), dtype=np.int64)
     smoothed = np.zeros((len(data), len(class_names)), dtype=np.float64)
-    players = data.window_players
+    sessions = data.window_sessions
     seconds = data.window_end_seconds(sample_fps).tolist()
     smoother = BehaviourSmoother(class_names, config)
     for i in range(len(data)):
-        if i == 0 or players[i] != players[i - 1]:
+        if i == 0 or sessions[i] != sessions[i - 1]:
             smoother.reset()
             elapsed = seconds[i]
         else:
@@ -137,8 +152,57 @@ def check_compatible(model: LoadedBehaviourModel, manifest: dict[str, Any]) -> N
         )
 
 
+def accusation_smoothing(
+    min_probability: float, min_precision: float | None, metadata: dict[str, Any], classes: tuple[str, ...]
+) -> tuple[SmoothingConfig, dict[str, Any]]:
+    """The smoothing of a game's own model: each accusation class held back as a server holds the
+    arena's ``bot_like`` (to ``min_probability``, and by the class's calibration to
+    ``min_precision``: by default 0.97 where its calibration reaches it).
+
+    Args:
+        min_probability: As ``--bot-like-min-probability``, for every accusation class.
+        min_precision: As ``--bot-like-min-precision``, for every accusation class.
+        metadata: The model's metadata (its ``accusation_calibration``).
+        classes: The accusation classes.
+
+    Returns:
+        The smoothing, and per class how it is held back (as :func:`guard_report`).
+
+    Raises:
+        ValueError: If a precision was asked for and a class's calibration does not reach it.
+    """
+    calibrations = metadata.get(ACCUSATION_CALIBRATION_KEY) or {}
+    floors, schedule, guards = [], [], {}
+    for label in classes:
+        own = {CALIBRATION_KEY: calibrations[label]} if label in calibrations else {}
+        guards[label] = guard_report(min_precision, own)
+        schedule += [(label, float(from_s), float(p)) for from_s, p in guards[label]["minimums"]]
+        if min_probability > 0:
+            floors.append((label, min_probability))
+    base = serving_smoothing(0.0, 0.0)
+    return dataclasses.replace(
+        base, min_probabilities=tuple(floors), min_probability_schedule=tuple(schedule)
+    ), guards
+
+
+def evaluated_splits(config: BehaviourEvalConfig, source: TrainingData) -> tuple[str, ...]:
+    """The splits to evaluate: ``config.splits``; on a dataset, its default means ``test``.
+
+    Raises:
+        ValueError: If a dataset has no such split.
+    """
+    if source.dataset is None:
+        return config.splits
+    if config.splits == BehaviourEvalConfig().splits:
+        return ("test",)
+    strays = [split for split in config.splits if split not in DATASET_SPLITS]
+    if strays:
+        raise ValueError(f"a behaviour dataset has the splits {DATASET_SPLITS}, not {strays}")
+    return config.splits
+
+
 def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
-    """Evaluate a model on recorded splits; see the module docstring.
+    """Evaluate a model on recorded splits (or a dataset's); see the module docstring.
 
     Args:
         config: Model, data, splits and output location.
@@ -150,16 +214,32 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
         FileNotFoundError: If the data was not recorded.
         ValueError: If the recording was made for another frame size, rate or class list.
     """
+    if config.dataset and PurePath(config.model_dir) == PurePath(BehaviourEvalConfig().model_dir):
+        config = dataclasses.replace(config, model_dir=game_model_dir(config.dataset))  # the game's model
     if config.threads:
         torch.set_num_threads(config.threads)
     device = select_device(config.device)
     model = load_behaviour_model(config.model_dir, device)
-    manifest = read_manifest(config.data_dir)
+    shares = (model.metadata.get("dataset") or {}).get("split_shares") or DEFAULT_SPLIT_SHARES
+    source = open_training_data(config.data_dir, config.dataset, tuple(shares))
+    manifest = source.manifest()
     check_compatible(model, manifest)
     names = model.config.class_names
-    smoothing = serving_smoothing(
-        config.bot_like_min_probability, config.bot_like_min_precision, model.metadata
-    )
+    accusations: tuple[str, ...] = ()
+    if source.dataset is None:
+        smoothing = serving_smoothing(
+            config.bot_like_min_probability, config.bot_like_min_precision, model.metadata
+        )
+        guards: dict[str, Any] = {
+            "bot_like_guard": guard_report(config.bot_like_min_precision, model.metadata)
+        }
+    else:
+        accusations = tuple(manifest["accusation_classes"])
+        smoothing, per_class = accusation_smoothing(
+            config.bot_like_min_probability, config.bot_like_min_precision, model.metadata, accusations
+        )
+        guards = {"accusation_guards": per_class}
+    look = load_frame_look(config.model_dir)
     out = Path(config.output_dir or config.model_dir)
     report: dict[str, Any] = {
         "model": {
@@ -171,14 +251,14 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
             "sample_fps": model.config.sample_fps,
             "parameters": sum(p.numel() for p in model.net.parameters()),
         },
-        "data": {"directory": str(config.data_dir), "manifest_sha256": manifest_sha256(config.data_dir)},
+        "data": {"directory": source.location, "manifest_sha256": source.manifest_sha256()},
         "smoothing": smoothing.__dict__,
-        "bot_like_guard": guard_report(config.bot_like_min_precision, model.metadata),
+        **guards,
         "splits": {},
     }
-    for split in config.splits:
+    for split in evaluated_splits(config, source):
         started = time.perf_counter()
-        data = load_split(config.data_dir, split, model.config.frames_per_window, frames="compressed")
+        data = source.split(split, model.config.frames_per_window)
         probabilities, loss = predict(model.net, data, np.arange(len(data)), config.batch_size, device)
         truth = data.window_labels
         served, smoothed = served_results(data, probabilities, names, model.config.sample_fps, smoothing)
@@ -190,20 +270,42 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
             title = f"{split} split, {view} view: accuracy {entry[view]['accuracy']:.3f}, "
             title += f"macro-F1 {entry[view]['macro_f1']:.3f}"
             save_confusion_png(out / f"confusion_{split}_{view}.png", matrix, names, title)
-        if BOT_LIKE in names:
+        if BOT_LIKE in names and source.dataset is None:
             entry["served"]["bot_like_thresholds"] = flag_thresholds(
                 truth, served, smoothed, names.index(BOT_LIKE), BOT_LIKE_THRESHOLDS
             )
+        if accusations:
+            entry["served"]["accusation_thresholds"] = {
+                label: flag_thresholds(truth, served, smoothed, names.index(label), BOT_LIKE_THRESHOLDS)
+                for label in accusations
+            }
         seconds = data.window_end_seconds(model.config.sample_fps)
         entry["served"]["by_time"] = served_by_time(truth, served, seconds, names)
+        if look is not None:
+            entry["look"] = look_report(look, data)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["splits"][split] = entry
-    report["goals"] = goals(report)
+    report["goals"] = goals(report) if source.dataset is None else {}  # the arena's issue 4
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if config.write_metadata:
         write_eval_metadata(Path(config.model_dir), report)
     return report
+
+
+def look_report(look: FrameLook, data: WindowDataset) -> dict[str, Any]:
+    """How many of a split's windows the server would call ``unknown`` (its frames scored by the
+    model's look as the server scores them; its own game's windows: the fewer the better)."""
+    frames = data.frames
+    distances = np.array([look.frame_distance(np.asarray(frames[i])) for i in range(len(frames))])
+    cumulative = np.concatenate([[0.0], np.cumsum(distances)])
+    scores = (cumulative[data.starts + data.k] - cumulative[data.starts]) / data.k  # (N,) window means
+    return {
+        "threshold": round(look.threshold, 6),
+        "unknown_share": round(float((scores > look.threshold).mean()), 5),
+        "score_median": round(float(np.median(scores)), 5),
+        "score_max": round(float(scores.max()), 5),
+    }
 
 
 def guard_report(min_precision: float | None, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -292,10 +394,10 @@ def goals(report: dict[str, Any]) -> dict[str, Any]:
 
 def write_eval_metadata(model_dir: Path, report: dict[str, Any]) -> None:
     """Put the evaluation figures into ``config.json``'s metadata (the weights stay as they are)."""
-    evaluation = {
+    evaluation: dict[str, Any] = {
         "data_manifest_sha256": report["data"]["manifest_sha256"],
         "smoothing": report["smoothing"],
-        "bot_like_guard": report["bot_like_guard"],
+        **{key: report[key] for key in ("bot_like_guard", "accusation_guards") if key in report},
         "goals": report["goals"],
         "splits": {
             split: {

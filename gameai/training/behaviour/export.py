@@ -1,4 +1,6 @@
-"""``gameai train behaviour export``: the best checkpoint -> the shipped model in ``assets/behaviour``.
+"""``gameai train behaviour export``: the best checkpoint -> the shipped model in ``assets/behaviour``
+(a dataset's: ``assets/<game_id>/behaviour``, with ``game_id``, ``accusation_classes`` and
+``dataset``, its path, manifest SHA-256 and split shares, in the metadata).
 
 The weights are stored in ``export_dtype`` (float16 by default: half the bytes) and served in
 float32 (the loader casts them). Before writing, the stored weights are checked against the
@@ -27,9 +29,9 @@ from gameai.behaviour.model import BehaviourNet, ensemble_of, load_behaviour_mod
 from gameai.errors import StepOrderError
 from gameai.training.behaviour.checkpoint import latest_checkpoint, read_state
 from gameai.training.behaviour.config import BehaviourTrainConfig
-from gameai.training.behaviour.dataset import evenly_spaced, load_split
+from gameai.training.behaviour.dataset import evenly_spaced
 from gameai.training.behaviour.fit import predict
-from gameai.training.behaviour.record import manifest_sha256, read_manifest
+from gameai.training.behaviour.training_data import open_training_data
 
 
 def stored_copy(net: BehaviourNet, dtype: torch.dtype) -> BehaviourNet:
@@ -53,7 +55,8 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
             another recording.
     """
     device = torch.device("cpu")
-    data_hash = manifest_sha256(config.data_dir)
+    data = open_training_data(config.data_dir, config.dataset, config.split_shares)
+    data_hash = data.manifest_sha256()
     members: list[BehaviourNet] = []
     training: list[dict[str, Any]] = []
     for member_index in range(config.ensemble_members):
@@ -64,7 +67,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
             raise StepOrderError(f"no trained model in {work}: run `gameai train behaviour fit` first")
         state = read_state(last)
         if state.get("manifest_sha256") != data_hash:
-            raise StepOrderError(f"{work} was trained on another recording than {config.data_dir}")
+            raise StepOrderError(f"{work} was trained on another recording than {data.location}")
         members.append(load_behaviour_model(work / "best", device).net)
         training.append(
             {
@@ -77,11 +80,11 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
                 "history": state["history"],
             }
         )
-    manifest = read_manifest(config.data_dir)
+    manifest = data.manifest()
     net = ensemble_of(members, mirror_average=config.mirror_average)
     dtype = getattr(torch, config.export_dtype)
     stored = stored_copy(net, dtype)
-    val = load_split(config.data_dir, "val", net.config.frames_per_window, frames="compressed")
+    val = data.split("val", net.config.frames_per_window)
     index = evenly_spaced(len(val), config.val_windows)
     full, _ = predict(net, val, index, 256, device)
     rounded, _ = predict(stored, val, index, 256, device)
@@ -89,7 +92,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         "trained_by": "gameai train behaviour",
         "data_manifest_sha256": data_hash,
         "data": {
-            split: {k: entry[k] for k in ("players", "frames", "matches", "seeds")}
+            split: {k: entry[k] for k in ("players", "sessions", "frames", "matches", "seeds") if k in entry}
             for split, entry in manifest["splits"].items()
         },
         "capture": manifest["capture"],
@@ -103,6 +106,14 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         "training": training,
         "options": json.loads(json.dumps(dataclasses.asdict(config))),
     }
+    if data.dataset is not None:  # a game's own model: which game, which dataset, how it was split
+        metadata["game_id"] = manifest["game_id"]
+        metadata["accusation_classes"] = manifest["accusation_classes"]
+        metadata["dataset"] = {
+            "path": manifest["dataset"]["path"],
+            "manifest_sha256": manifest["dataset"]["manifest_sha256"],
+            "split_shares": manifest["split_shares"],
+        }
     out = Path(config.assets_dir)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -39,10 +39,10 @@ from gameai.errors import StepOrderError
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from gameai.training.behaviour.config import BehaviourTrainConfig
-from gameai.training.behaviour.dataset import WindowDataset, evenly_spaced, load_split
+from gameai.training.behaviour.dataset import WindowDataset, evenly_spaced
 from gameai.training.behaviour.metrics import classification_report, confusion_matrix
-from gameai.training.behaviour.record import manifest_sha256, read_manifest
 from gameai.training.behaviour.split_file import FrameArray
+from gameai.training.behaviour.training_data import open_training_data
 
 
 def pixel_statistics(frames: FrameArray, samples: int = 2048) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -56,7 +56,7 @@ def pixel_statistics(frames: FrameArray, samples: int = 2048) -> tuple[tuple[flo
 def net_config(
     config: BehaviourTrainConfig, manifest: dict[str, Any], frames: FrameArray
 ) -> BehaviourNetConfig:
-    """The network's config: shapes and rate from the recording, widths from the options."""
+    """The network's config: shapes, rate and classes from the recording (or dataset), widths from options."""
     mean, std = pixel_statistics(frames)
     capture = manifest["capture"]
     return BehaviourNetConfig(
@@ -262,17 +262,19 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
         The final training state (epochs, losses, best epoch, timing).
 
     Raises:
-        FileNotFoundError: If the data was not recorded.
+        FileNotFoundError: If the data was not recorded (or ``dataset`` holds no dataset).
         StepOrderError: If the checkpoint to resume belongs to another recording.
+        ValueError: If the dataset's train or val split has no player or no window.
     """
     if config.threads:
         torch.set_num_threads(config.threads)
     device = select_device(config.device)
-    manifest = read_manifest(config.data_dir)
-    data_hash = manifest_sha256(config.data_dir)
+    data = open_training_data(config.data_dir, config.dataset, config.split_shares)
+    manifest = data.manifest()
+    data_hash = data.manifest_sha256()
     # Each frame held compressed (read like an array): 4.6 GB of training frames take ~0.4 GB.
-    train = load_split(config.data_dir, "train", config.frames_per_window, frames="compressed")
-    val = load_split(config.data_dir, "val", config.frames_per_window, frames="compressed")
+    train = data.split("train", config.frames_per_window)
+    val = data.split("val", config.frames_per_window)
     needs = (("position_weight", config.position_weight, "player"),
              ("near_enemy_weight", config.near_enemy_weight, "nearest_enemy"))  # fmt: skip
     for option, weight, of in needs:
@@ -315,6 +317,11 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
     k, length = config.frames_per_window, config.clip_frames
     per_step = max(1, round(config.batch_size / (length - k + 1))) if clips else config.batch_size
     examples = train.clip_starts(length) if clips else train.starts  # clip starts or window starts
+    if len(examples) == 0:
+        raise ValueError(
+            f"the train split of {data.location} has no run of clip_frames = {length} frames of one "
+            "label to train on: label longer stretches of play, or lower --clip-frames"
+        )
     windows_per_step = per_step * (length - k + 1) if clips else per_step
     steps_per_epoch = max(1, config.windows_per_epoch // windows_per_step)
     total_steps = steps_per_epoch * config.max_epochs

@@ -42,6 +42,18 @@ class CompressedFrames:
         self._frame_bytes = int(np.prod(frame_shape))
         self._held: list[bytes | None] = [None] * count
 
+    @classmethod
+    def from_compressed(cls, held: list[bytes], frame_shape: tuple[int, ...]) -> CompressedFrames:
+        """Frames already zlib-compressed one by one (as a behaviour dataset stores them), kept as they are.
+
+        Args:
+            held: Each frame's compressed bytes, in order.
+            frame_shape: The shape of each frame once decompressed.
+        """
+        frames = cls(len(held), frame_shape)
+        frames._held = list(held)
+        return frames
+
     def __len__(self) -> int:
         return self.shape[0]
 

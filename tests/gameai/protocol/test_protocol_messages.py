@@ -32,7 +32,14 @@ from gameai.protocol import (
     parse_client_message,
     parse_server_message,
 )
-from gameai.protocol.messages import CLIENT_MESSAGES, SERVER_MESSAGES, Message
+from gameai.protocol.messages import (
+    CLIENT_MESSAGES,
+    SERVER_MESSAGES,
+    Label,
+    Message,
+    RecordingInfo,
+    RecordRequest,
+)
 from gameai.testing.protocol_strategies import message_strategy
 
 LIMITS = Limits(
@@ -56,6 +63,7 @@ CLIENT_EXAMPLES: list[Message] = [
         frames=FrameFormat(width=84, height=84, encoding="png"),
         behaviour_every=2,
         client="test/1",
+        record=RecordRequest(player_id="p-1", consent=True),
     ),
     Events(events=("kill", "pickup_coin")),
     DialogueRequest(id="d1", npc_id="smith", persona="blacksmith"),
@@ -80,6 +88,8 @@ CLIENT_EXAMPLES: list[Message] = [
     Act(id="a2", npc_id="rival", observation=(1.0,), difficulty=0.25, agent="arena"),
     MatchResult(outcome="win"),
     MatchResult(outcome="loss", id="m1", npc_id="rival", player_score=3, npc_score=5.5, duration_s=61.2),
+    Label(label="explorer"),
+    Label(id="l1"),
     Ping(),
     Ping(id="p1", t=12.5),
 ]
@@ -101,6 +111,7 @@ SERVER_EXAMPLES: list[Message] = [
         default_agent="arena",
         difficulty=0.5,
         limits=LIMITS,
+        recording=RecordingInfo(recorded=False, reason="recording is off on this server"),
     ),
     BehaviourResult(
         seq=9,

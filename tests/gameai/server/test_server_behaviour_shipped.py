@@ -23,11 +23,13 @@ from demo_game.render import ArenaRenderer
 from demo_game.sim import ArenaConfig
 from demo_game.sim.scripted import ScriptedController
 from demo_game.sim.styles import ENEMY_STYLE, style_params
+from gameai.behaviour.look import UNKNOWN
 from gameai.client.async_client import ClientConfig
 from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
 from gameai.client.threaded import ReconnectPolicy, ThreadedGameAIClient
 from gameai.runtime.config import RuntimeConfig
 from gameai.server.config import ServerConfig
+from gameai.testing.alien_scenes import SCREEN, ball_dodger
 from gameai.testing.servers import ServerThread
 from gameai.training.behaviour.config import DEMO_ARENA_SIZE
 
@@ -62,9 +64,28 @@ def play_and_stream(url: str, style: str, seed: int, seconds: float) -> list[str
     autopilot = ScriptedController(style_params(style, rng, skill=float(rng.uniform(0.0, 1.0))))
     renderer = ArenaRenderer(DEMO_ARENA_SIZE, rules=game.sim.config.rules)
     arena = pygame.Surface(DEMO_ARENA_SIZE)
-    client = ClientConfig(url=url, game_id="arena", services=("behaviour",))
+
+    def next_frame() -> pygame.Surface:
+        game.step(PlayerInput.from_controls(autopilot(game.sim, 0)))
+        if game.over:
+            game.new_match()
+        renderer.draw(arena, game.sim.state, 0)
+        return arena
+
+    return stream_lockstep(url, "arena", game.tick_rate, next_frame, int(seconds * game.tick_rate))
+
+
+def stream_lockstep(
+    url: str, game_id: str, game_fps: float, next_frame: Callable[[], pygame.Surface], ticks: int
+) -> list[str]:
+    """Hand ``ticks`` game frames to the pygame plugin; return the label after every captured one.
+
+    The next capture waits until the previous frame has been sent and answered, so the server
+    sees every frame however fast the machine draws.
+    """
+    client = ClientConfig(url=url, game_id=game_id, services=("behaviour",))
     plugin = GameAIPlugin(
-        PluginConfig(client=client, game_fps=game.tick_rate),
+        PluginConfig(client=client, game_fps=game_fps),
         ThreadedGameAIClient(client, ReconnectPolicy(0.05, 0.2)),
     )
     plugin.start()
@@ -72,13 +93,10 @@ def play_and_stream(url: str, style: str, seed: int, seconds: float) -> list[str
     try:
         _wait(lambda: plugin.capture_interval() is not None)
         k = plugin.client.welcome.behaviour.frames_per_window  # type: ignore[union-attr]
-        for _ in range(int(seconds * game.tick_rate)):
-            game.step(PlayerInput.from_controls(autopilot(game.sim, 0)))
-            if game.over:
-                game.new_match()
-            renderer.draw(arena, game.sim.state, 0)
+        for _ in range(ticks):
+            surface = next_frame()
             captured = plugin.frames_captured
-            plugin.on_frame(arena)
+            plugin.on_frame(surface)
             if plugin.frames_captured == captured:
                 continue
             # The client keeps one frame slot: wait until this frame has left before the next one.
@@ -109,6 +127,25 @@ def test_a_client_streaming_a_style_receives_its_label(server: ServerThread, sty
     assert len(labels) >= 30 * 5 - 32  # one label per captured frame once the first window (K <= 32) is full
     assert labels[-1] == style
     assert _settled(labels).most_common(1)[0][0] == style
+    assert labels.count(UNKNOWN) <= 0.02 * len(labels)  # the arena is the model's own game
+
+
+def test_another_game_streamed_through_the_plugin_is_unknown_and_never_bot_like(server: ServerThread) -> None:
+    """The issue's pygame game (a ball dodging blocks), streamed by the plugin as the demo streams
+    the arena: the shipped model's classes would be nonsense there."""
+    pygame.init()
+    draw = ball_dodger(np.random.default_rng(SEED_BASE))
+    screen = pygame.Surface(SCREEN)
+    ticks = iter(range(10**6))
+
+    def next_frame() -> pygame.Surface:
+        draw(screen, next(ticks))
+        return screen
+
+    labels = stream_lockstep(server.url, "ball-dodger", 30.0, next_frame, ticks=60 * 6)  # 60 captures
+    assert len(labels) >= 40
+    assert labels.count(UNKNOWN) >= 0.95 * len(labels)
+    assert "bot_like" not in labels
 
 
 @pytest.mark.slow

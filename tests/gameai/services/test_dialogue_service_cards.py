@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from gameai.dialogue.npc_card import CardFileError
-from gameai.protocol.messages import NpcCard
+from gameai.protocol.messages import Hello, NpcCard
 from gameai.runtime.config import RuntimeConfig
-from gameai.services import dialogue
+from gameai.services import game_models
 from gameai.services.builtin import load_services
 from gameai.services.dialogue import DialogueService
 
@@ -21,7 +21,7 @@ def test_the_default_card_file_is_the_demos_and_is_skipped_when_absent(
     shipped = DialogueService.load_cards(RuntimeConfig())
     assert tuple(shipped) == ("blacksmith", "scout", "healer", "rival")
     assert DialogueService.load_cards(RuntimeConfig(npcs="")) == {}
-    monkeypatch.setattr(dialogue, "resolve_path", lambda path: tmp_path / "absent.toml")
+    monkeypatch.setattr(game_models, "resolve_path", lambda path: tmp_path / "absent")
     assert DialogueService.load_cards(RuntimeConfig()) == {}  # a stripped install: no cards, no error
     with pytest.raises(CardFileError, match="cannot read NPC cards"):  # any other path must exist
         DialogueService.load_cards(RuntimeConfig(npcs=str(tmp_path / "mine.toml")))
@@ -34,7 +34,7 @@ def test_welcome_npcs_are_the_services_card_ids() -> None:
         metrics=None,
         cards={"ada": NpcCard(name="Ada")},
     )
-    assert service.welcome_fields() == {"npcs": ("ada",)}
+    assert service.welcome_fields(Hello(protocol=1, game_id="g")) == {"npcs": ("ada",)}
     assert service.info.status == "unavailable"  # the cards do not need the model
 
 

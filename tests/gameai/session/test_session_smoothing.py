@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gameai.behaviour.calibration import CALIBRATION_KEY
+from gameai.behaviour.calibration import ACCUSATION_CALIBRATION_KEY, ACCUSATION_CLASSES_KEY, CALIBRATION_KEY
 from gameai.runtime.config import RuntimeConfig
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
 
@@ -234,3 +234,26 @@ def test_bad_schedules_are_refused() -> None:
     ):
         with pytest.raises(ValueError, match="schedule"):
             SmoothingConfig(min_probability_schedule=bad)  # type: ignore[arg-type]
+
+
+def test_a_games_own_accusation_classes_are_held_back_by_their_own_calibrations() -> None:
+    arena_table = _by_time_metadata()[CALIBRATION_KEY]
+    metadata = {
+        ACCUSATION_CLASSES_KEY: ["cheater", "griefer"],
+        ACCUSATION_CALIBRATION_KEY: {"cheater": arena_table},  # griefer: not calibrated
+    }
+    names = ("builder", "cheater", "griefer")
+    config = smoothing_config(RuntimeConfig(), metadata, names)
+    assert config.minimums_of("cheater") == ((0.0, 1.0), (5.0, 0.9), (10.0, 0.9))  # as bot_like would be
+    assert config.minimums_of("griefer") == () and config.minimums_of("builder") == ()
+    floor = smoothing_config(RuntimeConfig(behaviour_bot_like_min_probability=0.8), metadata, names)
+    assert floor.minimums_of("griefer") == ((0.0, 0.8),) and floor.minimums_of("builder") == ()
+    with pytest.raises(ValueError, match="no griefer calibration"):
+        smoothing_config(RuntimeConfig(behaviour_bot_like_min_precision=0.95), metadata, names)
+    # A model with no accusation class holds nothing back, whatever its classes are called.
+    assert (
+        smoothing_config(RuntimeConfig(), {ACCUSATION_CLASSES_KEY: []}, ("bot_like", "b"))
+        == SmoothingConfig()
+    )
+    with pytest.raises(ValueError, match="does not have"):
+        smoothing_config(RuntimeConfig(), {ACCUSATION_CLASSES_KEY: ["cheat"]}, names)

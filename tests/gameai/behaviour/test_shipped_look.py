@@ -1,0 +1,82 @@
+"""The shipped arena model's frame look: the issue's goals, on play and games it was not made from.
+
+Arena frames: fresh scripted players (seeds no recording of the shipped model used, both the
+trained and the held-out style ranges), captured as the client sends them. Other games: the
+little games of :mod:`gameai.testing.alien_scenes`, written apart from the scenes the look was
+calibrated against. Goals (issue #34): at most 2% of the arena's own windows ``unknown``, at
+least 95% of another game's.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gameai.behaviour.look import FrameLook, load_frame_look
+from gameai.protocol.frames import FrameEncoding, decode_frame_pixels, encode_frame, parse_frame
+from gameai.testing.alien_scenes import ALIEN_GAMES, alien_frames
+from gameai.training.behaviour.config import RecordConfig, Split
+from gameai.training.behaviour.dataset import window_starts
+from gameai.training.behaviour.look_fit import window_scores_of
+from gameai.training.behaviour.record import plan_players, record_split
+
+SHIPPED = Path(__file__).resolve().parents[3] / "assets" / "behaviour"
+FRESH_SEED = 5151
+K = 16
+
+
+@cache
+def shipped_look() -> FrameLook:
+    look = load_frame_look(SHIPPED)
+    assert look is not None, "assets/behaviour has no look.json"
+    return look
+
+
+@cache
+def arena_windows(split: Split) -> np.ndarray:
+    """``(N, K, 84, 84, 3)`` windows of fresh players of ``split``'s style ranges (4 per style)."""
+    config = RecordConfig(
+        seed=FRESH_SEED,
+        train_players=0,
+        val_players=0,
+        test_players=4 if split == "test" else 0,
+        heldout_players=4 if split == "heldout" else 0,
+        frames_per_player=48,
+    )
+    recorded = record_split(config, plan_players(config, split))
+    starts = window_starts(recorded.player, recorded.match, K)[::2]
+    return np.asarray(recorded.frames[starts[:, None] + np.arange(K)])
+
+
+@pytest.mark.parametrize("split", ["test", "heldout"])
+def test_the_arenas_own_players_are_almost_never_unknown(split: Split) -> None:
+    look = shipped_look()
+    scores = window_scores_of(look, arena_windows(split))
+    assert len(scores) >= 100
+    assert np.mean(scores > look.threshold) <= 0.02
+
+
+def test_arena_frames_sent_as_jpeg_are_still_the_arena() -> None:
+    look = shipped_look()
+    windows = arena_windows("test")[:40]
+    decoded = np.stack(
+        [
+            [
+                decode_frame_pixels(parse_frame(encode_frame(frame, 0, 0.0, FrameEncoding.JPEG)))
+                for frame in window
+            ]
+            for window in windows
+        ]
+    )
+    assert not np.array_equal(decoded, windows)  # JPEG did change the pixels
+    assert np.mean(window_scores_of(look, decoded) > look.threshold) <= 0.02
+
+
+@pytest.mark.parametrize("game", sorted(ALIEN_GAMES))
+def test_another_game_is_unknown(game: str) -> None:
+    look = shipped_look()
+    windows = np.stack([alien_frames(game, seed, K) for seed in range(8)])
+    assert np.mean(window_scores_of(look, windows) > look.threshold) >= 0.95
