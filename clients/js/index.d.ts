@@ -9,6 +9,19 @@ export type ConnectionState = "idle" | "connecting" | "connected" | "offline" | 
 
 export interface Region { x: number; y: number; width: number; height: number }
 
+/** From one age of a session on, the smoothed probability a class needs before it is a result's label. */
+export interface BotLikeMinimum {
+  /** Once the server has seen more than this many seconds of the session's play (0: from the start). */
+  from_s: number;
+  /** 1: not sent. */
+  min_probability: number;
+}
+
+export interface AccusationMinimum extends BotLikeMinimum {
+  /** The accusation class. */
+  label: string;
+}
+
 export interface BehaviourSpec {
   width: number;
   height: number;
@@ -17,12 +30,12 @@ export interface BehaviourSpec {
   sample_fps: number;
   classes: string[];
   bot_like_min_precision?: number | null;
-  bot_like_minimums: { from_s: number; min_probability: number }[];
+  bot_like_minimums: BotLikeMinimum[];
   /** look_score above which a result's label is "unknown" (the frames are not the model's game); null: never. */
   unknown_threshold?: number | null;
   /** Classes a game may act against a player on, each held back by its calibration. */
   accusation_classes?: string[];
-  accusation_minimums?: { label: string; from_s: number; min_probability: number }[];
+  accusation_minimums?: AccusationMinimum[];
 }
 
 export interface AgentSpec {
@@ -38,6 +51,32 @@ export interface AgentSpec {
   handicap: string[];
 }
 
+/** Whose models a session got (`welcome.game`). */
+export interface GameModelsInfo {
+  /** The session's `hello.game_id`. */
+  game_id: string;
+  /** game_id when the server has models of that game (the session got them); null: the default set. */
+  models_game?: string | null;
+  /** The game whose models make the server's default set (null: the server's own options alone). */
+  default_game?: string | null;
+}
+
+/** `hello.record`: ask the server to record this session's frames and labels for training. */
+export interface RecordRequest {
+  /** The game's own stable id of the player (1-256 characters): a pseudonym, never a name or an e-mail address. */
+  player_id: string;
+  /** The game asserts the player agreed to be recorded (false: not recorded). */
+  consent: boolean;
+}
+
+/** `welcome.recording`: whether a session that asked to be recorded is. */
+export interface RecordingInfo {
+  /** True: the frames the behaviour model receives, and the `label` messages, are stored. */
+  recorded: boolean;
+  /** Why the session is not recorded (absent when it is). */
+  reason?: string | null;
+}
+
 export interface Welcome {
   type: "welcome";
   protocol: number;
@@ -45,7 +84,7 @@ export interface Welcome {
   server: string;
   services: Service[];
   /** Whose models the session got: models_game is game_id when the server has that game's, null for its default set. */
-  game?: { game_id: string; models_game?: string | null; default_game?: string | null };
+  game?: GameModelsInfo;
   models: Record<string, { service: string; status: "ready" | "unavailable"; name?: string; version?: string; reason?: string; random_init: boolean }>;
   behaviour?: BehaviourSpec;
   agents: Record<string, AgentSpec>;
@@ -54,14 +93,16 @@ export interface Welcome {
   npcs?: string[];
   difficulty: number;
   limits: Record<string, number>;
+  /** Present when `hello.record` asked for recording. */
+  recording?: RecordingInfo;
 }
 
 export interface BehaviourResult {
   type: "behaviour";
   seq: number;
   timestamp: number;
-  /** A class of welcome.behaviour.classes, or "unknown" when the frames are not the model's game. */
-  label: string;
+  /** A class of welcome.behaviour.classes, or "unknown" when the frames are not the model's game (confidence 0). */
+  label: "unknown" | (string & {});
   probabilities: Record<string, number>;
   confidence: number;
   latency_ms: number;
@@ -88,6 +129,15 @@ export interface Action { type: "action"; id: string; npc_id: string; agent: str
 export interface Pong { type: "pong"; id: string; t: number; server_time: number }
 export interface ErrorMessage { type: "error"; code: string; message: string; id?: string; seq?: number; fatal: boolean }
 export type ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Pong | ErrorMessage;
+
+/** Client -> server, in a recorded session: what the player is doing from the next frame on. */
+export interface LabelMessage {
+  type: "label";
+  /** One of welcome.behaviour.classes; null: unlabelled from now on. */
+  label: string | null;
+  /** Echoed by an `error` if the message is refused (`not_recording`, `unknown_label`). */
+  id?: string;
+}
 
 /** An NPC the game defines (`dialogue.request.npc`): who it is, how it talks, what it knows. */
 export interface NpcCard {
@@ -141,6 +191,8 @@ export interface ClientOptions {
   token?: string;
   services?: Service[];
   behaviourEvery?: number;
+  /** Ask the server to record this session for training (`hello.record`); `welcome.recording` answers. */
+  record?: RecordRequest;
   encoding?: FrameEncoding;
   jpegQuality?: number;
   downscale?: SmoothscaleBackend;
@@ -186,7 +238,7 @@ export declare const ALL_SERVICES: readonly Service[];
 
 export declare class GameAIClient {
   constructor(options?: ClientOptions);
-  readonly options: Required<Omit<ClientOptions, "token" | "reconnect" | "WebSocket">> & { token?: string };
+  readonly options: Required<Omit<ClientOptions, "token" | "record" | "reconnect" | "WebSocket">> & { token?: string; record?: RecordRequest };
   readonly reconnectPolicy: ReconnectPolicy | null;
   readonly state: ConnectionState;
   readonly welcome: Welcome | null;
@@ -208,6 +260,8 @@ export declare class GameAIClient {
   dialogue(npcId: string, persona?: string | null, playerLine?: string, options?: DialogueOptions): DialogueStream;
   matchResult(outcome: "win" | "loss" | "draw", fields?: MatchResultFields): boolean;
   events(events: string[]): boolean;
+  /** Label the recorded frames from the next one on (null: unlabelled); false when no session is open. */
+  label(label: string | null, fields?: { id?: string }): boolean;
   ping(options?: { timeoutMs?: number }): Promise<number>;
   frameDue(now?: number): boolean;
   sendFrame(source: FrameSource, options?: { region?: Region; timestamp?: number; seq?: number }): Promise<number | null>;

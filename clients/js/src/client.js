@@ -8,6 +8,11 @@
  * const action = await ai.act("npc-1", observation);
  * for await (const delta of ai.dialogue("smith", "blacksmith", "Hello!")) say(delta.text);
  * ```
+ * A session recorded for training (the player agreed; the server runs with `--record-dir`):
+ * ```js
+ * const ai = await connect({ gameId: "my-game", record: { player_id: "p-7f3a9c", consent: true } });
+ * if (ai.welcome.recording?.recorded) ai.label("explorer"); // what the player does from now on
+ * ```
  * @module gameai-client/client
  */
 
@@ -33,6 +38,8 @@ const OPEN = 1;
  * @property {string} [token] Auth token (needed when the server is not on loopback).
  * @property {string[]} [services] Services this session uses (all three by default).
  * @property {number} [behaviourEvery] A behaviour result every this many frames (1).
+ * @property {RecordRequest} [record] Ask the server to record this session's frames and labels for
+ *   training (`hello.record`); `welcome.recording` says whether it is. Absent: never recorded.
  * @property {"raw"|"png"|"jpeg"} [encoding] How frames are sent: `raw` (default, free), `png`, `jpeg` (browser only, lossy).
  * @property {number} [jpegQuality] JPEG quality in (0, 1] (0.9).
  * @property {"sse"|"generic"} [downscale] Which of pygame's smoothscale filters frames are downscaled
@@ -48,6 +55,15 @@ const OPEN = 1;
  * @property {boolean|import("./reconnect.js").ReconnectOptions} [reconnect] Reconnect after a lost
  *   connection with exponential backoff and jitter (true by default; false: never).
  * @property {any} [WebSocket] The WebSocket constructor (default `globalThis.WebSocket`; pass one on Node < 22).
+ */
+
+/**
+ * The game asks for its session to be recorded for training (`hello.record`, docs/protocol.md
+ * section *label*). Only a server started with `gameai serve --record-dir DIR` records.
+ * @typedef {object} RecordRequest
+ * @property {string} player_id The game's own stable id of the player (1-256 characters), a
+ *   pseudonym, never a name or an e-mail address.
+ * @property {boolean} consent The game asserts the player agreed to be recorded (false: not recorded).
  */
 
 /**
@@ -76,6 +92,7 @@ export class GameAIClient {
       token: undefined,
       services: ALL_SERVICES,
       behaviourEvery: 1,
+      record: /** @type {RecordRequest|undefined} */ (undefined),
       encoding: /** @type {"raw"|"png"|"jpeg"} */ ("raw"),
       jpegQuality: 0.9,
       downscale: /** @type {"sse"|"generic"} */ ("sse"),
@@ -296,10 +313,12 @@ export class GameAIClient {
 
   /** The hello message. */
   _hello() {
-    const { gameId, token, services, behaviourEvery, clientName } = this.options;
+    const { gameId, token, services, behaviourEvery, clientName, record } = this.options;
     /** @type {Record<string, any>} */
     const hello = { type: "hello", protocol: PROTOCOL_VERSION, game_id: gameId, services: [...services], behaviour_every: behaviourEvery, client: clientName };
     if (token) hello.token = token;
+    // The server checks both fields (a bad one is refused with bad_hello); sent as given.
+    if (record) hello.record = { player_id: record.player_id, consent: record.consent };
     return hello;
   }
 
@@ -587,6 +606,24 @@ export class GameAIClient {
    */
   events(events) {
     return this._send({ type: "events", events: [...events] });
+  }
+
+  /**
+   * Say what the player is doing from the next frame on, in a recorded session
+   * (`welcome.recording.recorded`; the `record` option asks for it); no reply. A refusal
+   * (`not_recording`, `unknown_label`) comes back as an `error` event and lands in
+   * {@link GameAIClient#errors}; the session goes on. A `recording_stopped` error says the
+   * server stopped recording this session.
+   * @param {string|null} label One of `welcome.behaviour.classes`; null: unlabelled from now on
+   *   (such frames are stored, not trained on).
+   * @param {{id?: string}} [fields] With `id`, a refusal carries it.
+   * @returns {boolean} False when no session is open (nothing sent).
+   */
+  label(label, fields = {}) {
+    /** @type {Record<string, any>} */
+    const message = { type: "label", label: label ?? null };
+    if (fields.id !== undefined && fields.id !== null) message.id = fields.id;
+    return this._send(message);
   }
 
   /**

@@ -183,3 +183,47 @@ test("server errors answering no request are kept and emitted", opts, async () =
   await client.close();
   await server.stop();
 });
+
+test("hello asks for recording only with the record option; label() sends the label message", opts, async () => {
+  const server = await startFakeServer({
+    onMessage: (message, socket) => {
+      // Welcome answers the hello, so the server has every hello once connect() resolves.
+      if (message.type === "hello") socket.send(message.record ? { ...WELCOME, recording: { recorded: true } } : WELCOME);
+      else if (message.type === "label" && message.label === "bot_like") {
+        socket.send({ type: "error", code: "unknown_label", message: "bot_like is not a class of this model", id: message.id, fatal: false });
+      }
+    },
+  });
+  const plain = await connect({ url: server.url, pingIntervalMs: 0 });
+  const recorded = await connect({ url: server.url, gameId: "my-game", pingIntervalMs: 0, record: { player_id: "p-7f3a9c", consent: true } });
+  try {
+    const hellos = server.received().filter(({ message }) => message.type === "hello");
+    assert.deepEqual(hellos.map(({ index }) => index), [0, 1]);
+    assert.equal("record" in hellos[0].message, false);
+    assert.deepEqual(hellos[1].message.record, { player_id: "p-7f3a9c", consent: true });
+    assert.equal(hellos[1].message.game_id, "my-game");
+    assert.equal(plain.welcome.recording, undefined);
+    assert.deepEqual(recorded.welcome.recording, { recorded: true });
+
+    const refused = new Promise((resolve) => recorded.on("error", resolve));
+    assert.equal(recorded.label("idle"), true);
+    assert.equal(recorded.label(null, { id: "l-2" }), true);
+    assert.equal(recorded.label("bot_like", { id: "l-3" }), true);
+    const error = /** @type {any} */ (await refused);
+    assert.equal(error.code, "unknown_label");
+    assert.equal(error.id, "l-3");
+    assert.equal(recorded.errors.at(-1).code, "unknown_label");
+    assert.equal(recorded.state, "connected");
+    const labels = server.received().filter(({ message }) => message.type === "label");
+    assert.deepEqual(labels, [
+      { index: 1, message: { type: "label", label: "idle" } },
+      { index: 1, message: { type: "label", label: null, id: "l-2" } },
+      { index: 1, message: { type: "label", label: "bot_like", id: "l-3" } },
+    ]);
+  } finally {
+    await plain.close();
+    await recorded.close();
+    await server.stop();
+  }
+  assert.equal(recorded.label("idle"), false); // closed: nothing sent
+});

@@ -1,6 +1,9 @@
 // The client against a real `gameai serve` (random-initialised test models, CPU), started here.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { connect, GameAIClient, GameAIError } from "../src/index.js";
 import { startServer, pythonMissing } from "./helpers/env.js";
@@ -10,16 +13,20 @@ const missing = pythonMissing() ?? (typeof WebSocket !== "function" ? "no global
 let server;
 /** @type {GameAIClient} */
 let client;
+/** Where the server records the sessions that ask for it (gameai serve --record-dir). */
+let recordDir = "";
 
 before(async () => {
   if (missing) return;
-  server = await startServer();
+  recordDir = mkdtempSync(path.join(tmpdir(), "gameai-js-record-"));
+  server = await startServer({ extraArgs: ["--record-dir", recordDir] });
   client = await connect({ url: server.url, gameId: "js-test", pingIntervalMs: 200 });
 });
 
 after(async () => {
   await client?.close();
   await server?.stop();
+  if (recordDir) rmSync(recordDir, { recursive: true, force: true });
 });
 
 const opts = { skip: missing ?? false, timeout: 30_000 };
@@ -34,6 +41,10 @@ test("hello -> welcome: session, models, frame format", opts, () => {
   assert.equal(w.models.dialogue.status, "ready");
   assert.equal(client.behaviourSpec.channels, 3);
   assert.ok(client.behaviourSpec.width > 0 && client.behaviourSpec.height > 0);
+  assert.ok(Array.isArray(client.behaviourSpec.accusation_classes));
+  assert.equal(w.game.game_id, "js-test");
+  assert.equal(w.game.models_game ?? null, null); // no models of its own: the default set
+  assert.equal(w.recording, undefined); // only when hello.record asks
   assert.equal(client.state, "connected");
 });
 
@@ -56,7 +67,8 @@ test("frames from ImageData-like pixels get behaviour results, seq and timestamp
   assert.ok(results.length >= 1, `no behaviour result; errors: ${client.errors.map((e) => e.message).join("; ")}`);
   const last = results.at(-1);
   assert.deepEqual(Object.keys(last.probabilities).sort(), [...spec.classes].sort());
-  assert.ok(spec.classes.includes(last.label));
+  // "unknown" only from a model with a look (unknown_threshold), with confidence 0.
+  assert.ok(spec.classes.includes(last.label) || (last.label === "unknown" && spec.unknown_threshold != null && last.confidence === 0), last.label);
   const match = sent.find((frame) => frame.seq === last.seq);
   assert.ok(match, `seq ${last.seq} was sent`);
   assert.equal(last.timestamp, match.timestamp);
@@ -175,6 +187,37 @@ test("events, match.result and ping", opts, async () => {
   assert.equal(errors.length, 1);
   assert.equal(errors[0].id, "m-2");
   assert.equal(errors[0].code, "out_of_range");
+});
+
+test("recording: hello.record with consent is recorded and takes labels; refusals are typed errors", opts, async () => {
+  const record = { player_id: "p-js-1", consent: true };
+  const recorded = await connect({ url: server.url, gameId: "js-record", services: ["behaviour"], pingIntervalMs: 0, record });
+  const unconsented = await connect({ url: server.url, gameId: "js-record", services: ["behaviour"], pingIntervalMs: 0, record: { ...record, consent: false } });
+  try {
+    assert.deepEqual(recorded.welcome.recording, { recorded: true }, JSON.stringify(recorded.welcome.recording));
+    assert.equal(unconsented.welcome.recording.recorded, false);
+    assert.match(unconsented.welcome.recording.reason, /consent/);
+    assert.equal(client.welcome.recording, undefined); // did not ask
+
+    const errors = [];
+    recorded.on("error", (message) => errors.push(message));
+    const [first] = recorded.behaviourSpec.classes;
+    assert.equal(recorded.label(first), true);
+    assert.equal(recorded.label(null), true);
+    assert.equal(recorded.label("no-such-class", { id: "l-bad" }), true);
+    await recorded.ping(); // the server handles a session's messages in order: every label was taken
+    assert.deepEqual(errors.map((e) => [e.code, e.id, e.fatal]), [["unknown_label", "l-bad", false]]);
+
+    const before = client.errors.length;
+    assert.equal(client.label(first, { id: "l-off" }), true);
+    await client.ping();
+    assert.deepEqual(client.errors.slice(before).map((e) => [e.code, e.id]), [["not_recording", "l-off"]]);
+    assert.equal(recorded.state, "connected");
+    assert.equal(client.state, "connected");
+  } finally {
+    await recorded.close();
+    await unconsented.close();
+  }
 });
 
 test("a refused hello is a typed error (fatal, close code)", opts, async () => {

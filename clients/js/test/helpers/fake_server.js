@@ -1,7 +1,8 @@
 /**
  * A scripted websocket server on node:http, with no dependency: it completes (or refuses) the
- * handshake and sends what a test tells it; it never reads what the client sends. For the
- * client's timeouts, refusals and backoff, which a real server does not produce on demand.
+ * handshake, sends what a test tells it, and keeps the JSON text messages the client sends
+ * (`received()`); it answers none of them. For the client's timeouts, refusals, backoff and
+ * message shapes, which a real server does not produce (or show) on demand.
  */
 
 import { createServer } from "node:http";
@@ -28,12 +29,17 @@ function frame(opcode, payload) {
 
 /**
  * Start the server. `onConnection(socket, index)` is called on every accepted handshake;
- * `refuse(index)` (optional) returns an HTTP status to refuse handshake number `index` with.
- * @param {{onConnection?: (socket: FakeSocket, index: number) => void, refuse?: (index: number) => number|null}} script
- * @returns {Promise<{url: string, attempts: () => number, stop: () => Promise<void>}>}
+ * `refuse(index)` (optional) returns an HTTP status to refuse handshake number `index` with;
+ * `onMessage(message, socket, index)` (optional) is called with every JSON text message the
+ * client sends (`hello` included), after `received()` has it.
+ * @param {{onConnection?: (socket: FakeSocket, index: number) => void, refuse?: (index: number) => number|null,
+ *   onMessage?: (message: any, socket: FakeSocket, index: number) => void}} script
+ * @returns {Promise<{url: string, attempts: () => number, received: () => {index: number, message: any}[], stop: () => Promise<void>}>}
  */
-export async function startFakeServer({ onConnection = () => {}, refuse = () => null }) {
+export async function startFakeServer({ onConnection = () => {}, refuse = () => null, onMessage = () => {} }) {
   let attempts = 0;
+  /** The client's text messages, parsed, oldest first, with the connection's index. @type {{index: number, message: any}[]} */
+  const received = [];
   /** @type {Set<import("node:net").Socket>} */
   const sockets = new Set();
   const server = createServer((_, response) => response.writeHead(404).end());
@@ -49,7 +55,16 @@ export async function startFakeServer({ onConnection = () => {}, refuse = () => 
     }
     const accept = createHash("sha1").update(request.headers["sec-websocket-key"] + GUID).digest("base64");
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    // Skip the client's frames, but answer its close (opcode 8) as servers do.
+    /** @type {FakeSocket} */
+    const fake = {
+      send: (message) => socket.write(frame(1, Buffer.from(JSON.stringify(message)))),
+      close: (code, reason = "") => {
+        const payload = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
+        socket.end(frame(8, payload));
+      },
+    };
+    // Keep the client's text messages (each in one unfragmented frame, as browsers and Node send
+    // them), skip its binary frames, and answer its close (opcode 8) as servers do.
     let pending = Buffer.alloc(0);
     socket.on("data", (data) => {
       pending = Buffer.concat([pending, data]);
@@ -61,26 +76,25 @@ export async function startFakeServer({ onConnection = () => {}, refuse = () => 
         const end = offset + 4 + length; // client frames are masked: 4 mask bytes
         if (pending.length < end) break;
         const opcode = pending[0] & 0x0f;
+        if (opcode === 1) {
+          const mask = pending.subarray(offset, offset + 4);
+          const text = Buffer.from(pending.subarray(offset + 4, end)).map((byte, i) => byte ^ mask[i % 4]).toString("utf8");
+          const message = JSON.parse(text);
+          received.push({ index, message });
+          onMessage(message, fake, index);
+        }
         pending = pending.subarray(end);
         if (opcode === 8 && !socket.destroyed) socket.end(frame(8, Buffer.from([0x03, 0xe8])));
       }
     });
-    onConnection(
-      {
-        send: (message) => socket.write(frame(1, Buffer.from(JSON.stringify(message)))),
-        close: (code, reason = "") => {
-          const payload = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
-          socket.end(frame(8, payload));
-        },
-      },
-      index,
-    );
+    onConnection(fake, index);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
   return {
     url: `ws://127.0.0.1:${address.port}/`,
     attempts: () => attempts,
+    received: () => [...received],
     stop: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

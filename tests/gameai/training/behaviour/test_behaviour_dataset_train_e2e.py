@@ -1,7 +1,8 @@
 """A game's own labels: a toy game's dataset through `gameai train behaviour all --dataset` and `eval`.
 
-The toy game: a dot on a flat background that stays still, drifts slowly or moves fast (the
-classes), one colour scheme per player. Only the motion tells the classes apart.
+The toy game (:mod:`gameai.testing.toy_game`): a dot on a flat background that stays still,
+drifts slowly or moves fast (the classes), one colour scheme per player. Only the motion tells
+the classes apart.
 """
 
 from __future__ import annotations
@@ -13,51 +14,21 @@ import numpy as np
 import pytest
 
 from gameai.behaviour.calibration import CALIBRATION_KEY, checked_calibration
-from gameai.behaviour.dataset import DatasetWriter, read_dataset
+from gameai.behaviour.dataset import read_dataset
 from gameai.behaviour.look import load_frame_look
 from gameai.behaviour.model import load_behaviour_model
 from gameai.cli import main
+from gameai.testing.toy_game import SIZE, write_toy_dataset
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
 from gameai.training.behaviour.dataset_splits import split_players
 
 pytestmark = pytest.mark.xdist_group("behaviour_dataset_e2e")
 
-SPEEDS = {"still": 0.0, "slow": 1.0, "fast": 3.5}  # pixels per frame
-SIZE = 48
 SHARES = ("0.5", "0.1", "0.2", "0.2")
 TINY_MODEL = ["--frames-per-window", "8", "--conv-channels", "8", "16", "16", "--hidden", "64",
               "--fine-keypoints", "1", "--batch-size", "80", "--clip-frames", "12", "--lr", "3e-3",
               "--warmup-steps", "5", "--val-windows", "512", "--threads", "1", "--device", "cpu",
               "--ensemble-members", "1", "--split-shares", *SHARES]  # fmt: skip
-
-
-def write_toy_dataset(path: Path, players: int = 30, frames: int = 30, seed: int = 0) -> None:
-    """Each player plays one session per class: 3 unlabelled frames, then ``frames`` labelled ones."""
-    writer = DatasetWriter(path, game_id="toy", classes=tuple(SPEEDS), accusation_classes=("fast",),
-                           frame_size=(SIZE, SIZE), sample_fps=5.0)  # fmt: skip
-    rng = np.random.default_rng(seed)
-    rows, cols = np.mgrid[0:SIZE, 0:SIZE]
-    for player in range(players):
-        background, dot = rng.integers(0, 90, 3), rng.integers(150, 256, 3)
-        for label, speed in SPEEDS.items():
-            position = rng.uniform(8, SIZE - 8, 2)
-            velocity = np.zeros(2)
-            with writer.session(f"player-{player:03d}", session_id=f"{player:03d}-{label}") as session:
-                for i in range(frames + 3):
-                    if i == 3:
-                        session.set_label(label)
-                    if i % 10 == 0:  # a new heading now and then
-                        angle = rng.uniform(0, 2 * np.pi)
-                        velocity = speed * np.array([np.cos(angle), np.sin(angle)])
-                    position = position + velocity
-                    for axis in range(2):  # bounce off the edges
-                        if not 4 <= position[axis] <= SIZE - 5:
-                            velocity[axis] = -velocity[axis]
-                            position[axis] = np.clip(position[axis], 4, SIZE - 5)
-                    frame = np.empty((SIZE, SIZE, 3), dtype=np.uint8)
-                    frame[:] = background
-                    frame[(rows - position[1]) ** 2 + (cols - position[0]) ** 2 <= 6.25] = dot
-                    session.add_frame(frame)
 
 
 @pytest.fixture(scope="module")
