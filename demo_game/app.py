@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from demo_game.config import DemoConfig
+from demo_game.display import display_available
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.service_link import ServedEnemy, ServiceLink
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, ArenaConfig, FriendlyField, Outcome
@@ -50,15 +50,6 @@ AUTOPILOT_LINES = (
 AUTOPILOT_TALK_EVERY_S = 8.0
 BUBBLE_SECONDS = 6.0
 """How long a finished reply stays over the NPC's head."""
-
-
-def display_available() -> bool:
-    """Whether a window can be opened (False on a server without a display)."""
-    if os.environ.get("SDL_VIDEODRIVER") in {"dummy", "offscreen"}:
-        return False
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
 
 
 def friendly_names() -> list[str]:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 
 @dataclasses.dataclass
 class DemoConfig:
     """Options of ``gameai demo``."""
 
+    game: Literal["arena", "platformer"] = "arena"
+    """Which demo game: the top-down arena, or the side-view platformer (docs/platformer.md)."""
     headless: bool = False
     """Run without a window, on SDL's dummy driver, with an autopilot (automatic without a display)."""
     autopilot: str = ""
-    """Let a scripted style play the player (aggressive, explorer, collector, evasive, idle, bot_like);
-    empty: a person plays, or "collector" when headless."""
+    """Let a scripted style play the player (arena: aggressive, explorer, collector, evasive, idle,
+    bot_like; platformer: speedrunner, explorer, collector, stomper, idle, bot_like); empty: a person
+    plays, or "collector" when headless."""
     seconds: float = 20.0
     """How long a headless run lasts, seconds of game time (0: until the window is closed)."""
     screenshot_dir: str = "screenshots"
@@ -23,7 +27,7 @@ class DemoConfig:
     seed: int = -1
     """Seed of the matches (-1: a fresh one each run)."""
     n_enemies: int = 2
-    """Enemies per match."""
+    """Enemies per match (arena; a platformer level has its own goblins)."""
     realtime: bool = True
     """Pace a headless run at the game's speed (off: as fast as the machine draws)."""
     server: str = ""

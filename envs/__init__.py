@@ -4,9 +4,11 @@ Importing this package registers:
 
 - ``gameai/Arena-v0``: an enemy NPC's view, vector observations (44 floats in [-1, 1]),
   ``MultiDiscrete([9, 4, 2])`` actions (move, fire, dash);
-- ``gameai/ArenaPixels-v0``: the same with uint8 frames (84x84x3, ``frame_stack`` to stack).
+- ``gameai/ArenaPixels-v0``: the same with uint8 frames (84x84x3, ``frame_stack`` to stack);
+- ``gameai/Platformer-v0``: a goblin's view of the platformer (24 floats in [-1, 1]),
+  ``MultiDiscrete([3, 2])`` actions (move, jump); see :mod:`envs.platformer.env`.
 
-Both have a natively vectorised version as their ``vector_entry_point``::
+The arena's two have a natively vectorised version as their ``vector_entry_point``::
 
     import gymnasium as gym
     import envs  # registers the ids (or: gym.make("envs:gameai/Arena-v0"))
@@ -14,8 +16,8 @@ Both have a natively vectorised version as their ``vector_entry_point``::
     env = gym.make("gameai/Arena-v0", opponent_styles=("aggressive",))
     vec = gym.make_vec("gameai/Arena-v0", num_envs=1024, vectorization_mode="vector_entry_point")
 
-The match's time limit is a game rule visible in the observation, so no
-``max_episode_steps`` is registered: a match ends by itself after ``match_ticks``.
+Time limits are game rules visible in the observations (the clock), so no
+``max_episode_steps`` is registered: a match or an episode ends by itself when its clock runs out.
 """
 
 from gymnasium.envs.registration import register, registry
@@ -28,3 +30,6 @@ for _env_id, _obs_type in (("gameai/Arena-v0", "vector"), ("gameai/ArenaPixels-v
             vector_entry_point="envs.vector_env:ArenaVectorEnv",
             kwargs={"obs_type": _obs_type},
         )
+
+if "gameai/Platformer-v0" not in registry:
+    register(id="gameai/Platformer-v0", entry_point="envs.platformer.env:PlatformerEnv")

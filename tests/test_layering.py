@@ -23,9 +23,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gameai.bench",),
     ("gameai.training",),
     ("gameai.testing",),
-    ("envs", "demo_game"),  # Gymnasium envs | the demo app (loop, HUD, the link to the service)
-    ("demo_game.render",),  # the arena drawn with pygame (the pixel envs render with it too)
-    ("demo_game.sim",),  # the game: simulation, the NPCs' view and actions, scripted players
+    ("envs", "demo_game"),  # Gymnasium envs | the demo apps (loop, HUD, the link to the service)
+    # the arena | the platformer drawn with pygame (the envs render with them too)
+    ("demo_game.render", "demo_game.platformer.render"),
+    # the games: simulation, the NPCs' view and actions, scripted players (arena | platformer)
+    ("demo_game.sim", "demo_game.platformer.sim"),
     ("gameai.client",),
     ("gameai.server",),
     ("gameai.services",),

@@ -1,4 +1,4 @@
-"""``gameai demo``: the arena demo, played live against the gameai service.
+"""``gameai demo``: a demo game (the arena, or ``--game platformer``), played live against the service.
 
 Starts ``gameai serve`` in the background on a free loopback port (or connects to
 ``--server``), then runs the game. Without a display an autopilot plays.
@@ -15,7 +15,9 @@ from gameai.commands.command_line import CommandLine
 from gameai.config_args import add_config_arguments, config_from_args
 
 if TYPE_CHECKING:
+    from demo_game.app import DemoApp
     from demo_game.config import DemoConfig
+    from demo_game.platformer.app import PlatformerApp
 
 
 def register(cli: CommandLine) -> None:
@@ -23,7 +25,10 @@ def register(cli: CommandLine) -> None:
     from demo_game.config import DemoConfig
 
     parser = cli.command(
-        "demo", "play the arena demo against the service (headless autopilot without a display)", run
+        "demo",
+        "play a demo game (the arena; --game platformer) against the service "
+        "(headless autopilot without a display)",
+        run,
     )
     add_config_arguments(parser, DemoConfig)
 
@@ -36,9 +41,23 @@ def service_args(config: DemoConfig) -> list[str]:
     return args
 
 
+def make_app(config: DemoConfig, url: str | None, token: str | None) -> DemoApp | PlatformerApp:
+    """The app of ``config.game``.
+
+    Raises:
+        ValueError: If the autopilot names no style of that game.
+    """
+    if config.game == "platformer":
+        from demo_game.platformer.app import PlatformerApp
+
+        return PlatformerApp(config, server_url=url, token=token)
+    from demo_game.app import DemoApp
+
+    return DemoApp(config, server_url=url, token=token)
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the service if needed, run the demo and print its summary."""
-    from demo_game.app import DemoApp
     from demo_game.config import DemoConfig
     from gameai.server.process import ServerProcess
 
@@ -62,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             service = None
     token = config.token or os.environ.get("GAMEAI_TOKEN") or None
     try:
-        app = DemoApp(config, server_url=url, token=token)
+        app = make_app(config, url, token)
     except ValueError as error:
         print(f"gameai demo: {error}")
         if service is not None:

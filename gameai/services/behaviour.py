@@ -160,6 +160,9 @@ class BehaviourService(Service):
     ) -> None:
         self.info = info
         self.model = model
+        self.absent = False
+        """Whether this is a game that has no behaviour model (not listed among the server's
+        models: nothing is broken; its sessions are told it has none)."""
         self.games: dict[str, BehaviourService] = dict(games or {})
         self.recordings = recordings if recordings is not None else BehaviourRecordings(None)
 
@@ -224,7 +227,9 @@ class BehaviourService(Service):
         key = model_key(game_id, "behaviour")
         if model_dir is None:
             reason = "disabled" if game_id is None else f"game {game_id!r} has no behaviour model"
-            return cls(ModelInfo(service="behaviour", status="unavailable", reason=reason))
+            service = cls(ModelInfo(service="behaviour", status="unavailable", reason=reason))
+            service.absent = game_id is not None
+            return service
         try:
             loaded = load_behaviour_model(model_dir, device)
             look = load_frame_look(model_dir)
@@ -320,10 +325,12 @@ class BehaviourService(Service):
 
     def models(self) -> Mapping[str, ModelInfo]:
         """``behaviour``: the default set's model's status; ``games/<game_id>/behaviour``: each
-        other game's."""
+        other game's that has one (a game without a behaviour model is not degraded: it has none)."""
         own = {"behaviour": self._own_model()}
         return own | {
-            model_key(game_id, "behaviour"): game._own_model() for game_id, game in self.games.items()
+            model_key(game_id, "behaviour"): game._own_model()
+            for game_id, game in self.games.items()
+            if not game.absent
         }
 
     def session_models(self, hello: Hello) -> Mapping[str, ModelInfo]:

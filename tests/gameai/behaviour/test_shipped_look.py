@@ -80,3 +80,18 @@ def test_another_game_is_unknown(game: str) -> None:
     look = shipped_look()
     windows = np.stack([alien_frames(game, seed, K) for seed in range(8)])
     assert np.mean(window_scores_of(look, windows) > look.threshold) >= 0.95
+
+
+@pytest.mark.parametrize("style", ["speedrunner", "idle"])
+def test_the_second_demo_game_is_unknown_to_the_arenas_model(style: str) -> None:
+    """The platformer (demo_game/platformer), captured as its app sends frames: the game of the
+    next issue, which the arena's look was not made with."""
+    from demo_game.platformer.record import play_frames
+
+    look = shipped_look()
+    frames = np.stack(
+        list(play_frames(style, 12.0, np.random.default_rng(7), skill=0.5, variation=(0.0, 1.0)))
+    )
+    windows = np.stack([frames[i : i + K] for i in range(0, len(frames) - K + 1, 4)])
+    assert len(windows) >= 10
+    assert np.mean(window_scores_of(look, windows) > look.threshold) >= 0.95

@@ -57,7 +57,15 @@ def test_games_by_convention_hold_the_parts_they_have(tmp_path: Path) -> None:
 def test_the_shipped_manifest_makes_the_arena_the_default_and_no_other_folder_a_game() -> None:
     directory = read_models_directory(SHIPPED)
     assert directory.manifest == SHIPPED / "games.toml" and directory.default_game == "arena"
-    assert list(directory.games) == ["arena"]  # not dialogue (it holds npcs.toml, the arena's cards)
+    # Not dialogue (it holds npcs.toml, the arena's cards); the platformer by its folder (no behaviour
+    # model yet).
+    assert sorted(directory.games) == ["arena", "platformer"]
+    assert directory.games["platformer"] == GameModels(
+        "platformer",
+        behaviour=None,
+        agents=SHIPPED / "platformer" / "agents",
+        npcs=SHIPPED / "platformer" / "npcs.toml",
+    )
     assert directory.games["arena"] == GameModels(
         "arena",
         behaviour=SHIPPED / "behaviour",
@@ -126,7 +134,9 @@ def test_game_ids_follow_the_hello_rule_and_are_folder_names() -> None:
 
 def test_the_default_set_is_the_default_game_with_the_options_replacing_parts(tmp_path: Path) -> None:
     shipped = served_games(RuntimeConfig())
-    assert shipped.default_game == "arena" and shipped.games == {} and shipped.replaced == ()
+    assert (
+        shipped.default_game == "arena" and list(shipped.games) == ["platformer"] and shipped.replaced == ()
+    )
     assert (
         shipped.default.behaviour is not None and shipped.default.behaviour.resolve() == SHIPPED / "behaviour"
     )

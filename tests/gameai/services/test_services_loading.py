@@ -60,6 +60,7 @@ def _config(root: Path, **changes: str) -> RuntimeConfig:
         "behaviour_model": str(root / "behaviour"),
         "dialogue_model": str(root / "dialogue"),
         "agents_dir": str(root / "agents"),
+        "models_dir": str(root),  # no other game than the default set (not the shipped directory's)
     }
     return RuntimeConfig(**{**paths, **changes}, device="cpu")  # type: ignore[arg-type]
 

@@ -1,0 +1,234 @@
+"""The platformer's link to the gameai service, through the pygame plugin.
+
+Frames of the world surface go out under the game id ``platformer``; behaviour results and,
+where the service has a goblin agent for this game, the goblins' actions come back. Events
+and level results are reported. Nothing here blocks the frame loop; while the service is
+away (or has no goblin agent) the goblins stay scripted and the game plays on.
+
+The service serves each game its own models, or the default set (the arena's) to a game it
+has none for: until the platformer's models are trained, its frames meet the arena's
+behaviour model (which answers ``unknown`` to frames unlike the arena's), and an agent is
+used only when its observation and action spaces are the goblin's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from demo_game.platformer import GAME_ID
+from demo_game.platformer.game import GameEvent, PlatformerGame
+from demo_game.platformer.sim import NPC_DECISION_TICKS, Control, Outcome
+from demo_game.platformer.sim.actions import ACTION_NVEC, goblin_controls
+from demo_game.platformer.sim.observation import OBSERVATION_SIZE, observe
+from gameai.client.async_client import ClientConfig
+from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
+
+if TYPE_CHECKING:
+    import pygame
+
+    from demo_game.platformer.game import GoblinController
+    from demo_game.platformer.sim import PlatformerSimulation
+
+QUIET_EVENTS = frozenset({"land"})
+"""Events too frequent to report to the service."""
+
+
+def goblin_npc_id(goblin: int) -> str:
+    """The protocol NPC id of goblin ``goblin``."""
+    return f"goblin-{goblin}"
+
+
+@dataclasses.dataclass
+class LinkStatus:
+    """What the game knows of the service, for the HUD."""
+
+    connection: str = "offline (local play)"
+    online: bool = False
+    behaviour: str | None = None
+    """The recognised player behaviour, if any."""
+    confidence: float = 0.0
+    models: str = ""
+    """Whose models the session got (this game's, or the default set's)."""
+    goblins: str = "scripted"
+    """Who drives the goblins: ``scripted`` or the served agent's name."""
+
+
+class PlatformerServiceLink:
+    """Connects one platformer game to a gameai service (or to none, for local play).
+
+    Args:
+        url: The service's websocket URL, or None to play offline.
+        game_fps: The game's frame rate (frames are captured at the model's rate).
+        token: Auth token, when the service wants one.
+    """
+
+    def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
+        self.url = url
+        self.plugin: GameAIPlugin | None = None
+        if url is not None:
+            client = ClientConfig(url=url, game_id=GAME_ID, token=token)
+            self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
+            self.plugin.start()
+        self.labels: Counter[str] = Counter()
+        """Behaviour labels received, counted."""
+        self.behaviour_latency_ms: list[float] = []
+        self.actions_received = 0
+        self.disconnects = 0
+        """Times the link went from online to offline, as seen frame by frame."""
+        self.online = False
+        self.sessions: list[str] = []
+        """Session ids of the service sessions this game has had, oldest first."""
+        self._seen_behaviour = -1
+        self._seen_actions: dict[str, str] = {}
+        self._obs = np.zeros(OBSERVATION_SIZE, dtype=np.float32)
+
+    # ------------------------------------------------------------------ per frame
+    def on_frame(self, world_surface: pygame.Surface) -> None:
+        """Send the world surface (every k frames) and take in what the service sent."""
+        plugin = self.plugin
+        if plugin is None:
+            return
+        plugin.on_frame(world_surface)
+        online = plugin.connected
+        if self.online and not online:
+            self.disconnects += 1
+        self.online = online
+        welcome = plugin.client.welcome
+        if online and welcome is not None and (not self.sessions or self.sessions[-1] != welcome.session_id):
+            self.sessions.append(welcome.session_id)
+        result = plugin.latest_behaviour
+        if result is not None and result.seq != self._seen_behaviour:
+            self._seen_behaviour = result.seq
+            self.labels[result.label] += 1
+            self.behaviour_latency_ms.append(result.latency_ms)
+        for npc_id, action in plugin.actions.items():
+            if self._seen_actions.get(npc_id) != action.id:
+                self._seen_actions[npc_id] = action.id
+                self.actions_received += 1
+
+    @property
+    def agent(self) -> str | None:
+        """A served agent that can drive a goblin (the goblin's observation and actions), if any."""
+        plugin = self.plugin
+        welcome = None if plugin is None or not plugin.connected else plugin.client.welcome
+        if welcome is None or "agents" not in welcome.services:
+            return None
+        fitting = [
+            name
+            for name, spec in welcome.agents.items()
+            if spec.obs_dim == OBSERVATION_SIZE and tuple(spec.action_nvec) == ACTION_NVEC
+        ]
+        if welcome.default_agent in fitting:
+            return welcome.default_agent
+        return fitting[0] if fitting else None
+
+    def request_goblin_actions(self, game: PlatformerGame) -> None:
+        """Every few ticks, ask the served agent what each living goblin does next."""
+        plugin, agent = self.plugin, self.agent
+        if plugin is None or agent is None or game.tick % NPC_DECISION_TICKS:
+            return
+        state, rules = game.sim.state, game.sim.rules
+        for goblin, body in enumerate(state.goblins):
+            if body.alive:
+                plugin.request_action(
+                    goblin_npc_id(goblin), observe(state, goblin, rules, self._obs), agent=agent
+                )
+
+    def goblin_action(self, goblin: int) -> npt.NDArray[np.int64] | None:
+        """The latest served action of goblin ``goblin`` while a fitting agent is reachable, else None."""
+        if self.plugin is None or self.agent is None:
+            return None
+        action = self.plugin.action_for(goblin_npc_id(goblin))
+        return None if action is None else np.asarray(action.action, dtype=np.int64)
+
+    # ------------------------------------------------------------------ reports
+    def report(self, events: list[GameEvent], game: PlatformerGame) -> None:
+        """Send this tick's events, and the result when the level just ended."""
+        plugin = self.plugin
+        if plugin is None or not plugin.connected:
+            return
+        plugin.report_events([e.name for e in events if e.name not in QUIET_EVENTS])
+        if game.over and any(e.name in {"win", "loss", "timeout"} for e in events):
+            outcome: Literal["win", "loss", "draw"] = "draw"
+            if game.outcome == Outcome.WIN:
+                outcome = "win"
+            elif game.outcome == Outcome.LOSS:
+                outcome = "loss"
+            plugin.report_match(
+                outcome, player_score=float(game.score), duration_s=game.tick / game.tick_rate
+            )
+
+    def status(self) -> LinkStatus:
+        """What the HUD shows about the service."""
+        plugin = self.plugin
+        if plugin is None:
+            return LinkStatus()
+        status = LinkStatus(connection=plugin.status_text, online=plugin.connected)
+        welcome = plugin.client.welcome if plugin.connected else None
+        if welcome is not None and welcome.game is not None:
+            if welcome.game.models_game != GAME_ID:
+                status.models = "default models (none of this game's)"
+            elif welcome.behaviour is None:
+                status.models = "this game's models (no behaviour model yet)"
+            else:
+                status.models = "this game's models"
+        status.goblins = self.agent or "scripted"
+        result = plugin.latest_behaviour
+        if result is not None:
+            status.behaviour = result.label
+            status.confidence = max(result.probabilities.values(), default=0.0)
+        return status
+
+    def summary(self) -> dict[str, Any]:
+        """What the service did for this run, for the printed summary."""
+        plugin = self.plugin
+        latency = sorted(self.behaviour_latency_ms)
+        return {
+            "url": self.url,
+            "game_id": GAME_ID,
+            "connected_at_end": bool(plugin and plugin.connected),
+            "disconnects": self.disconnects,
+            "sessions": len(self.sessions),
+            "frames_sent": plugin.frames_captured if plugin else 0,
+            "behaviour_results": sum(self.labels.values()),
+            "behaviour_labels": dict(self.labels.most_common()),
+            "behaviour_latency_ms_p50": round(statistics.median(latency), 2) if latency else None,
+            "agent": self.agent,
+            "actions_served": self.actions_received,
+            "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
+        }
+
+    def close(self) -> None:
+        """Disconnect."""
+        if self.plugin is not None:
+            self.plugin.close()
+
+
+class ServedGoblin:
+    """Drives a goblin with the served agent's actions; with the scripted goblin when there are none.
+
+    Args:
+        link: Where the actions come from.
+        fallback: The controller used while no served action is at hand.
+    """
+
+    def __init__(self, link: PlatformerServiceLink, fallback: GoblinController) -> None:
+        self.link = link
+        self.fallback = fallback
+        self.served_ticks = 0
+
+    def __call__(self, sim: PlatformerSimulation, goblin: int) -> npt.NDArray[np.float64]:
+        """The goblin's controls row for the next tick."""
+        action = self.link.goblin_action(goblin)
+        if action is None:
+            return np.asarray(self.fallback(sim, goblin))
+        controls = np.zeros(len(Control))
+        controls[Control.MOVE_X], controls[Control.JUMP] = goblin_controls(action)
+        self.served_ticks += 1
+        return controls

@@ -1,0 +1,160 @@
+"""``gameai/Platformer-v0``: a goblin's view of the platformer, checked and learnt."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gymnasium_check_env
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from stable_baselines3.common.env_util import make_vec_env
+
+import envs  # noqa: F401  (registers the ids)
+from demo_game.platformer.sim import Outcome
+from demo_game.platformer.sim.observation import OBSERVATION_SIZE, ObservationField
+from demo_game.platformer.sim.senses import drop_ahead
+from envs.platformer.env import AGENT, PlatformerEnv
+
+ENV_ID = "gameai/Platformer-v0"
+
+
+def test_gymnasium_env_checker_passes() -> None:
+    env = gym.make(ENV_ID, render_mode="rgb_array")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any checker warning fails the test
+        gymnasium_check_env(env.unwrapped, skip_render_check=False)
+
+
+def test_stable_baselines3_env_checker_passes() -> None:
+    env = gym.make(ENV_ID)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_check_env(env.unwrapped, warn=True)
+
+
+def test_spaces_and_bounded_observations() -> None:
+    env = gym.make(ENV_ID)
+    assert env.observation_space.shape == (OBSERVATION_SIZE,) == (24,)
+    assert isinstance(env.action_space, gym.spaces.MultiDiscrete)
+    assert env.observation_space.dtype == np.float32 and list(env.action_space.nvec) == [3, 2]
+    obs, _ = env.reset(seed=0)
+    assert obs[ObservationField.TIME_LEFT] == 1.0, "a fresh episode has its whole clock"
+    for _ in range(400):
+        obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        assert obs.dtype == np.float32 and np.all(obs >= -1.0) and np.all(obs <= 1.0)
+        assert not truncated
+        if terminated:
+            obs, _ = env.reset()
+
+
+def _trajectory(seed: int, steps: int = 300) -> list[tuple[np.ndarray, float, bool]]:
+    env = gym.make(ENV_ID)
+    env.reset(seed=seed)
+    actions = np.random.default_rng(99).integers(0, [3, 2], size=(steps, 2))
+    out = []
+    for action in actions:
+        obs, reward, terminated, _, _ = env.step(action)
+        out.append((obs, float(reward), terminated))
+        if terminated:
+            obs, _ = env.reset()
+            out.append((obs, 0.0, False))
+    return out
+
+
+def test_same_seed_same_trajectory_and_another_seed_differs() -> None:
+    first, second, other = _trajectory(3), _trajectory(3), _trajectory(4)
+    assert len(first) == len(second)
+    for (o1, r1, d1), (o2, r2, d2) in zip(first, second, strict=True):
+        np.testing.assert_array_equal(o1, o2)
+        assert (r1, d1) == (r2, d2)
+    assert any(not np.array_equal(a[0], b[0]) for a, b in zip(first, other, strict=False))
+
+
+def test_a_goblin_that_catches_an_idle_player_is_rewarded_per_hit_and_wins() -> None:
+    env = PlatformerEnv(opponent_styles=("idle",), reward={"approach": 0.0, "step": 0.0})
+    env.reset(seed=0)
+    total, terminated = 0.0, False
+    info: dict[str, Any] = {}
+    while not terminated:  # walk at the player, jump at pits
+        state = env.sim.state
+        me = state.goblins[AGENT].body
+        direction = 1.0 if state.player.body.x > me.x else -1.0
+        pit = drop_ahead(state.level, me, direction, 6.0) is None
+        _, reward, terminated, truncated, info = env.step(np.array([int(direction) + 1, int(pit)]))
+        assert not truncated
+        total += float(reward)
+    assert info["opponent_style"] == "idle" and info["outcome"] == Outcome.LOSS
+    assert info["agent_hits"] == 3 and not info["agent_stomped"] and total == pytest.approx(3.0)
+
+
+def test_rgb_render_follows_the_player() -> None:
+    env = gym.make(ENV_ID, render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert isinstance(frame, np.ndarray) and frame.shape == (360, 640, 3) and frame.std() > 10
+
+
+def test_bad_options_are_refused_clearly() -> None:
+    with pytest.raises(TypeError, match="unknown platformer env options"):
+        gym.make(ENV_ID, not_an_option=1)
+    with pytest.raises(ValueError, match="opponent_styles"):
+        gym.make(ENV_ID, opponent_styles=("aggressive",))
+    with pytest.raises(ValueError, match="render_mode"):
+        PlatformerEnv(render_mode="vr")
+    with pytest.raises(ValueError, match="goblin action"):
+        env = PlatformerEnv()
+        env.reset(seed=0)
+        env.step(np.array([3, 0]))
+
+
+def test_vector_envs_and_a_tiny_ppo_run_work() -> None:
+    vec = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="sync")
+    obs, _ = vec.reset(seed=0)
+    assert obs.shape == (2, OBSERVATION_SIZE)
+    venv = make_vec_env(ENV_ID, n_envs=2, seed=0)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model.learn(256)
+    assert model.num_timesteps >= 256
+
+
+def _mean_return(policy: Callable[[np.ndarray], Any], episodes: int, seed: int = 1000) -> tuple[float, float]:
+    env = gym.make(ENV_ID)
+    returns, hits = [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        total, terminated = 0.0, False
+        info: dict[str, Any] = {}
+        while not terminated:
+            obs, reward, terminated, _, info = env.step(policy(obs))
+            total += float(reward)
+        returns.append(total)
+        hits.append(info["agent_hits"])
+    return float(np.mean(returns)), float(np.mean(hits))
+
+
+@pytest.mark.slow
+def test_a_short_ppo_run_beats_a_random_goblin() -> None:
+    """20k steps of PPO (8 envs, 64-step rollouts, gamma 0.95, lr 1e-3): the mean return of its
+    (sampling) policy over 100 held-out episodes rises well above a random policy's.
+
+    Measured: random -0.09 (0.26 hits an episode); PPO sampling 0.37 (0.50 hits) here, 0.29 and
+    0.44 with training seeds 1 and 2; PPO greedy 0.28, 0.20, 0.34 (seeds 0, 1, 2).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    venv = make_vec_env(ENV_ID, n_envs=8, seed=0)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=128, gamma=0.95, learning_rate=1e-3, seed=0,
+                device="cpu")  # fmt: skip
+    model.learn(20_000)
+    space = gym.spaces.MultiDiscrete([3, 2], seed=0)
+    random_return, random_hits = _mean_return(lambda obs: space.sample(), 100)
+    ppo_return, ppo_hits = _mean_return(lambda obs: model.predict(obs, deterministic=False)[0], 100)
+    print(f"random {random_return:.3f} ({random_hits:.2f} hits), PPO {ppo_return:.3f} ({ppo_hits:.2f} hits)")
+    assert ppo_return > random_return + 0.25
+    assert ppo_hits > random_hits + 0.1
