@@ -14,15 +14,12 @@ False, then :meth:`DemoApp.finish` (or just :meth:`DemoApp.run`).
 from __future__ import annotations
 
 import math
-import os
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from demo_game.app_loop import AppLoop
 from demo_game.config import DemoConfig
-from demo_game.display import display_available
 from demo_game.game import ArenaGame, PlayerInput
 from demo_game.service_link import ServedEnemy, ServiceLink
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, ArenaConfig, FriendlyField, Outcome
@@ -57,7 +54,7 @@ def friendly_names() -> list[str]:
     return [f"{FRIENDLY_NAMES[npc]} the {npc}" for npc in FRIENDLY_NPCS]
 
 
-class DemoApp:
+class DemoApp(AppLoop[ArenaGame, ServiceLink]):
     """The demo game.
 
     Args:
@@ -69,65 +66,35 @@ class DemoApp:
         ValueError: If the autopilot names no known style.
     """
 
+    caption = "gameai arena"
+    window_size = WINDOW_SIZE
+    screenshot_prefix = "demo"
+
     def __init__(self, config: DemoConfig, server_url: str | None = None, token: str | None = None) -> None:
         from demo_game.sim.scripted import ScriptedController
         from demo_game.sim.styles import ENEMY_STYLE, STYLES, style_params
 
-        self.config = config
-        self.headless = config.headless or not display_available()
-        autopilot = config.autopilot or (HEADLESS_AUTOPILOT if self.headless else "")
-        if autopilot and autopilot not in STYLES:
-            raise ValueError(f"unknown autopilot style {autopilot!r}; choose from {', '.join(STYLES)}")
-        seed = None if config.seed < 0 else config.seed
-        self.rng = np.random.default_rng(seed)
-        self.game = ArenaGame(ArenaConfig(n_enemies=config.n_enemies), seed=seed)
+        super().__init__(config, STYLES, HEADLESS_AUTOPILOT)
+        self.game = ArenaGame(ArenaConfig(n_enemies=config.n_enemies), seed=self.seed)
         self.link = ServiceLink(server_url, game_fps=self.game.tick_rate, token=token)
         self.enemies: dict[int, ServedEnemy] = {}
         for actor in range(1, config.n_enemies + 1):
             fallback = ScriptedController(style_params(ENEMY_STYLE, self.rng))
             self.enemies[actor] = ServedEnemy(self.link, fallback)
             self.game.enemy_controllers[actor] = self.enemies[actor]
-        self.autopilot_style = autopilot
+        autopilot = self.autopilot_style
         self.autopilot = ScriptedController(style_params(autopilot, self.rng)) if autopilot else None
-        self.frames = 0
-        self.screenshots: list[str] = []
-        self._pygame: Any = None
-        self._started_at = 0.0
-        self._screen = "playing" if self.headless else "title"
-        self._over_since = 0
-        self._next_screenshot = 0.0
         self._next_autopilot_line = 3.0
         self._autopilot_lines = 0
-        self._talk_pressed = False
         self._chat_slot = 0
         self._line_shown: dict[int, int] = {}
 
     # ------------------------------------------------------------------ the loop
-    def run(self) -> dict[str, Any]:
-        """Play until the window closes or the headless time is up; return the summary."""
-        self.start()
-        try:
-            while self.frame():
-                pass
-        finally:
-            summary = self.finish()
-        return summary
-
-    def start(self) -> None:
-        """Open the window (or the dummy one) and prepare drawing."""
-        if self.headless:
-            os.environ["SDL_VIDEODRIVER"] = "dummy"
-            os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-        import pygame
-
+    def _prepare_drawing(self, pygame: Any) -> None:
         from demo_game.hud import Hud
         from demo_game.render import ArenaRenderer
         from demo_game.speech import ChatInput, SpeechBubble
 
-        self._pygame = pygame
-        pygame.display.init()
-        pygame.display.set_caption("gameai arena")
-        self.window = pygame.display.set_mode(WINDOW_SIZE)
         self.arena_rect = pygame.Rect((0, 0), ARENA_SIZE)
         panel_rect = pygame.Rect(ARENA_SIZE[0], 0, WINDOW_SIZE[0] - ARENA_SIZE[0], WINDOW_SIZE[1])
         self.arena_surface = pygame.Surface(ARENA_SIZE)
@@ -135,88 +102,49 @@ class DemoApp:
         self.hud = Hud(self.arena_rect, panel_rect, friendly_names())
         self.chat = ChatInput()
         self.bubble = SpeechBubble(self.hud.font)
-        self.clock = pygame.time.Clock()
-        self._started_at = time.perf_counter()
 
-    def frame(self) -> bool:
-        """Play and draw one frame; return False when the demo should end."""
-        pygame = self._pygame
+    def _play_tick(self) -> None:
         game = self.game
-        running = self._handle_events()
-        if self._screen == "playing":
-            self.link.request_enemy_actions(game)
-            player = self._player_input()
-            events = game.step(player)
-            self.link.report(events, game)
-            if game.over:
-                self._screen = "over"
-                self._over_since = self.frames
-        elif self._screen == "over" and self.headless and self.frames - self._over_since > 2 * game.tick_rate:
-            game.new_match()
-            self._screen = "playing"
+        self.link.request_enemy_actions(game)
+        player = self._player_input()
+        events = game.step(player)
+        self.link.report(events, game)
 
+    def _next_round(self) -> None:
+        self.game.new_match()
+        self._screen = "playing"
+
+    def _draw(self) -> None:
+        game = self.game
         self.renderer.draw(self.arena_surface, game.sim.state, 0)
         self.link.on_frame(self.arena_surface)  # the arena alone: the HUD never reaches the model
         self.window.blit(self.arena_surface, self.arena_rect)
         self.hud.draw_overlay(self.window, game)
         self._draw_speech()
-        fps = self.clock.get_fps() if not self.headless or self.config.realtime else game.tick_rate
-        self.hud.draw_panel(self.window, game, self.link.status(), fps)
+        self.hud.draw_panel(self.window, game, self.link.status(), self.fps())
         if self._screen == "title":
             self.hud.draw_title(self.window)
         elif self._screen == "over":
             self.hud.draw_match_over(self.window, game)
-        pygame.display.flip()
-        self.frames += 1
-
-        game_seconds = self.frames / game.tick_rate
-        if self.headless:
-            if game_seconds >= self._next_screenshot:
-                self.screenshot()
-                self._next_screenshot += self.config.screenshot_every
-            if self.config.seconds and game_seconds >= self.config.seconds:
-                self.screenshot()
-                running = False
-        if not self.headless or self.config.realtime:
-            self.clock.tick(game.tick_rate)
-        return running
-
-    def finish(self) -> dict[str, Any]:
-        """Close the window and the link; return the summary."""
-        elapsed = time.perf_counter() - self._started_at
-        summary = self.summary(elapsed)
-        self.link.close()
-        if self._pygame is not None:
-            self._pygame.display.quit()
-        return summary
 
     # ------------------------------------------------------------------ input
-    def _handle_events(self) -> bool:
-        pygame = self._pygame
-        running = True
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                running = False
-            elif self.chat.active:
-                line = self.chat.handle(event)
-                if line is not None or not self.chat.active:
-                    pygame.key.stop_text_input()
-                if line:
-                    self._say(self._chat_slot, line)
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
-                running = False
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN and self._screen != "playing":
-                if self._screen == "over":
-                    self.game.new_match()
-                self._screen = "playing"
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_e and self._screen == "playing":
-                self._talk_pressed = True
-                slot = self.game.nearest_friendly()
-                if slot is not None:
-                    self._chat_slot = slot
-                    self.chat.open(slot)
-                    pygame.key.start_text_input()
-        return running
+    def _game_event(self, event: Any) -> bool:
+        """While the chat box is open, it takes every key."""
+        if not self.chat.active:
+            return False
+        line = self.chat.handle(event)
+        if line is not None or not self.chat.active:
+            self._pygame.key.stop_text_input()
+        if line:
+            self._say(self._chat_slot, line)
+        return True
+
+    def _talk_key(self) -> None:
+        slot = self.game.nearest_friendly()
+        if slot is not None:
+            self._chat_slot = slot
+            self.chat.open(slot)
+            self._pygame.key.start_text_input()
 
     def _player_input(self) -> PlayerInput:
         pygame = self._pygame
@@ -286,25 +214,11 @@ class DemoApp:
             self.chat.draw(self.window, self.hud.font, box, friendly_names()[self.chat.npc_slot or 0])
 
     # ------------------------------------------------------------------ output
-    def screenshot(self) -> str:
-        """Save the window as a PNG in the screenshot directory; return its path."""
-        directory = Path(self.config.screenshot_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"demo_{len(self.screenshots):03d}_{self.frames:06d}.png"
-        self._pygame.image.save(self.window, str(path))
-        self.screenshots.append(str(path))
-        return str(path)
-
     def summary(self, elapsed: float) -> dict[str, Any]:
         """What the run did, for printing."""
         game = self.game
         return {
-            "mode": "headless" if self.headless else "window",
-            "autopilot": self.autopilot_style or None,
-            "frames": self.frames,
-            "game_seconds": round(self.frames / game.tick_rate, 2),
-            "wall_seconds": round(elapsed, 2),
-            "fps": round(self.frames / elapsed, 1) if elapsed > 0 else None,
+            **self._summary_head(elapsed),
             "matches_finished": game.matches_played,
             "results": dict(sorted({r: game.results.count(r) for r in set(game.results)}.items())),
             "current_match": {

@@ -10,23 +10,23 @@ scripted enemies, and :meth:`ServiceLink.status` says so.
 from __future__ import annotations
 
 import statistics
-from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from demo_game.game import ArenaGame, GameEvent
+from demo_game.game import ArenaGame
 from demo_game.hud import ServiceStatus
-from demo_game.sim import ActorField, ArenaField, Outcome
+from demo_game.plugin_link import PluginLink
+from demo_game.sim import ActorField, ArenaField
 from demo_game.sim.rules import NPC_DECISION_TICKS
-from gameai.client.async_client import ClientConfig
-from gameai.client.pygame_plugin import DialogueLine, GameAIPlugin, PluginConfig
+from gameai.client.pygame_plugin import DialogueLine
 
 if TYPE_CHECKING:
     import pygame
 
     from demo_game.sim import ArenaSimulation
+    from gameai.protocol.messages import Action
 
 LOW_HEALTH = 0.35
 """Below this share of health the player counts as low on health in dialogue context."""
@@ -37,7 +37,7 @@ def enemy_npc_id(actor: int) -> str:
     return f"enemy-{actor}"
 
 
-class ServiceLink:
+class ServiceLink(PluginLink):
     """Connects one demo game to a gameai service (or to none, for local play).
 
     Args:
@@ -46,33 +46,18 @@ class ServiceLink:
         token: Auth token, when the service wants one.
     """
 
+    quiet_events = frozenset({"fire"})
+
     def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
-        self.url = url
-        self.plugin: GameAIPlugin | None = None
-        if url is not None:
-            client = ClientConfig(url=url, game_id="gameai-arena-demo", token=token)
-            self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
-            self.plugin.start()
+        super().__init__(url, "gameai-arena-demo", game_fps, token)
         self.lines: dict[int, DialogueLine] = {}
         """The latest reply of each friendly NPC slot."""
         self.asked: dict[int, str] = {}
         """What the player last said to each friendly NPC slot (its reply is in :attr:`lines`)."""
         self.difficulty: float | None = None
         """The difficulty the latest served action was played at."""
-        self.labels: Counter[str] = Counter()
-        """Behaviour labels received, counted."""
-        self.behaviour_latency_ms: list[float] = []
         self.action_latency_ms: list[float] = []
         self.rtt_ms: list[float] = []
-        self.actions_received = 0
-        self.disconnects = 0
-        """Times the link went from online to offline, as seen frame by frame."""
-        self.online = False
-        """Whether the service was reachable at the last frame."""
-        self.sessions: list[str] = []
-        """Session ids of the service sessions this game has had, oldest first."""
-        self._seen_behaviour = -1
-        self._seen_actions: dict[str, str] = {}
         from demo_game.sim.observation import OBSERVATION_SIZE
 
         self._obs = np.zeros((1, OBSERVATION_SIZE), dtype=np.float32)
@@ -80,30 +65,19 @@ class ServiceLink:
     # ------------------------------------------------------------------ per frame
     def on_frame(self, arena_surface: pygame.Surface) -> None:
         """Send the arena surface (every k frames) and take in what the service sent."""
+        super().on_frame(arena_surface)
         plugin = self.plugin
-        if plugin is None:
-            return
-        plugin.on_frame(arena_surface)
-        online = plugin.connected
-        if self.online and not online:
-            self.disconnects += 1
-        self.online = online
-        welcome = plugin.client.welcome
-        if online and welcome is not None and (not self.sessions or self.sessions[-1] != welcome.session_id):
-            self.sessions.append(welcome.session_id)
-        result = plugin.latest_behaviour
-        if result is not None and result.seq != self._seen_behaviour:
-            self._seen_behaviour = result.seq
-            self.labels[result.label] += 1
-            self.behaviour_latency_ms.append(result.latency_ms)
-        for npc_id, action in plugin.actions.items():
-            if self._seen_actions.get(npc_id) != action.id:
-                self._seen_actions[npc_id] = action.id
-                self.actions_received += 1
-                self.action_latency_ms.append(action.latency_ms)
-                self.difficulty = action.difficulty
-        if online and plugin.client.rtt_ms is not None and plugin.frame_count % 30 == 0:
+        if (
+            plugin is not None
+            and self.online
+            and plugin.client.rtt_ms is not None
+            and plugin.frame_count % 30 == 0
+        ):
             self.rtt_ms.append(plugin.client.rtt_ms)
+
+    def _took_action(self, action: Action) -> None:
+        self.action_latency_ms.append(action.latency_ms)
+        self.difficulty = action.difficulty
 
     @property
     def agent(self) -> str | None:
@@ -135,10 +109,7 @@ class ServiceLink:
 
     def enemy_action(self, actor: int) -> npt.NDArray[np.int64] | None:
         """The latest served action of enemy ``actor`` while the agent is reachable, else None."""
-        if self.plugin is None or self.agent is None:
-            return None
-        action = self.plugin.action_for(enemy_npc_id(actor))
-        return None if action is None else np.asarray(action.action, dtype=np.int64)
+        return self.served_action(enemy_npc_id(actor))
 
     # ------------------------------------------------------------------ dialogue
     def say(self, slot: int, npc_id: str, player_line: str, game: ArenaGame) -> DialogueLine | None:
@@ -196,22 +167,6 @@ class ServiceLink:
         }
 
     # ------------------------------------------------------------------ reports
-    def report(self, events: list[GameEvent], game: ArenaGame) -> None:
-        """Send this tick's events, and the result when the match just ended."""
-        plugin = self.plugin
-        if plugin is None or not plugin.connected:
-            return
-        plugin.report_events([e.name for e in events if e.name != "fire"])
-        if game.over and any(e.name in {"win", "loss", "timeout"} for e in events):
-            outcome: Literal["win", "loss", "draw"] = "draw"
-            if game.outcome == Outcome.WIN:
-                outcome = "win"
-            elif game.outcome == Outcome.LOSS:
-                outcome = "loss"
-            plugin.report_match(
-                outcome, player_score=float(game.score), duration_s=game.tick / game.tick_rate
-            )
-
     def status(self) -> ServiceStatus:
         """What the HUD shows about the service."""
         plugin = self.plugin
@@ -272,11 +227,6 @@ class ServiceLink:
             "action_latency_ms": percentiles(self.action_latency_ms),
             "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
         }
-
-    def close(self) -> None:
-        """Disconnect."""
-        if self.plugin is not None:
-            self.plugin.close()
 
 
 class ServedEnemy:

@@ -13,15 +13,10 @@ returns False, then :meth:`PlatformerApp.finish` (or just :meth:`PlatformerApp.r
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from demo_game.app_loop import AppLoop
 from demo_game.config import DemoConfig
-from demo_game.display import display_available
 from demo_game.platformer.game import PlatformerGame, PlayerInput
 from demo_game.platformer.service_link import PlatformerServiceLink, ServedGoblin
 from demo_game.platformer.sim.goblins import ScriptedGoblin
@@ -34,7 +29,7 @@ HEADLESS_AUTOPILOT = "collector"
 up ledges and over pits."""
 
 
-class PlatformerApp:
+class PlatformerApp(AppLoop[PlatformerGame, PlatformerServiceLink]):
     """The platformer demo.
 
     Args:
@@ -46,30 +41,20 @@ class PlatformerApp:
         ValueError: If the autopilot names no platformer style.
     """
 
+    caption = "gameai skyline"
+    window_size = WINDOW_SIZE
+    screenshot_prefix = "platformer"
+
     def __init__(self, config: DemoConfig, server_url: str | None = None, token: str | None = None) -> None:
-        self.config = config
-        self.headless = config.headless or not display_available()
-        autopilot = config.autopilot or (HEADLESS_AUTOPILOT if self.headless else "")
-        if autopilot and autopilot not in STYLES:
-            raise ValueError(f"unknown autopilot style {autopilot!r}; choose from {', '.join(STYLES)}")
-        seed = None if config.seed < 0 else config.seed
-        self.rng = np.random.default_rng(seed)
-        self.game = PlatformerGame(seed=seed)
+        super().__init__(config, STYLES, HEADLESS_AUTOPILOT)
+        self.game = PlatformerGame(seed=self.seed)
         self.link = PlatformerServiceLink(server_url, game_fps=self.game.tick_rate, token=token)
         self.goblins: dict[int, ServedGoblin] = {}
         self.served_goblin_ticks = 0
         """Goblin ticks driven by the served agent in the levels before the current one."""
         self._equip_goblins()
-        self.autopilot_style = autopilot
+        autopilot = self.autopilot_style
         self.autopilot = ScriptedPlayer(style_params(autopilot, self.rng), self.rng) if autopilot else None
-        self.frames = 0
-        self.screenshots: list[str] = []
-        self._pygame: Any = None
-        self._started_at = 0.0
-        self._screen = "playing" if self.headless else "title"
-        self._over_since = 0
-        self._next_screenshot = 0.0
-        self._talk_pressed = False
         self._greeted: set[int] = set()
 
     def _equip_goblins(self) -> None:
@@ -80,106 +65,40 @@ class PlatformerApp:
         }
         self.game.goblin_controllers = dict(self.goblins)
 
-    def _next_level(self) -> None:
+    def _next_round(self) -> None:
+        """The next level."""
         self.game.new_level()
         self._equip_goblins()
         self._greeted.clear()
         self._screen = "playing"
 
     # ------------------------------------------------------------------ the loop
-    def run(self) -> dict[str, Any]:
-        """Play until the window closes or the headless time is up; return the summary."""
-        self.start()
-        try:
-            while self.frame():
-                pass
-        finally:
-            summary = self.finish()
-        return summary
-
-    def start(self) -> None:
-        """Open the window (or the dummy one) and prepare drawing."""
-        if self.headless:
-            os.environ["SDL_VIDEODRIVER"] = "dummy"
-            os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-        import pygame
-
+    def _prepare_drawing(self, pygame: Any) -> None:
         from demo_game.platformer.hud import PlatformerHud
         from demo_game.platformer.render import PlatformerRenderer
 
-        self._pygame = pygame
-        pygame.display.init()
-        pygame.display.set_caption("gameai skyline")
-        self.window = pygame.display.set_mode(WINDOW_SIZE)
         self.world_surface = pygame.Surface(WINDOW_SIZE)
         self.renderer = PlatformerRenderer(WINDOW_SIZE)
         self.hud = PlatformerHud(WINDOW_SIZE)
-        self.clock = pygame.time.Clock()
-        self._started_at = time.perf_counter()
 
-    def frame(self) -> bool:
-        """Play and draw one frame; return False when the demo should end."""
-        pygame = self._pygame
+    def _play_tick(self) -> None:
         game = self.game
-        running = self._handle_events()
-        if self._screen == "playing":
-            self.link.request_goblin_actions(game)
-            events = game.step(self._player_input())
-            self.link.report(events, game)
-            if game.over:
-                self._screen = "over"
-                self._over_since = self.frames
-        elif self._screen == "over" and self.headless and self.frames - self._over_since > 2 * game.tick_rate:
-            self._next_level()
+        self.link.request_goblin_actions(game)
+        events = game.step(self._player_input())
+        self.link.report(events, game)
 
+    def _draw(self) -> None:
+        game = self.game
         self.renderer.draw(self.world_surface, game.sim.state)
         self.link.on_frame(self.world_surface)  # the world alone: the HUD never reaches the model
         self.window.blit(self.world_surface, (0, 0))
-        fps = self.clock.get_fps() if not self.headless or self.config.realtime else game.tick_rate
-        self.hud.draw(self.window, game, self.link.status(), fps)
+        self.hud.draw(self.window, game, self.link.status(), self.fps())
         if self._screen == "title":
             self.hud.draw_title(self.window)
         elif self._screen == "over":
             self.hud.draw_level_over(self.window, game)
-        pygame.display.flip()
-        self.frames += 1
-
-        game_seconds = self.frames / game.tick_rate
-        if self.headless:
-            if game_seconds >= self._next_screenshot:
-                self.screenshot()
-                self._next_screenshot += self.config.screenshot_every
-            if self.config.seconds and game_seconds >= self.config.seconds:
-                self.screenshot()
-                running = False
-        if not self.headless or self.config.realtime:
-            self.clock.tick(game.tick_rate)
-        return running
-
-    def finish(self) -> dict[str, Any]:
-        """Close the window and the link; return the summary."""
-        elapsed = time.perf_counter() - self._started_at
-        summary = self.summary(elapsed)
-        self.link.close()
-        if self._pygame is not None:
-            self._pygame.display.quit()
-        return summary
 
     # ------------------------------------------------------------------ input
-    def _handle_events(self) -> bool:
-        pygame = self._pygame
-        running = True
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
-                running = False
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_RETURN and self._screen != "playing":
-                if self._screen == "over":
-                    self._next_level()
-                self._screen = "playing"
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_e and self._screen == "playing":
-                self._talk_pressed = True
-        return running
-
     def _player_input(self) -> PlayerInput:
         talk, self._talk_pressed = self._talk_pressed, False
         if self.autopilot is not None:
@@ -201,27 +120,13 @@ class PlatformerApp:
         return True
 
     # ------------------------------------------------------------------ output
-    def screenshot(self) -> str:
-        """Save the window as a PNG in the screenshot directory; return its path."""
-        directory = Path(self.config.screenshot_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"platformer_{len(self.screenshots):03d}_{self.frames:06d}.png"
-        self._pygame.image.save(self.window, str(path))
-        self.screenshots.append(str(path))
-        return str(path)
-
     def summary(self, elapsed: float) -> dict[str, Any]:
         """What the run did, for printing."""
         game = self.game
         state = game.sim.state
         return {
             "game": "platformer",
-            "mode": "headless" if self.headless else "window",
-            "autopilot": self.autopilot_style or None,
-            "frames": self.frames,
-            "game_seconds": round(self.frames / game.tick_rate, 2),
-            "wall_seconds": round(elapsed, 2),
-            "fps": round(self.frames / elapsed, 1) if elapsed > 0 else None,
+            **self._summary_head(elapsed),
             "levels_finished": game.levels_played,
             "results": dict(sorted({r: game.results.count(r) for r in set(game.results)}.items())),
             "score": game.total_score,

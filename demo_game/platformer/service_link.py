@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from demo_game.platformer import GAME_ID
-from demo_game.platformer.game import GameEvent, PlatformerGame
-from demo_game.platformer.sim import NPC_DECISION_TICKS, Control, Outcome
+from demo_game.platformer.game import PlatformerGame
+from demo_game.platformer.sim import NPC_DECISION_TICKS, Control
 from demo_game.platformer.sim.actions import ACTION_NVEC, goblin_controls
 from demo_game.platformer.sim.observation import OBSERVATION_SIZE, observe
-from gameai.client.async_client import ClientConfig
-from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
+from demo_game.plugin_link import PluginLink
 
 if TYPE_CHECKING:
-    import pygame
-
     from demo_game.platformer.game import GoblinController
     from demo_game.platformer.sim import PlatformerSimulation
 
@@ -59,7 +55,7 @@ class LinkStatus:
     """Who drives the goblins: ``scripted`` or the served agent's name."""
 
 
-class PlatformerServiceLink:
+class PlatformerServiceLink(PluginLink):
     """Connects one platformer game to a gameai service (or to none, for local play).
 
     Args:
@@ -68,49 +64,11 @@ class PlatformerServiceLink:
         token: Auth token, when the service wants one.
     """
 
-    def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
-        self.url = url
-        self.plugin: GameAIPlugin | None = None
-        if url is not None:
-            client = ClientConfig(url=url, game_id=GAME_ID, token=token)
-            self.plugin = GameAIPlugin(PluginConfig(client=client, game_fps=game_fps))
-            self.plugin.start()
-        self.labels: Counter[str] = Counter()
-        """Behaviour labels received, counted."""
-        self.behaviour_latency_ms: list[float] = []
-        self.actions_received = 0
-        self.disconnects = 0
-        """Times the link went from online to offline, as seen frame by frame."""
-        self.online = False
-        self.sessions: list[str] = []
-        """Session ids of the service sessions this game has had, oldest first."""
-        self._seen_behaviour = -1
-        self._seen_actions: dict[str, str] = {}
-        self._obs = np.zeros(OBSERVATION_SIZE, dtype=np.float32)
+    quiet_events = QUIET_EVENTS
 
-    # ------------------------------------------------------------------ per frame
-    def on_frame(self, world_surface: pygame.Surface) -> None:
-        """Send the world surface (every k frames) and take in what the service sent."""
-        plugin = self.plugin
-        if plugin is None:
-            return
-        plugin.on_frame(world_surface)
-        online = plugin.connected
-        if self.online and not online:
-            self.disconnects += 1
-        self.online = online
-        welcome = plugin.client.welcome
-        if online and welcome is not None and (not self.sessions or self.sessions[-1] != welcome.session_id):
-            self.sessions.append(welcome.session_id)
-        result = plugin.latest_behaviour
-        if result is not None and result.seq != self._seen_behaviour:
-            self._seen_behaviour = result.seq
-            self.labels[result.label] += 1
-            self.behaviour_latency_ms.append(result.latency_ms)
-        for npc_id, action in plugin.actions.items():
-            if self._seen_actions.get(npc_id) != action.id:
-                self._seen_actions[npc_id] = action.id
-                self.actions_received += 1
+    def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
+        super().__init__(url, GAME_ID, game_fps, token)
+        self._obs = np.zeros(OBSERVATION_SIZE, dtype=np.float32)
 
     @property
     def agent(self) -> str | None:
@@ -142,27 +100,7 @@ class PlatformerServiceLink:
 
     def goblin_action(self, goblin: int) -> npt.NDArray[np.int64] | None:
         """The latest served action of goblin ``goblin`` while a fitting agent is reachable, else None."""
-        if self.plugin is None or self.agent is None:
-            return None
-        action = self.plugin.action_for(goblin_npc_id(goblin))
-        return None if action is None else np.asarray(action.action, dtype=np.int64)
-
-    # ------------------------------------------------------------------ reports
-    def report(self, events: list[GameEvent], game: PlatformerGame) -> None:
-        """Send this tick's events, and the result when the level just ended."""
-        plugin = self.plugin
-        if plugin is None or not plugin.connected:
-            return
-        plugin.report_events([e.name for e in events if e.name not in QUIET_EVENTS])
-        if game.over and any(e.name in {"win", "loss", "timeout"} for e in events):
-            outcome: Literal["win", "loss", "draw"] = "draw"
-            if game.outcome == Outcome.WIN:
-                outcome = "win"
-            elif game.outcome == Outcome.LOSS:
-                outcome = "loss"
-            plugin.report_match(
-                outcome, player_score=float(game.score), duration_s=game.tick / game.tick_rate
-            )
+        return self.served_action(goblin_npc_id(goblin))
 
     def status(self) -> LinkStatus:
         """What the HUD shows about the service."""
@@ -203,11 +141,6 @@ class PlatformerServiceLink:
             "actions_served": self.actions_received,
             "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
         }
-
-    def close(self) -> None:
-        """Disconnect."""
-        if self.plugin is not None:
-            self.plugin.close()
 
 
 class ServedGoblin:

@@ -22,9 +22,7 @@ What each style does (checked on trajectories in ``tests/demo_game/sim/test_styl
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import functools
 import math
 from typing import Final
 
@@ -38,6 +36,7 @@ from demo_game.sim.jit import kernel
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_walls
 from demo_game.sim.queries import nearest_opponent
 from demo_game.sim.rules import Rule
+from demo_game.style_space import Style, make_style, sample_style
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -121,18 +120,6 @@ N_PARAMS: Final = len(StyleParam)
 N_MEMORY: Final = len(StyleMemory) - 1 + REGIONS_X * REGIONS_Y
 
 
-@dataclasses.dataclass(frozen=True)
-class Style:
-    """A named player style: per-parameter ranges that sampled players fall in."""
-
-    name: str
-    """The style's label (one of :data:`gameai.vocabulary.BEHAVIOURS` for player styles)."""
-    low: tuple[float, ...]
-    """Lower end of each :class:`StyleParam`, at skill 0.5."""
-    high: tuple[float, ...]
-    """Upper end of each :class:`StyleParam`, at skill 0.5."""
-
-
 def _style(name: str, **ranges: tuple[float, float]) -> Style:
     defaults: dict[str, tuple[float, float]] = {
         "CHASE": (0.0, 0.0),
@@ -153,13 +140,7 @@ def _style(name: str, **ranges: tuple[float, float]) -> Style:
         "SPEED": (0.75, 0.95),
         "SNAP": (0.0, 0.0),
     }
-    unknown = set(ranges) - set(defaults)
-    if unknown:
-        raise KeyError(f"unknown style parameters: {sorted(unknown)}")
-    defaults.update(ranges)
-    low = tuple(float(defaults[p.name][0]) for p in StyleParam)
-    high = tuple(float(defaults[p.name][1]) for p in StyleParam)
-    return Style(name, low, high)
+    return make_style(name, StyleParam, defaults, ranges)
 
 
 #: The player styles, by name (the behaviour classes).
@@ -209,16 +190,6 @@ ENEMY_STYLE: Final[Style] = _style(
 )  # fmt: skip
 
 
-@functools.cache
-def _low_and_span(style: Style) -> tuple[FloatArray, FloatArray]:
-    """A style's lower ends and ``high - low`` as arrays (made once: envs sample a player per reset)."""
-    low = np.array(style.low)
-    span = np.array(style.high) - low
-    low.setflags(write=False)
-    span.setflags(write=False)
-    return low, span
-
-
 def style_params(
     style: Style | str,
     rng: np.random.Generator,
@@ -243,18 +214,7 @@ def style_params(
         KeyError: If the style name is unknown.
         ValueError: If skill or variation is out of [0, 1].
     """
-    if isinstance(style, str):
-        if style not in STYLES:
-            raise KeyError(f"unknown style {style!r}; choose from {sorted(STYLES)}")
-        style = STYLES[style]
-    if not 0.0 <= skill <= 1.0:
-        raise ValueError(f"skill must be in [0, 1], got {skill}")
-    lo_frac, hi_frac = variation
-    if not 0.0 <= lo_frac <= hi_frac <= 1.0:
-        raise ValueError(f"variation must satisfy 0 <= low <= high <= 1, got {variation}")
-    low, span = _low_and_span(style)
-    fraction = rng.uniform(lo_frac, hi_frac, size=N_PARAMS)
-    params = low + fraction * span
+    params = sample_style(style, STYLES, rng, skill, variation)
     # Skill: 0 -> twice the aim noise, half the reaction and dodging; 1 -> the reverse.
     factor = 2.0 ** (1.0 - 2.0 * skill)  # 2 at skill 0, 1 at 0.5, 0.5 at 1
     params[StyleParam.AIM_NOISE] *= factor

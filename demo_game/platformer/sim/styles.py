@@ -27,9 +27,7 @@ What each style does (checked on trajectories in
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import functools
 import math
 from typing import Final
 
@@ -39,6 +37,7 @@ import numpy.typing as npt
 from demo_game.platformer.sim.senses import drop_ahead, ledge_to_climb, rise_ahead
 from demo_game.platformer.sim.simulation import PlatformerSimulation
 from demo_game.platformer.sim.state import Body, Control, PlatformerState
+from demo_game.style_space import Style, make_style, sample_style
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -81,15 +80,6 @@ class StyleParam(enum.IntEnum):
 N_PARAMS: Final = len(StyleParam)
 
 
-@dataclasses.dataclass(frozen=True)
-class Style:
-    """A named player style: the range each parameter of its players falls in (at skill 0.5)."""
-
-    name: str
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-
-
 def _style(name: str, **ranges: tuple[float, float]) -> Style:
     defaults: dict[str, tuple[float, float]] = {
         "SPEED": (0.8, 0.95),
@@ -108,13 +98,7 @@ def _style(name: str, **ranges: tuple[float, float]) -> Style:
         "RETARGET": (3.0, 6.0),
         "JUMP_HOLD": (10.0, 14.0),
     }
-    unknown = set(ranges) - set(defaults)
-    if unknown:
-        raise KeyError(f"unknown style parameters: {sorted(unknown)}")
-    defaults.update(ranges)
-    low = tuple(float(defaults[p.name][0]) for p in StyleParam)
-    high = tuple(float(defaults[p.name][1]) for p in StyleParam)
-    return Style(name, low, high)
+    return make_style(name, StyleParam, defaults, ranges)
 
 
 #: The player styles, by name (the behaviour classes of the platformer).
@@ -159,15 +143,6 @@ STYLES: Final[dict[str, Style]] = {
 ACCUSATION_STYLES: Final = ("bot_like",)
 
 
-@functools.cache
-def _low_and_span(style: Style) -> tuple[FloatArray, FloatArray]:
-    low = np.array(style.low)
-    span = np.array(style.high) - low
-    low.setflags(write=False)
-    span.setflags(write=False)
-    return low, span
-
-
 def style_params(
     style: Style | str,
     rng: np.random.Generator,
@@ -192,17 +167,7 @@ def style_params(
         KeyError: If the style name is unknown.
         ValueError: If skill or variation is out of [0, 1].
     """
-    if isinstance(style, str):
-        if style not in STYLES:
-            raise KeyError(f"unknown style {style!r}; choose from {sorted(STYLES)}")
-        style = STYLES[style]
-    if not 0.0 <= skill <= 1.0:
-        raise ValueError(f"skill must be in [0, 1], got {skill}")
-    lo_frac, hi_frac = variation
-    if not 0.0 <= lo_frac <= hi_frac <= 1.0:
-        raise ValueError(f"variation must satisfy 0 <= low <= high <= 1, got {variation}")
-    low, span = _low_and_span(style)
-    params = low + rng.uniform(lo_frac, hi_frac, size=N_PARAMS) * span
+    params = sample_style(style, STYLES, rng, skill, variation)
     params[StyleParam.PERIOD] = round(params[StyleParam.PERIOD])
     params[StyleParam.JUMP_HOLD] = round(params[StyleParam.JUMP_HOLD])
     if params[StyleParam.REGULAR] < 0.5:
