@@ -55,6 +55,7 @@ from gameai.training.behaviour.config import DATASET_SPLITS, DEFAULT_SPLIT_SHARE
 from gameai.training.behaviour.dataset import WindowDataset
 from gameai.training.behaviour.dataset_splits import game_model_dir
 from gameai.training.behaviour.fit import predict
+from gameai.training.behaviour.look_fit import split_window_scores
 from gameai.training.behaviour.metrics import (
     classification_report,
     confusion_matrix,
@@ -296,10 +297,7 @@ def evaluate(config: BehaviourEvalConfig) -> dict[str, Any]:
 def look_report(look: FrameLook, data: WindowDataset) -> dict[str, Any]:
     """How many of a split's windows the server would call ``unknown`` (its frames scored by the
     model's look as the server scores them; its own game's windows: the fewer the better)."""
-    frames = data.frames
-    distances = np.array([look.frame_distance(np.asarray(frames[i])) for i in range(len(frames))])
-    cumulative = np.concatenate([[0.0], np.cumsum(distances)])
-    scores = (cumulative[data.starts + data.k] - cumulative[data.starts]) / data.k  # (N,) window means
+    scores = split_window_scores(look, data)
     return {
         "threshold": round(look.threshold, 6),
         "unknown_share": round(float((scores > look.threshold).mean()), 5),

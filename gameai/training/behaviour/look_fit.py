@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gameai.behaviour.look import FrameLook, FrameLookConfig, cell_of_pixels, colour_codes
+from gameai.training.behaviour.dataset import WindowDataset
 
 #: Frames histogrammed at a time.
 _BATCH = 512
@@ -68,6 +69,12 @@ def window_scores_of(look: FrameLook, windows: npt.NDArray[np.uint8]) -> npt.NDA
     """``(N,)`` scores of windows ``(N, K, H, W, 3)``: each one's mean frame distance."""
     n, k = windows.shape[:2]
     return frame_distances(look, windows.reshape(n * k, *windows.shape[2:])).reshape(n, k).mean(axis=1)
+
+
+def split_window_scores(look: FrameLook, data: WindowDataset) -> npt.NDArray[np.float64]:
+    """``(N,)`` scores of every window of a split, each frame scored once (windows overlap)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(frame_distances(look, data.frames), dtype=np.float64)])
+    return (cumulative[data.starts + data.k] - cumulative[data.starts]) / data.k
 
 
 def fit_look(

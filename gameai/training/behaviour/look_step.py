@@ -22,7 +22,12 @@ from gameai.behaviour.model import load_behaviour_model
 from gameai.training.behaviour.config import BehaviourTrainConfig
 from gameai.training.behaviour.dataset import WindowDataset, evenly_spaced
 from gameai.training.behaviour.evaluate import check_compatible
-from gameai.training.behaviour.look_fit import calibrate_threshold, fit_look, window_scores_of
+from gameai.training.behaviour.look_fit import (
+    calibrate_threshold,
+    fit_look,
+    split_window_scores,
+    window_scores_of,
+)
 from gameai.training.behaviour.other_scenes import other_scene_windows
 from gameai.training.behaviour.training_data import open_training_data
 
@@ -78,7 +83,7 @@ def make_look(
     for name, split in held_out.items():
         if len(split) == 0:
             raise ValueError(f"split {name!r} has no windows to calibrate the look on")
-        scores = window_scores_of(look, split.windows(evenly_spaced(len(split), share)))
+        scores = split_window_scores(look, split)[evenly_spaced(len(split), share)]
         own_scores.append(scores)
         per_split[name] = scores
     k = train.k
