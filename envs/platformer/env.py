@@ -37,7 +37,9 @@ class PlatformerEnv(gym.Env[npt.NDArray[np.float32], npt.NDArray[np.int64]]):
     on the player, -1 when stomped or fallen, -0.5 when the player reaches the flag, a small
     cost per step and a potential-based pull towards the player. The episode ends when the
     agent dies, the player wins or loses its last heart, or the clock (``episode_ticks``,
-    shown in the observation) runs out; all terminations, none a truncation.
+    shown in the observation) runs out; all terminations, none a truncation. The info of the
+    last step says how it went (``outcome``, ``agent_hits``...) and, Gymnasium's convention for a
+    win, ``is_success``: the goblin hit the player at least once.
 
     Args:
         render_mode: None, "rgb_array" (``render_size`` frames) or "human" (a window).
@@ -155,6 +157,7 @@ class PlatformerEnv(gym.Env[npt.NDArray[np.float32], npt.NDArray[np.int64]]):
         return {
             "outcome": int(s.outcome),
             "agent_hits": self._hits,
+            "is_success": self._hits > 0,
             "agent_stomped": bool(stomped),
             "agent_fell": bool(fell),
             "ticks": int(s.tick),

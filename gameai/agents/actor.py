@@ -26,13 +26,15 @@ Difficulty (``act.difficulty`` in [0, 1]) reaches an actor in two ways (``docs/a
 * the observation has a difficulty feature (the arena's ``DIFFICULTY``, index 40):
   :attr:`ActorConfig.difficulty_index` names it, and the actor overwrites it with the served
   difficulty before the network sees it (so the game may send anything there);
-* the handicap spoils the chosen action below difficulty 1, with weakness ``w = 1 - d``:
-  :attr:`~ActorConfig.random_action` (any action space: each element is replaced by a
-  uniformly random valid value with chance ``random_action * w``) and the arena's
-  move/fire chances :attr:`~ActorConfig.hold_fire`, :attr:`~ActorConfig.scramble_aim`,
-  :attr:`~ActorConfig.slip_move` (``demo_game.sim.actions.ActionHandicap``'s rule, for a
-  MultiDiscrete action whose branch 0 moves and branch 1 fires) and :attr:`~ActorConfig.freeze`
-  (the whole action becomes 0 in every branch: stand still, hold fire; serving only).
+* the handicap spoils the chosen action below difficulty 1, with weakness ``w = 1 - d``, in
+  this order: the arena's move/fire chances :attr:`~ActorConfig.hold_fire`,
+  :attr:`~ActorConfig.scramble_aim`, :attr:`~ActorConfig.slip_move`
+  (``demo_game.sim.actions.ActionHandicap``'s rule, for a MultiDiscrete action whose branch 0
+  moves and branch 1 fires); :attr:`~ActorConfig.random_action` (any action space: each element
+  is replaced by a uniformly random valid value with chance ``random_action * w``); last
+  :attr:`~ActorConfig.freeze` (any action space: with chance ``freeze * w`` the whole action
+  becomes :attr:`~ActorConfig.idle_action`, by default 0 in every element: the arena's NPC
+  stands still and holds fire).
 
 :meth:`ActorNet.choose` gives the network's own choice (deterministic); :meth:`ActorNet.act`
 gives the action played, the choice after the handicap, which draws random numbers below
@@ -41,6 +43,7 @@ difficulty 1 and is the choice itself at 1.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -121,7 +124,11 @@ class ActorConfig:
     slip_move: float = 0.0
     """Arena handicap: chance at difficulty 0 that the move (branch 0) is replaced by a random one."""
     freeze: float = 0.0
-    """Arena handicap: chance at difficulty 0 that the NPC does nothing this decision (every branch 0)."""
+    """Handicap, any action space: chance at difficulty 0 that the agent does nothing this decision
+    (the whole action becomes ``idle_action``)."""
+    idle_action: tuple[float, ...] | None = None
+    """The action a frozen agent plays: one valid value per element (ints for discrete spaces, stored
+    as ints; within the bounds for Box); None: 0 in every element (the arena: stand still, hold fire)."""
     obs_mean: tuple[float, ...] | None = None
     """Observation running mean (VecNormalize ``obs_rms.mean``); None: no normalisation."""
     obs_var: tuple[float, ...] | None = None
@@ -148,9 +155,10 @@ class ActorConfig:
             self.action_space != "MultiDiscrete" or len(self.action_nvec) < 2 or self.action_nvec[1] < 2
         ):
             raise ValueError(
-                "hold_fire, scramble_aim, slip_move and freeze need a MultiDiscrete action with a move "
-                "branch (0) and a fire branch (1) with a shot choice; use random_action for other actions"
+                "hold_fire, scramble_aim and slip_move need a MultiDiscrete action with a move branch (0) "
+                "and a fire branch (1) with a shot choice; use random_action or freeze for other actions"
             )
+        self._check_idle_action()
         if self.random_action > 0 and self.action_space == "Box" and not self.bounded:
             raise ValueError("random_action needs a Box action bounded on every side")
         if (self.obs_mean is None) != (self.obs_var is None):
@@ -185,6 +193,38 @@ class ActorConfig:
         if kind == "MultiBinary" and any(n != 2 for n in self.action_nvec):
             raise ValueError(f"a MultiBinary action has action_nvec of 2s, got {self.action_nvec}")
 
+    def _check_idle_action(self) -> None:
+        """Refuse an idle action that is not one valid action; store a discrete one's values as ints."""
+        if self.idle_action is None:
+            if self.freeze > 0.0 and self.continuous:
+                low, high = self.action_low or (), self.action_high or ()
+                outside = [i for i, (lo, hi) in enumerate(zip(low, high, strict=True)) if not lo <= 0.0 <= hi]
+                if outside:
+                    raise ValueError(
+                        f"freeze on this Box action needs an idle_action: the default 0 lies outside "
+                        f"the bounds of element {outside[0]}"
+                    )
+            return
+        values = tuple(self.idle_action)
+        if len(values) != self.action_dim:
+            raise ValueError(
+                f"idle_action needs {self.action_dim} values (one per action element), got {len(values)}: "
+                f"{list(values)}"
+            )
+        if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
+            raise ValueError(f"idle_action must be numbers, got {list(values)}")
+        if self.continuous:
+            assert self.action_low is not None and self.action_high is not None
+            for i, (v, lo, hi) in enumerate(zip(values, self.action_low, self.action_high, strict=True)):
+                if not lo <= v <= hi:
+                    raise ValueError(f"idle_action[{i}] = {v} lies outside the Box bounds [{lo}, {hi}]")
+            object.__setattr__(self, "idle_action", tuple(float(v) for v in values))
+            return
+        for i, (v, n) in enumerate(zip(values, self.action_nvec, strict=True)):
+            if not (float(v).is_integer() and 0 <= v < n):
+                raise ValueError(f"idle_action[{i}] must be an int in [0, {n}) (a valid choice), got {v}")
+        object.__setattr__(self, "idle_action", tuple(int(v) for v in values))
+
     @property
     def action_dim(self) -> int:
         """Elements of an action (branches, bits or Box elements)."""
@@ -215,9 +255,16 @@ class ActorConfig:
         return self.difficulty_index is not None
 
     @property
+    def idle(self) -> tuple[float, ...]:
+        """The action a frozen agent plays: :attr:`idle_action`, or 0 in every element."""
+        if self.idle_action is not None:
+            return self.idle_action
+        return (0.0,) * self.action_dim if self.continuous else (0,) * self.action_dim
+
+    @property
     def has_arena_handicap(self) -> bool:
-        """Whether the arena's move/fire chances spoil the actions."""
-        return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0 or self.freeze > 0.0
+        """Whether the arena's move/fire chances (hold_fire, scramble_aim, slip_move) spoil the actions."""
+        return self.hold_fire > 0.0 or self.scramble_aim > 0.0 or self.slip_move > 0.0
 
     @property
     def handicap_in_use(self) -> tuple[str, ...]:
@@ -227,7 +274,7 @@ class ActorConfig:
     @property
     def has_handicap(self) -> bool:
         """Whether the actions are spoiled below difficulty 1."""
-        return self.random_action > 0.0 or self.has_arena_handicap
+        return self.random_action > 0.0 or self.freeze > 0.0 or self.has_arena_handicap
 
 
 class ActorNet(nn.Module):
@@ -327,12 +374,16 @@ class ActorNet(nn.Module):
             As :meth:`choose`; equal to it at difficulty 1.
         """
         actions = self.choose(obs, difficulty)
-        if difficulty is None or not self.config.has_handicap:
+        config = self.config
+        if difficulty is None or not config.has_handicap:
             return actions
-        if self.config.has_arena_handicap:
-            actions = spoil_actions(actions, difficulty, self.config, generator)
-        if self.config.random_action > 0.0:
-            actions = randomise_actions(actions, difficulty, self.config, generator)
+        if config.has_arena_handicap:
+            actions = spoil_actions(actions, difficulty, config, generator)
+        frozen = freeze_draws(difficulty, config, generator) if config.freeze > 0.0 else None
+        if config.random_action > 0.0:
+            actions = randomise_actions(actions, difficulty, config, generator)
+        if frozen is not None:
+            actions = play_idle(actions, frozen, config)
         return actions
 
 
@@ -342,12 +393,12 @@ def spoil_actions(
     config: ActorConfig,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Apply the arena handicap of ``config`` to chosen actions (``demo_game.sim.actions``' rule).
+    """Apply the arena's move/fire chances of ``config`` to chosen actions (``demo_game.sim.actions``' rule).
 
     With weakness w = 1 - difficulty: the move slips to a uniformly random one with chance
     ``slip_move * w``; a shot's choice is replaced by a uniformly random shot choice with
-    chance ``scramble_aim * w``; then a shot is held back with chance ``hold_fire * w``; last,
-    with chance ``freeze * w``, every branch becomes 0 (the arena: stand still, hold fire, no dash).
+    chance ``scramble_aim * w``; then a shot is held back with chance ``hold_fire * w``.
+    (``freeze`` is any action space's: :func:`freeze_draws` and :func:`play_idle`.)
 
     Args:
         actions: ``(B, n_branches)`` int64 chosen actions (branch 0 moves, branch 1 fires: 0 holds).
@@ -372,10 +423,43 @@ def spoil_actions(
     fire = torch.where(scramble, random_shot, fire)
     hold = (fire > 0) & (draws[:, 0] < config.hold_fire * weakness)
     played[:, 1] = torch.where(hold, torch.zeros_like(fire), fire)
-    if config.freeze > 0.0:
-        frozen = torch.rand(actions.shape[0], generator=generator) < config.freeze * weakness
-        played = torch.where(frozen.view(-1, 1), torch.zeros_like(played), played)
     return played.to(device)
+
+
+def freeze_draws(
+    difficulty: torch.Tensor, config: ActorConfig, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Which agents are frozen this decision: each with chance ``freeze * (1 - difficulty)``.
+
+    :meth:`ActorNet.act` draws them after the arena's chances and before ``random_action``'s
+    draws (the order of the draws of earlier versions, so an arena actor replays alike), and
+    applies them last (:func:`play_idle`).
+
+    Args:
+        difficulty: ``(B,)`` in [0, 1].
+        config: The chance.
+        generator: A CPU generator to draw from (None: torch's default one).
+
+    Returns:
+        ``(B,)`` bool on the CPU.
+    """
+    weakness = 1.0 - difficulty.detach().to("cpu", torch.float32).view(-1).clamp(0.0, 1.0)  # (B,)
+    return torch.rand(weakness.shape[0], generator=generator) < config.freeze * weakness
+
+
+def play_idle(actions: torch.Tensor, frozen: torch.Tensor, config: ActorConfig) -> torch.Tensor:
+    """Replace the actions of the frozen agents by :attr:`ActorConfig.idle` (0 everywhere by default).
+
+    Args:
+        actions: ``(B, action_dim)`` actions (int64, or float32 for Box).
+        frozen: ``(B,)`` bool, from :func:`freeze_draws`.
+        config: The idle action.
+
+    Returns:
+        ``(B, action_dim)`` of the dtype and on the device of ``actions``.
+    """
+    idle = torch.tensor(config.idle, dtype=actions.dtype, device=actions.device)  # (action_dim,)
+    return torch.where(frozen.to(actions.device).view(-1, 1), idle, actions)
 
 
 def randomise_actions(

@@ -6,7 +6,7 @@ dispatch than in arithmetic: 0.29 ms of CPU for one observation of the arena act
 copies the weights out of a loaded actor and plays the same rule: the same preprocessing, the
 same head, the same choice (:meth:`NumpyActor.choose` equals :meth:`ActorNet.choose
 <gameai.agents.actor.ActorNet.choose>`: tested on every action space), and the same handicap
-chances drawn from a numpy generator instead of torch's.
+chances (freeze to the config's idle action included) drawn from a numpy generator instead of torch's.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class NumpyActor:
         self.high = np.asarray(config.action_high or (), dtype=np.float32)
         self.nvec = np.asarray(config.action_nvec, dtype=np.int64)
         self.splits = np.cumsum(config.action_nvec)[:-1] if config.action_nvec else np.zeros(0, np.int64)
+        self.idle = np.asarray(config.idle, dtype=np.float32 if config.continuous else np.int64)
+        """``(action_dim,)``: the action of a frozen agent."""
 
     @property
     def parameters(self) -> int:
@@ -99,8 +101,11 @@ class NumpyActor:
         if not config.has_handicap:
             return actions
         weakness = 1.0 - np.clip(np.asarray(difficulty, dtype=np.float32), 0.0, 1.0)
+        freeze_draws: np.ndarray | None = None
         if config.has_arena_handicap:
-            actions = self._spoil(actions, weakness, rng)
+            actions, freeze_draws = self._spoil(actions, weakness, rng)
+        if config.freeze > 0.0 and freeze_draws is None:
+            freeze_draws = rng.random(len(actions))
         if config.random_action > 0.0:
             replace = rng.random(actions.shape) < config.random_action * weakness[:, None]
             uniform = rng.random(actions.shape)
@@ -109,10 +114,19 @@ class NumpyActor:
             else:
                 random = np.minimum((uniform * self.nvec).astype(np.int64), self.nvec - 1)
             actions = np.where(replace, random, actions)
+        if config.freeze > 0.0:
+            assert freeze_draws is not None
+            actions = np.where((freeze_draws < config.freeze * weakness)[:, None], self.idle, actions)
         return actions
 
-    def _spoil(self, actions: np.ndarray, weakness: Floats, rng: np.random.Generator) -> np.ndarray:
-        """The arena handicap (:func:`gameai.agents.actor.spoil_actions`' rule)."""
+    def _spoil(
+        self, actions: np.ndarray, weakness: Floats, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The arena's move/fire chances (:func:`gameai.agents.actor.spoil_actions`' rule).
+
+        Returns:
+            The spoiled actions, and ``(B,)`` uniform draws for the freeze (drawn with the others).
+        """
         config = self.config
         played = actions.copy()
         draws = rng.random((len(actions), 6))  # hold, scramble, shot, slip, move, freeze
@@ -126,9 +140,7 @@ class NumpyActor:
         fire = np.where(scramble, random_shot, fire)
         hold = (fire > 0) & (draws[:, 0] < config.hold_fire * weakness)
         played[:, 1] = np.where(hold, 0, fire)
-        if config.freeze > 0.0:
-            played[draws[:, 5] < config.freeze * weakness] = 0
-        return played
+        return played, draws[:, 5]
 
 
 def _array(tensor: torch.Tensor) -> Floats:

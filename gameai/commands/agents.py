@@ -1,6 +1,7 @@
-"""``gameai agents import|export-onnx|list``: the served agents as files.
+"""``gameai agents import|export-onnx|list|handicap``: the served agents as files.
 
-See :mod:`gameai.training.agents.importing` and :mod:`gameai.training.agents.onnx_export`.
+See :mod:`gameai.training.agents.importing`, :mod:`gameai.training.agents.onnx_export` and
+:mod:`gameai.training.agents.handicap`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from gameai.config_args import add_config_arguments, config_from_args
 
 
 def register(cli: CommandLine) -> None:
-    """Add ``gameai agents import``, ``export-onnx`` and ``list``."""
-    from gameai.training.agents.deploy_config import ExportOnnxConfig, ImportAgentConfig
+    """Add ``gameai agents import``, ``export-onnx``, ``list`` and ``handicap``."""
+    from gameai.training.agents.deploy_config import ExportOnnxConfig, HandicapConfig, ImportAgentConfig
 
     parser = cli.group_command(
         "agents",
@@ -31,6 +32,14 @@ def register(cli: CommandLine) -> None:
     parser = cli.group_command("agents", "list", "the served agents: action space, inputs, origin", run_list)
     parser.add_argument("--agents-dir", default="assets/agents", help="where served agents live")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser = cli.group_command(
+        "agents",
+        "handicap",
+        "change how an exported agent is weakened below difficulty 1 (actor.json only, no retraining)",
+        run_handicap,
+    )
+    parser.add_argument("agent_dir", help="the agent's folder (actor.safetensors + actor.json)")
+    add_config_arguments(parser, HandicapConfig)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -57,6 +66,16 @@ def run_export(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no agent {args.name!r} in {resolve_path(config.agents_dir)}")
     output = Path(config.output or f"exports/{args.name}.onnx")
     print(f"wrote {export_onnx(agent_dir, output)}")
+    return 0
+
+
+def run_handicap(args: argparse.Namespace) -> int:
+    """Rewrite the agent's handicap; print it before and after."""
+    from gameai.training.agents.deploy_config import HandicapConfig
+    from gameai.training.agents.handicap import set_handicap
+
+    before, after = set_handicap(args.agent_dir, config_from_args(HandicapConfig, args))
+    print(f"{args.agent_dir}: handicap {_handicap(before)} -> {_handicap(after)}")
     return 0
 
 
@@ -108,14 +127,22 @@ def _describe(config: object) -> str:
         action = f"MultiBinary({len(config.action_nvec)})"
     else:
         action = f"{config.action_space}({', '.join(str(n) for n in config.action_nvec)})"
-    handicap = [f"{name} {getattr(config, name):g}" for name in config.handicap_in_use]
     difficulty = (
         f"difficulty in feature {config.difficulty_index}"
         if config.difficulty_input
         else "no difficulty input"
     )
-    return (
-        f"{action} from {config.obs_dim} values, {difficulty}, "
-        f"handicap {', '.join(handicap) if handicap else 'none'}"
-        + (", VecNormalize folded in" if config.obs_mean is not None else "")
+    return f"{action} from {config.obs_dim} values, {difficulty}, handicap {_handicap(config)}" + (
+        ", VecNormalize folded in" if config.obs_mean is not None else ""
     )
+
+
+def _handicap(config: object) -> str:
+    """``random_action 0.5, freeze 0.9 (idle [1, 0])``, or ``none``."""
+    from gameai.agents.actor import ActorConfig
+
+    assert isinstance(config, ActorConfig)
+    chances = [f"{name} {getattr(config, name):g}" for name in config.handicap_in_use]
+    if config.freeze > 0.0:
+        chances[-1] += f" (idle {list(config.idle)})"
+    return ", ".join(chances) or "none"

@@ -26,8 +26,9 @@ def register(cli: CommandLine) -> None:
 def run(args: argparse.Namespace) -> int:
     """Play the levels and print the table.
 
-    Arena: exit status 1 if the win rate is not monotone in d. Environment: status 0. A
-    ValueError (unknown env, an agent that does not fit it) is the command line's one-line error.
+    Arena: exit status 1 if the win rate is not monotone in d. Environment: status 1 if it reports
+    ``is_success`` and the success rate is not monotone in d, else 0. A ValueError (unknown env, an
+    agent that does not fit it) is the command line's one-line error.
     """
     from gameai.training.agents.config import EvalAgentConfig
     from gameai.training.agents.evaluate import main

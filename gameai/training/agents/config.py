@@ -104,6 +104,12 @@ class AgentTrainConfig:
     random_action: float = 0.5
     """Handicap (a Gymnasium env's served actor): chance at difficulty 0 that each element of the served
     action is replaced by a random valid one; scaled by 1 - difficulty."""
+    freeze: float = 0.0
+    """Handicap (a Gymnasium env's served actor; the arena's is served_handicap's last value): chance at
+    difficulty 0 that the served action is idle_action; scaled by 1 - difficulty."""
+    idle_action: tuple[float, ...] | None = None
+    """The action a frozen Gymnasium env agent plays, one valid value per element (e.g. 1 0); None: 0
+    in every element."""
     match_ticks: int = 900
     """Length of a match, ticks (900 = 30 s of game time)."""
     reference_style: str = "aggressive"
@@ -223,6 +229,10 @@ class EvalAgentConfig:
     """Ablation: replace the actor's slip_move chance (None keeps it)."""
     freeze: float | None = None
     """Ablation: replace the actor's freeze chance (None keeps it)."""
+    random_action: float | None = None
+    """Ablation: replace the actor's random_action chance (None keeps it)."""
+    idle_action: tuple[float, ...] | None = None
+    """Ablation: replace the action a frozen actor plays (None keeps it)."""
 
     def __post_init__(self) -> None:
         if self.episodes < 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class ImportAgentConfig:
     clip_obs, epsilon); a pickled ``vecnormalize.pkl`` is refused."""
     random_action: float = 0.5
     """Handicap: chance at difficulty 0 that each action element is replaced by a random valid one."""
+    freeze: float = 0.0
+    """Handicap: chance at difficulty 0 that the whole action is idle_action (the agent does nothing)."""
+    idle_action: tuple[float, ...] | None = None
+    """The action a frozen agent plays, one valid value per element (e.g. 1 0); None: 0 in every element."""
     difficulty_index: int = -1
     """Observation feature the served difficulty is written into, if it was trained with one (-1: none)."""
     force: bool = False
@@ -39,3 +44,25 @@ class ExportOnnxConfig:
     """Where served agents live."""
     output: str = ""
     """The ONNX file to write; empty: ``exports/<name>.onnx``."""
+
+
+@dataclass(frozen=True)
+class HandicapConfig:
+    """Options of ``gameai agents handicap``: each one given replaces the agent's own (None keeps it)."""
+
+    random_action: float | None = None
+    """Chance at difficulty 0 that each action element is replaced by a random valid one."""
+    freeze: float | None = None
+    """Chance at difficulty 0 that the whole action is idle_action (the agent does nothing)."""
+    idle_action: tuple[float, ...] | None = None
+    """The action a frozen agent plays, one valid value per element (e.g. 1 0)."""
+    hold_fire: float | None = None
+    """Arena actions only: chance at difficulty 0 that a shot is held back."""
+    scramble_aim: float | None = None
+    """Arena actions only: chance at difficulty 0 that a shot's choice is replaced by a random shot."""
+    slip_move: float | None = None
+    """Arena actions only: chance at difficulty 0 that the move is replaced by a random one."""
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, by name."""
+        return {name: value for name, value in vars(self).items() if value is not None}

@@ -95,7 +95,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 def main(config: EvalAgentConfig, as_json: bool) -> int:
     """Run and print: episodes in an environment (:func:`~gameai.training.agents.evaluate_env.main_in_env`,
-    status 0) or arena matches (exit status 1 when the win rate does not rise monotonically)."""
+    status 1 when the env reports success and the success rate falls somewhere as d rises, else 0) or
+    arena matches (exit status 1 when the win rate does not rise monotonically)."""
     status = main_in_env(config, as_json)
     if status is not None:
         return status

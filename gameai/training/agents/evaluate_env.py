@@ -17,16 +17,22 @@ Which environment: ``config.env`` when given; otherwise the ``env_id`` the agent
 
 Before any episode, :func:`check_actor_fits` raises a one-line ``ValueError`` when the agent's
 observation size or action space does not fit the environment's.
+
+An environment that says whether the agent won, Gymnasium's convention (what Stable-Baselines3's
+``Monitor`` and ``evaluate_policy`` read): ``info["is_success"]`` in the info of an episode's last
+step, gets a success rate per level, and the report says, as the arena's does of its win rate,
+whether it never falls as the difficulty rises (``gameai eval agent`` exits 1 when it falls).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -154,13 +160,24 @@ def make_episode_envs(env_id: str, num_envs: int) -> SyncVectorEnv:
     return env
 
 
+class Episodes(NamedTuple):
+    """What a batch of episodes gave, in seed order."""
+
+    returns: list[float]
+    """Sum of rewards of each episode."""
+    lengths: list[int]
+    """Steps of each episode."""
+    successes: list[bool | None]
+    """``info["is_success"]`` of each episode's last step; None where the env gave none."""
+
+
 def play_episodes(
     net: ActorNet,
     env: SyncVectorEnv,
     seeds: list[int],
     difficulty: float,
     generator: torch.Generator,
-) -> tuple[list[float], list[int]]:
+) -> Episodes:
     """Play one episode per sub-env of ``env`` (sub-env j reset with ``seeds[j]``) at ``difficulty``.
 
     Sub-envs whose episode ended keep stepping (autoreset) until all have ended; what they
@@ -168,13 +185,14 @@ def play_episodes(
 
     Args:
         net: The actor (CPU, eval mode).
-        env: A vector env of ``len(seeds)`` flattened-observation envs.
+        env: A vector env of ``len(seeds)`` flattened-observation envs (next-step autoreset:
+            the info of an episode's last step is that step's).
         seeds: One seed per sub-env.
         difficulty: In [0, 1], for every step.
         generator: The handicap's draws.
 
     Returns:
-        The returns (sum of rewards) and the lengths (steps) of the episodes, in ``seeds`` order.
+        The returns, lengths and successes of the episodes, in ``seeds`` order.
     """
     n = len(seeds)
     obs, _ = env.reset(seed=list[int | None](seeds))
@@ -182,25 +200,38 @@ def play_episodes(
     returns = np.zeros(n, dtype=np.float64)
     lengths = np.zeros(n, dtype=np.int64)
     running = np.ones(n, dtype=np.bool_)
+    successes: list[bool | None] = [None] * n
     with torch.inference_mode():
         while running.any():
             observation = torch.from_numpy(np.asarray(obs, dtype=np.float32).reshape(n, -1))  # (n, obs_dim)
             actions = net.act(observation, levels, generator).numpy()  # (n, action_dim)
-            obs, rewards, terminated, truncated, _ = env.step(env_actions(actions, env.single_action_space))
+            obs, rewards, terminated, truncated, infos = env.step(
+                env_actions(actions, env.single_action_space)
+            )
             returns += np.where(running, rewards, 0.0)
             lengths += running
-            running &= ~(terminated | truncated)
-    return returns.tolist(), lengths.tolist()
+            ended = running & (terminated | truncated)
+            if "is_success" in infos:
+                given = infos.get("_is_success", np.ones(n, dtype=np.bool_))
+                for j in np.flatnonzero(ended & given):
+                    successes[j] = bool(infos["is_success"][j])
+            running &= ~ended
+    return Episodes(returns.tolist(), lengths.tolist(), successes)
 
 
 def evaluate_in_env(config: EvalAgentConfig, actor: LoadedActor, choice: EnvChoice) -> dict[str, Any]:
     """Play ``config.episodes`` episodes per level in ``choice.env``; return their returns' mean and spread.
 
+    With an env that reports ``is_success`` at the end of every episode, each level also has
+    ``success_rate`` and ``successes``, and the report ``monotone`` (the success rate never falls
+    as d rises) and ``strictly_increasing``; otherwise these are None.
+
     Returns:
         ``agent``, ``version``, ``env`` (the Gymnasium id), ``env_source``, ``episodes_per_level``,
-        ``seed``, ``handicap``, ``blind`` and ``levels``: per difficulty ``mean_return``,
-        ``std_return`` (population), ``min_return``, ``max_return``, ``mean_length`` and the
-        episodes' ``returns`` in seed order.
+        ``seed``, ``handicap`` (its chances, and ``idle_action`` with a freeze), ``blind``,
+        ``monotone``, ``strictly_increasing`` and ``levels``: per difficulty ``mean_return``,
+        ``std_return`` (population), ``min_return``, ``max_return``, ``mean_length``,
+        ``success_rate``, and the episodes' ``returns`` and ``successes`` in seed order.
 
     Raises:
         ValueError: If the env is not a registered id, or the agent does not fit it (before any episode).
@@ -223,21 +254,26 @@ def evaluate_in_env(config: EvalAgentConfig, actor: LoadedActor, choice: EnvChoi
         levels = []
         for difficulty in config.difficulties:
             generator = torch.Generator().manual_seed(config.seed)
-            returns: list[float] = []
-            lengths: list[int] = []
+            episodes = Episodes([], [], [])
             for first in range(0, config.episodes, MAX_ENVS):
                 seeds = [config.seed + i for i in range(first, min(first + MAX_ENVS, config.episodes))]
                 if len(seeds) not in envs:
                     envs[len(seeds)] = make_episode_envs(env_id, len(seeds))
-                batch_returns, batch_lengths = play_episodes(
-                    net, envs[len(seeds)], seeds, difficulty, generator
-                )
-                returns += batch_returns
-                lengths += batch_lengths
-            levels.append(_level(difficulty, returns, lengths))
+                played = play_episodes(net, envs[len(seeds)], seeds, difficulty, generator)
+                episodes.returns.extend(played.returns)
+                episodes.lengths.extend(played.lengths)
+                episodes.successes.extend(played.successes)
+            levels.append(_level(difficulty, episodes))
     finally:
         for env in envs.values():
             env.close()
+    rates = [level["success_rate"] for level in levels]
+    with_success = all(rate is not None for rate in rates)
+    handicap: dict[str, Any] = {
+        name: getattr(net.config, name) for name in ("random_action", *HANDICAP_FIELDS)
+    }
+    if net.config.freeze > 0.0:
+        handicap["idle_action"] = list(net.config.idle)
     return {
         "agent": actor.name,
         "version": actor.version,
@@ -245,24 +281,29 @@ def evaluate_in_env(config: EvalAgentConfig, actor: LoadedActor, choice: EnvChoi
         "env_source": choice.source,
         "episodes_per_level": config.episodes,
         "seed": config.seed,
-        "handicap": {name: getattr(net.config, name) for name in ("random_action", *HANDICAP_FIELDS)},
+        "handicap": handicap,
         "blind": config.blind,
         "levels": levels,
+        "monotone": all(b >= a for a, b in itertools.pairwise(rates)) if with_success else None,
+        "strictly_increasing": all(b > a for a, b in itertools.pairwise(rates)) if with_success else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
 
-def _level(difficulty: float, returns: list[float], lengths: list[int]) -> dict[str, Any]:
-    values = np.asarray(returns, dtype=np.float64)
+def _level(difficulty: float, episodes: Episodes) -> dict[str, Any]:
+    values = np.asarray(episodes.returns, dtype=np.float64)
+    known = all(success is not None for success in episodes.successes)
     return {
         "difficulty": difficulty,
-        "episodes": len(returns),
+        "episodes": len(episodes.returns),
         "mean_return": float(values.mean()),
         "std_return": float(values.std()),
         "min_return": float(values.min()),
         "max_return": float(values.max()),
-        "mean_length": float(np.mean(lengths)),
-        "returns": returns,
+        "mean_length": float(np.mean(episodes.lengths)),
+        "success_rate": sum(bool(s) for s in episodes.successes) / len(episodes.successes) if known else None,
+        "returns": episodes.returns,
+        "successes": episodes.successes if known else None,
     }
 
 
@@ -270,24 +311,36 @@ def format_env_report(report: dict[str, Any]) -> str:
     """The report as a text table."""
     variant_note = " (blind ablation)" if report["blind"] else ""
     handicap = {name: chance for name, chance in report["handicap"].items() if chance} or "none"
+    with_success = report["monotone"] is not None
     lines = [
         f"agent {report['agent']} ({report['version']}){variant_note} on {report['env']}, "
         f"{report['episodes_per_level']} episodes per level (seeds {report['seed']}..), "
         f"handicap {handicap}",
-        "difficulty  mean return      std       min       max  mean length",
+        "difficulty  mean return      std       min       max  mean length"
+        + ("  success rate" if with_success else ""),
     ]
     for level in report["levels"]:
         lines.append(
             f"{level['difficulty']:10.2f}  {level['mean_return']:11.2f}  {level['std_return']:7.2f}  "
             f"{level['min_return']:8.2f}  {level['max_return']:8.2f}  {level['mean_length']:11.1f}"
+            + (f"  {level['success_rate']:12.3f}" if with_success else "")
+        )
+    if with_success:
+        rates = [level["success_rate"] for level in report["levels"]]
+        lines.append(
+            f"success rate never falls as difficulty rises: {'yes' if report['monotone'] else 'no'}"
+            f" (strictly rising: {'yes' if report['strictly_increasing'] else 'no'}; "
+            f"d = {report['levels'][0]['difficulty']:g} -> {report['levels'][-1]['difficulty']:g}: "
+            f"{rates[0]:.3f} -> {rates[-1]:.3f})"
         )
     return "\n".join(lines)
 
 
 def main_in_env(config: EvalAgentConfig, as_json: bool) -> int | None:
-    """Evaluate in the agent's environment and print (status 0); None when it is the arena's.
+    """Evaluate in the agent's environment and print; None when it is the arena's.
 
-    Says on stderr when the environment comes from the agent's metadata.
+    Says on stderr when the environment comes from the agent's metadata. Returns status 1 when
+    the env reports success and the success rate falls somewhere as d rises, else 0.
     """
     actor = load_actor(Path(config.agent_dir))
     choice = environment_of(config, actor)
@@ -299,4 +352,4 @@ def main_in_env(config: EvalAgentConfig, as_json: bool) -> int | None:
         )
     report = evaluate_in_env(config, actor, choice)
     print(json.dumps(report, indent=2) if as_json else format_env_report(report))
-    return 0
+    return 1 if report["monotone"] is False else 0

@@ -79,7 +79,9 @@ class ActorSpec:
     slip_move: float = 0.0
     """Arena handicap: chance at difficulty 0 that the move is replaced by a random one."""
     freeze: float = 0.0
-    """Arena handicap: chance at difficulty 0 that the NPC does nothing this decision."""
+    """Handicap, any action space: chance at difficulty 0 that the agent plays ``idle_action``."""
+    idle_action: tuple[float, ...] | None = None
+    """The action a frozen agent plays (None: 0 in every element; see :class:`ActorConfig`)."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ def actor_from_weights(
         scramble_aim=spec.scramble_aim,
         slip_move=spec.slip_move,
         freeze=spec.freeze,
+        idle_action=spec.idle_action,
         obs_mean=normalization.mean if normalization else None,
         obs_var=normalization.var if normalization else None,
         obs_clip=normalization.clip if normalization else 10.0,

@@ -11,7 +11,8 @@ policy plays ``eval_matches`` episodes on envs of its own, seeded the same every
 run normalises observations, through a frozen copy of the training VecNormalize's statistics,
 with raw rewards). The exported actor has no difficulty input; its handicap replaces each
 element of the served action by a random one with chance ``config.random_action`` at
-difficulty 0 (scaled by 1 - difficulty). There is no step after export.
+difficulty 0, and the whole action by ``config.idle_action`` with chance ``config.freeze`` (both
+scaled by 1 - difficulty). There is no step after export.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor, unwrap_vec_normalize
 
+from gameai.agents.actor import ActorConfig
 from gameai.training.agents.callbacks import EvaluationCallback
 from gameai.training.agents.config import AgentTrainConfig
 from gameai.training.agents.environment import AgentEnvironment, RunInfo, TrainingCallbacks
-from gameai.training.agents.export import ActorSpec
+from gameai.training.agents.export import ActorSpec, action_fields
 from gameai.training.agents.normalization import evaluation_wrapper
 from gameai.training.agents.vec_env import GymnasiumSB3VecEnv
 
@@ -178,17 +180,30 @@ class GymnasiumEnvironment(AgentEnvironment):
         return TrainingCallbacks([evaluation], evaluation.history)
 
     def actor_spec(self) -> ActorSpec:
-        """No difficulty input; the handicap ``config.random_action``.
+        """No difficulty input; the handicap ``config.random_action``, ``freeze`` and ``idle_action``.
 
         Raises:
-            ValueError: If the agent would be exported under the arena agent's default name.
+            ValueError: If the agent would be exported under the arena agent's default name, or
+                the handicap does not fit the env's actions (an idle action that is not one of them).
         """
-        if self.config.agent_name == AgentTrainConfig.agent_name:
+        config = self.config
+        if config.agent_name == AgentTrainConfig.agent_name:
             raise ValueError(
                 f"name the {self._env_id} agent with --agent-name "
                 f"(the default {AgentTrainConfig.agent_name!r} is the arena agent's)"
             )
-        return ActorSpec(random_action=self.config.random_action)
+        spec = ActorSpec(
+            random_action=config.random_action, freeze=config.freeze, idle_action=config.idle_action
+        )
+        if spec.freeze > 0.0 or spec.idle_action is not None:
+            # The actor's own checks, on the env's actions, before any training.
+            ActorConfig(
+                obs_dim=1,
+                freeze=spec.freeze,
+                idle_action=spec.idle_action,
+                **action_fields(self.action_space()),
+            )
+        return spec
 
     def export_metadata(self) -> dict[str, Any]:
         """The env's spaces, and how a Discrete action is served."""

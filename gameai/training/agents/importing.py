@@ -121,6 +121,8 @@ def import_zip(zip_path: Path | str, config: ImportAgentConfig) -> Path:
     spec = ActorSpec(
         difficulty_index=config.difficulty_index if config.difficulty_index >= 0 else None,
         random_action=config.random_action if _can_randomise(archive.action_space) else 0.0,
+        freeze=config.freeze,
+        idle_action=config.idle_action,
     )
     net = archive.actor(spec, normalization)
     staging = directory.with_name(f".{name}.importing")

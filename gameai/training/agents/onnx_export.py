@@ -10,7 +10,9 @@ The ONNX graph is the actor's deterministic choice (:meth:`~gameai.agents.actor.
 
 VecNormalize statistics are inside the graph. The handicap (random draws below difficulty 1,
 ``docs/agents.md``) is not: a game that wants the served agent's weaker play applies it to
-``action`` itself with the chances in the file's metadata (``random_action``, ``hold_fire``...).
+``action`` itself with the chances in the file's metadata (``gameai_actor_config``: ``random_action``,
+``freeze`` and its ``idle_action``, ``hold_fire``...), in the served order
+(:meth:`~gameai.agents.actor.ActorNet.act`).
 
 Needs the ``onnx`` extra (``pip install 'gameai[onnx]'``: onnx, onnxscript, onnxruntime).
 """

@@ -143,3 +143,91 @@ def test_freeze_makes_the_arena_npc_do_nothing_below_difficulty_one() -> None:
     assert at_zero.tolist() == [[0, 0, 0]] * 1000  # chance freeze * (1 - d) = 1
     frozen = (at_half == 0).all(dim=1).float().mean().item()
     assert 0.4 < frozen < 0.6
+
+
+FROZEN = {
+    "Discrete": ActorConfig(
+        obs_dim=2, action_space="Discrete", action_nvec=(5,), freeze=1.0, idle_action=(3,)
+    ),
+    "MultiDiscrete": ActorConfig(obs_dim=2, action_nvec=(3, 2), freeze=1.0, idle_action=(1, 0)),
+    "MultiBinary": ActorConfig(
+        obs_dim=2, action_space="MultiBinary", action_nvec=(2, 2, 2), freeze=1.0, idle_action=(0, 1, 0)
+    ),
+    "Box": ActorConfig(**{**BOX.__dict__, "freeze": 1.0, "idle_action": (0.5, 1.0)}),
+    "Box-default-idle": ActorConfig(**{**BOX.__dict__, "freeze": 1.0}),
+}
+
+
+@pytest.mark.parametrize("name", list(FROZEN))
+def test_freeze_plays_the_idle_action_in_every_action_space(name: str) -> None:
+    config = FROZEN[name]
+    torch.manual_seed(0)
+    net = ActorNet(config).eval()
+    obs = torch.randn(2000, config.obs_dim)
+    idle = torch.tensor(config.idle, dtype=torch.float32 if config.continuous else torch.long)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        chosen = net.choose(obs)
+        at_one = net.act(obs, torch.ones(2000), generator)
+        at_zero = net.act(obs, torch.zeros(2000), generator)
+        at_half = net.act(obs, torch.full((2000,), 0.5), generator)
+    assert torch.equal(at_one, chosen)  # d = 1: the network's choice
+    assert at_zero.dtype == chosen.dtype and bool((at_zero == idle).all())  # freeze 1 at d = 0: always idle
+    already_idle = (chosen == idle).all(dim=1).float().mean().item()
+    assert already_idle < 0.9
+    changed = (at_half != chosen).any(dim=1).float().mean().item()
+    assert changed == pytest.approx(0.5 * (1.0 - already_idle), abs=0.04)  # chance freeze * (1 - d)
+    if config.continuous:
+        low, high = torch.tensor(config.action_low), torch.tensor(config.action_high)
+        assert bool(((at_half >= low) & (at_half <= high)).all())
+    else:
+        assert bool(((at_half >= 0) & (at_half < torch.tensor(config.action_nvec))).all())
+
+
+def test_freeze_comes_last_after_random_action() -> None:
+    config = ActorConfig(obs_dim=2, action_nvec=(3, 2), random_action=1.0, freeze=1.0, idle_action=(1, 0))
+    with torch.no_grad():
+        played = ActorNet(config).act(torch.randn(500, 2), torch.zeros(500), torch.Generator().manual_seed(0))
+    assert played.tolist() == [[1, 0]] * 500  # a frozen agent is idle, not random
+
+
+def test_the_arena_idle_action_is_zero_and_an_explicit_zero_plays_alike() -> None:
+    arena = ActorConfig(obs_dim=4, hold_fire=0.8, scramble_aim=1.0, slip_move=0.3, freeze=0.5)
+    assert arena.idle_action is None and arena.idle == (0, 0, 0)
+    explicit = ActorConfig(**{**arena.__dict__, "idle_action": (0, 0, 0)})
+    torch.manual_seed(1)
+    net = ActorNet(arena).eval()
+    twin = ActorNet(explicit).eval()
+    twin.load_state_dict(net.state_dict())
+    obs, levels = torch.randn(3000, 4), torch.rand(3000)
+    with torch.no_grad():
+        played = net.act(obs, levels, torch.Generator().manual_seed(5))
+        assert torch.equal(played, twin.act(obs, levels, torch.Generator().manual_seed(5)))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"action_nvec": (3, 2), "idle_action": (1,)}, "needs 2 values"),
+        ({"action_nvec": (3, 2), "idle_action": (3, 0)}, r"idle_action\[0\] must be an int in \[0, 3\)"),
+        ({"action_nvec": (3, 2), "idle_action": (1, 0.5)}, r"idle_action\[1\] must be an int"),
+        ({"action_nvec": (3, 2), "idle_action": (1, -1)}, r"idle_action\[1\]"),
+        ({"action_space": "Discrete", "action_nvec": (4,), "idle_action": ("1",)}, "must be numbers"),
+        ({**BOX.__dict__, "idle_action": (0.0, 2.0)}, r"idle_action\[1\] = 2.0 lies outside"),
+        ({**BOX.__dict__, "action_low": (1.0, 0.0), "freeze": 0.5}, "needs an idle_action"),
+        ({"action_space": "Discrete", "action_nvec": (4,), "freeze": 1.5}, r"freeze must be in \[0, 1\]"),
+    ],
+)
+def test_idle_actions_that_are_not_one_valid_action_are_refused(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ActorConfig(**{"obs_dim": 2, **fields})  # type: ignore[arg-type]
+
+
+def test_a_discrete_idle_action_is_stored_as_ints_and_round_trips(tmp_path: Path) -> None:
+    config = ActorConfig(obs_dim=2, action_nvec=(3, 2), freeze=0.9, idle_action=(1.0, 0.0))
+    assert config.idle_action == (1, 0) and all(type(v) is int for v in config.idle_action)
+    save_actor(tmp_path / "goblin", ActorNet(config))
+    assert json.loads((tmp_path / "goblin" / "actor.json").read_text())["config"]["idle_action"] == [1, 0]
+    assert load_actor(tmp_path / "goblin").config == config

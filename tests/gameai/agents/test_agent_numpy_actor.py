@@ -22,14 +22,25 @@ CONFIGS = {
         obs_dim=4, action_space="MultiBinary", action_nvec=(2, 2, 2), activation="elu"
     ),
     "box-clipped-normalised": ActorConfig(
-        obs_dim=3, action_space="Box", action_nvec=(), action_low=(-0.5, 0.0), action_high=(0.5, 2.0),
-        obs_mean=(1.0, 0.0, -1.0), obs_var=(4.0, 1.0, 0.25), random_action=0.5,
+        obs_dim=3,
+        action_space="Box",
+        action_nvec=(),
+        action_low=(-0.5, 0.0),
+        action_high=(0.5, 2.0),
+        obs_mean=(1.0, 0.0, -1.0),
+        obs_var=(4.0, 1.0, 0.25),
+        random_action=0.5,
     ),
     "box-squashed-leaky": ActorConfig(
-        obs_dim=3, action_space="Box", action_nvec=(), action_low=(-2.0,), action_high=(2.0,),
-        action_squash=True, activation="leaky_relu",
+        obs_dim=3,
+        action_space="Box",
+        action_nvec=(),
+        action_low=(-2.0,),
+        action_high=(2.0,),
+        action_squash=True,
+        activation="leaky_relu",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -73,3 +84,49 @@ def test_the_shipped_arena_actor_in_numpy_and_its_handicap_rates() -> None:
         )
         if d == 1.0:
             assert (played == reference).mean() >= 0.999
+
+
+FROZEN = {
+    "Discrete": ActorConfig(
+        obs_dim=2, action_space="Discrete", action_nvec=(5,), freeze=1.0, idle_action=(3,)
+    ),
+    "MultiDiscrete": ActorConfig(
+        obs_dim=2, action_nvec=(3, 2), freeze=1.0, idle_action=(1, 0), random_action=0.5
+    ),
+    "MultiBinary": ActorConfig(
+        obs_dim=2, action_space="MultiBinary", action_nvec=(2, 2), freeze=1.0, idle_action=(1, 0)
+    ),
+    "Box": ActorConfig(
+        obs_dim=2,
+        action_space="Box",
+        action_nvec=(),
+        action_low=(-1.0,),
+        action_high=(1.0,),
+        freeze=1.0,
+        idle_action=(0.25,),
+    ),
+}
+
+
+@pytest.mark.parametrize("config", list(FROZEN.values()), ids=list(FROZEN))
+def test_numpy_freeze_plays_the_idle_action_as_torch_does(config: ActorConfig) -> None:
+    torch.manual_seed(0)
+    net = ActorNet(config).eval()
+    fast = NumpyActor(net)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(0.0, 1.0, (4000, config.obs_dim)).astype(np.float32)
+    idle = np.asarray(config.idle)
+    for d in (0.0, 0.5, 1.0):
+        level = np.full(4000, d, dtype=np.float32)
+        played = fast.act(obs, level, np.random.default_rng(1))
+        with torch.no_grad():
+            reference = net.act(
+                torch.from_numpy(obs), torch.from_numpy(level), torch.Generator().manual_seed(2)
+            )
+        assert played.dtype == reference.numpy().dtype
+        if d == 0.0:
+            assert (played == idle).all()
+        if d == 1.0:
+            np.testing.assert_array_equal(played, fast.choose(obs, level))
+        idle_rates = (played == idle).all(axis=1).mean(), (reference.numpy() == idle).all(axis=1).mean()
+        assert abs(idle_rates[0] - idle_rates[1]) < 0.03, (d, idle_rates)

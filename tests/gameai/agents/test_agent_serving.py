@@ -94,6 +94,29 @@ async def test_a_fixed_difficulty_server_ignores_results() -> None:
         await client.close()
 
 
+@pytest.mark.parametrize("inline_max_params", [200_000, 0], ids=["numpy-on-the-loop", "torch-worker-thread"])
+async def test_the_shipped_goblin_is_served_frozen_to_its_idle_action_at_difficulty_zero(
+    inline_max_params: int,
+) -> None:
+    goblins = ROOT / "assets" / "platformer" / "agents"
+    actor = load_actor(goblins / "goblin")
+    runtime = RuntimeConfig(
+        behaviour_model="", dialogue_model="", agents_dir=str(goblins), device="cpu",
+        agent_inline_max_params=inline_max_params,
+    )  # fmt: skip
+    observations = np.random.default_rng(0).uniform(-1.0, 1.0, (12, actor.config.obs_dim)).astype(np.float32)
+    async with running_server(ServerConfig(port=0), runtime) as server:
+        client = await GameAIClient.connect(ClientConfig(url=server.url, services=("agents",)))
+        assert client.welcome.agents["goblin"].handicap == ("random_action", "freeze")
+        at_zero = [await client.act(f"g-{i}", obs, difficulty=0.0) for i, obs in enumerate(observations)]
+        at_one = [await client.act(f"g-{i}", obs, difficulty=1.0) for i, obs in enumerate(observations)]
+        await client.close()
+    assert all(reply.action == (1, 0) for reply in at_zero)  # stay, no jump
+    with torch.no_grad():
+        expected = actor.net.choose(torch.from_numpy(observations)).tolist()
+    assert [list(reply.action) for reply in at_one] == expected
+
+
 def test_the_server_imports_no_training_code() -> None:
     code = (
         "import sys, gameai.server.app, gameai.services.builtin; "

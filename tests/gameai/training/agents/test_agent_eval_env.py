@@ -230,3 +230,76 @@ async def test_the_served_agent_scores_through_the_server_what_it_scores_in_proc
     env.close()
     assert served == in_process
     assert np.mean(served) > 100, served  # it learned something: the test compares real play
+
+
+class _Coin(gym.Env[np.ndarray, np.int64]):
+    """One step: action 1 wins (``info["is_success"]``, Gymnasium's convention), 0 loses."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        return np.zeros(1, np.float32), float(action), True, False, {"is_success": bool(action == 1)}
+
+
+COIN = "tests/Coin-v0"
+if COIN not in gym.registry:
+    gym.register(id=COIN, entry_point=_Coin)
+
+
+def _coin_agent(directory: Path, choice: int, idle: int) -> Path:
+    """An agent that always chooses ``choice``, frozen to ``idle`` with chance 1 - d."""
+    config = ActorConfig(
+        obs_dim=1, action_space="Discrete", action_nvec=(2,), hidden_sizes=(), freeze=1.0, idle_action=(idle,)
+    )
+    net = ActorNet(config)
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.copy_(torch.tensor([0.0, 5.0] if choice == 1 else [5.0, 0.0]))
+    save_actor(directory, net)
+    return directory
+
+
+def test_an_env_that_reports_success_gets_a_success_rate_per_level(tmp_path: Path) -> None:
+    actor = load_actor(_coin_agent(tmp_path / "coin", choice=1, idle=0))
+    config = EvalAgentConfig(
+        agent_dir=str(actor.directory), env=COIN, episodes=40, difficulties=(0.0, 0.5, 1.0)
+    )
+    report = evaluate_in_env(config, actor, EnvChoice(COIN, "option"))
+    rates = [level["success_rate"] for level in report["levels"]]
+    assert rates[0] == 0.0 and 0.25 < rates[1] < 0.75 and rates[2] == 1.0  # frozen with chance 1 - d
+    assert report["levels"][1]["successes"] == [r == 1.0 for r in report["levels"][1]["returns"]]
+    assert report["monotone"] and report["strictly_increasing"]
+    assert report["handicap"]["freeze"] == 1.0 and report["handicap"]["idle_action"] == [0]
+    # CartPole says nothing of success: no rate, no verdict.
+    cartpole = load_actor(_agent(tmp_path / "cartpole"))
+    plain = evaluate_in_env(
+        replace(config, env="CartPole-v1", episodes=2), cartpole, EnvChoice("CartPole-v1", "option")
+    )
+    assert plain["monotone"] is None and plain["levels"][0]["success_rate"] is None
+
+
+def test_the_cli_prints_the_success_rate_and_fails_when_it_falls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rising = _coin_agent(tmp_path / "rising", choice=1, idle=0)
+    args = ["eval", "agent", "--env", COIN, "--episodes", "20", "--difficulties", "0", "1"]
+    assert main([*args, "--agent-dir", str(rising)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].endswith("success rate") and table[2].endswith("0.000") and table[3].endswith("1.000")
+    assert table[4].startswith("success rate never falls as difficulty rises: yes")
+    falling = _coin_agent(tmp_path / "falling", choice=0, idle=1)  # weaker play wins here
+    assert main([*args, "--agent-dir", str(falling)]) == 1
+    assert "never falls as difficulty rises: no" in capsys.readouterr().out
+    # The ablation options replace the handicap for the evaluation only.
+    assert main([*args, "--agent-dir", str(falling), "--freeze", "0", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [level["success_rate"] for level in report["levels"]] == [0.0, 0.0]
+    assert main([*args, "--agent-dir", str(rising), "--idle-action", "1", "--json"]) == 0
+    assert [level["success_rate"] for level in json.loads(capsys.readouterr().out)["levels"]] == [1.0, 1.0]

@@ -224,3 +224,20 @@ def test_the_command_refuses_to_overwrite_and_lists_what_it_imported(
     assert main(["agents", "list", "--agents-dir", agents]) == 0
     listed = capsys.readouterr().out
     assert "cart" in listed and str(path.resolve()) in listed
+
+
+def test_the_freeze_and_its_idle_action_are_import_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, path = _saved_model(tmp_path, "ppo-multidiscrete")
+    agents = str(tmp_path / "agents")
+    args = ["agents", "import", str(path), "--agents-dir", agents, "--name", "md"]
+    assert main([*args, "--freeze", "0.8", "--idle-action", "4", "0", "1", "--random-action", "0.2"]) == 0
+    assert "random_action 0.2, freeze 0.8 (idle [4, 0, 1])" in capsys.readouterr().out
+    config = load_actor(tmp_path / "agents" / "md").config
+    assert (config.freeze, config.idle_action, config.random_action) == (0.8, (4, 0, 1), 0.2)
+    # An idle action that is not one of the zip's actions: one line, nothing written.
+    assert main([*args, "--force", "--name", "bad", "--freeze", "0.8", "--idle-action", "9", "0", "0"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "idle_action[0] must be an int in [0, 9)" in err
+    assert not (tmp_path / "agents" / "bad").exists()

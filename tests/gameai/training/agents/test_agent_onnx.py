@@ -84,3 +84,21 @@ def test_a_box_agent_with_vecnormalize_in_onnx_matches(tmp_path: Path) -> None:
 def test_an_unknown_agent_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["agents", "export-onnx", "nobody", "--agents-dir", str(tmp_path)]) == 2
     assert "no agent 'nobody'" in capsys.readouterr().err
+
+
+def test_the_goblin_in_onnx_carries_its_freeze_and_idle_action_for_the_game(tmp_path: Path) -> None:
+    """The handicap is outside the graph: the metadata gives a game what to apply (docs/agents.md)."""
+    import json
+
+    from gameai.training.agents.onnx_export import export_onnx
+
+    goblin = ROOT / "assets" / "platformer" / "agents" / "goblin"
+    output = export_onnx(goblin, tmp_path / "goblin.onnx")
+    config = json.loads(
+        {p.key: p.value for p in onnx.load(str(output)).metadata_props}["gameai_actor_config"]
+    )
+    actor = load_actor(goblin)
+    assert config["freeze"] == actor.config.freeze > 0 and config["idle_action"] == [1, 0]
+    obs = np.random.default_rng(0).uniform(-1.0, 1.0, (200, actor.config.obs_dim)).astype(np.float32)
+    with torch.no_grad():
+        assert (_run(output, obs, None) == actor.net.choose(torch.from_numpy(obs)).numpy()).all()
