@@ -21,6 +21,7 @@ import numpy as np
 from demo_game.app_loop import AppLoop
 from demo_game.config import DemoConfig
 from demo_game.game import ArenaGame, PlayerInput
+from demo_game.plugin_link import NpcTalk
 from demo_game.service_link import ServedEnemy, ServiceLink
 from demo_game.sim import ARENA_HEIGHT, ARENA_WIDTH, ActorField, ArenaConfig, FriendlyField, Outcome
 
@@ -87,6 +88,8 @@ class DemoApp(AppLoop[ArenaGame, ServiceLink]):
         self._next_autopilot_line = 3.0
         self._autopilot_lines = 0
         self._chat_slot = 0
+        self._talks: dict[int, NpcTalk] = {}
+        """The latest exchange with each friendly NPC slot (its bubble)."""
         self._line_shown: dict[int, int] = {}
 
     # ------------------------------------------------------------------ the loop
@@ -178,7 +181,9 @@ class DemoApp(AppLoop[ArenaGame, ServiceLink]):
 
     # ------------------------------------------------------------------ talking
     def _say(self, slot: int, line: str) -> None:
-        if self.link.say(slot, FRIENDLY_NPCS[slot], line, self.game) is not None:
+        talk = self.link.ask_friendly(self.game, FRIENDLY_NPCS[slot], line)
+        if talk is not None:
+            self._talks[slot] = talk
             self._line_shown[slot] = self.frames
 
     def _autopilot_talk(self) -> None:
@@ -195,8 +200,8 @@ class DemoApp(AppLoop[ArenaGame, ServiceLink]):
 
     def _draw_speech(self) -> None:
         friendlies = self.game.sim.state.friendlies[0]
-        for slot, line in self.link.lines.items():
-            shown = self._line_shown.get(slot, 0)
+        for slot, talk in self._talks.items():
+            line, shown = talk.reply, self._line_shown[slot]
             if line.done and self.frames - shown > (BUBBLE_SECONDS + 10) * self.game.tick_rate:
                 continue
             text = line.text or ("..." if not line.done else "")

@@ -2,22 +2,25 @@
 
 A :class:`PluginLink` owns the pygame plugin of one game: it starts it, sends the game's
 frames, counts the behaviour results and served actions that come back, notices
-disconnects and new sessions, reports events and results, and closes. Each game's link
-adds what its NPCs need (observations, actions, dialogue) and what its HUD shows.
+disconnects and new sessions, reports events and results, asks friendly NPCs to talk
+(:meth:`PluginLink.ask_npc`, each exchange an :class:`NpcTalk`), and closes. Each game's
+link adds what its NPCs need (observations, actions, the game state they talk about) and
+what its HUD shows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections import Counter
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from gameai.client.async_client import ClientConfig
-from gameai.client.pygame_plugin import GameAIPlugin, PluginConfig
+from gameai.client.pygame_plugin import DialogueLine, GameAIPlugin, PluginConfig
 
 if TYPE_CHECKING:
     import pygame
@@ -26,6 +29,20 @@ if TYPE_CHECKING:
 
 ENDING_EVENTS = frozenset({"win", "loss", "timeout"})
 """Events that end a match or level."""
+MAX_TALKS = 64
+"""Exchanges with friendly NPCs a link keeps for its summary, the latest ones."""
+
+
+@dataclasses.dataclass
+class NpcTalk:
+    """One thing the player said to a friendly NPC, and the NPC's reply as it streams in."""
+
+    npc_id: str
+    """The NPC's card id on the service (``dialogue.request.npc_id``)."""
+    player_line: str
+    """What the player said (empty: the NPC speaks first)."""
+    reply: DialogueLine
+    """The reply so far; ``done`` once it is complete or failed (``error`` says why)."""
 
 
 class _Named(Protocol):
@@ -78,6 +95,8 @@ class PluginLink:
         """Whether the service was reachable at the last frame."""
         self.sessions: list[str] = []
         """Session ids of the service sessions this game has had, oldest first."""
+        self.talks: deque[NpcTalk] = deque(maxlen=MAX_TALKS)
+        """The exchanges with friendly NPCs (:meth:`ask_npc`), oldest first: the latest :data:`MAX_TALKS`."""
         self._seen_behaviour = -1
         self._seen_actions: dict[str, str] = {}
 
@@ -120,6 +139,76 @@ class PluginLink:
             return None
         action = self.plugin.action_for(npc_id)
         return None if action is None else np.asarray(action.action, dtype=np.int64)
+
+    # ------------------------------------------------------------------ dialogue
+    def dialogue_unavailable(self) -> str | None:
+        """Why a friendly NPC cannot be asked now (a few words for its speech bubble), or None."""
+        plugin = self.plugin
+        if plugin is None:
+            return "no AI service (local play)"
+        welcome = plugin.client.welcome
+        if not plugin.connected or welcome is None:
+            return "the AI service is offline"
+        if "dialogue" not in welcome.services:
+            return "the AI service has no dialogue"
+        info = welcome.models.get("dialogue")
+        if info is not None and info.status != "ready":
+            return f"dialogue unavailable ({info.reason or info.status})"
+        return None
+
+    def ask_npc(
+        self,
+        npc_id: str,
+        player_line: str,
+        *,
+        events: Iterable[str] = (),
+        game_state: Mapping[str, Any] | None = None,
+    ) -> NpcTalk:
+        """Ask friendly NPC ``npc_id`` to answer ``player_line``; never blocks.
+
+        The reply streams into the returned talk's ``reply`` as :meth:`on_frame` runs, and always
+        ends: complete, or failed with ``error`` set (an error from the service, a lost
+        connection, or no answer within the client's ``request_timeout_s``). When the service
+        cannot be asked (:meth:`dialogue_unavailable`), nothing is sent and the reply has
+        already failed, saying why. An unfinished reply of the same NPC is cancelled.
+
+        Args:
+            npc_id: The NPC's card id on the service (``welcome.npcs``); a service without
+                that card gets it as a persona too.
+            player_line: What the player said (empty: the NPC speaks first).
+            events: Events and conditions the NPC should know of, beyond those reported.
+            game_state: The player's numbers the NPC may answer from (``dialogue.request.game_state``).
+
+        Returns:
+            The exchange, also appended to :attr:`talks`.
+        """
+        plugin = self.plugin
+        reason = self.dialogue_unavailable()
+        if plugin is None or reason is not None:
+            reply = DialogueLine(id="", npc_id=npc_id, done=True, error=reason)
+        else:
+            for talk in self.talks:
+                if talk.npc_id == npc_id and not talk.reply.done and talk.reply.id:
+                    plugin.client.cancel_dialogue(talk.reply.id)
+            welcome = plugin.client.welcome
+            known = welcome is not None and npc_id in welcome.npcs
+            reply = plugin.say(
+                npc_id,
+                None if known else npc_id,
+                player_line,
+                events=list(events),
+                game_state=dict(game_state or {}),
+            )
+        talk = NpcTalk(npc_id, player_line, reply)
+        self.talks.append(talk)
+        return talk
+
+    def dialogue_summary(self) -> list[dict[str, Any]]:
+        """Each exchange with a friendly NPC (the latest :data:`MAX_TALKS`), for the printed summary."""
+        return [
+            {"npc": t.npc_id, "player": t.player_line, "text": t.reply.text, "error": t.reply.error}
+            for t in self.talks
+        ]
 
     # ------------------------------------------------------------------ reports
     def report(self, events: Iterable[_Named], game: ReportedGame) -> None:

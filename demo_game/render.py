@@ -15,12 +15,11 @@ import numpy as np
 import numpy.typing as npt
 import pygame
 
+from demo_game.colour import Colour
 from demo_game.sim.fields import ActorField, ArenaField, BulletField, FriendlyField, PickupField, PickupKind
 from demo_game.sim.layouts import ARENA_HEIGHT, ARENA_WIDTH, layout_wall_rows
 from demo_game.sim.rules import ArenaRules
 from demo_game.sim.state import ArenaState
-
-Colour = tuple[int, int, int]
 
 
 @dataclasses.dataclass(frozen=True)

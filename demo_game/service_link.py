@@ -17,10 +17,9 @@ import numpy.typing as npt
 
 from demo_game.game import ArenaGame
 from demo_game.hud import ServiceStatus
-from demo_game.plugin_link import PluginLink
+from demo_game.plugin_link import NpcTalk, PluginLink
 from demo_game.sim import ActorField, ArenaField
 from demo_game.sim.rules import NPC_DECISION_TICKS
-from gameai.client.pygame_plugin import DialogueLine
 
 if TYPE_CHECKING:
     import pygame
@@ -50,10 +49,6 @@ class ServiceLink(PluginLink):
 
     def __init__(self, url: str | None, game_fps: float, token: str | None = None) -> None:
         super().__init__(url, "gameai-arena-demo", game_fps, token)
-        self.lines: dict[int, DialogueLine] = {}
-        """The latest reply of each friendly NPC slot."""
-        self.asked: dict[int, str] = {}
-        """What the player last said to each friendly NPC slot (its reply is in :attr:`lines`)."""
         self.difficulty: float | None = None
         """The difficulty the latest served action was played at."""
         self.action_latency_ms: list[float] = []
@@ -112,27 +107,25 @@ class ServiceLink(PluginLink):
         return self.served_action(enemy_npc_id(actor))
 
     # ------------------------------------------------------------------ dialogue
-    def say(self, slot: int, npc_id: str, player_line: str, game: ArenaGame) -> DialogueLine | None:
-        """Ask friendly NPC ``slot`` to answer ``player_line``; None when offline.
+    def ask_friendly(self, game: ArenaGame, npc_id: str, player_line: str) -> NpcTalk | None:
+        """Ask friendly NPC ``npc_id`` to answer ``player_line``; never blocks.
 
-        ``npc_id`` is the NPC's card id on the service (``assets/dialogue/npcs.toml``); a
-        service without that card (not in ``welcome.npcs``) gets it as a persona too.
+        The request carries :meth:`dialogue_events` and :meth:`game_state`; the reply streams
+        into the returned talk (see :meth:`~demo_game.plugin_link.PluginLink.ask_npc`).
+
+        Args:
+            game: The match the NPC talks about.
+            npc_id: The NPC's card id on the service (``assets/dialogue/npcs.toml``).
+            player_line: What the player said.
+
+        Returns:
+            The exchange, or None while the service is unreachable (the arena's NPCs then stay silent).
         """
-        plugin = self.plugin
-        if plugin is None or not plugin.connected:
+        if self.plugin is None or not self.plugin.connected:
             return None
-        welcome = plugin.client.welcome
-        known = welcome is not None and npc_id in welcome.npcs
-        line = plugin.say(
-            npc_id,
-            None if known else npc_id,
-            player_line,
-            events=self.dialogue_events(game),
-            game_state=self.game_state(game),
+        return self.ask_npc(
+            npc_id, player_line, events=self.dialogue_events(game), game_state=self.game_state(game)
         )
-        self.lines[slot] = line
-        self.asked[slot] = player_line
-        return line
 
     @staticmethod
     def dialogue_events(game: ArenaGame) -> list[str]:
@@ -213,15 +206,7 @@ class ServiceLink(PluginLink):
             "behaviour_labels": dict(self.labels.most_common()),
             "agent": self.agent,
             "actions_served": self.actions_received,
-            "dialogue_lines": [
-                {
-                    "npc": line.npc_id,
-                    "player": self.asked.get(slot, ""),
-                    "text": line.text,
-                    "error": line.error,
-                }
-                for slot, line in sorted(self.lines.items())
-            ],
+            "dialogue_lines": self.dialogue_summary(),
             "rtt_ms": percentiles(self.rtt_ms),
             "behaviour_latency_ms": percentiles(self.behaviour_latency_ms),
             "action_latency_ms": percentiles(self.action_latency_ms),

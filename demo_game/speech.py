@@ -10,7 +10,7 @@ import dataclasses
 
 import pygame
 
-from demo_game.render import Colour
+from demo_game.colour import Colour
 
 BUBBLE = (245, 246, 250)
 BUBBLE_TEXT = (24, 27, 38)

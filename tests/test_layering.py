@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("demo_game.render", "demo_game.platformer.render"),
     # the games: simulation, the NPCs' view and actions, scripted players (arena | platformer)
     ("demo_game.sim", "demo_game.platformer.sim"),
-    ("demo_game.style_space",),  # what both games' scripted styles share (numpy only)
+    ("demo_game.style_space", "demo_game.colour"),  # what both games share: styles (numpy), the colour type
     ("gameai.client",),
     ("gameai.server",),
     ("gameai.services",),

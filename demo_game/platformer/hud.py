@@ -1,17 +1,20 @@
-"""The platformer's text layer: hearts, score, gems, clock, the AI's view, title and level-over screens.
+"""The platformer's text layer: hearts, score, gems, clock, the AI's view, the NPCs' replies,
+the question box, title and level-over screens.
 
 Drawn on the window over the world (see :mod:`demo_game.platformer.render`); it never feeds
-the model's frames, which are taken from the world surface alone.
+the model's frames, which are taken from the world surface alone. The reply bubble and the
+question box are the arena's (:mod:`demo_game.speech`).
 """
 
 from __future__ import annotations
 
 import pygame
 
+from demo_game.colour import Colour
 from demo_game.platformer.game import PlatformerGame
 from demo_game.platformer.service_link import LinkStatus
+from demo_game.speech import ChatInput, SpeechBubble
 
-Colour = tuple[int, int, int]
 INK = (24, 32, 48)
 WHITE = (255, 255, 255)
 HEART = (230, 40, 60)
@@ -24,7 +27,8 @@ PANEL = (255, 255, 255, 200)
 CONTROLS = (
     ("left / right, A / D", "run"),
     ("space, up, W", "jump (hold to jump higher)"),
-    ("E", "talk to a friend nearby"),
+    ("E", "talk to a friend nearby, then type a question"),
+    ("Tab", "a suggested question (while typing)"),
     ("Esc", "quit"),
 )
 
@@ -43,6 +47,7 @@ class PlatformerHud:
         self.font = pygame.font.Font(None, 26)
         self.large = pygame.font.Font(None, 44)
         self.huge = pygame.font.Font(None, 96)
+        self.bubble = SpeechBubble(self.font, max_width=360)
 
     def draw(self, surface: pygame.Surface, game: PlatformerGame, status: LinkStatus, fps: float) -> None:
         """The always-on layer: the player's numbers at the top left, the AI at the top right."""
@@ -68,6 +73,31 @@ class PlatformerHud:
         for i, line in enumerate(lines):
             colour = GOOD if i == 0 and status.online else INK
             self._text(surface, line, self.font, colour, (right.x + 12, right.y + 8 + 24 * i))
+
+    def draw_reply(self, surface: pygame.Surface, text: str, anchor: tuple[int, int], below: int) -> None:
+        """An NPC's reply (as far as it has streamed) in a bubble pointing at ``anchor``.
+
+        Args:
+            surface: The window.
+            text: What to show.
+            anchor: The point above the NPC's head the bubble's tail points at, pixels.
+            below: The NPC's feet, pixels: the bubble hangs below them when there is no room above.
+        """
+        self.bubble.draw(surface, text, anchor, surface.get_rect(), below=below)
+
+    def draw_question_box(self, surface: pygame.Surface, chat: ChatInput, name: str) -> None:
+        """The open question box at the bottom of the window, with its keys."""
+        if not chat.active:
+            return
+        width, height = self.size
+        box = pygame.Rect(0, 0, min(900, width - 40), 40)
+        box.midbottom = (width // 2, height - 16)
+        chat.draw(surface, self.font, box, name)
+        hint = "Enter: ask   Tab: a suggested question   Esc: close"
+        rendered = self.font.render(hint, True, WHITE)
+        back = rendered.get_rect(midbottom=(box.centerx, box.top - 6)).inflate(16, 6)
+        self._panel(surface, back, (16, 24, 48, 170))
+        surface.blit(rendered, rendered.get_rect(center=back.center))
 
     def draw_title(self, surface: pygame.Surface) -> None:
         """The title screen: what the game is and its controls."""
@@ -102,9 +132,11 @@ class PlatformerHud:
         self._centred(surface, "Enter: next level    Esc: quit", self.font, WHITE, centre, 390)
 
     # ------------------------------------------------------------------ pieces
-    def _panel(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
+    def _panel(
+        self, surface: pygame.Surface, rect: pygame.Rect, colour: tuple[int, int, int, int] = PANEL
+    ) -> None:
         panel = pygame.Surface(rect.size, pygame.SRCALPHA)
-        pygame.draw.rect(panel, PANEL, panel.get_rect(), border_radius=10)
+        pygame.draw.rect(panel, colour, panel.get_rect(), border_radius=10)
         surface.blit(panel, rect.topleft)
 
     @staticmethod

@@ -3,8 +3,9 @@
 Each player (a style, a skill and style parameters drawn from its seed) plays levels headless
 for ``seconds`` of game time, one session per play, its label the style's name. Every
 ``tick_rate / sample_fps`` ticks (at a per-player phase) the world is drawn at the app's
-window size (:data:`~demo_game.platformer.app.WINDOW_SIZE`, the surface the app sends) and
-downscaled with :func:`gameai.client.frames.downscale_frame`, as the pygame plugin does, to
+window size (:data:`~demo_game.platformer.app.WINDOW_SIZE`), the square around the player
+that the app sends is cut from it (:meth:`~demo_game.platformer.render.PlatformerRenderer.behaviour_view`)
+and downscaled with :func:`gameai.client.frames.downscale_frame`, as the pygame plugin does, to
 :data:`FRAME_SIZE`. The dataset lists every style as a class and ``bot_like`` as the
 accusation class; ``gameai train behaviour all --dataset DIR`` trains on it.
 
@@ -116,7 +117,8 @@ def play_frames(
         game.step(controls)
         if tick % every == phase:
             renderer.draw(surface, game.sim.state)
-            yield downscale_frame(surface, (FRAME_SIZE[1], FRAME_SIZE[0]))
+            view = renderer.behaviour_view(surface, game.sim.state)
+            yield downscale_frame(view, (FRAME_SIZE[1], FRAME_SIZE[0]))
 
 
 def write_dataset(

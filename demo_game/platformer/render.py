@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pygame
 
+from demo_game.colour import Colour
 from demo_game.platformer.sim.level import LEVEL_HEIGHT, Level
 from demo_game.platformer.sim.state import Body, PlatformerState
-
-Colour = tuple[int, int, int]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,13 @@ class Palette:
     bubble: Colour = (255, 255, 255)
     pole: Colour = (225, 225, 230)
     flag: Colour = (255, 82, 40)
+
+
+BEHAVIOUR_VIEW_UNITS: Final = 480.0
+"""Side of the square of the world around the player that Skyline sends to its behaviour model,
+world units. The whole 1280x720 screen downscaled to the model's 84x84 leaves the player about
+2x5 pixels (the first behaviour model, trained on whole screens, served macro-F1 0.55); this
+square gives it about 4x7 and still shows more than a second of running either way."""
 
 
 def surface_pixels(surface: pygame.Surface) -> npt.NDArray[np.uint8]:
@@ -306,6 +313,21 @@ class PlatformerRenderer:
                 pygame.draw.circle(
                     surface, pal.tag_back, (bubble.centerx + k * self._px(10), bubble.centery), self._px(2.5)
                 )
+
+    def behaviour_view(self, surface: pygame.Surface, state: PlatformerState) -> pygame.Surface:
+        """The part of ``surface`` (drawn by :meth:`draw` with the camera on the player) sent to the
+        behaviour model: a square of :data:`BEHAVIOUR_VIEW_UNITS` world units centred on the
+        player's body, kept inside the surface (at the level's ends the player is off-centre).
+
+        A subsurface: it shares ``surface``'s pixels, so it costs nothing until it is read.
+        """
+        width, height = surface.get_size()
+        side = max(1, min(round(BEHAVIOUR_VIEW_UNITS * self.scale), width, height))
+        body = state.player.body
+        cx, cy = self._point(self.camera_left(state), body.x, body.y - body.height / 2)
+        left = min(max(cx - side // 2, 0), width - side)
+        top = min(max(cy - side // 2, 0), height - side)
+        return surface.subsurface(pygame.Rect(left, top, side, side))
 
     def render(self, state: PlatformerState, focus_x: float | None = None) -> npt.NDArray[np.uint8]:
         """Draw ``state`` on an internal surface and return it as (height, width, 3) uint8."""

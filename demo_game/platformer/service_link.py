@@ -2,8 +2,11 @@
 
 Frames of the world surface go out under the game id ``platformer``; behaviour results and,
 where the service has a goblin agent for this game, the goblins' actions come back. Events
-and level results are reported. Nothing here blocks the frame loop; while the service is
-away (or has no goblin agent) the goblins stay scripted and the game plays on.
+and level results are reported. The friendly NPCs are asked by their card ids
+(``shopkeeper``, ``guide``: the service's cards for this game, ``assets/platformer/npcs.toml``)
+with the player's numbers as the game state, and their replies stream back. Nothing here
+blocks the frame loop; while the service is away (or has no goblin agent) the goblins stay
+scripted and the game plays on.
 
 The service serves each game its own models, or the default set (the arena's) to a game it
 has none for: until the platformer's models are trained, its frames meet the arena's
@@ -25,7 +28,7 @@ from demo_game.platformer.game import PlatformerGame
 from demo_game.platformer.sim import NPC_DECISION_TICKS, Control
 from demo_game.platformer.sim.actions import ACTION_NVEC, goblin_controls
 from demo_game.platformer.sim.observation import OBSERVATION_SIZE, observe
-from demo_game.plugin_link import PluginLink
+from demo_game.plugin_link import NpcTalk, PluginLink
 
 if TYPE_CHECKING:
     from demo_game.platformer.game import GoblinController
@@ -102,6 +105,33 @@ class PlatformerServiceLink(PluginLink):
         """The latest served action of goblin ``goblin`` while a fitting agent is reachable, else None."""
         return self.served_action(goblin_npc_id(goblin))
 
+    def ask_friendly(self, game: PlatformerGame, slot: int, player_line: str) -> NpcTalk:
+        """Ask friendly NPC ``slot`` of the current level to answer ``player_line``; never blocks.
+
+        The request names the NPC by its card id and carries :meth:`game_state`; the reply
+        streams into the returned talk (see :meth:`~demo_game.plugin_link.PluginLink.ask_npc`).
+
+        Raises:
+            IndexError: If the level has no friendly NPC ``slot``.
+        """
+        return self.ask_npc(game.friendlies[slot].card_id, player_line, game_state=self.game_state(game))
+
+    @staticmethod
+    def game_state(game: PlatformerGame) -> dict[str, Any]:
+        """The player's numbers, for the dialogue context (NPCs answer "what's my score?" from
+        them): hearts are sent as ``health`` of ``max_health``, so that the service notes low health."""
+        state = game.sim.state
+        return {
+            "score": game.total_score,
+            "health": game.hearts,
+            "max_health": game.sim.rules.player_hearts,
+            "gems": state.gems_collected,
+            "gems_in_level": state.level.n_gems,
+            "level": game.level_number,
+            "time_left": f"{int(game.seconds_left)} seconds",
+            "goblins_stomped": state.stomps,
+        }
+
     def status(self) -> LinkStatus:
         """What the HUD shows about the service."""
         plugin = self.plugin
@@ -139,6 +169,7 @@ class PlatformerServiceLink(PluginLink):
             "behaviour_latency_ms_p50": round(statistics.median(latency), 2) if latency else None,
             "agent": self.agent,
             "actions_served": self.actions_received,
+            "dialogue_lines": self.dialogue_summary(),
             "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
         }
 

@@ -9,6 +9,7 @@ from demo_game.app import FRIENDLY_NPCS
 from demo_game.game import ArenaGame
 from demo_game.service_link import ServiceLink
 from demo_game.sim import ActorField, ArenaField
+from gameai.client.pygame_plugin import DialogueLine
 from gameai.dialogue.npc_card import relevant_knowledge, state_sentences
 from gameai.paths import PROJECT_ROOT
 
@@ -30,6 +31,8 @@ def test_the_game_state_has_the_players_numbers_an_npc_can_answer_from() -> None
 @dataclass
 class _Welcome:
     npcs: tuple[str, ...]
+    services: tuple[str, ...] = ("dialogue",)
+    models: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,14 +47,16 @@ class _Plugin:
     welcome: _Welcome
     connected: bool = True
     said: list[tuple[Any, ...]] = field(default_factory=list)
+    frames_captured: int = 0
+    errors: list[Any] = field(default_factory=list)
 
     @property
     def client(self) -> _Client:
         return _Client(self.welcome)
 
-    def say(self, npc_id: str, persona: str | None, player_line: str, **options: Any) -> str:
+    def say(self, npc_id: str, persona: str | None, player_line: str, **options: Any) -> DialogueLine:
         self.said.append((npc_id, persona, player_line, options))
-        return "line"
+        return DialogueLine(id=f"d-{len(self.said)}", npc_id=npc_id, text="Well met.", done=True)
 
 
 def test_friendly_npcs_are_named_by_their_card_ids() -> None:
@@ -61,10 +66,24 @@ def test_friendly_npcs_are_named_by_their_card_ids() -> None:
     link = ServiceLink(None, game_fps=30)
     plugin = _Plugin(_Welcome(npcs=("blacksmith", "scout", "healer", "rival")))
     link.plugin = plugin  # type: ignore[assignment]
-    link.say(0, "blacksmith", "Hello!", game)
+    link.ask_friendly(game, "blacksmith", "Hello!")
     npc_id, persona, line, options = plugin.said[-1]
     assert (npc_id, persona, line) == ("blacksmith", None, "Hello!")  # the card id alone
-    assert options["game_state"]["max_health"] == 100
+    assert options["game_state"] == ServiceLink.game_state(game)
+    assert options["events"] == ServiceLink.dialogue_events(game)
     plugin.welcome = _Welcome(npcs=())  # a service without the demo's cards
-    link.say(1, "healer", "Hi", game)
+    link.ask_friendly(game, "healer", "Hi")
     assert plugin.said[-1][:2] == ("healer", "healer")  # then as a persona too
+    assert link.summary()["dialogue_lines"] == [
+        {"npc": "blacksmith", "player": "Hello!", "text": "Well met.", "error": None},
+        {"npc": "healer", "player": "Hi", "text": "Well met.", "error": None},
+    ]
+
+
+def test_offline_the_friendly_npcs_stay_silent() -> None:
+    game = ArenaGame(seed=0)
+    link = ServiceLink(None, game_fps=30)
+    assert link.ask_friendly(game, "blacksmith", "Hello!") is None
+    link.plugin = _Plugin(_Welcome(npcs=("blacksmith",)), connected=False)  # type: ignore[assignment]
+    assert link.ask_friendly(game, "blacksmith", "Hello!") is None
+    assert link.summary()["dialogue_lines"] == []

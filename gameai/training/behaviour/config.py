@@ -25,6 +25,10 @@ DatasetSplit = Literal["train", "val", "test", "calibration"]
 DATASET_SPLITS: Final[tuple[DatasetSplit, ...]] = ("train", "val", "test", "calibration")
 """The splits of a behaviour dataset, in the order of :attr:`BehaviourTrainConfig.split_shares`."""
 
+ALL_PLAYERS_SPLIT: Final = "all"
+"""What ``gameai eval behaviour --dataset DIR --splits all`` evaluates: every player of the
+dataset, whatever its split (a dataset of fresh players recorded apart from the training one)."""
+
 DEFAULT_SPLIT_SHARES: Final = (0.7, 0.1, 0.1, 0.1)
 """A dataset's players' shares of the train, val, test and calibration splits, by default."""
 
@@ -289,7 +293,8 @@ class BehaviourEvalConfig:
     ``model_dir`` means ``assets/<game_id>/behaviour``."""
     splits: tuple[str, ...] = ("test", "heldout")
     """Splits to evaluate. A dataset has ``train``, ``val``, ``test`` and ``calibration``: there,
-    the default means ``test`` (players no training step has seen)."""
+    the default means ``test`` (players no training step has seen), and ``all`` means every
+    player (for a dataset of fresh players recorded apart from the one the model was made from)."""
     output_dir: str = ""
     """Where ``eval.json`` and ``confusion_<split>.png`` go (empty: the model directory)."""
     device: str = "auto"

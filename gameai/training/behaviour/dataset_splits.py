@@ -28,7 +28,12 @@ from typing import Any, Final
 import numpy as np
 
 from gameai.behaviour.dataset import FORMAT, BehaviourDataset, SessionRecord, read_info
-from gameai.training.behaviour.config import DATASET_SPLITS, BehaviourTrainConfig, DatasetSplit
+from gameai.training.behaviour.config import (
+    ALL_PLAYERS_SPLIT,
+    DATASET_SPLITS,
+    BehaviourTrainConfig,
+    DatasetSplit,
+)
 from gameai.training.behaviour.dataset import WindowDataset, window_starts
 from gameai.training.behaviour.split_file import CompressedFrames
 
@@ -157,7 +162,7 @@ def load_dataset_split(
 
     Args:
         dataset: The dataset.
-        split: ``train``, ``val``, ``test`` or ``calibration``.
+        split: ``train``, ``val``, ``test``, ``calibration`` or ``all`` (every player).
         k: Frames per window.
         shares: The split shares.
 
@@ -165,10 +170,15 @@ def load_dataset_split(
         ValueError: If ``split`` is not a dataset split, it has no player, or no window of ``k``
             labelled frames of one label.
     """
-    if split not in DATASET_SPLITS:
-        raise ValueError(f"a behaviour dataset has the splits {DATASET_SPLITS}, not {split!r}")
+    if split == ALL_PLAYERS_SPLIT:
+        players = list(dataset.players)
+    elif split in DATASET_SPLITS:
+        players = split_players(dataset.players, shares)[split]
+    else:
+        raise ValueError(
+            f"a behaviour dataset has the splits {(*DATASET_SPLITS, ALL_PLAYERS_SPLIT)}, not {split!r}"
+        )
     info = dataset.info
-    players = split_players(dataset.players, shares)[split]
     path = Path(dataset.path)
     if not players:
         raise ValueError(

@@ -51,7 +51,12 @@ from gameai.behaviour.model import LoadedBehaviourModel, load_behaviour_model, s
 from gameai.runtime.config import RuntimeConfig
 from gameai.runtime.device import select_device
 from gameai.session.smoothing import BehaviourSmoother, SmoothingConfig, smoothing_config
-from gameai.training.behaviour.config import DATASET_SPLITS, DEFAULT_SPLIT_SHARES, BehaviourEvalConfig
+from gameai.training.behaviour.config import (
+    ALL_PLAYERS_SPLIT,
+    DATASET_SPLITS,
+    DEFAULT_SPLIT_SHARES,
+    BehaviourEvalConfig,
+)
 from gameai.training.behaviour.dataset import WindowDataset
 from gameai.training.behaviour.dataset_splits import game_model_dir
 from gameai.training.behaviour.fit import predict
@@ -187,7 +192,8 @@ def accusation_smoothing(
 
 
 def evaluated_splits(config: BehaviourEvalConfig, source: TrainingData) -> tuple[str, ...]:
-    """The splits to evaluate: ``config.splits``; on a dataset, its default means ``test``.
+    """The splits to evaluate: ``config.splits``; on a dataset, its default means ``test``
+    (``all``: every player of the dataset).
 
     Raises:
         ValueError: If a dataset has no such split.
@@ -196,9 +202,10 @@ def evaluated_splits(config: BehaviourEvalConfig, source: TrainingData) -> tuple
         return config.splits
     if config.splits == BehaviourEvalConfig().splits:
         return ("test",)
-    strays = [split for split in config.splits if split not in DATASET_SPLITS]
+    known = (*DATASET_SPLITS, ALL_PLAYERS_SPLIT)
+    strays = [split for split in config.splits if split not in known]
     if strays:
-        raise ValueError(f"a behaviour dataset has the splits {DATASET_SPLITS}, not {strays}")
+        raise ValueError(f"a behaviour dataset has the splits {known}, not {strays}")
     return config.splits
 
 

@@ -72,6 +72,9 @@ def test_gameai_demo_game_platformer_uses_the_services_platformer_models(
     assert served["agent"] == "goblin" and served["actions_served"] > 10
     assert summary["goblin_ticks_served_by_agent"] > 20, "the served agent drove the goblins"
     assert Path(summary["screenshots"][-1]).exists()
+    # this service has no dialogue model: Odo's bubble says so, and nothing is asked of it
+    assert served["dialogue_lines"] and served["dialogue_lines"][0]["npc"] == "shopkeeper"
+    assert {line["error"] for line in served["dialogue_lines"]} == {"dialogue unavailable (disabled)"}
 
 
 def test_without_platformer_models_it_gets_the_default_set_and_keeps_its_goblins_scripted(

@@ -78,6 +78,19 @@ def test_a_split_without_players_or_windows_is_refused_with_the_counts(tmp_path:
         load_dataset_split(dataset, "heldout", 3, ALL_TRAIN)
 
 
+def test_the_all_split_is_every_player_whatever_its_split(tmp_path: Path) -> None:
+    writer = DatasetWriter(tmp_path, game_id="toy", classes=("a", "b"), frame_size=(40, 40))
+    for player in ("p1", "p2", "p3"):
+        with writer.session(player) as session:
+            for i in range(4):
+                session.add_frame(_numbered(i), label="a")
+    dataset = read_dataset(tmp_path)
+    only_test = (0.0, 0.0, 1.0, 0.0)
+    assert len(load_dataset_split(dataset, "all", 3, only_test)) == 3 * 2
+    with pytest.raises(ValueError, match=r"the train split .* has no player"):
+        load_dataset_split(dataset, "train", 3, only_test)
+
+
 def test_the_manifest_counts_each_split_and_its_hash_follows_the_shares(tmp_path: Path) -> None:
     writer = DatasetWriter(tmp_path, game_id="toy", classes=("a", "b"), accusation_classes=("b",),
                            frame_size=(40, 40))  # fmt: skip

@@ -116,6 +116,12 @@ def test_eval_command_scores_other_splits_of_the_dataset(
     assert report["data"]["directory"] == str(trained / "data")
     assert main([*args[:-6], "--splits", "heldout", "--device", "cpu"]) == 2
     assert "a behaviour dataset has the splits" in capsys.readouterr().err
+    every = ["eval", "behaviour", "--model-dir", str(model_dir), "--dataset", str(trained / "data"),
+             "--splits", "all", "--output-dir", str(trained / "eval-all"), "--device", "cpu"]  # fmt: skip
+    assert main(every) == 0
+    windows = json.loads(capsys.readouterr().out)["splits"]["all"]["window"]["windows"]
+    scored = sum(report["splits"][split]["window"]["windows"] for split in ("test", "calibration"))
+    assert windows > scored  # every player: the train and val players' windows too
     monkeypatch.chdir(trained)  # no --model-dir: the dataset's game's model
     args = ["eval", "behaviour", "--dataset", "data", "--output-dir", "eval-default", "--device", "cpu"]
     assert main(args) == 0
