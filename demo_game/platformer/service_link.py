@@ -1,17 +1,18 @@
 """The platformer's link to the gameai service, through the pygame plugin.
 
-Frames of the world surface go out under the game id ``platformer``; behaviour results and,
-where the service has a goblin agent for this game, the goblins' actions come back. Events
-and level results are reported. The friendly NPCs are asked by their card ids
-(``shopkeeper``, ``guide``: the service's cards for this game, ``assets/platformer/npcs.toml``)
-with the player's numbers as the game state, and their replies stream back. Nothing here
-blocks the frame loop; while the service is away (or has no goblin agent) the goblins stay
-scripted and the game plays on.
+Frames of the square of the world around the player
+(:meth:`~demo_game.platformer.render.PlatformerRenderer.behaviour_view`) go out under the game
+id ``platformer``; behaviour results (Skyline's own styles, from its own model:
+``assets/platformer/behaviour``) and, where the service has a goblin agent for this game, the
+goblins' actions come back. Events and level results are reported. The friendly NPCs are asked
+by their card ids (``shopkeeper``, ``guide``: the service's cards for this game,
+``assets/platformer/npcs.toml``) with the player's numbers as the game state, and their replies
+stream back. Nothing here blocks the frame loop; while the service is away (or has no goblin
+agent) the goblins stay scripted and the game plays on.
 
-The service serves each game its own models, or the default set (the arena's) to a game it
-has none for: until the platformer's models are trained, its frames meet the arena's
-behaviour model (which answers ``unknown`` to frames unlike the arena's), and an agent is
-used only when its observation and action spaces are the goblin's.
+A service without Skyline's models serves it the default set (the arena's): its behaviour
+model then answers ``unknown`` to these frames, and an agent is used only when its observation
+and action spaces are the goblin's.
 """
 
 from __future__ import annotations

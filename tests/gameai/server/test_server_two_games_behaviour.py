@@ -20,10 +20,10 @@ import pytest
 from gameai.behaviour.look import UNKNOWN, load_frame_look
 from gameai.cli import main
 from gameai.client.async_client import ClientConfig, GameAIClient
-from gameai.client.frames import downscale_frame
-from gameai.protocol.messages import BehaviourResult, Message
+from gameai.protocol.messages import BehaviourResult
 from gameai.runtime.config import RuntimeConfig
 from gameai.server.config import ServerConfig
+from gameai.testing.behaviour_streams import stream_in_lockstep
 from gameai.testing.servers import running_server
 from gameai.testing.toy_game import SPEEDS, toy_frames, write_toy_dataset
 from gameai.training.behaviour.config import RecordConfig
@@ -66,25 +66,13 @@ def _arena_frames() -> Iterator[np.ndarray]:
 async def _labels(
     url: str, game_id: str, frames: list[np.ndarray]
 ) -> tuple[list[BehaviourResult], tuple[str, ...]]:
-    """Stream ``frames`` (each downscaled to the size the session's model asks for) in one session."""
-    results: list[BehaviourResult] = []
+    """Stream ``frames`` in one session of ``game_id``; its results and its model's classes."""
     client = await GameAIClient.connect(ClientConfig(url=url, game_id=game_id, services=("behaviour",)))
-    spec = client.welcome.behaviour
-    assert spec is not None
-
-    def keep(message: Message) -> None:
-        if isinstance(message, BehaviourResult):
-            results.append(message)
-
-    client.on_message = keep
-    for seq, frame in enumerate(frames):
-        await client.send_frame(downscale_frame(frame, (spec.width, spec.height)), seq=seq)
-        await asyncio.sleep(0.01)
-    async with asyncio.timeout(20):
-        while len(results) < len(frames) - spec.frames_per_window + 1:
-            await asyncio.sleep(0.01)
-    await client.close()
-    return results, spec.classes
+    try:
+        assert client.welcome.behaviour is not None
+        return await stream_in_lockstep(client, frames), client.welcome.behaviour.classes
+    finally:
+        await client.close()
 
 
 def test_the_toy_games_look_tells_it_from_other_scenes(models_dir: Path) -> None:
@@ -100,7 +88,8 @@ async def test_one_server_serves_both_games_and_each_calls_the_others_frames_unk
     toy = [frame for label in SPEEDS for frame in toy_frames(label, 16, rng)]
     arena = [frame for frame, _ in zip(_arena_frames(), range(48), strict=False)]
     runtime = RuntimeConfig(models_dir=str(models_dir), dialogue_model="", device="cpu")
-    async with running_server(ServerConfig(port=0, max_fps=1000.0), runtime) as server:
+    config = ServerConfig(port=0, max_fps=1000.0, frame_queue=64)  # the first window: no frame dropped
+    async with running_server(config, runtime) as server:
         (toy_on_toy, toy_classes), (arena_on_toy, _), (toy_on_arena, arena_classes) = await asyncio.gather(
             _labels(server.url, "toy", toy),
             _labels(server.url, "toy", arena),
