@@ -144,7 +144,7 @@ class PlatformerServiceLink(PluginLink):
             if welcome.game.models_game != GAME_ID:
                 status.models = "default models (none of this game's)"
             elif welcome.behaviour is None:
-                status.models = "this game's models (no behaviour model yet)"
+                status.models = "this game's models (no behaviour model)"
             else:
                 status.models = "this game's models"
         status.goblins = self.agent or "scripted"

@@ -57,12 +57,11 @@ def test_games_by_convention_hold_the_parts_they_have(tmp_path: Path) -> None:
 def test_the_shipped_manifest_makes_the_arena_the_default_and_no_other_folder_a_game() -> None:
     directory = read_models_directory(SHIPPED)
     assert directory.manifest == SHIPPED / "games.toml" and directory.default_game == "arena"
-    # Not dialogue (it holds npcs.toml, the arena's cards); the platformer by its folder (no behaviour
-    # model yet).
+    # Not dialogue (it holds npcs.toml, the arena's cards); the platformer by its folder, every part.
     assert sorted(directory.games) == ["arena", "platformer"]
     assert directory.games["platformer"] == GameModels(
         "platformer",
-        behaviour=None,
+        behaviour=SHIPPED / "platformer" / "behaviour",
         agents=SHIPPED / "platformer" / "agents",
         npcs=SHIPPED / "platformer" / "npcs.toml",
     )
