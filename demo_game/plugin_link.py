@@ -203,6 +203,25 @@ class PluginLink:
         self.talks.append(talk)
         return talk
 
+    def summary(self, **figures: Any) -> dict[str, Any]:
+        """What the service did for this run, for the printed summary: what every game's link
+        counts, then the game's own ``figures``, then the service's errors."""
+        plugin = self.plugin
+        return {
+            "url": self.url,
+            "connected_at_end": bool(plugin and plugin.connected),
+            "disconnects": self.disconnects,
+            "sessions": len(self.sessions),
+            "frames_sent": plugin.frames_captured if plugin else 0,
+            "behaviour_results": sum(self.labels.values()),
+            "behaviour_labels": dict(self.labels.most_common()),
+            "agent": self.agent,
+            "actions_served": self.actions_received,
+            "dialogue_lines": self.dialogue_summary(),
+            **figures,
+            "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
+        }
+
     def dialogue_summary(self) -> list[dict[str, Any]]:
         """Each exchange with a friendly NPC (the latest :data:`MAX_TALKS`), for the printed summary."""
         return [

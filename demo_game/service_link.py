@@ -183,9 +183,8 @@ class ServiceLink(PluginLink):
             status.confidence = max(result.probabilities.values(), default=0.0)
         return status
 
-    def summary(self) -> dict[str, Any]:
-        """What the service did for this run, for the printed summary."""
-        plugin = self.plugin
+    def summary(self) -> dict[str, Any]:  # type: ignore[override]
+        """What the service did for this run, for the printed summary (with latency percentiles)."""
 
         def percentiles(values: list[float]) -> dict[str, float] | None:
             if not values:
@@ -196,22 +195,11 @@ class ServiceLink(PluginLink):
                 "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
             }
 
-        return {
-            "url": self.url,
-            "connected_at_end": bool(plugin and plugin.connected),
-            "disconnects": self.disconnects,
-            "sessions": len(self.sessions),
-            "frames_sent": plugin.frames_captured if plugin else 0,
-            "behaviour_results": sum(self.labels.values()),
-            "behaviour_labels": dict(self.labels.most_common()),
-            "agent": self.agent,
-            "actions_served": self.actions_received,
-            "dialogue_lines": self.dialogue_summary(),
-            "rtt_ms": percentiles(self.rtt_ms),
-            "behaviour_latency_ms": percentiles(self.behaviour_latency_ms),
-            "action_latency_ms": percentiles(self.action_latency_ms),
-            "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
-        }
+        return super().summary(
+            rtt_ms=percentiles(self.rtt_ms),
+            behaviour_latency_ms=percentiles(self.behaviour_latency_ms),
+            action_latency_ms=percentiles(self.action_latency_ms),
+        )
 
 
 class ServedEnemy:

@@ -23,6 +23,7 @@ from demo_game.sim.layouts import LAYOUT_NAMES
 from demo_game.sim.observation import OBSERVATION_SIZE, observe
 from demo_game.sim.rules import NPC_DECISION_TICKS
 from demo_game.sim.styles import ENEMY_STYLE, N_MEMORY, N_PARAMS, STYLES, style_params
+from envs.config_overrides import with_overrides
 from envs.env_step import play_env_step
 from envs.reward import RewardConfig
 
@@ -96,17 +97,13 @@ class ArenaEnvConfig:
         Raises:
             TypeError: If an override is not a field.
         """
-        base = config or cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise TypeError(f"unknown arena env options {sorted(unknown)}; known: {sorted(names)}")
-        for name in ("opponent_styles",):
-            if isinstance(overrides.get(name), str):
-                overrides[name] = (overrides[name],)
-        if isinstance(overrides.get("handicap"), dict):
-            overrides["handicap"] = ActionHandicap(**overrides["handicap"])
-        return dataclasses.replace(base, **overrides)
+        return with_overrides(
+            config or cls(),
+            overrides,
+            env_name="arena",
+            tuples=("opponent_styles",),
+            nested={"handicap": ActionHandicap},
+        )
 
 
 class ArenaMatches:

@@ -154,25 +154,14 @@ class PlatformerServiceLink(PluginLink):
             status.confidence = max(result.probabilities.values(), default=0.0)
         return status
 
-    def summary(self) -> dict[str, Any]:
-        """What the service did for this run, for the printed summary."""
-        plugin = self.plugin
-        latency = sorted(self.behaviour_latency_ms)
-        return {
-            "url": self.url,
-            "game_id": GAME_ID,
-            "connected_at_end": bool(plugin and plugin.connected),
-            "disconnects": self.disconnects,
-            "sessions": len(self.sessions),
-            "frames_sent": plugin.frames_captured if plugin else 0,
-            "behaviour_results": sum(self.labels.values()),
-            "behaviour_labels": dict(self.labels.most_common()),
-            "behaviour_latency_ms_p50": round(statistics.median(latency), 2) if latency else None,
-            "agent": self.agent,
-            "actions_served": self.actions_received,
-            "dialogue_lines": self.dialogue_summary(),
-            "errors": [f"{e.code.value}: {e.message}" for e in plugin.errors] if plugin else [],
-        }
+    def summary(self) -> dict[str, Any]:  # type: ignore[override]
+        """What the service did for this run, for the printed summary (with the game id and the
+        median behaviour latency)."""
+        latency = self.behaviour_latency_ms
+        return super().summary(
+            game_id=GAME_ID,
+            behaviour_latency_ms_p50=round(statistics.median(latency), 2) if latency else None,
+        )
 
 
 class ServedGoblin:

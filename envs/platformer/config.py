@@ -7,6 +7,7 @@ from typing import Any
 
 from demo_game.platformer.sim import NPC_DECISION_TICKS, LevelConfig, PlatformerRules
 from demo_game.platformer.sim.styles import STYLES
+from envs.config_overrides import with_overrides
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,16 +71,13 @@ class PlatformerEnvConfig:
         Raises:
             TypeError: If an override is not a field.
         """
-        base = config or cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(overrides) - names
-        if unknown:
-            raise TypeError(f"unknown platformer env options {sorted(unknown)}; known: {sorted(names)}")
-        if isinstance(overrides.get("opponent_styles"), str):
-            overrides["opponent_styles"] = (overrides["opponent_styles"],)
-        if isinstance(overrides.get("reward"), dict):
-            overrides["reward"] = PlatformerRewardConfig(**overrides["reward"])
-        return dataclasses.replace(base, **overrides)
+        return with_overrides(
+            config or cls(),
+            overrides,
+            env_name="platformer",
+            tuples=("opponent_styles",),
+            nested={"reward": PlatformerRewardConfig},
+        )
 
     def game_rules(self) -> PlatformerRules:
         """The rules of the env's simulation: ``rules`` with the episode's clock."""

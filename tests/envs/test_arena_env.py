@@ -15,6 +15,7 @@ from demo_game.sim import ActorField
 from demo_game.sim.observation import OBSERVATION_SIZE, ObservationField
 from envs.arena_env import ArenaEnv
 from envs.matches import AGENT
+from gameai.testing.env_checks import assert_seeded_determinism
 
 ENV_IDS = ["gameai/Arena-v0", "gameai/ArenaPixels-v0"]
 
@@ -49,27 +50,8 @@ def test_spaces() -> None:
     assert np.any(obs[..., :3] != obs[..., 9:]), "the stack holds different frames once play starts"
 
 
-def _trajectory(seed: int, steps: int = 400) -> list[tuple[np.ndarray, float, bool]]:
-    env = gym.make("gameai/Arena-v0")
-    env.reset(seed=seed)
-    actions = np.random.default_rng(99).integers(0, [9, 4, 2], size=(steps, 3))
-    out = []
-    for action in actions:
-        obs, reward, terminated, _, _ = env.step(action)
-        out.append((obs, float(reward), terminated))
-        if terminated:
-            obs, _ = env.reset()
-            out.append((obs, 0.0, False))
-    return out
-
-
 def test_same_seed_same_trajectory_and_another_seed_differs() -> None:
-    first, second, other = _trajectory(3), _trajectory(3), _trajectory(4)
-    assert len(first) == len(second)
-    for (o1, r1, d1), (o2, r2, d2) in zip(first, second, strict=True):
-        np.testing.assert_array_equal(o1, o2)
-        assert (r1, d1) == (r2, d2)
-    assert any(not np.array_equal(a[0], b[0]) for a, b in zip(first, other, strict=False))
+    assert_seeded_determinism("gameai/Arena-v0", steps=400)
 
 
 def test_episode_ends_with_an_outcome_and_rewards_follow_damage() -> None:

@@ -20,6 +20,7 @@ from demo_game.platformer.sim import Outcome
 from demo_game.platformer.sim.observation import OBSERVATION_SIZE, ObservationField
 from demo_game.platformer.sim.senses import drop_ahead
 from envs.platformer.env import AGENT, PlatformerEnv
+from gameai.testing.env_checks import assert_seeded_determinism
 
 ENV_ID = "gameai/Platformer-v0"
 
@@ -53,27 +54,8 @@ def test_spaces_and_bounded_observations() -> None:
             obs, _ = env.reset()
 
 
-def _trajectory(seed: int, steps: int = 300) -> list[tuple[np.ndarray, float, bool]]:
-    env = gym.make(ENV_ID)
-    env.reset(seed=seed)
-    actions = np.random.default_rng(99).integers(0, [3, 2], size=(steps, 2))
-    out = []
-    for action in actions:
-        obs, reward, terminated, _, _ = env.step(action)
-        out.append((obs, float(reward), terminated))
-        if terminated:
-            obs, _ = env.reset()
-            out.append((obs, 0.0, False))
-    return out
-
-
 def test_same_seed_same_trajectory_and_another_seed_differs() -> None:
-    first, second, other = _trajectory(3), _trajectory(3), _trajectory(4)
-    assert len(first) == len(second)
-    for (o1, r1, d1), (o2, r2, d2) in zip(first, second, strict=True):
-        np.testing.assert_array_equal(o1, o2)
-        assert (r1, d1) == (r2, d2)
-    assert any(not np.array_equal(a[0], b[0]) for a, b in zip(first, other, strict=False))
+    assert_seeded_determinism(ENV_ID, steps=300)
 
 
 def test_a_goblin_that_catches_an_idle_player_is_rewarded_per_hit_and_wins() -> None:
