@@ -40,10 +40,13 @@ QUESTIONS = (
     "What are gems worth?",
     "How much time do I have?",
     "What do you sell?",
+    "How am I doing?",
 )
 """The questions Tab puts in the question box, in turn (a person may type any other)."""
-AUTOPILOT_QUESTIONS = {"shopkeeper": "Where is the flag?", "guide": "How do I beat goblins?"}
-"""The question the autopilot asks each friendly NPC (by card id) after its greeting is answered."""
+AUTOPILOT_QUESTIONS = {"shopkeeper": "Where is the flag?", "guide": "How am I playing?"}
+"""The question the autopilot asks each friendly NPC (by card id) after its greeting is answered:
+a fact of Odo's card, and Lark's word on how the player plays (Skyline's sentence for the
+recognised behaviour, ``assets/platformer/npcs.toml``)."""
 QUESTION_AFTER_S = 1.5
 """Seconds of game time the autopilot reads a greeting's reply before asking its question."""
 REPLY_SECONDS = 6.0

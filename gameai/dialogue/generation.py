@@ -211,8 +211,11 @@ class EncodedPrompt:
     """The sentences the prompt's fact markers stand for (our prompt style;
     :func:`~gameai.dialogue.prompt.facts_in_prompt`): a marker in the reply becomes its sentence."""
     banned_token_ids: tuple[int, ...] = ()
-    """Tokens the reply may not produce: the markers of facts the prompt does not show (a
-    reply cannot point at a fact that is not there); :func:`ban_tokens` applies it on both paths."""
+    """Tokens the reply may not produce: the markers of facts the prompt does not show, and the
+    behaviour's when it names none (a reply cannot point at a sentence that is not there);
+    :func:`ban_tokens` applies it on both paths."""
+    behaviour: str = ""
+    """The sentence :data:`~gameai.dialogue.prompt.BEHAVIOUR_REF` stands for ("" when none)."""
 
 
 class StreamedReply:
@@ -239,6 +242,7 @@ class StreamedReply:
         self.max_new_tokens = encoded.params.max_new_tokens
         self.eos_token_ids = eos_token_ids
         self.facts = encoded.facts
+        self.behaviour = encoded.behaviour
         self._tokens = 0
         """Tokens fed and not yet reported in a delta."""
         self._held = ""
@@ -279,16 +283,16 @@ class StreamedReply:
         return self._emit(self.stops.push(self._expand("", final=True)) + self.stops.flush(), end)
 
     def _expand(self, text: str, final: bool) -> str:
-        """``text`` with whole fact markers expanded; a trailing ``<`` or ``<|...`` that may open
-        one is held until the next piece (or the end)."""
-        if not self.facts:
+        """``text`` with whole reference markers expanded; a trailing ``<`` or ``<|...`` that may
+        open one is held until the next piece (or the end)."""
+        if not self.facts and not self.behaviour:
             return text
         text, self._held = self._held + text, ""
         start = text.rfind("<")
         tail = text[start:]
         if not final and start >= 0 and "|>" not in tail and (tail.startswith("<|") or tail == "<"):
             text, self._held = text[:start], tail
-        return expand_references(text, self.facts)
+        return expand_references(text, self.facts, self.behaviour)
 
     def _emit(self, text: str, end: FinishReason | None) -> TextDelta:
         delta, self._tokens = TextDelta(text, self._tokens, end), 0

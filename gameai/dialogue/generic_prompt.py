@@ -45,6 +45,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gameai.dialogue.behaviour_text import behaviour_text
 from gameai.dialogue.prompt import clean_text
 from gameai.dialogue.types import DialogueContext
 from gameai.protocol.messages import NpcCard
@@ -122,9 +123,9 @@ def system_prompt(context: DialogueContext) -> str:
     mood = _clause(context.mood or card.mood or "")
     if mood:
         lines.append(f"Your mood: {mood}.")
-    behaviour = _clause(context.behaviour or "")
+    behaviour = one_line(context.behaviour_text or behaviour_text(context.behaviour, {}) or "")
     if behaviour:
-        lines.append(f"The player seems {behaviour}.")
+        lines.append(f'How the player plays, in words you may say to them: "{behaviour}"')
     events = [e for e in map(_clause, context.events) if e]
     if events:
         lines.append(f"Recent events: {', '.join(events)}.")

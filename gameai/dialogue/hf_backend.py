@@ -51,9 +51,9 @@ from gameai.dialogue.generation import (
 )
 from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
-from gameai.dialogue.prompt import facts_in_prompt
+from gameai.dialogue.prompt import behaviour_in_prompt, facts_in_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
-from gameai.dialogue.tokenizer import fact_marker_ids
+from gameai.dialogue.tokenizer import unshown_reference_ids
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import WEIGHTS_HASH_KEY, ModelLoadError, check_weights_hash, file_version, read_json
 
@@ -146,9 +146,6 @@ class HuggingFaceBackend:
         self.eos_token_ids = eos_token_ids
         self.pad_token_id = pad_token_id
         self.device: torch.device = next(model.parameters()).device
-        self._fact_marker_ids = fact_marker_ids(tokenizer) if prompt_style == "gameai" else ()
-        """Our prompt style: the fact markers' token ids, in marker order (those past the facts a
-        prompt shows are banned from its reply)."""
         config = model.config
         self.max_context: int | None = getattr(config, "max_position_embeddings", None) or getattr(
             config, "n_positions", None
@@ -257,9 +254,16 @@ class HuggingFaceBackend:
             params = dataclasses.replace(
                 params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
             )
-        facts = facts_in_prompt(prompt) if self.prompt_style == "gameai" else ()
-        banned = self._fact_marker_ids[len(facts) :]
-        return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops), facts, banned)
+        if self.prompt_style != "gameai":
+            return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops))
+        return EncodedPrompt(
+            input_ids,
+            params,
+            StopSequenceBuffer(params.stop + style_stops),
+            facts_in_prompt(prompt),
+            unshown_reference_ids(self.tokenizer, prompt),
+            behaviour_in_prompt(prompt),
+        )
 
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache

@@ -3,12 +3,14 @@
 A prompt is one line of marked fields, ending where the NPC's reply begins::
 
     <|name|>Brann<|role|>blacksmith<|traits|>gruff, honest<|speech|>short, blunt sentences
-    <|mood|>grumpy<|behaviour|>aggressive<|events|>hurt low_health
+    <|mood|>grumpy<|behaviour|>You charge at every enemy you see.<|events|>hurt low_health
     <|f1|>A new shield costs 40 gold.<|f2|>The old mine is east of the village.
     <|f3|>your coins is 12.<|player|>Hi.<|npc|>Hm. You again.<|end|>
     <|player|>How much for a new shield?<|npc|>
 
-(one line; wrapped here). The first fields are the NPC's card; the facts are the
+(one line; wrapped here). The first fields are the NPC's card; the behaviour field is a sentence
+about how the player plays (:mod:`~gameai.dialogue.behaviour_text`), which a reply points at
+with :data:`BEHAVIOUR_REF`; the facts are the
 :data:`~gameai.dialogue.npc_card.PROMPT_FACTS` sentences of the NPC's knowledge (card facts,
 description, goals, game state) that share the most with the player's line
 (:func:`~gameai.dialogue.npc_card.relevant_knowledge`), each after its own marker
@@ -31,6 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from gameai.dialogue.behaviour_text import MAX_BEHAVIOUR_TEXT, behaviour_text
 from gameai.dialogue.npc_card import knowledge, relevant_knowledge
 from gameai.dialogue.types import DialogueContext
 
@@ -44,6 +47,12 @@ EVENTS: Final = "<|events|>"
 #: One marker before each knowledge sentence of the prompt; a reply that states a sentence
 #: holds its marker, which :func:`expand_references` turns back into the sentence.
 FACTS: Final[tuple[str, ...]] = ("<|f1|>", "<|f2|>", "<|f3|>")
+BEHAVIOUR_REF: Final = "<|b|>"
+"""A reply's pointer at the behaviour field's sentence (:mod:`gameai.dialogue.behaviour_text`),
+expanded like a fact marker."""
+#: The markers a reply may hold, each standing for a sentence of its prompt: ordinary tokens of
+#: our tokenizer (they survive decoding), expanded by :func:`expand_references`.
+REFERENCES: Final[tuple[str, ...]] = (*FACTS, BEHAVIOUR_REF)
 PLAYER: Final = "<|player|>"
 NPC: Final = "<|npc|>"
 END: Final = "<|end|>"
@@ -59,7 +68,7 @@ MARKERS: Final[tuple[str, ...]] = (
     MOOD,
     BEHAVIOUR,
     EVENTS,
-    *FACTS,
+    *REFERENCES,
     PLAYER,
     NPC,
     END,
@@ -169,7 +178,8 @@ def format_fields(
         traits: Personality traits.
         speech: How the NPC talks.
         mood: The NPC's mood, or None for unknown.
-        behaviour: Recognised player behaviour, or None for unknown.
+        behaviour: The sentence about the player's recognised behaviour
+            (:func:`~gameai.dialogue.behaviour_text.behaviour_text`), or None for none known.
         events: Event and condition tags, most recent last; empty for none.
         facts: The knowledge sentences to show, best first (at most ``len(FACTS)``).
         player_line: What the player said (may be empty).
@@ -191,7 +201,7 @@ def format_fields(
         MOOD,
         _field(mood),
         BEHAVIOUR,
-        _field(behaviour),
+        clean_text(behaviour or "", MAX_BEHAVIOUR_TEXT) or UNKNOWN,
         EVENTS,
         " ".join(events) if events else NO_EVENTS,
     ]
@@ -205,7 +215,8 @@ def format_fields(
 
 def format_prompt(context: DialogueContext) -> str:
     """The prompt for ``context``: the card, mood, behaviour, events, relevant knowledge,
-    history, player line. A missing mood becomes the card's own.
+    history, player line. A missing mood becomes the card's own; the behaviour is the context's
+    sentence about it, else the generic one for its label.
 
     This is the function the Hugging Face backend imports when a model directory carries
     ``gameai_dialogue.json``; generation continues the returned text and stops at :data:`END`.
@@ -218,7 +229,7 @@ def format_prompt(context: DialogueContext) -> str:
         traits=card.traits,
         speech=card.speech,
         mood=context.mood or card.mood,
-        behaviour=context.behaviour,
+        behaviour=context.behaviour_text or behaviour_text(context.behaviour, {}),
         events=event_tags(context.events, context.game_state),
         facts=relevant_knowledge(context.player_line, sentences),
         player_line=context.player_line,
@@ -236,12 +247,22 @@ def facts_in_prompt(prompt: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def expand_references(text: str, facts: tuple[str, ...] | list[str]) -> str:
-    """``text`` with each fact marker (``<|f1|>``...) replaced by its sentence, first letter upper case.
+def behaviour_in_prompt(prompt: str) -> str:
+    """The behaviour sentence of a prompt made by :func:`format_fields` ("" when none is known)."""
+    if BEHAVIOUR not in prompt:
+        return ""
+    text = _NEXT_MARKER.split(prompt.split(BEHAVIOUR, 1)[1], 1)[0]
+    return "" if text == UNKNOWN else text
 
-    A marker with no sentence (the prompt had fewer facts) is removed.
+
+def expand_references(text: str, facts: tuple[str, ...] | list[str], behaviour: str = "") -> str:
+    """``text`` with each fact marker (``<|f1|>``...) replaced by its sentence, and
+    :data:`BEHAVIOUR_REF` by ``behaviour``, first letter upper case.
+
+    A marker with no sentence (the prompt had fewer facts, or no behaviour) is removed.
     """
-    for marker, fact in itertools.zip_longest(FACTS, facts[: len(FACTS)], fillvalue=""):
+    sentences = [*itertools.zip_longest(FACTS, facts[: len(FACTS)], fillvalue=""), (BEHAVIOUR_REF, behaviour)]
+    for marker, sentence in sentences:
         if marker in text:
-            text = text.replace(marker, fact[:1].upper() + fact[1:])
+            text = text.replace(marker, sentence[:1].upper() + sentence[1:])
     return text

@@ -13,7 +13,7 @@ from typing import Any
 
 from transformers import PreTrainedTokenizerFast
 
-from gameai.dialogue.prompt import FACTS
+from gameai.dialogue.prompt import BEHAVIOUR_REF, FACTS, behaviour_in_prompt, facts_in_prompt
 
 
 def load_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
@@ -30,3 +30,21 @@ def fact_marker_ids(tokenizer: Any) -> tuple[int, ...]:
     if all(isinstance(i, int) and i != tokenizer.unk_token_id for i in ids):
         return tuple(ids)
     return ()
+
+
+def behaviour_marker_id(tokenizer: Any) -> int | None:
+    """The token id of :data:`~gameai.dialogue.prompt.BEHAVIOUR_REF`; None when the tokenizer
+    lacks it (a model trained before replies could point at the behaviour)."""
+    token_id = tokenizer.convert_tokens_to_ids(BEHAVIOUR_REF)
+    return token_id if isinstance(token_id, int) and token_id != tokenizer.unk_token_id else None
+
+
+def unshown_reference_ids(tokenizer: Any, prompt: str) -> tuple[int, ...]:
+    """The reference markers a reply to ``prompt`` (our prompt style) may not hold: those of
+    facts the prompt does not show, and the behaviour's when it names none. A reply cannot
+    point at a sentence that is not there."""
+    banned = fact_marker_ids(tokenizer)[len(facts_in_prompt(prompt)) :]
+    behaviour_id = behaviour_marker_id(tokenizer)
+    if behaviour_id is not None and not behaviour_in_prompt(prompt):
+        banned += (behaviour_id,)
+    return banned

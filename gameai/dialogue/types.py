@@ -42,7 +42,10 @@ class DialogueContext:
     player_line: str
     """What the player just said (may be empty: the NPC speaks first)."""
     behaviour: str | None = None
-    """The recognised player behaviour (:data:`gameai.vocabulary.BEHAVIOURS`), if known."""
+    """The recognised player behaviour (a class of the game's behaviour model), if known."""
+    behaviour_text: str | None = None
+    """What the NPC may say about it: the game's sentence for the label (its NPC file's
+    ``behaviours``); None: the generic one (:mod:`gameai.dialogue.behaviour_text`)."""
     mood: str | None = None
     """The NPC's mood (e.g. "cheerful", "wary"); the persona's default when None."""
     events: tuple[str, ...] = ()

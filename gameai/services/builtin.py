@@ -56,9 +56,12 @@ def load_services(
     # A bad card file stops the start before any model loads.
     cards = DialogueService.load_cards(config, games)
     game_cards = DialogueService.load_game_cards(games)
+    behaviour_texts = DialogueService.load_behaviour_texts(games)
     games.log()
     behaviour = BehaviourService.load(config, device, metrics, threads, games)
-    dialogue = DialogueService.load(config, device, metrics, dialogue_backend, cards, game_cards)
+    dialogue = DialogueService.load(
+        config, device, metrics, dialogue_backend, cards, game_cards, behaviour_texts
+    )
     agents = AgentsService.load(config, device, metrics, games)
     behaviour.wait_ready()  # its child processes started first and loaded meanwhile
     registry = ServiceRegistry([behaviour, dialogue, agents], games)

@@ -6,7 +6,9 @@ a model that cannot load leaves the service ``unavailable`` with the reason; eve
 it. The NPC cards are per game (:mod:`~gameai.services.game_models`): a session gets the cards
 of its ``hello.game_id``, or the default set's (``gameai serve --npcs``, else the default game's;
 :meth:`DialogueService.load_cards`), listed in its ``welcome.npcs``; each request's card is
-:func:`~gameai.services.dialogue_context.resolve_card`'s. Each reply is streamed as
+:func:`~gameai.services.dialogue_context.resolve_card`'s. The same file's ``behaviours`` say
+what NPCs may say about each of the game's behaviour classes
+(:mod:`~gameai.dialogue.behaviour_text`). Each reply is streamed as
 ``dialogue.delta`` messages and ends with one ``dialogue.done`` per alternative;
 ``dialogue.cancel`` stops a request's replies.
 """
@@ -21,6 +23,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.npc_card import load_npc_cards
 from gameai.dialogue.types import DialogueBackend, DialogueTurn
 from gameai.model_files import ModelLoadError
@@ -62,6 +65,15 @@ def _game_cards(game: GameModels) -> dict[str, NpcCard]:
     return cards
 
 
+def _game_behaviour_texts(game: GameModels) -> dict[str, str]:
+    """The ``behaviours`` of one game's NPC file (none when it has no file or no table).
+
+    Raises:
+        BehaviourTextError: The table is invalid.
+    """
+    return {} if game.npcs is None else load_behaviour_texts(game.npcs)
+
+
 class DialogueService(Service):
     """Serves ``dialogue.request`` and ``dialogue.cancel`` (see the module docstring).
 
@@ -70,6 +82,8 @@ class DialogueService(Service):
         worker: The worker generating replies (None when unavailable).
         cards: The default set's NPC cards by card id (``welcome.npcs``).
         game_cards: Every other game's NPC cards, by game id then card id.
+        behaviour_texts: Each game's behaviour sentences, by game id (None: the default set's)
+            then behaviour label (:meth:`load_behaviour_texts`).
     """
 
     name: ClassVar[str] = "dialogue"
@@ -82,12 +96,16 @@ class DialogueService(Service):
         worker: DialogueWorker | None = None,
         cards: Mapping[str, NpcCard] | None = None,
         game_cards: Mapping[str, Mapping[str, NpcCard]] | None = None,
+        behaviour_texts: Mapping[str | None, Mapping[str, str]] | None = None,
     ) -> None:
         self.info = info
         self.worker = worker
         self.cards: dict[str, NpcCard] = dict(cards or {})
         self.game_cards: dict[str, dict[str, NpcCard]] = {
             game_id: dict(game) for game_id, game in (game_cards or {}).items()
+        }
+        self.behaviour_texts: dict[str | None, dict[str, str]] = {
+            game_id: dict(texts) for game_id, texts in (behaviour_texts or {}).items()
         }
 
     @staticmethod
@@ -112,9 +130,26 @@ class DialogueService(Service):
         """
         return {game_id: _game_cards(game) for game_id, game in games.games.items()}
 
+    @staticmethod
+    def load_behaviour_texts(games: ServedGames) -> dict[str | None, dict[str, str]]:
+        """Every game's behaviour sentences (its NPC file's ``behaviours``), by game id; the
+        default set's under None.
+
+        Raises:
+            BehaviourTextError: A table is invalid.
+        """
+        texts: dict[str | None, dict[str, str]] = {None: _game_behaviour_texts(games.default)}
+        texts.update((game_id, _game_behaviour_texts(game)) for game_id, game in games.games.items())
+        return texts
+
     def cards_of(self, game_id: str) -> dict[str, NpcCard]:
         """The NPC cards a session of ``game_id`` gets: its game's, else the default set's."""
         return self.game_cards.get(game_id, self.cards)
+
+    def behaviour_texts_of(self, game_id: str) -> dict[str, str]:
+        """The behaviour sentences a session of ``game_id`` gets: from the same NPC file as its cards."""
+        key = game_id if game_id in self.game_cards else None
+        return self.behaviour_texts.get(key, {})
 
     @classmethod
     def load(
@@ -125,6 +160,7 @@ class DialogueService(Service):
         backend: DialogueBackend | None = None,
         cards: Mapping[str, NpcCard] | None = None,
         game_cards: Mapping[str, Mapping[str, NpcCard]] | None = None,
+        behaviour_texts: Mapping[str | None, Mapping[str, str]] | None = None,
     ) -> DialogueService:
         """Load ``config.dialogue_model`` (or serve ``backend``); failures are reported, never raised.
 
@@ -136,15 +172,20 @@ class DialogueService(Service):
             cards: The default set's NPC cards (default: :meth:`load_cards`, which may raise
                 :class:`~gameai.dialogue.npc_card.CardFileError`).
             game_cards: Every other game's NPC cards, by game id (default: none).
+            behaviour_texts: Each game's behaviour sentences (default: the default set's when
+                the cards are loaded here, else none: every label gets the generic sentence).
         """
         if cards is None:
             cards = cls.load_cards(config)
+            if behaviour_texts is None:  # from the same file as the cards
+                behaviour_texts = {None: _game_behaviour_texts(served_games(config).default)}
         if backend is None:
             if not config.dialogue_model:
                 return cls(
                     ModelInfo(service="dialogue", status="unavailable", reason="disabled"),
                     cards=cards,
                     game_cards=game_cards,
+                    behaviour_texts=behaviour_texts,
                 )
             from gameai.dialogue.hf_backend import HuggingFaceBackend
 
@@ -152,7 +193,7 @@ class DialogueService(Service):
                 backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), device)
             except ModelLoadError as exc:
                 info = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
-                return cls(info, cards=cards, game_cards=game_cards)
+                return cls(info, cards=cards, game_cards=game_cards, behaviour_texts=behaviour_texts)
         worker = DialogueWorker(
             "dialogue",
             backend,
@@ -166,6 +207,7 @@ class DialogueService(Service):
             worker,
             cards,
             game_cards,
+            behaviour_texts,
         )
 
     def models(self) -> Mapping[str, ModelInfo]:
@@ -206,6 +248,8 @@ class DialogueSession(SessionService):
         """Dialogue streams in flight (one per alternative), by request id."""
         self.cards = service.cards_of(context.session.hello.game_id)
         """The NPC cards of the session's game, by card id."""
+        self.behaviour_texts = service.behaviour_texts_of(context.session.hello.game_id)
+        """What its NPCs may say about each of the game's behaviour classes, by label."""
         self._latency = context.metrics.request_latency_seconds.labels("dialogue")
 
     def handle(self, message: Message, received_at: float) -> RequestJob | None:
@@ -248,7 +292,7 @@ class DialogueSession(SessionService):
                 f"dialogue.request.max_new_tokens: must be <= {settings.max_new_tokens}, "
                 f"got {params.max_new_tokens}",
             )
-        context = build_dialogue_context(request, session, self.cards)
+        context = build_dialogue_context(request, session, self.cards, self.behaviour_texts)
         streams: list[DialogueStream] = []
         try:
             for alternative in range(request.n):

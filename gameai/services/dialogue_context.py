@@ -51,14 +51,19 @@ def resolve_card(request: DialogueRequest, session: Session, cards: Mapping[str,
 
 
 def build_dialogue_context(
-    request: DialogueRequest, session: Session, cards: Mapping[str, NpcCard]
+    request: DialogueRequest,
+    session: Session,
+    cards: Mapping[str, NpcCard],
+    behaviour_texts: Mapping[str, str] | None = None,
 ) -> DialogueContext:
     """The context of a reply: the request's fields plus what the session and the server know.
 
     The card is :func:`resolve_card`'s; the mood is the request's, else the card's. The
     request's events are added to the session's event log (once the card is found); the
     context gets the last :data:`CONTEXT_EVENTS` of it. The behaviour is the request's
-    override, else the session's latest recognised behaviour (none while it is ``unknown``).
+    override, else the session's latest recognised behaviour (none while it is ``unknown``);
+    what the NPC may say about it is the game's sentence for it (``behaviour_texts``, the NPC
+    file's ``behaviours``), else the generic one.
     History is the session's memory of this NPC.
 
     Raises:
@@ -72,6 +77,7 @@ def build_dialogue_context(
         npc=card,
         player_line=request.player_line,
         behaviour=behaviour,
+        behaviour_text=(behaviour_texts or {}).get(behaviour) if behaviour else None,
         mood=request.mood or card.mood,
         events=session.events.recent(CONTEXT_EVENTS),
         game_state=request.game_state,

@@ -128,6 +128,9 @@ class DialogueEvalConfig:
     """Where the held-out corpus lives."""
     work_dir: str = "checkpoints/dialogue"
     """Where ``gameai train dialogue`` wrote the training split (for the classifiers and copying)."""
+    behaviour_files: tuple[str, ...] = ("assets/dialogue/npcs.toml", "assets/platformer/npcs.toml")
+    """NPC files whose ``behaviours`` sentences (written apart from the corpus) the behaviour
+    figure asks with, beside the held-out pool's; a missing file is skipped."""
     samples: int = 300
     """Held-out examples to generate replies for (stratified by intent)."""
     perplexity_examples: int = 1000

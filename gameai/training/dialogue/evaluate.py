@@ -13,15 +13,18 @@ of every pool: cards with names, roles, subjects, values, question phrasings, pl
   neither the card, the game state nor the player's line:
   :func:`~gameai.training.dialogue.metrics.invented`), ``voice_adherence`` (a naive Bayes
   classifier trained on the training replies names the card's voice; ``reference_voice`` is the
-  same on the corpus's own replies, the ceiling), ``behaviour_adherence`` (the same for the
-  behaviour named by replies to "how am I doing?"), well-formed and ended shares, distinct-2 and
-  the share of chit-chat replies copied verbatim from training.
+  same on the corpus's own replies, the ceiling), ``behaviour_adherence`` (replies to "how am
+  I doing?" that state the prompt's behaviour sentence), well-formed and ended shares,
+  ``intact_chat`` (chit-chat replies made of whole lines of the voice banks and the behaviour
+  sentence, nothing garbled or made up: :func:`~gameai.training.dialogue.metrics.made_of_lines`),
+  distinct-2 and the share of chit-chat replies copied verbatim from training.
 - ``handwritten``: fact accuracy and abstention on cards and questions written by hand, apart
   from the corpus (:mod:`~gameai.training.dialogue.handwritten`), asked through the service's
   backend, per split (``dev``/``test``).
-- ``behaviour``: held-out "how am I doing?" questions asked once per behaviour, the prompts
-  differing only in it, in held-out and in training words: the share of replies the behaviour
-  classifier names right.
+- ``behaviour``: held-out "how am I doing?" questions asked once per behaviour sentence, the
+  prompts differing only in it, in held-out and in training words, with the held-out pool's
+  sentences and with the shipped games' own (their NPC files' ``behaviours``, written apart
+  from the corpus): the share of replies that state the sentence they were given.
 - ``speed``: time to first token and tokens/s of one stream with the KV cache, card-sized prompts.
 - ``baseline`` (``--baseline smollm2``): the same card metrics and speed for SmolLM2-135M-Instruct
   prompted with the same cards (``gameai.dialogue.generic_prompt``), on
@@ -43,13 +46,16 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
+from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
 from gameai.dialogue.npc_card import parse_card
-from gameai.dialogue.prompt import expand_references, facts_in_prompt
-from gameai.dialogue.tokenizer import fact_marker_ids, load_tokenizer
+from gameai.dialogue.prompt import BEHAVIOUR_REF, behaviour_in_prompt, expand_references, facts_in_prompt
+from gameai.dialogue.tokenizer import load_tokenizer, unshown_reference_ids
 from gameai.dialogue.types import DialogueContext
+from gameai.paths import resolve_path
 from gameai.training.dialogue.config import DialogueEvalConfig
 from gameai.training.dialogue.corpus.generate import CHAT_INTENTS, Example, load_examples
+from gameai.training.dialogue.corpus.lines import load_banks
 from gameai.training.dialogue.data import encode_examples, reply_loss
 from gameai.training.dialogue.handwritten import HANDWRITTEN_FILE, handwritten_figures
 from gameai.training.dialogue.metrics import (
@@ -59,6 +65,7 @@ from gameai.training.dialogue.metrics import (
     distinct_n,
     invented,
     is_well_formed,
+    made_of_lines,
     words,
 )
 from gameai.training.dialogue.train import pick_device
@@ -105,9 +112,9 @@ def generate_reply(
         if temperature > 0
         else {"do_sample": False}
     )
-    shown = facts_in_prompt(prompt)
-    unshown = fact_marker_ids(tokenizer)[len(shown) :]
-    if unshown:  # as the service does: a reply cannot point at a fact the prompt does not show
+    shown, behaviour = facts_in_prompt(prompt), behaviour_in_prompt(prompt)
+    unshown = unshown_reference_ids(tokenizer, prompt)
+    if unshown:  # as the service does: a reply cannot point at a sentence the prompt does not show
         sampling["suppress_tokens"] = list(unshown)
     output = model.generate(  # type: ignore[operator]
         ids,
@@ -122,7 +129,7 @@ def generate_reply(
     if ended:
         new = new[: new.index(tokenizer.eos_token_id) + 1]
     text = str(tokenizer.decode(new, skip_special_tokens=True))
-    return Reply(" ".join(expand_references(text, shown).split()), ended, len(new))
+    return Reply(" ".join(expand_references(text, shown, behaviour).split()), ended, len(new))
 
 
 @torch.no_grad()
@@ -179,6 +186,7 @@ def example_context(example: Example) -> DialogueContext:
         npc=card,
         player_line=example.player_line,
         behaviour=behaviour,
+        behaviour_text=example.behaviour_text or None,
         game_state=example.game_state,
     )
 
@@ -187,6 +195,24 @@ def sources_of(example: Example) -> str:
     """What a reply may take names and numbers from: the card, the game state, the player's line."""
     state = " ".join(f"{k} {v}" for k, v in example.game_state.items())
     return " ".join([json.dumps(example.card), state, example.player_line, example.prompt])
+
+
+def voice_lines(assets_dir: Path) -> list[str]:
+    """Every line a voice bank gives replies (all but its ``speech`` texts and slot fillers)."""
+    return [
+        line
+        for bank in load_banks(assets_dir / "voices").values()
+        for (kind, _), lines in bank.sections.items()
+        if kind not in ("speech", "slot")
+        for line in lines
+    ]
+
+
+def intact_share(pairs: list[tuple[Example, str]], lines: list[str]) -> float | None:
+    """The share of replies made of whole ``lines`` (and their example's behaviour sentence)."""
+    if not pairs:
+        return None
+    return float(np.mean([made_of_lines(reply, [*lines, e.behaviour_text]) for e, reply in pairs]))
 
 
 def ordinary_words(assets_dir: Path) -> frozenset[str]:
@@ -227,13 +253,16 @@ def card_figures(
     }
 
 
-def classifiers(train: list[Example]) -> tuple[NaiveBayesClassifier, NaiveBayesClassifier]:
-    """Voice (on chit-chat replies) and behaviour (on replies to "how am I doing?") classifiers."""
-    chat = [e for e in train if e.intent in CHAT_INTENTS]  # no fact markers in these
-    voice = NaiveBayesClassifier().fit([e.reply for e in chat], [e.voice for e in chat])
-    status = [e for e in train if e.intent == "status"]
-    behaviour = NaiveBayesClassifier().fit([e.reply for e in status], [e.behaviour for e in status])
-    return voice, behaviour
+def voice_classifier(train: list[Example]) -> NaiveBayesClassifier:
+    """The voice classifier, trained on the chit-chat replies (no references in these)."""
+    chat = [e for e in train if e.intent in CHAT_INTENTS and BEHAVIOUR_REF not in e.reply]
+    return NaiveBayesClassifier().fit([e.reply for e in chat], [e.voice for e in chat])
+
+
+def states_behaviour(reply: str, behaviour_text: str) -> bool:
+    """Whether ``reply`` states the behaviour sentence it was given (case and spaces aside)."""
+    squash = lambda text: " ".join(text.lower().split())  # noqa: E731
+    return bool(behaviour_text) and squash(behaviour_text) in squash(reply)
 
 
 def stratified_sample(examples: list[Example], n: int, seed: int) -> list[Example]:
@@ -261,48 +290,63 @@ def behaviour_figures(
     tokenizer: PreTrainedTokenizerBase,
     heldout: list[Example],
     train: list[Example],
-    classifier: NaiveBayesClassifier,
     config: DialogueEvalConfig,
     examples: int = 20,
+    per_example: int = 4,
 ) -> dict[str, Any]:
-    """Whether replies to "how am I doing?" follow the recognised behaviour.
+    """Whether replies to "how am I doing?" state the behaviour sentence of their prompt.
 
-    Each of ``examples`` held-out ``status`` examples (held-out cards) is asked once per
-    behaviour the model knows, the prompts differing only in their behaviour field; the
-    behaviour classifier (trained on the corpus's own replies) names each reply's behaviour.
-    Asked twice: in the held-out example's own words (``heldout_phrasing``: the player bank's
-    held-out status lines) and in a training phrasing (``training_phrasing``: the first training
-    status line). Per phrasing: ``adherence``, the share named right (chance: one in
-    ``behaviours``), and ``distinct_replies``, the share of examples whose replies differ
-    between behaviours at all.
+    Each of ``examples`` held-out ``status`` examples (held-out cards) is asked with
+    ``per_example`` behaviour sentences, the prompts differing only in it. The sentences come
+    from two sets: ``heldout_sentences`` (the held-out pool's, each described and as the
+    generic sentence of its label) and ``game_sentences`` (the ``behaviours`` of
+    ``config.behaviour_files``: the shipped games' own, written apart from the corpus). Asked
+    in the held-out example's own words and in a training phrasing (the first training status
+    line). Per set and phrasing: ``adherence`` (the share of replies that state the sentence
+    they were given) and ``distinct_replies`` (examples whose replies differ between sentences).
     """
+    from gameai.dialogue.behaviour_text import generic_behaviour_text
     from gameai.dialogue.prompt import format_prompt
-    from gameai.training.dialogue.corpus.generate import BEHAVIOURS
+    from gameai.training.dialogue.corpus.cards import CardPools
 
     asked = [e for e in heldout if e.intent == "status"][:examples]
     trained_line = next((e.player_line for e in train if e.intent == "status"), "")
-    behaviours = [b for b in BEHAVIOURS if b != "unknown"]
-    out: dict[str, Any] = {"examples": len(asked), "behaviours": len(behaviours)}
-    out["training_line"] = trained_line
-    for phrasing in ("heldout_phrasing", "training_phrasing"):
-        named, differ = [], []
-        for i, example in enumerate(asked):
-            context = example_context(example)
-            if phrasing == "training_phrasing":
-                context = dataclasses.replace(context, player_line=trained_line)
-            replies = []
-            for behaviour in behaviours:
-                prompt = format_prompt(dataclasses.replace(context, behaviour=behaviour))
-                reply = generate_reply(
-                    model, tokenizer, prompt, seed=config.seed + i, temperature=config.temperature
-                ).text
-                replies.append(reply)
-                named.append(classifier.predict(reply) == behaviour)
-            differ.append(len(set(replies)) > 1)
-        out[phrasing] = {
-            "adherence": float(np.mean(named)) if named else None,
-            "distinct_replies": float(np.mean(differ)) if differ else None,
-        }
+    pool = CardPools(heldout=True).behaviour_texts
+    sets = {
+        "heldout_sentences": [text for _, text in pool]
+        + [generic_behaviour_text(label) for label, _ in pool],
+        "game_sentences": [
+            text
+            for path in map(resolve_path, config.behaviour_files)
+            if path.exists()
+            for text in load_behaviour_texts(path).values()
+        ],
+    }
+    out: dict[str, Any] = {"examples": len(asked), "per_example": per_example, "training_line": trained_line}
+    for set_name, sentences in sets.items():
+        out[set_name] = {"sentences": len(sentences)}
+        if not sentences:
+            continue
+        for phrasing in ("heldout_phrasing", "training_phrasing"):
+            stated, differ = [], []
+            for i, example in enumerate(asked):
+                context = example_context(example)
+                if phrasing == "training_phrasing":
+                    context = dataclasses.replace(context, player_line=trained_line)
+                replies = []
+                for j in range(per_example):
+                    text = sentences[(i * per_example + j) % len(sentences)]
+                    prompt = format_prompt(dataclasses.replace(context, behaviour="x", behaviour_text=text))
+                    reply = generate_reply(
+                        model, tokenizer, prompt, seed=config.seed + i, temperature=config.temperature
+                    ).text
+                    replies.append(reply)
+                    stated.append(states_behaviour(reply, text))
+                differ.append(len(set(replies)) > 1)
+            out[set_name][phrasing] = {
+                "adherence": float(np.mean(stated)) if stated else None,
+                "distinct_replies": float(np.mean(differ)) if differ else None,
+            }
     return out
 
 
@@ -345,17 +389,26 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
         for i, e in enumerate(sample)
     ]
     texts = [r.text for r in replies]
-    voice, behaviour = classifiers(train)
-    chat = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent in CHAT_INTENTS]
-    status = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent == "status"]
+    voice = voice_classifier(train)
+    chat = [
+        (e, r)
+        for e, r in zip(sample, texts, strict=True)
+        if e.intent in CHAT_INTENTS and BEHAVIOUR_REF not in e.reply
+    ]
+    status = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent == "status" and e.behaviour_text]
     ordinary = ordinary_words(Path(config.assets_dir))
+    lines = voice_lines(Path(config.assets_dir))
     cards = card_figures(sample, texts, ordinary)
+    all_chat = [(e, r) for e, r in zip(sample, texts, strict=True) if e.intent in CHAT_INTENTS]
     cards.update(
         voice_adherence=_accuracy(voice, [r for _, r in chat], [e.voice for e, _ in chat]),
         reference_voice=_accuracy(voice, [e.reply for e, _ in chat], [e.voice for e, _ in chat]),
-        behaviour_adherence=_accuracy(behaviour, [r for _, r in status], [e.behaviour for e, _ in status]),
-        reference_behaviour=_accuracy(
-            behaviour, [e.reply for e, _ in status], [e.behaviour for e, _ in status]
+        behaviour_adherence=float(np.mean([states_behaviour(r, e.behaviour_text) for e, r in status]))
+        if status
+        else None,
+        intact_chat=intact_share(all_chat, lines),
+        reference_intact_chat=intact_share(
+            [(e, expand_references(e.reply, (), e.behaviour_text)) for e, _ in all_chat], lines
         ),
         copied_from_training=copy_rate([r for _, r in chat], {e.reply for e in train}),
         **reply_figures(replies),
@@ -366,7 +419,7 @@ def evaluate(config: DialogueEvalConfig) -> dict[str, Any]:
         ],
     )
     result["cards"] = cards
-    result["behaviour"] = behaviour_figures(model, tokenizer, heldout, train, behaviour, config)
+    result["behaviour"] = behaviour_figures(model, tokenizer, heldout, train, config)
     handwritten = Path(config.assets_dir) / HANDWRITTEN_FILE
     if handwritten.exists():
         result["handwritten"] = handwritten_figures(

@@ -6,6 +6,7 @@ Pure Python on strings, so each is checked on known inputs in the tests:
 - :func:`copy_rate`: share of replies that equal a training reply (after :func:`normalise`).
 - :func:`is_well_formed`: ended by the model, starts and ends like a sentence, no marker
   leak, no stutter.
+- :func:`made_of_lines`: a reply is written lines put together whole (not garbled).
 - :class:`NaiveBayesClassifier`: a multinomial naive Bayes over word uni- and bigrams,
   trained on the corpus to tell which persona (or behaviour) a reply fits.
 """
@@ -74,6 +75,17 @@ def is_well_formed(reply: str, ended: bool = True) -> bool:
         and "|>" not in text
         and _STUTTER.search(text) is None
     )
+
+
+def made_of_lines(reply: str, lines: Iterable[str]) -> bool:
+    """Whether ``reply`` is one or more of ``lines``, each whole, separated by spaces (case and
+    spacing aside; a ``{slot}`` of a line matches any words). A chit-chat reply of our corpus
+    is made of its voice's lines, so a reply that is not has garbled or invented text."""
+    parts = sorted({" ".join(line.lower().split()) for line in lines if line.strip()}, key=len, reverse=True)
+    if not parts:
+        return False
+    one = "|".join(re.sub(r"\\\{\w+\\\}", ".+?", re.escape(part)) for part in parts)
+    return re.fullmatch(f"(?:(?:{one}) ?)+", " ".join(reply.lower().split())) is not None
 
 
 def ngram_features(text: str) -> list[str]:

@@ -4,9 +4,9 @@ Serving loads it with :func:`gameai.dialogue.tokenizer.load_tokenizer`.
 
 The prompt markers (:data:`gameai.dialogue.prompt.MARKERS`) are one id each, and player text
 can never produce one (``clean_text`` removes marker look-alikes). All are special tokens
-except the fact markers (:data:`~gameai.dialogue.prompt.FACTS`), added as ordinary tokens: a
-reply names them and they must decode as text, for the backend to expand them into their
-sentences. No BOS token is added: a prompt is encoded as it is, and
+except the reference markers (:data:`~gameai.dialogue.prompt.REFERENCES`: the fact markers and
+the behaviour's), added as ordinary tokens: a reply names them and they must decode as text,
+for the backend to expand them into their sentences. No BOS token is added: a prompt is encoded as it is, and
 :data:`~gameai.dialogue.prompt.END` is both the end-of-reply and the EOS token.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from gameai.dialogue.prompt import END, FACTS, MARKERS, PAD
+from gameai.dialogue.prompt import END, MARKERS, PAD, REFERENCES
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
@@ -36,16 +36,16 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
         min_frequency=2,
-        special_tokens=[m for m in MARKERS if m not in FACTS],
+        special_tokens=[m for m in MARKERS if m not in REFERENCES],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
-    tokenizer.add_tokens([AddedToken(m, special=False, normalized=False) for m in FACTS])
+    tokenizer.add_tokens([AddedToken(m, special=False, normalized=False) for m in REFERENCES])
     return PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         eos_token=END,
         pad_token=PAD,
-        additional_special_tokens=[m for m in MARKERS if m not in (END, PAD, *FACTS)],
+        additional_special_tokens=[m for m in MARKERS if m not in (END, PAD, *REFERENCES)],
         clean_up_tokenization_spaces=False,
     )

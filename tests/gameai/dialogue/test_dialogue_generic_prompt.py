@@ -52,6 +52,7 @@ def test_the_name_is_the_cards_or_npc() -> None:
 def test_the_sheet_holds_the_whole_card_and_the_situation() -> None:
     context = _context(
         behaviour="aggressive",
+        behaviour_text="You charge at every enemy you see.",
         events=("hurt", "low_health"),
         game_state={"score": 12, "zone": "north road"},
     )
@@ -69,7 +70,7 @@ def test_the_sheet_holds_the_whole_card_and_the_situation() -> None:
         "- score: 12",
         "- zone: north road",
         "Your mood: cheerful.",
-        "The player seems aggressive.",
+        'How the player plays, in words you may say to them: "You charge at every enemy you see."',
         "Recent events: hurt, low_health.",
         ANSWER_RULE,
     ]

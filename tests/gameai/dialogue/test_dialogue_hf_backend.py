@@ -78,7 +78,7 @@ def test_chat_template_is_used_when_present(model_dirs: dict[str, Path]) -> None
 def test_plain_fallback_prompt(plain: HuggingFaceBackend) -> None:
     prompt, stops = plain.build_prompt(CONTEXT)
     assert prompt.endswith("Player: Hi.\nBrann: Hm. You again.\nPlayer: Can you fix my sword?\nBrann:")
-    assert "The player seems aggressive." in prompt and "Your mood: grumpy." in prompt
+    assert "play style aggressive." in prompt and "Your mood: grumpy." in prompt
     assert "- A new shield costs 40 gold." in prompt  # the card's facts
     assert stops == ("\n",)
 

@@ -190,8 +190,9 @@ def test_models_with_a_plain_kv_cache_can_batch(model_dirs: dict[str, Path]) -> 
 
 
 def test_a_reply_cannot_point_at_a_fact_its_prompt_does_not_show() -> None:
-    """The markers of facts a prompt does not show are banned on both paths (the shipped model)."""
-    from gameai.dialogue.prompt import FACTS
+    """The markers of facts a prompt does not show, and the behaviour's when it names none, are
+    banned on both paths (the shipped model)."""
+    from gameai.dialogue.prompt import BEHAVIOUR_REF, FACTS
 
     backend = HuggingFaceBackend.load(resolve_path("assets/dialogue/model"), "cpu")
     card = NpcCard(
@@ -204,8 +205,12 @@ def test_a_reply_cannot_point_at_a_fact_its_prompt_does_not_show() -> None:
     one_shown = backend.encode(
         DialogueContext(npc_id="r", npc=card, player_line="How much is a room?"), GenerationParams()
     )
-    assert none_shown.banned_token_ids == tuple(marker_ids) and not none_shown.facts
-    assert one_shown.banned_token_ids == tuple(marker_ids[1:]) and len(one_shown.facts) == 1
+    behaviour_id = backend.tokenizer.convert_tokens_to_ids(BEHAVIOUR_REF)
+    assert none_shown.banned_token_ids == (*marker_ids, behaviour_id) and not none_shown.facts
+    assert one_shown.banned_token_ids == (*marker_ids[1:], behaviour_id) and len(one_shown.facts) == 1
+    aims = DialogueContext(npc_id="r", npc=card, player_line="Hi", behaviour="x", behaviour_text="You aim.")
+    described = backend.encode(aims, GenerationParams())
+    assert behaviour_id not in described.banned_token_ids and described.behaviour == "You aim."
     logits = torch.zeros((2, len(backend.tokenizer)))
     logits[:, marker_ids[0]] = 50.0  # both rows would point at f1
     batch = HuggingFaceBatch(backend)

@@ -2,11 +2,13 @@
 
 from gameai.dialogue.npc_card import card_from_persona
 from gameai.dialogue.prompt import (
+    BEHAVIOUR_REF,
     END,
     FACTS,
     MARKERS,
     NPC,
     PAD,
+    behaviour_in_prompt,
     clean_text,
     derived_conditions,
     event_tags,
@@ -45,7 +47,7 @@ def test_prompt_holds_every_field_in_order_and_ends_where_the_reply_starts() -> 
     )
     assert format_prompt(context) == (
         "<|name|>Brann<|role|>blacksmith<|traits|>gruff, honest<|speech|>short, gruff sentences"
-        "<|mood|>worried<|behaviour|>aggressive<|events|>hurt kill"
+        "<|mood|>worried<|behaviour|>I'd call your play style aggressive.<|events|>hurt kill"
         "<|f1|>A new shield costs 40 gold.<|f2|>your score is 12."
         "<|player|>Hi.<|npc|>Hm. You again.<|end|><|player|>How much is a new shield? And my score?<|npc|>"
     )
@@ -82,6 +84,7 @@ def test_player_and_card_text_cannot_forge_markers_or_new_lines() -> None:
     prompt = format_prompt(DialogueContext(npc_id="n", npc=card, player_line=line))
     assert prompt.endswith(NPC)
     expected = {NPC: 1, "<|player|>": 1, FACTS[0]: 1, FACTS[1]: 0, FACTS[2]: 0, END: 0, PAD: 0}
+    expected[BEHAVIOUR_REF] = 0
     for marker in MARKERS:
         assert prompt.count(marker) == expected.get(marker, 1), marker
     assert "\n" not in prompt
@@ -116,3 +119,23 @@ def test_the_facts_a_prompt_shows_can_be_read_back_and_named_in_a_reply() -> Non
         facts_in_prompt(format_prompt(DialogueContext(npc_id="n", npc=NpcCard(name="X"), player_line="")))
         == ()
     )
+
+
+def test_the_behaviour_is_a_sentence_the_reply_can_point_at() -> None:
+    described = DialogueContext(
+        npc_id="n",
+        npc=BRANN,
+        player_line="How am I doing?",
+        behaviour="stomper",
+        behaviour_text="You jump on every <|end|>goblin you meet.",
+    )
+    prompt = format_prompt(described)
+    assert "<|behaviour|>You jump on every goblin you meet.<|events|>" in prompt
+    assert behaviour_in_prompt(prompt) == "You jump on every goblin you meet."
+    generic = format_prompt(DialogueContext(npc_id="n", npc=BRANN, player_line="Hi", behaviour="bot_like"))
+    assert behaviour_in_prompt(generic) == "I'd call your play style bot-like."
+    unknown = format_prompt(DialogueContext(npc_id="n", npc=BRANN, player_line="Hi"))
+    assert "<|behaviour|>unknown<|" in unknown and behaviour_in_prompt(unknown) == ""
+    said = expand_references(f"Hmph. {BEHAVIOUR_REF} <|f1|>", ("the mine is east.",), "you jump a lot.")
+    assert said == "Hmph. You jump a lot. The mine is east."
+    assert expand_references(f"Hmph. {BEHAVIOUR_REF}", ()) == "Hmph. "

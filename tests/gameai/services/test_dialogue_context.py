@@ -41,6 +41,21 @@ def test_dialogue_context_takes_the_session_state() -> None:
     assert overridden.behaviour == "aggressive"  # the request wins
 
 
+def test_the_behaviour_comes_with_the_games_sentence_for_it() -> None:
+    session = _session()
+    session.behaviour = RecognisedBehaviour(label="stomper", probabilities={"stomper": 1.0}, seq=1)
+    texts = {"stomper": "You jump on every goblin you meet."}
+    request = DialogueRequest(id="d", npc_id="blacksmith", player_line="How am I doing?")
+    context = build_dialogue_context(request, session, SERVER_CARDS, texts)
+    assert context.behaviour_text == "You jump on every goblin you meet."
+    assert "<|behaviour|>You jump on every goblin you meet.<|" in format_prompt(context)
+    other = build_dialogue_context(
+        DialogueRequest(id="e", npc_id="blacksmith", behaviour="speedrunner"), session, SERVER_CARDS, texts
+    )
+    assert other.behaviour_text is None  # undescribed: the prompt gets the generic sentence
+    assert "<|behaviour|>I'd call your play style speedrunner.<|" in format_prompt(other)
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [

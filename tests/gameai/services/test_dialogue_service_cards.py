@@ -44,3 +44,24 @@ def test_a_bad_card_file_stops_loading_the_services(tmp_path: Path) -> None:
     config = RuntimeConfig(behaviour_model="", dialogue_model="", agents_dir="", device="cpu", npcs=str(path))
     with pytest.raises(CardFileError, match="is not valid toml"):
         load_services(config)
+
+
+def test_each_games_behaviour_sentences_come_from_its_card_file(tmp_path: Path) -> None:
+    arena = DialogueService.load_behaviour_texts(game_models.served_games(RuntimeConfig()))
+    assert arena[None]["aggressive"] == "You charge at every enemy you see."
+    assert arena["platformer"]["stomper"] == "You jump on every goblin you meet."
+    service = DialogueService(
+        DialogueService.load(RuntimeConfig(dialogue_model=""), torch.device("cpu"), None).info,
+        cards={"a": NpcCard(name="A")},
+        game_cards={"platformer": {"b": NpcCard(name="B")}},
+        behaviour_texts=arena,
+    )
+    assert service.behaviour_texts_of("platformer")["stomper"].startswith("You jump")
+    assert "stomper" not in service.behaviour_texts_of("another-game")  # the default set's
+    loaded = DialogueService.load(RuntimeConfig(dialogue_model=""), torch.device("cpu"), None)
+    assert loaded.behaviour_texts_of("any")["bot_like"] == "You move with a machine's perfect regularity."
+    bad = tmp_path / "npcs.toml"
+    bad.write_text('[npcs.ada]\nname = "Ada"\n[behaviours]\nsniper = ""\n')
+    config = RuntimeConfig(behaviour_model="", dialogue_model="", agents_dir="", device="cpu", npcs=str(bad))
+    with pytest.raises(CardFileError, match="sniper: expected a non-empty sentence"):
+        load_services(config)

@@ -102,6 +102,7 @@ class CardPools:
         self.wares = s(pools.WARES)
         self.state_keys = s(pools.GAME_STATE_KEYS)
         self.questions = {kind: s(phrasings) for kind, phrasings in pools.QUESTIONS.items()}
+        self.behaviour_texts = s(pools.BEHAVIOUR_TEXTS)
 
     def word(self, rng: Rng, pool: tuple[str, ...], prefix: str = "", suffix: str = "") -> str:
         """An entry of ``pool``, or in training, a third of the time, a made-up word

@@ -36,9 +36,18 @@ from typing import Any, Final
 
 import numpy as np
 
-from gameai import vocabulary
+from gameai.dialogue.behaviour_text import generic_behaviour_text
 from gameai.dialogue.npc_card import keywords, knowledge, load_npc_cards, state_sentences
-from gameai.dialogue.prompt import END, FACTS, MOODS, UNKNOWN, clean_text, facts_in_prompt, format_prompt
+from gameai.dialogue.prompt import (
+    BEHAVIOUR_REF,
+    END,
+    FACTS,
+    MOODS,
+    UNKNOWN,
+    clean_text,
+    facts_in_prompt,
+    format_prompt,
+)
 from gameai.dialogue.types import DialogueContext, DialogueTurn
 from gameai.model_files import sha256_of
 from gameai.protocol.messages import NpcCard
@@ -68,8 +77,6 @@ SITUATIONS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
 }
 SITUATION_WEIGHTS: Final = {"none": 4.0, **{s: 1.0 for s in SITUATIONS if s != "none"}}
 _WORD: Final = re.compile(r"[A-Za-z][A-Za-z']+")
-#: Player behaviours (the arena's classes) plus "not recognised yet".
-BEHAVIOURS: Final = (*vocabulary.BEHAVIOURS, UNKNOWN)
 
 #: Intents and how often each is drawn.
 INTENT_WEIGHTS: Final[dict[str, float]] = {
@@ -84,7 +91,7 @@ INTENT_WEIGHTS: Final[dict[str, float]] = {
     "identity": 0.5,
     "insult": 0.3,
     "compliment": 0.3,
-    "status": 0.4,
+    "status": 0.6,
     "request": 0.3,
     "offscript": 0.2,
     "silence": 0.5,
@@ -133,8 +140,13 @@ class CorpusConfig:
     """Probability that a chit-chat reply opens with a mood line."""
     p_situation: float = 0.6
     """Probability that a chit-chat reply remarks on the situation (when there is one)."""
-    p_behaviour: float = 0.35
+    p_behaviour: float = 0.2
     """Probability that a chit-chat reply remarks on a known behaviour (always for ``status``)."""
+    p_no_behaviour: float = 0.15
+    """Probability that no behaviour is recognised yet (the prompt's behaviour is ``unknown``)."""
+    p_generic_behaviour: float = 0.3
+    """Probability that a known behaviour comes as the generic sentence for its label (a game
+    that described none), not as a described one."""
     p_casual: float = 0.2
     """Probability that the player's line is lower-cased and loses its final punctuation."""
 
@@ -155,6 +167,7 @@ class Example:
     voice: str
     mood: str
     behaviour: str
+    """The behaviour's label, ``unknown`` when none is recognised."""
     situation: str
     game_state: dict[str, Any] = field(default_factory=dict)
     kind: str = ""
@@ -163,6 +176,8 @@ class Example:
     """``fact``/``state``: what a right answer contains."""
     topic: str = ""
     """``abstain``: the subject asked about."""
+    behaviour_text: str = ""
+    """The prompt's sentence about the behaviour ("" when none is recognised)."""
 
 
 class Banks:
@@ -234,6 +249,14 @@ class ExampleWriter:
     def _casual(self, line: str, rng: np.random.Generator) -> str:
         return line.lower().rstrip(".!?") if line and rng.random() < self.config.p_casual else line
 
+    def _behaviour(self, rng: np.random.Generator) -> tuple[str, str]:
+        """A recognised behaviour: (label, the prompt's sentence about it), or (``unknown``, "")."""
+        c = self.config
+        if rng.random() < c.p_no_behaviour:
+            return UNKNOWN, ""
+        label, text = self.pools.behaviour_texts[int(rng.integers(len(self.pools.behaviour_texts)))]
+        return label, generic_behaviour_text(label) if rng.random() < c.p_generic_behaviour else text
+
     def _stated(self, voice: str, marker: str, rng: np.random.Generator) -> str:
         """A reply stating the fact behind ``marker`` (the model names the marker; the service
         expands it into the sentence)."""
@@ -257,11 +280,13 @@ class ExampleWriter:
     ) -> str:
         c = self.config
         slots = {"name": card.name, "role": card.role} if card.name and card.role else {}
-        if intent == "status":
-            return self.banks.line(voice, "behaviour", behaviour, rng)
+        if intent == "status":  # the behaviour's sentence, pointed at; "can't tell yet" without one
+            if behaviour == UNKNOWN:
+                return self.banks.line(voice, "behaviour", UNKNOWN, rng)
+            return self._stated(voice, BEHAVIOUR_REF, rng)
         parts = [self.banks.line(voice, "reply", intent, rng, **slots)]
-        if behaviour != "unknown" and rng.random() < c.p_behaviour:
-            parts.append(self.banks.line(voice, "behaviour", behaviour, rng))
+        if behaviour != UNKNOWN and rng.random() < c.p_behaviour:
+            parts.append(BEHAVIOUR_REF)
         if situation != "none" and rng.random() < c.p_situation:
             first = intent in ("silence", "farewell") or rng.random() < 0.5
             parts.insert(0 if first else 1, self.banks.line(voice, "event", situation, rng))
@@ -277,7 +302,7 @@ class ExampleWriter:
         card, voice = generated.card, generated.voice
         intent = intent or _weighted(rng, INTENT_WEIGHTS)
         situation = _weighted(rng, SITUATION_WEIGHTS)
-        behaviour = BEHAVIOURS[int(rng.integers(len(BEHAVIOURS)))]
+        behaviour, behaviour_text = self._behaviour(rng)
         request_mood = MOODS[int(rng.integers(len(MOODS)))] if rng.random() < 0.4 else None
         state = game_state(self.pools, rng)
         events = list(SITUATIONS[situation][int(rng.integers(len(SITUATIONS[situation])))])
@@ -361,7 +386,8 @@ class ExampleWriter:
             npc_id=card_id,
             npc=card,
             player_line=player,
-            behaviour=None if behaviour == "unknown" else behaviour,
+            behaviour=None if behaviour == UNKNOWN else behaviour,
+            behaviour_text=behaviour_text or None,
             mood=request_mood,
             events=tuple(events),
             game_state=state,
@@ -388,6 +414,7 @@ class ExampleWriter:
             situation=situation,
             game_state=state,
             kind=kind,
+            behaviour_text=behaviour_text,
             value=value,
             topic=topic,
         )

@@ -6,8 +6,10 @@ starting with ``#`` are skipped. Section kinds:
 - ``[slot NAME]``: fillers for ``{NAME}`` in this file's other lines.
 - ``[player INTENT]``: what a player says (``lines/player.txt``).
 - ``[speech train]``, ``[speech heldout]``: a voice's ``speech`` texts (for training, for evaluation).
-- ``[reply INTENT]``, ``[answer opener|closer]``, ``[mood MOOD]``, ``[behaviour BEHAVIOUR]``,
-  ``[event SITUATION]``: a voice's reply parts (see :mod:`gameai.training.dialogue.corpus.generate`).
+- ``[reply INTENT]``, ``[answer opener|closer]``, ``[mood MOOD]``, ``[behaviour unknown]`` (asked
+  how they play before any behaviour is recognised), ``[event SITUATION]``: a voice's reply parts
+  (see :mod:`gameai.training.dialogue.corpus.generate`). What a voice says about a recognised
+  behaviour is the game's sentence, pointed at, never a line of the bank.
 
 A voice's file is named after the voice; every file in ``voices/`` is one.
 """

@@ -114,12 +114,15 @@ def test_eval_dialogue_prints_and_writes_card_figures(
     for key in ("fact_accuracy", "abstention", "false_abstention", "invention_rate", "well_formed", "ended"):
         assert isinstance(cards[key], float) and 0.0 <= cards[key] <= 1.0, key
     assert 0.0 <= cards["reference_voice"] <= 1.0
+    assert cards["reference_intact_chat"] in (None, 1.0)  # the corpus's chit-chat is whole lines
     assert isinstance(cards["invented_examples"], list)
     assert printed["speed"]["ttft_ms"] > 0 and printed["speed"]["tokens_per_s"] > 0
     behaviour = printed["behaviour"]
-    assert behaviour["examples"] > 0 and behaviour["behaviours"] == 6
-    for phrasing in ("heldout_phrasing", "training_phrasing"):
-        assert 0.0 <= behaviour[phrasing]["adherence"] <= 1.0
+    assert behaviour["examples"] > 0 and behaviour["heldout_sentences"]["sentences"] == 20
+    assert behaviour["game_sentences"]["sentences"] == 12  # the arena's and the platformer's
+    for sentences in ("heldout_sentences", "game_sentences"):
+        for phrasing in ("heldout_phrasing", "training_phrasing"):
+            assert 0.0 <= behaviour[sentences][phrasing]["adherence"] <= 1.0
     assert "baseline" not in printed
 
 

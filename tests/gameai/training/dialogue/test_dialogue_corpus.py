@@ -9,11 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.npc_card import load_npc_cards
-from gameai.dialogue.prompt import FACTS, MOODS, PLAYER, expand_references, facts_in_prompt
+from gameai.dialogue.prompt import (
+    BEHAVIOUR_REF,
+    FACTS,
+    MOODS,
+    PLAYER,
+    behaviour_in_prompt,
+    expand_references,
+    facts_in_prompt,
+)
 from gameai.model_files import sha256_of
 from gameai.training.dialogue.corpus.generate import (
-    BEHAVIOURS,
     CHAT_INTENTS,
     DECLINED_INTENTS,
     SITUATIONS,
@@ -41,10 +49,14 @@ VOICE_SECTIONS: dict[tuple[str, str], bool] = {
     ("answer", "opener"): True,
     ("answer", "closer"): True,
     **{("mood", mood): True for mood in MOODS},
-    **{("behaviour", behaviour): True for behaviour in BEHAVIOURS},
+    ("behaviour", "unknown"): True,
     **{("event", situation): True for situation in SITUATIONS if situation != "none"},
 }
 SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _behaviour_texts(game: str) -> dict[str, str]:
+    return load_behaviour_texts(ASSETS.parent / game / "npcs.toml")
 
 
 def read_assets(assets: Path = ASSETS) -> tuple[dict[str, LineBank], LineBank, dict]:
@@ -145,6 +157,27 @@ def test_heldout_split_shares_no_name_role_speech_phrasing_or_player_line(
         e.player_line.lower().rstrip(".!?") for e in examples if e.intent not in (*asked, "state")
     }
     assert said(heldout) and not (said(heldout) - {""}) & said(train)
+
+
+def test_how_am_i_doing_points_at_the_behaviour_sentence_of_the_prompt(
+    corpus: tuple[list[Example], list[Example]],
+) -> None:
+    train, heldout = corpus
+    for examples in (train, heldout):
+        status = [e for e in examples if e.intent == "status"]
+        known = [e for e in status if e.behaviour != "unknown"]
+        assert known and any(e.behaviour == "unknown" for e in examples)  # some with none recognised yet
+        for e in examples:
+            assert behaviour_in_prompt(e.prompt) == e.behaviour_text
+            assert (BEHAVIOUR_REF in e.reply) <= bool(e.behaviour_text), e  # never pointing at nothing
+        assert all(BEHAVIOUR_REF in e.reply for e in known)
+        assert not any(BEHAVIOUR_REF in e.reply for e in examples if e.behaviour == "unknown")
+        remarks = [e for e in examples if e.intent in CHAT_INTENTS and BEHAVIOUR_REF in e.reply]
+        assert remarks, "chit-chat remarks on the behaviour too"
+    sentences = lambda examples: {e.behaviour_text for e in examples if e.behaviour_text}  # noqa: E731
+    assert sentences(heldout) and not sentences(heldout) & sentences(train)
+    shipped = {text for game in ("dialogue", "platformer") for text in _behaviour_texts(game).values()}
+    assert not shipped & (sentences(train) | sentences(heldout)), "the games' sentences stay apart"
 
 
 def test_facts_and_state_are_answered_from_the_prompt(corpus: tuple[list[Example], list[Example]]) -> None:

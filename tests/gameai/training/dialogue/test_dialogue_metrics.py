@@ -9,6 +9,7 @@ from gameai.training.dialogue.metrics import (
     distinct_n,
     invented,
     is_well_formed,
+    made_of_lines,
     ngram_features,
     normalise,
 )
@@ -131,3 +132,13 @@ def test_invented_finds_made_up_names_and_numbers_only() -> None:
     assert invented("Shields are cheap. Swords are not! Maybe ask me later? Sure.", sources) == []
     assert invented("I sold 3 swords to Quinra.", sources) == ["3", "Quinra"]
     assert invented("", sources) == []
+
+
+def test_made_of_lines_takes_whole_lines_in_any_order_and_nothing_else() -> None:
+    lines = ["Hmph. Ask someone else.", "Hello, {name}.", "Aye."]
+    assert made_of_lines("Hmph. Ask someone else.", lines)
+    assert made_of_lines("aye.  HMPH. ask someone else.", lines)  # order, case and spaces aside
+    assert made_of_lines("Hello, Brann the smith. Aye.", lines)  # a slot matches any words
+    assert not made_of_lines("Hmph. Ask someone.", lines)  # a line cut short
+    assert not made_of_lines("Aye. I'm Ithven.", lines)  # a line with made-up text after it
+    assert not made_of_lines("", lines) and not made_of_lines("Aye.", [])

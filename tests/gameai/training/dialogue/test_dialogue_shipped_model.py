@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
 from gameai.dialogue.npc_card import load_npc_cards
 from gameai.dialogue.prompt import END
@@ -130,6 +131,34 @@ def test_handwritten_cards_in_free_sentences_are_answered_and_declined(backend: 
     # 0.85 / 0.63 (gameai eval dialogue). Abstention here is the model's weak side.
     assert figures["fact_accuracy"] >= 0.8, figures
     assert figures["abstention"] >= 0.3, figures
+
+
+#: Asked how they play: a training phrasing, and two written here, apart from the player bank.
+HOW_AM_I_DOING = ("How am I doing?", "So how do you rate my playing?", "What do you think of how I play?")
+
+
+@pytest.mark.parametrize("npcs", ["dialogue/npcs.toml", "platformer/npcs.toml"])
+def test_npcs_say_the_games_own_sentence_for_the_recognised_behaviour(
+    backend: HuggingFaceBackend, npcs: str
+) -> None:
+    """Each shipped game's NPCs, asked how the player plays, state that game's sentence for
+    the behaviour (sentences written apart from the corpus's made-up classes); with none
+    recognised they state none."""
+    path = ASSETS.parent / npcs
+    cards, texts = load_npc_cards(path), load_behaviour_texts(path)
+    stated = []
+    for i, (label, text) in enumerate(texts.items()):
+        card_id = list(cards)[i % len(cards)]
+        for line in HOW_AM_I_DOING:
+            context = DialogueContext(
+                npc_id=card_id, npc=cards[card_id], player_line=line, behaviour=label, behaviour_text=text
+            )
+            stated.append(text.lower() in reply_of(backend, context).lower())
+    # Measured 15 of 18 for each game: the calm-voiced NPCs (Kestrel, Lark) and Mira answer "How am
+    # I doing?" with "I don't know" greedy; every other case states the sentence.
+    assert sum(stated) >= 0.75 * len(stated), stated
+    unknown = DialogueContext(npc_id="x", npc=next(iter(cards.values())), player_line=HOW_AM_I_DOING[0])
+    assert not any(text.lower() in reply_of(backend, unknown).lower() for text in texts.values())
 
 
 def test_the_game_state_answers_the_players_own_questions(backend: HuggingFaceBackend) -> None:

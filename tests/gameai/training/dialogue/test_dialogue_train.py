@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 import gameai.training.dialogue.train as train_module
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE
-from gameai.dialogue.prompt import END, FACTS, MARKERS
+from gameai.dialogue.prompt import END, MARKERS, REFERENCES
 from gameai.dialogue.tokenizer import load_tokenizer
 from gameai.errors import StepOrderError
 from gameai.training.dialogue.checkpoint import load_optimizer_tensors, optimizer_tensors, read_state
@@ -104,7 +104,7 @@ def test_tokenizer_round_trips_and_keeps_markers_whole(prepared: DialogueTrainCo
     for marker in MARKERS:
         assert len(tokenizer(marker, add_special_tokens=False)["input_ids"]) == 1
     assert tokenizer.eos_token == END and ids[-1] == tokenizer.eos_token_id
-    assert len(tokenizer) == prepared.vocab_size + len(FACTS)  # the fact markers are added after BPE
+    assert len(tokenizer) == prepared.vocab_size + len(REFERENCES)  # the reference markers come after BPE
 
 
 def test_collate_masks_prompt_and_padding(prepared: DialogueTrainConfig) -> None:
