@@ -34,7 +34,7 @@ from typing import Any, Final, TypeGuard
 
 #: The key of ``config.json``'s metadata that holds the calibration.
 CALIBRATION_KEY: Final = "bot_like_calibration"
-#: A game's own model (trained on a dataset, ``docs/behaviour.md``, *Your game, your labels*):
+#: A game's own model (trained on a dataset, ``docs/behaviour-your-game.md``, *Your game, your labels*):
 #: the metadata's list of its accusation classes, and per class a calibration of the same
 #: structure as the arena's ``bot_like_calibration``.
 ACCUSATION_CLASSES_KEY: Final = "accusation_classes"

@@ -3,7 +3,7 @@
 A :class:`DifficultyController` sees every ``match.result`` of its session (with the
 behaviour recognised at that moment) and answers the difficulty an ``act`` without an
 explicit difficulty is served at. Sessions use :class:`AdaptiveDifficulty` (the rule is
-in its docstring and in ``docs/agents.md``); :class:`FixedDifficulty` ignores results
+in its docstring and in ``docs/difficulty.md``); :class:`FixedDifficulty` ignores results
 (``gameai serve --difficulty-control fixed``, and the baseline of ``gameai eval adapt``).
 """
 

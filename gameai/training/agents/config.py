@@ -100,7 +100,8 @@ class AgentTrainConfig:
     served_handicap: tuple[float, float, float, float] = (0.8, 1.0, 0.3, 0.0)
     """The arena actor's handicap when served (hold_fire, scramble_aim, slip_move, freeze at d = 0).
     The shipped agent serves the training chances; (1, 1, 1, 0.8) makes d = 0 easy for beginners but
-    changes the play the shipped behaviour model was recorded on (docs/agents.md, Serving and adaptation)."""
+    changes the play the shipped behaviour model was recorded on (docs/difficulty.md, Serving and
+    adaptation)."""
     random_action: float = 0.5
     """Handicap (a Gymnasium env's served actor): chance at difficulty 0 that each element of the served
     action is replaced by a random valid one; scaled by 1 - difficulty."""

@@ -128,8 +128,8 @@ class BehaviourTrainConfig(RecordConfig):
     ``checkpoints/behaviour-<game_id>``. ``record`` does not apply; ``import`` writes into it."""
     split_shares: tuple[float, ...] = DEFAULT_SPLIT_SHARES
     """With ``dataset``: the shares of its players in the train, val, test and calibration splits.
-    A player's split follows from a hash of its id alone (``docs/behaviour.md``, *Your game, your
-    labels*), so it never changes as the dataset grows."""
+    A player's split follows from a hash of its id alone (``docs/behaviour-your-game.md``, *Your game,
+    your labels*), so it never changes as the dataset grows."""
     look_exemplars: int = 128
     """How many of the game's frames the exported model's frame look keeps as exemplars (the
     ``look`` step: ``docs/behaviour.md``, *Unknown*); a game whose look varies more needs more."""
@@ -326,7 +326,7 @@ class ImportConfig:
     labels: str = ""
     """The labels file, CSV or JSON: rows of session, player, label and a range, in seconds
     (``from_s``, ``to_s``) or in the source's frames (``from_frame``, ``to_frame``); see
-    ``docs/behaviour.md``, *Your game, your labels*."""
+    ``docs/behaviour-your-game.md``, *Your game, your labels*."""
     dataset: str = ""
     """The dataset directory written (created, or added to when it exists with the same metadata)."""
     game_id: str = ""

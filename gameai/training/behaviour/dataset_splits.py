@@ -184,7 +184,7 @@ def load_dataset_split(
         raise ValueError(
             f"the {split} split of {path} has no player ({len(dataset.players)} players: "
             f"{split_counts(dataset, shares)}; split_shares {shares}): record more players "
-            "(docs/behaviour.md, *Your game, your labels*)"
+            "(docs/behaviour-your-game.md, *Your game, your labels*)"
         )
     index_of = {player: i for i, player in enumerate(players)}
     sessions = sorted(

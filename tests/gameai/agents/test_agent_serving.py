@@ -145,7 +145,7 @@ def test_eval_adapt_holds_every_player_near_half_and_narrows_the_spread() -> Non
     """The shipped agent served with adaptation vs a fixed difficulty (4 to 9 minutes on 2 cores).
 
     The goal (every last-15 win rate within 50% +/- 15%) held in 7 of 7 measured runs
-    (docs/agents.md); a run is random, so this checks a looser band and the spread.
+    (docs/difficulty.md); a run is random, so this checks a looser band and the spread.
     """
     from gameai.training.agents.adapt import evaluate_adaptation
     from gameai.training.agents.config import EvalAdaptConfig
