@@ -67,7 +67,7 @@ class DialogueBenchConfig:
     """The batched path's most replies per forward pass (the server's default)."""
     max_new_tokens: int = 48
     """Most tokens per reply (the server's default)."""
-    temperature: float = 0.8
+    temperature: float = 0.5
     """Sampling temperature of every reply (the protocol's default)."""
     seed: int = 0
     """Seed of the first reply; turn ``t`` of client ``c`` uses ``seed + 1000 c + t``."""

@@ -62,8 +62,10 @@ class GenerationParams:
 
     max_new_tokens: int = 48
     """Upper bound on generated tokens."""
-    temperature: float = 0.8
-    """Softmax temperature; 0 means greedy."""
+    temperature: float = 0.5
+    """Softmax temperature; 0 means greedy. 0.5 by default: against 0.8, the shipped model's
+    held-out replies state more facts (0.96 against 0.95) and keep chit-chat intact more often
+    (0.58 against 0.44; docs/dialogue.md)."""
     top_p: float = 0.95
     """Nucleus sampling mass."""
     seed: int | None = None

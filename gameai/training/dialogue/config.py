@@ -137,7 +137,7 @@ class DialogueEvalConfig:
     """Examples of the perplexity figure."""
     max_new_tokens: int = 64
     """Token limit of each generated reply."""
-    temperature: float = 0.8
+    temperature: float = 0.5
     """Sampling temperature (0: greedy); the service's default."""
     top_p: float = 0.95
     """Nucleus sampling mass."""

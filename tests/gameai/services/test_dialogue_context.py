@@ -149,7 +149,7 @@ def test_the_prompt_holds_the_card_and_no_marker_a_card_field_carries() -> None:
 
 def test_generation_params_defaults_and_overrides() -> None:
     default = generation_params(DialogueRequest(id="d", npc_id="n", persona="p"), default_max_new_tokens=40)
-    assert (default.max_new_tokens, default.temperature, default.seed) == (40, 0.8, None)
+    assert (default.max_new_tokens, default.temperature, default.seed) == (40, 0.5, None)
     greedy = generation_params(
         DialogueRequest(
             id="d", npc_id="n", persona="p", temperature=0.0, seed=3, stop=("\n",), max_new_tokens=9

@@ -98,7 +98,8 @@ def test_heldout_cards_are_answered_from_their_facts(loaded: tuple, heldout: lis
         generate_reply(model, tokenizer, e.prompt, seed=i, temperature=0.8).text for i, e in enumerate(sample)
     ]
     figures = card_figures(sample, replies)
-    # Measured 0.91 / 0.56 / 0.05 (gameai eval dialogue, 300 samples); the issue asks 0.90 / - / 0.05.
+    # Measured 0.96 / 0.53 / 0.01 at 0.5 and 0.95 / 0.55 / 0.03 at 0.8 (gameai eval dialogue, 300
+    # samples); the issue asks 0.90 / - / 0.05.
     assert figures["fact_accuracy"] >= 0.8, figures
     assert figures["abstention"] >= 0.4, figures
     assert figures["invention_rate"] <= 0.1, figures
@@ -127,8 +128,8 @@ def test_handwritten_cards_in_free_sentences_are_answered_and_declined(backend: 
     from gameai.training.dialogue.handwritten import HANDWRITTEN_FILE, handwritten_figures
 
     figures = handwritten_figures(backend, ASSETS / HANDWRITTEN_FILE, seeds=1, temperature=0.0)["test"]
-    # Measured greedy 1.00 / 0.50 (27 answerable, 10 not); sampled at 0.8 over three seeds
-    # 0.85 / 0.63 (gameai eval dialogue). Abstention here is the model's weak side.
+    # Measured greedy 0.93 / 0.60 (27 answerable, 10 not); sampled at 0.5 over three seeds
+    # 0.93 / 0.57 (gameai eval dialogue). Abstention here is the model's weak side.
     assert figures["fact_accuracy"] >= 0.8, figures
     assert figures["abstention"] >= 0.3, figures
 
