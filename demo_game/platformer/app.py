@@ -43,7 +43,7 @@ QUESTIONS = (
     "How am I doing?",
 )
 """The questions Tab puts in the question box, in turn (a person may type any other)."""
-AUTOPILOT_QUESTIONS = {"shopkeeper": "Where is the flag?", "guide": "How am I playing?"}
+AUTOPILOT_QUESTIONS = {"shopkeeper": "Where is the flag?", "guide": "How am I doing?"}
 """The question the autopilot asks each friendly NPC (by card id) after its greeting is answered:
 a fact of Odo's card, and Lark's word on how the player plays (Skyline's sentence for the
 recognised behaviour, ``assets/platformer/npcs.toml``)."""

@@ -18,14 +18,12 @@ of label -> sentence, beside ``npcs``; :func:`load_behaviour_texts`), else
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from gameai.dialogue.npc_card import CardFileError
+from gameai.dialogue.npc_card import CardFileError, read_card_file
 
 #: Longest behaviour sentence (the prompt field's limit).
 MAX_BEHAVIOUR_TEXT: Final = 160
@@ -88,15 +86,10 @@ def load_behaviour_texts(path: str | Path) -> dict[str, str]:
     """The ``behaviours`` table of an NPC file (TOML or JSON); empty when the file has none.
 
     Raises:
-        BehaviourTextError: The file cannot be read or parsed, or the table is invalid.
+        CardFileError: The file cannot be read or parsed (:func:`~gameai.dialogue.npc_card.read_card_file`),
+            or the table is invalid (:class:`BehaviourTextError`).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        data: Any = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw.decode("utf-8"))
-    except OSError as exc:
-        raise BehaviourTextError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BehaviourTextError(f"{path} is not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from exc
+    data = read_card_file(path)
     table = data.get("behaviours") if isinstance(data, dict) else None
     return {} if table is None else parse_behaviour_texts(table, f"{path}: behaviours")

@@ -339,6 +339,23 @@ def parse_card(value: Any, where: str = "npc") -> NpcCard:
     return card
 
 
+def read_card_file(path: Path) -> Any:
+    """The parsed content of an NPC file (JSON when its suffix is ``.json``, else TOML).
+
+    Raises:
+        CardFileError: The file cannot be read or is not valid JSON or TOML.
+    """
+    try:
+        raw = path.read_bytes()
+        return json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise CardFileError(f"cannot read NPC cards {path}: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CardFileError(
+            f"NPC cards {path} is not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}"
+        ) from exc
+
+
 def load_npc_cards(path: str | Path) -> dict[str, NpcCard]:
     """Read a card file (TOML or JSON; see the module docstring).
 
@@ -350,15 +367,7 @@ def load_npc_cards(path: str | Path) -> dict[str, NpcCard]:
             invalid (the message names the file and the card).
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        data: Any = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw.decode("utf-8"))
-    except OSError as exc:
-        raise CardFileError(f"cannot read NPC cards {path}: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CardFileError(
-            f"NPC cards {path} is not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}"
-        ) from exc
+    data = read_card_file(path)
     npcs = data.get("npcs") if isinstance(data, dict) else None
     if not isinstance(npcs, dict):
         raise CardFileError(f"NPC cards {path}: expected a table 'npcs' of card id -> card")

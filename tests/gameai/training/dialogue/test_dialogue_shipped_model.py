@@ -155,9 +155,9 @@ def test_npcs_say_the_games_own_sentence_for_the_recognised_behaviour(
                 npc_id=card_id, npc=cards[card_id], player_line=line, behaviour=label, behaviour_text=text
             )
             stated.append(text.lower() in reply_of(backend, context).lower())
-    # Measured 15 of 18 for each game: the calm-voiced NPCs (Kestrel, Lark) and Mira answer "How am
-    # I doing?" with "I don't know" greedy; every other case states the sentence.
-    assert sum(stated) >= 0.75 * len(stated), stated
+    # Measured 18 of 18 for each game (the model before "What am I doing wrong?" became a status
+    # phrasing: 15 of 18, "How am I doing?" declined by calm voices).
+    assert sum(stated) >= 0.8 * len(stated), stated
     unknown = DialogueContext(npc_id="x", npc=next(iter(cards.values())), player_line=HOW_AM_I_DOING[0])
     assert not any(text.lower() in reply_of(backend, unknown).lower() for text in texts.values())
 
