@@ -67,8 +67,8 @@ class ServeBenchConfig:
     """Behaviour model directory; random weights of the default architecture if it does not load."""
     max_batch: int = 32
     """The server's behaviour_max_batch."""
-    max_wait_ms: float = 4.0
-    """The server's behaviour_max_wait_ms."""
+    max_wait_ms: float = 20.0
+    """The server's behaviour_max_wait_ms (its default)."""
     torch_threads: int = 0
     """The server's torch threads (0: its default, cores - 1 on CPU)."""
     behaviour_process: bool = True
