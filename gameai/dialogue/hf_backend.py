@@ -53,7 +53,7 @@ from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_pro
 from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
 from gameai.dialogue.prompt import behaviour_in_prompt, facts_in_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
-from gameai.dialogue.tokenizer import unshown_reference_ids
+from gameai.dialogue.tokenizer import ReferenceMarkerIds
 from gameai.dialogue.types import DialogueBatch, DialogueContext, GenerationParams, TextDelta
 from gameai.model_files import WEIGHTS_HASH_KEY, ModelLoadError, check_weights_hash, file_version, read_json
 
@@ -146,6 +146,9 @@ class HuggingFaceBackend:
         self.eos_token_ids = eos_token_ids
         self.pad_token_id = pad_token_id
         self.device: torch.device = next(model.parameters()).device
+        self._marker_ids = ReferenceMarkerIds.of(tokenizer) if prompt_style == "gameai" else None
+        """Our prompt style: the reference markers' token ids (those a prompt gives nothing to
+        stand for are banned from its reply)."""
         config = model.config
         self.max_context: int | None = getattr(config, "max_position_embeddings", None) or getattr(
             config, "n_positions", None
@@ -254,16 +257,12 @@ class HuggingFaceBackend:
             params = dataclasses.replace(
                 params, max_new_tokens=min(params.max_new_tokens, self.max_context - input_ids.shape[1])
             )
-        if self.prompt_style != "gameai":
-            return EncodedPrompt(input_ids, params, StopSequenceBuffer(params.stop + style_stops))
-        return EncodedPrompt(
-            input_ids,
-            params,
-            StopSequenceBuffer(params.stop + style_stops),
-            facts_in_prompt(prompt),
-            unshown_reference_ids(self.tokenizer, prompt),
-            behaviour_in_prompt(prompt),
-        )
+        stops = StopSequenceBuffer(params.stop + style_stops)
+        if self._marker_ids is None:
+            return EncodedPrompt(input_ids, params, stops)
+        facts, behaviour = facts_in_prompt(prompt), behaviour_in_prompt(prompt)
+        banned = self._marker_ids.unshown(len(facts), bool(behaviour))
+        return EncodedPrompt(input_ids, params, stops, facts, banned, behaviour)
 
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache

@@ -8,12 +8,13 @@ end-of-reply and the EOS token.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from transformers import PreTrainedTokenizerFast
 
-from gameai.dialogue.prompt import BEHAVIOUR_REF, FACTS, behaviour_in_prompt, facts_in_prompt
+from gameai.dialogue.prompt import BEHAVIOUR_REF, FACTS
 
 
 def load_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
@@ -39,12 +40,24 @@ def behaviour_marker_id(tokenizer: Any) -> int | None:
     return token_id if isinstance(token_id, int) and token_id != tokenizer.unk_token_id else None
 
 
-def unshown_reference_ids(tokenizer: Any, prompt: str) -> tuple[int, ...]:
-    """The reference markers a reply to ``prompt`` (our prompt style) may not hold: those of
-    facts the prompt does not show, and the behaviour's when it names none. A reply cannot
-    point at a sentence that is not there."""
-    banned = fact_marker_ids(tokenizer)[len(facts_in_prompt(prompt)) :]
-    behaviour_id = behaviour_marker_id(tokenizer)
-    if behaviour_id is not None and not behaviour_in_prompt(prompt):
-        banned += (behaviour_id,)
-    return banned
+@dataclass(frozen=True)
+class ReferenceMarkerIds:
+    """The token ids of a tokenizer's reference markers, looked up once per model."""
+
+    facts: tuple[int, ...]
+    """:func:`fact_marker_ids`."""
+    behaviour: int | None
+    """:func:`behaviour_marker_id`."""
+
+    @classmethod
+    def of(cls, tokenizer: Any) -> ReferenceMarkerIds:
+        """The ids of ``tokenizer``'s markers."""
+        return cls(fact_marker_ids(tokenizer), behaviour_marker_id(tokenizer))
+
+    def unshown(self, facts_shown: int, behaviour_shown: bool) -> tuple[int, ...]:
+        """The markers a reply may not hold when its prompt shows ``facts_shown`` facts and a
+        behaviour sentence or none: a reply cannot point at a sentence that is not there."""
+        banned = self.facts[facts_shown:]
+        if self.behaviour is not None and not behaviour_shown:
+            banned += (self.behaviour,)
+        return banned

@@ -50,7 +50,7 @@ from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
 from gameai.dialogue.npc_card import parse_card
 from gameai.dialogue.prompt import BEHAVIOUR_REF, behaviour_in_prompt, expand_references, facts_in_prompt
-from gameai.dialogue.tokenizer import load_tokenizer, unshown_reference_ids
+from gameai.dialogue.tokenizer import ReferenceMarkerIds, load_tokenizer
 from gameai.dialogue.types import DialogueContext
 from gameai.paths import resolve_path
 from gameai.training.dialogue.config import DialogueEvalConfig
@@ -113,7 +113,7 @@ def generate_reply(
         else {"do_sample": False}
     )
     shown, behaviour = facts_in_prompt(prompt), behaviour_in_prompt(prompt)
-    unshown = unshown_reference_ids(tokenizer, prompt)
+    unshown = ReferenceMarkerIds.of(tokenizer).unshown(len(shown), bool(behaviour))
     if unshown:  # as the service does: a reply cannot point at a sentence the prompt does not show
         sampling["suppress_tokens"] = list(unshown)
     output = model.generate(  # type: ignore[operator]
