@@ -79,12 +79,13 @@ class FusedBehaviourNet:
     Args:
         net: A trained keypoints :class:`BehaviourNet`; its weights are copied (its batch
             norms' running statistics are used, whatever mode it is in).
+        hidden_dtype: The number type of the heads' first layers (:attr:`hidden_dtype`).
 
     Raises:
         ValueError: If ``net`` is not of the keypoints architecture.
     """
 
-    def __init__(self, net: BehaviourNet) -> None:
+    def __init__(self, net: BehaviourNet, hidden_dtype: torch.dtype = torch.float32) -> None:
         if net.keypoint_net is None:
             raise ValueError("FusedBehaviourNet needs the keypoints architecture")
         config = net.config
@@ -131,7 +132,11 @@ class FusedBehaviourNet:
         heads = [member.head for member in members]
         hidden = [_folded_linear(head[0], head[1]) for head in heads]  # type: ignore[arg-type]
         output = [_folded_linear(nn.Identity(), head[4]) for head in heads]  # type: ignore[arg-type]
-        self.hidden_layers = hidden
+        self.hidden_dtype = hidden_dtype
+        """The number type of the heads' first layers and of the window features they read:
+        float32, or bfloat16 (half the memory each batch reads: see
+        :func:`gameai.runtime.device.behaviour_head_dtype`); their outputs are float32 again."""
+        self.hidden_layers = [(weight.to(hidden_dtype), bias.to(hidden_dtype)) for weight, bias in hidden]
         """Per member: the head's first linear layer with its batch norm folded in: ``(out, in)``
         weight, bias."""
         self.output_layers = output
@@ -200,8 +205,11 @@ class FusedBehaviourNet:
         views = width // (m * single)  # 2: each window and its mirror image
         stacked = points.view(b, k, m, views, single).permute(2, 3, 0, 1, 4).reshape(m * views * b, k, single)
         features = self.features_of.window_features(stacked).view(m, views * b, -1)  # (M, V*B, F)
+        features = features.to(self.hidden_dtype)
         logits = [
-            functional.linear(torch.relu(functional.linear(member_features, *hidden)), *output)  # (V*B, n)
+            functional.linear(
+                torch.relu(functional.linear(member_features, *hidden)).float(), *output
+            )  # (V*B, n)
             for member_features, hidden, output in zip(
                 features, self.hidden_layers, self.output_layers, strict=True
             )

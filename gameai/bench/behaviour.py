@@ -49,6 +49,8 @@ class BehaviourBenchConfig:
     """Where the model runs: cpu, cuda, or auto (cuda when present)."""
     threads: int = 0
     """Torch CPU threads (0: the server's choice, one fewer than the cores, at least 1)."""
+    head_precision: str = "auto"
+    """The heads' number type: auto (the server's default), float32 or bfloat16."""
 
 
 class SlidingWindows:
@@ -119,7 +121,7 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
     threads = config.threads or cpu_inference_threads()
     torch.set_num_threads(threads)
     model = load_behaviour_model(config.model_dir, device)
-    classifier = BehaviourClassifier(model)
+    classifier = BehaviourClassifier(model, config.head_precision)  # type: ignore[arg-type]
     net_config = model.config
     height, width = net_config.frame_size
     k = net_config.frames_per_window
@@ -169,6 +171,7 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
         },
         "accuracy": accuracy_of(model.metadata),
         "device": str(device),
+        "head_dtype": str(classifier.head_dtype).removeprefix("torch."),
         "torch_threads": threads,
         "results": results,
         "machine": machine_info(),

@@ -134,7 +134,7 @@ def _dialogue_cost(model_dir: Path, config: CapacityBenchConfig) -> dict[str, An
         cpu_total, tokens = 0.0, 0
         try:
             for turn in range(config.model_replies + 1):  # the first warms up
-                fields = dialogue_fields(0, turn)
+                fields = dialogue_fields(turn, turn % 3)  # as many sessions' first three requests
                 persona = fields.pop("persona")
                 card = cards.get(persona) or card_from_persona(persona)
                 context = DialogueContext(npc_id="npc-0", npc=card, **fields)

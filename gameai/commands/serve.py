@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from gameai import event_loops
     from gameai.observability.logs import configure_logging
     from gameai.observability.metrics import ServiceMetrics
+    from gameai.runtime import heap
     from gameai.runtime.config import RuntimeConfig
     from gameai.server.app import GameAIServer
     from gameai.server.config import ServerConfig, build_config, check_known_keys, read_toml
@@ -93,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         logger.error("%s", exc)
         return 2
+
+    frozen = heap.freeze_startup_objects()
+    heap.time_collections(metrics.gc_pause_seconds)
+    logger.info("%d objects loaded at start-up left out of garbage collections", frozen)
 
     async def serve() -> None:
         server = GameAIServer(server_config, services, metrics)

@@ -103,6 +103,14 @@ class ServiceMetrics:
         self.model_up = Gauge(
             "gameai_model_up", "1 when the model is loaded and serving, else 0.", ["model"], registry=r
         )
+        self.gc_pause_seconds = Histogram(
+            "gameai_gc_pause_seconds",
+            "Pauses of the server process for Python's garbage collector, by generation "
+            "(the objects loaded at start-up are left out of collections: gameai.runtime.heap).",
+            ["generation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.dialogue_tokens_total = Counter(
             "gameai_dialogue_tokens_total", "Tokens generated for dialogue replies.", registry=r
         )

@@ -166,6 +166,11 @@ def compile_converter(annotation: Any, constraint: Constraint = NO_CONSTRAINT) -
     return convert_optional
 
 
+def _all_finite_floats(values: list[Any]) -> bool:
+    """Whether every item is a finite ``float`` (JSON ``1.5``; ``1`` decodes to an int and is not)."""
+    return all(type(v) is float for v in values) and all(map(math.isfinite, values))
+
+
 def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
     origin = typing.get_origin(annotation)
     if annotation is Any:
@@ -256,7 +261,8 @@ def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
         args = typing.get_args(annotation)
         if len(args) != 2 or args[1] is not Ellipsis:
             raise TypeError(f"only tuple[X, ...] is supported, not {annotation!r}")
-        item = compile_converter(args[0], constraint.items or NO_CONSTRAINT)
+        item_constraint = constraint.items or NO_CONSTRAINT
+        item = compile_converter(args[0], item_constraint)
 
         def convert_array(value: Any, path: str) -> tuple[Any, ...]:
             if not isinstance(value, list):
@@ -264,7 +270,27 @@ def _compile_plain(annotation: Any, constraint: Constraint) -> Converter:
             _check_length(value, path, constraint, "items")
             return tuple(item(v, f"{path}[{i}]") for i, v in enumerate(value))
 
-        return convert_array
+        if args[0] is not float or item_constraint.exclusive_minimum is not None:
+            return convert_array
+
+        def convert_float_array(value: Any, path: str) -> tuple[Any, ...]:
+            """An array of JSON numbers (an observation: one per ``act``), checked in one pass.
+
+            Only the whole array's types, finiteness and bounds are looked at here; anything
+            off goes through :func:`convert_array`, which names the first bad item.
+            """
+            if type(value) is list and _all_finite_floats(value):
+                if value and (item_constraint.minimum is not None or item_constraint.maximum is not None):
+                    low, high = min(value), max(value)
+                    if (item_constraint.minimum is not None and low < item_constraint.minimum) or (
+                        item_constraint.maximum is not None and high > item_constraint.maximum
+                    ):
+                        return convert_array(value, path)
+                _check_length(value, path, constraint, "items")
+                return tuple(value)
+            return convert_array(value, path)
+
+        return convert_float_array
     if origin is dict:
         key_type, value_type = typing.get_args(annotation)
         if key_type is not str:

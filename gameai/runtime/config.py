@@ -47,6 +47,12 @@ class RuntimeConfig:
     sessions on two cores the behaviour process's CPU fell from 10 to 5.6 ms per session-second
     and act p99 from 31-69 to 9 ms (docs/operations.md), for at most 16 ms more before a result
     at light load (a session's frames come every 200 ms)."""
+    behaviour_head_precision: str = "auto"
+    """Number type of the behaviour model's heads on the CPU: float32, bfloat16 (half the
+    memory each batch reads; the arena model's windows cost 15-20% less CPU at batch 8 on an
+    AVX-512 BF16 machine, the served probabilities within 0.01 of float32's:
+    docs/behaviour.md, *Speed*), or auto: bfloat16 where the CPU has bfloat16 instructions
+    (AVX-512 BF16 or AMX), else float32. Always float32 on cuda."""
     behaviour_smoothing_s: float = 6.0
     """Half-life of the smoothing of each session's behaviour results, seconds of play (0: none)."""
     behaviour_switch_margin: float = 0.1

@@ -59,6 +59,7 @@ import numpy as np
 
 from gameai.behaviour.model import BehaviourNetConfig
 from gameai.observability.logs import configure_logging, current_logging
+from gameai.runtime import heap
 from gameai.runtime.models import FrameEncodingCache, WindowRequest, fresh_frame_counts
 
 logger = logging.getLogger("gameai.runtime.model_process")  # also when run as __main__ (the child)
@@ -117,6 +118,8 @@ class BehaviourProcess:
         torch_threads: The child's torch threads (0: torch's default).
         max_batch: Most windows in one batch (sizes the shared memory: K frames each).
         on_exit: Called (from the reply thread) each time a ready child exits unasked.
+        head_precision: The heads' number type in the child
+            (:class:`~gameai.runtime.models.BehaviourClassifier`'s ``head_precision``).
     """
 
     def __init__(
@@ -127,8 +130,10 @@ class BehaviourProcess:
         torch_threads: int,
         max_batch: int,
         on_exit: Callable[[], None] | None = None,
+        head_precision: str = "auto",
     ) -> None:
         self.model_dir = model_dir
+        self.head_precision = head_precision
         self.config = config
         self.device = device
         self.torch_threads = torch_threads
@@ -177,6 +182,7 @@ class BehaviourProcess:
             "--model-dir", str(self.model_dir),
             "--device", self.device,
             "--torch-threads", str(self.torch_threads),
+            "--head-precision", self.head_precision,
             "--log-format", log_format, "--log-level", log_level,
         ]  # fmt: skip
         try:
@@ -461,13 +467,15 @@ def _receive_replies(
 # ---------------------------------------------------------------------- the child
 
 
-def _serve(conn: Connection, shm_fd: int, max_frames: int, model_dir: str, device: str) -> int:
+def _serve(
+    conn: Connection, shm_fd: int, max_frames: int, model_dir: str, device: str, head_precision: str
+) -> int:
     from gameai.behaviour.model import load_behaviour_model
     from gameai.model_files import ModelLoadError
     from gameai.runtime.models import BehaviourClassifier
 
     try:
-        classifier = BehaviourClassifier(load_behaviour_model(model_dir, device))
+        classifier = BehaviourClassifier(load_behaviour_model(model_dir, device), head_precision)  # type: ignore[arg-type]
     except (ModelLoadError, OSError, ValueError, RuntimeError) as exc:
         conn.send_bytes(_ERROR + str(exc).encode())
         return 1
@@ -477,6 +485,7 @@ def _serve(conn: Connection, shm_fd: int, max_frames: int, model_dir: str, devic
     memory = mmap.mmap(shm_fd, SLOTS * max_frames * height * width * config.channels)
     slots = np.frombuffer(memory, dtype=np.uint8).reshape(SLOTS, max_frames, height, width, config.channels)
     caches: dict[int, FrameEncodingCache] = {}
+    heap.freeze_startup_objects()
     conn.send_bytes(_OK)
     while True:
         try:
@@ -517,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--torch-threads", type=int, default=0)
+    parser.add_argument("--head-precision", choices=("auto", "float32", "bfloat16"), default="auto")
     parser.add_argument("--log-format", choices=("json", "text"), default="text")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -529,7 +539,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.torch_threads > 0:
         torch.set_num_threads(args.torch_threads)
-    return _serve(Connection(args.fd), args.shm_fd, args.max_frames, args.model_dir, args.device)
+    return _serve(
+        Connection(args.fd), args.shm_fd, args.max_frames, args.model_dir, args.device, args.head_precision
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from gameai.agents.numpy_actor import NumpyActor
 from gameai.behaviour.fused import FusedBehaviourNet
 from gameai.behaviour.model import LoadedBehaviourModel
 from gameai.runtime.allocator import keep_freed_memory
+from gameai.runtime.device import HeadPrecision, behaviour_head_dtype
 
 _cache_keys = itertools.count()
 
@@ -128,15 +129,19 @@ class BehaviourClassifier:
 
     Args:
         model: The loaded behaviour model.
+        head_precision: The number type of the heads' first layers on the CPU (``auto``:
+            bfloat16 where the CPU has bfloat16 instructions; :func:`behaviour_head_dtype`).
     """
 
-    def __init__(self, model: LoadedBehaviourModel) -> None:
+    def __init__(self, model: LoadedBehaviourModel, head_precision: HeadPrecision = "auto") -> None:
         self.model = model
         self.config = model.config
         self.device = next(model.net.parameters()).device
         self.encodes_frames = model.net.keypoint_net is not None
         """Whether windows are classified from cached per-frame encodings."""
-        self.fused = FusedBehaviourNet(model.net) if self.encodes_frames else None
+        self.head_dtype = behaviour_head_dtype(head_precision, self.device)
+        """The heads' first layers' number type (keypoints architecture)."""
+        self.fused = FusedBehaviourNet(model.net, self.head_dtype) if self.encodes_frames else None
         """The keypoints network rebuilt for inference (the same numbers, fewer torch calls)."""
         if self.device.type == "cpu":
             keep_freed_memory()  # a process that serves the model reuses its batch buffers

@@ -239,7 +239,11 @@ class BehaviourService(Service):
         smoothing = smoothing_config(config, loaded.metadata, loaded.config.class_names)
         accusations = accusation_classes(loaded.metadata, loaded.config.class_names)
         guards = [_log_accusation_guard(config, loaded.metadata, label) for label in accusations]
-        classifier = BehaviourClassifier(loaded)
+        classifier = BehaviourClassifier(loaded, config.behaviour_head_precision)  # type: ignore[arg-type]
+        if classifier.encodes_frames:
+            head_type = str(classifier.head_dtype).removeprefix("torch.")
+            setting = config.behaviour_head_precision
+            logger.info("%s: heads in %s (behaviour_head_precision %s)", key, head_type, setting)
         process = None
         if config.behaviour_process and process_workers_supported():
             try:
@@ -251,6 +255,7 @@ class BehaviourService(Service):
                     torch_threads,
                     config.behaviour_max_batch,
                     on_exit=exits.inc if exits is not None else None,
+                    head_precision=config.behaviour_head_precision,
                 )
             except OSError as exc:
                 logger.warning("behaviour model process not started (%s); the model runs on a thread", exc)

@@ -55,6 +55,7 @@ from gameai.training.behaviour.config import (
     RecordConfig,
     Split,
 )
+from gameai.training.behaviour.dataset import window_starts
 from gameai.training.behaviour.split_file import CompressedFrames, FrameArray, write_npz
 from gameai.vocabulary import BEHAVIOURS
 
@@ -581,3 +582,33 @@ def record(
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, data_dir / MANIFEST_FILE)
     return manifest
+
+
+def record_windows(
+    seed: int, split: Split, players: int, frames_per_player: int, k: int, every: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Record ``players`` scripted players of ``split``'s style ranges at ``seed`` and cut their
+    play into windows (fresh play for tests of a shipped model: a seed none of its recordings used).
+
+    Args:
+        seed: The recording's seed.
+        split: ``test`` (the training styles' ranges) or ``heldout`` (ranges kept out of training).
+        players: Players of the split.
+        frames_per_player: Frames each plays.
+        k: Frames per window.
+        every: Keep every ``every``-th window (windows overlap by ``k - 1`` frames).
+
+    Returns:
+        ``(N, k, H, W, 3)`` uint8 windows and ``(N,)`` the index of each window's first frame.
+    """
+    config = RecordConfig(
+        seed=seed,
+        train_players=0,
+        val_players=0,
+        test_players=players if split == "test" else 0,
+        heldout_players=players if split == "heldout" else 0,
+        frames_per_player=frames_per_player,
+    )
+    recorded = record_split(config, plan_players(config, split))
+    starts = window_starts(recorded.player, recorded.match, k)[::every]
+    return np.asarray(recorded.frames[starts[:, None] + np.arange(k)]), starts

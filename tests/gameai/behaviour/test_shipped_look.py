@@ -18,10 +18,9 @@ import pytest
 from gameai.behaviour.look import FrameLook, load_frame_look
 from gameai.protocol.frames import FrameEncoding, decode_frame_pixels, encode_frame, parse_frame
 from gameai.testing.alien_scenes import ALIEN_GAMES, alien_frames
-from gameai.training.behaviour.config import RecordConfig, Split
-from gameai.training.behaviour.dataset import window_starts
+from gameai.training.behaviour.config import Split
 from gameai.training.behaviour.look_fit import window_scores_of
-from gameai.training.behaviour.record import plan_players, record_split
+from gameai.training.behaviour.record import record_windows
 
 SHIPPED = Path(__file__).resolve().parents[3] / "assets" / "behaviour"
 FRESH_SEED = 5151
@@ -38,17 +37,7 @@ def shipped_look() -> FrameLook:
 @cache
 def arena_windows(split: Split) -> np.ndarray:
     """``(N, K, 84, 84, 3)`` windows of fresh players of ``split``'s style ranges (4 per style)."""
-    config = RecordConfig(
-        seed=FRESH_SEED,
-        train_players=0,
-        val_players=0,
-        test_players=4 if split == "test" else 0,
-        heldout_players=4 if split == "heldout" else 0,
-        frames_per_player=48,
-    )
-    recorded = record_split(config, plan_players(config, split))
-    starts = window_starts(recorded.player, recorded.match, K)[::2]
-    return np.asarray(recorded.frames[starts[:, None] + np.arange(K)])
+    return record_windows(FRESH_SEED, split, players=4, frames_per_player=48, k=K, every=2)[0]
 
 
 @pytest.mark.parametrize("split", ["test", "heldout"])

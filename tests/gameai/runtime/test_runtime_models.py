@@ -52,7 +52,7 @@ def _classifier(tmp_path: Path, config: BehaviourNetConfig) -> BehaviourClassifi
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 2.0)
     save_behaviour_model(tmp_path / "model", net)
-    return BehaviourClassifier(load_behaviour_model(tmp_path / "model"))
+    return BehaviourClassifier(load_behaviour_model(tmp_path / "model"), "float32")  # the network's numbers
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ def test_gameai_serve_exits_cleanly_on_a_signal(assets: Path, sig: signal.Signal
     server = ServerProcess(args).start()
     expected_loop = resolve_event_loop_name(event_loop)  # type: ignore[arg-type]
     assert any(f"{expected_loop} event loop" in line for line in server.log_lines), server.log_lines
+    assert any("left out of garbage collections" in line for line in server.log_lines), server.log_lines
 
     async def session() -> tuple[list[dict[str, object]], int | None]:
         websocket = await connect(server.url)
