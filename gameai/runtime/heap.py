@@ -1,6 +1,6 @@
 """The garbage collector of a serving process: what was loaded at start-up is left out of its passes.
 
-A server that has loaded torch, transformers and its models holds a few million Python objects
+A server that has loaded torch, transformers and its models holds about 370,000 Python objects
 that live as long as it does. CPython's collector still walks all of them in every full
 (generation 2) collection, which the churn of serving (a few dicts and tuples per message)
 sets off every so often: measured in ``gameai serve`` under 70 demo-like sessions, one such
