@@ -121,7 +121,7 @@ def run_behaviour_benchmark(config: BehaviourBenchConfig) -> dict[str, Any]:
     threads = config.threads or cpu_inference_threads()
     torch.set_num_threads(threads)
     model = load_behaviour_model(config.model_dir, device)
-    classifier = BehaviourClassifier(model, config.head_precision)  # type: ignore[arg-type]
+    classifier = BehaviourClassifier(model, config.head_precision)
     net_config = model.config
     height, width = net_config.frame_size
     k = net_config.frames_per_window

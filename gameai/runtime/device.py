@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import typing
 from typing import Literal
 
 import torch
@@ -51,6 +52,9 @@ HeadPrecision = Literal["auto", "float32", "bfloat16"]
 """The number type of the behaviour model's heads: ``auto`` picks bfloat16 where the CPU computes
 it natively, else float32 (:func:`behaviour_head_dtype`)."""
 
+HEAD_PRECISIONS: tuple[HeadPrecision, ...] = typing.get_args(HeadPrecision)
+"""Every :data:`HeadPrecision` setting, in order."""
+
 _NATIVE_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
@@ -77,8 +81,9 @@ def behaviour_head_dtype(precision: HeadPrecision | str, device: torch.device) -
     Raises:
         ValueError: If ``precision`` is not ``auto``, ``float32`` or ``bfloat16``.
     """
-    if precision not in ("auto", "float32", "bfloat16"):
-        raise ValueError(f"behaviour head precision must be auto, float32 or bfloat16, got {precision!r}")
+    if precision not in HEAD_PRECISIONS:
+        *first, last = HEAD_PRECISIONS
+        raise ValueError(f"behaviour head precision must be {', '.join(first)} or {last}, got {precision!r}")
     if device.type != "cpu" or precision == "float32":
         return torch.float32
     if precision == "bfloat16" or cpu_has_native_bfloat16():

@@ -60,6 +60,7 @@ import numpy as np
 from gameai.behaviour.model import BehaviourNetConfig
 from gameai.observability.logs import configure_logging, current_logging
 from gameai.runtime import heap
+from gameai.runtime.device import HEAD_PRECISIONS
 from gameai.runtime.models import FrameEncodingCache, WindowRequest, fresh_frame_counts
 
 logger = logging.getLogger("gameai.runtime.model_process")  # also when run as __main__ (the child)
@@ -475,7 +476,7 @@ def _serve(
     from gameai.runtime.models import BehaviourClassifier
 
     try:
-        classifier = BehaviourClassifier(load_behaviour_model(model_dir, device), head_precision)  # type: ignore[arg-type]
+        classifier = BehaviourClassifier(load_behaviour_model(model_dir, device), head_precision)
     except (ModelLoadError, OSError, ValueError, RuntimeError) as exc:
         conn.send_bytes(_ERROR + str(exc).encode())
         return 1
@@ -526,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--torch-threads", type=int, default=0)
-    parser.add_argument("--head-precision", choices=("auto", "float32", "bfloat16"), default="auto")
+    parser.add_argument("--head-precision", choices=HEAD_PRECISIONS, default="auto")
     parser.add_argument("--log-format", choices=("json", "text"), default="text")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)

@@ -133,7 +133,7 @@ class BehaviourClassifier:
             bfloat16 where the CPU has bfloat16 instructions; :func:`behaviour_head_dtype`).
     """
 
-    def __init__(self, model: LoadedBehaviourModel, head_precision: HeadPrecision = "auto") -> None:
+    def __init__(self, model: LoadedBehaviourModel, head_precision: HeadPrecision | str = "auto") -> None:
         self.model = model
         self.config = model.config
         self.device = next(model.net.parameters()).device

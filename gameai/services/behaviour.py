@@ -239,7 +239,7 @@ class BehaviourService(Service):
         smoothing = smoothing_config(config, loaded.metadata, loaded.config.class_names)
         accusations = accusation_classes(loaded.metadata, loaded.config.class_names)
         guards = [_log_accusation_guard(config, loaded.metadata, label) for label in accusations]
-        classifier = BehaviourClassifier(loaded, config.behaviour_head_precision)  # type: ignore[arg-type]
+        classifier = BehaviourClassifier(loaded, config.behaviour_head_precision)
         if classifier.encodes_frames:
             head_type = str(classifier.head_dtype).removeprefix("torch.")
             setting = config.behaviour_head_precision

@@ -25,7 +25,7 @@ def fresh_probabilities(precision: str) -> np.ndarray:
     windows, starts = record_windows(
         FRESH_SEED, "test", players=6, frames_per_player=64, k=model.config.frames_per_window, every=3
     )
-    classifier = BehaviourClassifier(model, precision)  # type: ignore[arg-type]
+    classifier = BehaviourClassifier(model, precision)
     k = model.config.frames_per_window
     requests = [
         WindowRequest(window, int(first) + k - 1, None) for window, first in zip(windows, starts, strict=True)
