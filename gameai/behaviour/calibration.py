@@ -49,7 +49,7 @@ SCHEDULE_STARTS_S: Final = (0.0, 5.0, 10.0, 20.0, 30.0)
 NEVER: Final = 1.0
 #: The ``bot_like`` precision a server holds the label to when not told otherwise: a false
 #: cheating accusation is costly, and other sets of players scatter a little below the calibrated
-#: bound, so asking 2 points above the 0.95 goal keeps it (``docs/behaviour.md``, *Serving*).
+#: bound, so asking 2 points above the 0.95 goal keeps it (``docs/behaviour-guards.md``).
 DEFAULT_MIN_PRECISION: Final = 0.97
 
 

@@ -18,7 +18,7 @@ them a frame is:
   accusation class for it.
 
 ``gameai train behaviour calibrate`` fits it (the threshold from held-out frames of the game
-against scenes of other looks: ``docs/behaviour.md``, section *Unknown*) and writes two
+against scenes of other looks: ``docs/behaviour-guards.md``, section *Unknown*) and writes two
 files beside the model: ``look.safetensors`` (the exemplars, float16 ``(E, cells, bins)``) and
 ``look.json`` (the settings, the threshold, the calibration's figures and the weights'
 SHA-256). A model directory without them has no ``unknown`` test. Scoring is numpy only: the

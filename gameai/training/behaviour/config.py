@@ -132,7 +132,7 @@ class BehaviourTrainConfig(RecordConfig):
     your labels*), so it never changes as the dataset grows."""
     look_exemplars: int = 128
     """How many of the game's frames the exported model's frame look keeps as exemplars (the
-    ``look`` step: ``docs/behaviour.md``, *Unknown*); a game whose look varies more needs more."""
+    ``look`` step: ``docs/behaviour-guards.md``, *Unknown*); a game whose look varies more needs more."""
     calibration_dir: str = "data/behaviour-calibration"
     """Where the calibrate step records its players (a recording of its own, so the training
     recording in ``data_dir`` stays as it is)."""
