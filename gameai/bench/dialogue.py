@@ -2,18 +2,21 @@
 
 The timed object is :class:`gameai.runtime.dialogue.DialogueWorker`, what the server runs,
 in-process on an event loop: replies are submitted as sessions' requests would be, and their
-deltas come back to the loop. Two workers on the same loaded model, side by side:
+deltas come back to the loop. Workers on the same loaded model, side by side:
 
 * ``sequential``: ``max_batch = 1``, one reply at a time through ``backend.stream``
   (``model.generate``), what the server does with ``--dialogue-max-batch 1``;
 * ``batched``: up to ``max_batch`` replies together, one forward pass per token
-  (:class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`), the server's default.
+  (:class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`), the server's default;
+* ``batched_transformers``, only for a model the lean forward pass
+  (:mod:`gameai.dialogue.llama_forward`) runs: the same batches through the model's own
+  ``forward`` (``--dialogue-forward transformers``); ``lean_over_transformers`` gives the ratios.
 
 Each path is measured with one stream and with ``streams`` concurrent streams. A stream is a
 client with one reply in flight that asks again as soon as its reply ends (closed loop), for
 ``seconds``; cards and player lines cycle and every reply has its own seed, the same for
-both paths, so both generate the same text (``same_replies`` checks every reply the two
-paths share). Per reply: time to first token (``ttft_ms``) is from ``submit`` to the first
+every path, so all generate the same text (``same_replies`` checks every reply the paths
+share). Per reply: time to first token (``ttft_ms``) is from ``submit`` to the first
 delta on the loop (deltas are whole words, so it covers the first few tokens); tokens/s is its
 tokens over submit-to-end, waiting in the queue included. ``aggregate_tokens_per_s`` is all
 tokens over the measurement. Measurements alternate between the paths for ``rounds`` rounds;
@@ -23,6 +26,7 @@ each figure is the median over rounds. The goals are checked on the batched path
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import functools
 import statistics
@@ -165,6 +169,12 @@ async def _measure(backend: Any, config: DialogueBenchConfig) -> tuple[dict[str,
         "sequential": DialogueWorker("bench-sequential", backend, max_batch=1),
         "batched": DialogueWorker("bench-batched", backend, max_batch=config.max_batch),
     }
+    if backend.forward_pass_name == "lean":  # the same batches through the model's own forward
+        own_forward = copy.copy(backend)
+        own_forward.lean_forward = False
+        workers["batched_transformers"] = DialogueWorker(
+            "bench-batched-transformers", own_forward, max_batch=config.max_batch
+        )
     loads = {"one_stream": 1, "concurrent": config.streams}
     rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
         path: {load: [] for load in loads} for path in workers
@@ -190,8 +200,9 @@ async def _measure(backend: Any, config: DialogueBenchConfig) -> tuple[dict[str,
         }
         for path, by_load in rounds.items()
     }
-    both = texts["sequential"].keys() & texts["batched"].keys()
-    return results, bool(both) and all(texts["sequential"][key] == texts["batched"][key] for key in both)
+    shared = set.intersection(*(set(replies) for replies in texts.values()))
+    same = all(len({replies[key] for replies in texts.values()}) == 1 for key in shared)
+    return results, bool(shared) and same
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -200,8 +211,24 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
+def _lean_over_transformers(results: dict[str, Any]) -> dict[str, float | None] | None:
+    """The batched path's figures with the lean forward pass over those with transformers' own."""
+    if "batched_transformers" not in results:
+        return None
+    lean, own = results["batched"], results["batched_transformers"]
+    return {
+        "aggregate_tokens_per_s_concurrent": _ratio(
+            lean["concurrent"]["aggregate_tokens_per_s"], own["concurrent"]["aggregate_tokens_per_s"]
+        ),
+        "tokens_per_s_one_stream": _ratio(
+            lean["one_stream"]["aggregate_tokens_per_s"], own["one_stream"]["aggregate_tokens_per_s"]
+        ),
+        "ttft_ms_p50_one_stream": _ratio(lean["one_stream"]["ttft_ms_p50"], own["one_stream"]["ttft_ms_p50"]),
+    }
+
+
 def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
-    """Time both paths (see the module docstring) and return the JSON report."""
+    """Time every path (see the module docstring) and return the JSON report."""
     import torch
 
     from gameai.bench.machine import machine_info
@@ -241,6 +268,7 @@ def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
             "dtype": str(next(backend.model.parameters()).dtype).removeprefix("torch."),
             "prompt_style": backend.prompt_style,
             "can_batch": can_batch(backend.model),
+            "forward_pass": backend.forward_pass_name,
         },
         "device": str(device),
         "torch_threads": threads,
@@ -263,6 +291,7 @@ def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
                 sequential["one_stream"]["aggregate_tokens_per_s"],
             ),
         },
+        "lean_over_transformers": _lean_over_transformers(results),
         "same_replies": same,
         "goals": goals,
         "machine": machine_info(),

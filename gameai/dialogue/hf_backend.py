@@ -41,6 +41,7 @@ from typing import Any, Final, Literal
 import torch
 
 from gameai.compute_threads import name_os_thread, share_torch_threads
+from gameai.dialogue import llama_forward
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
@@ -137,6 +138,7 @@ class HuggingFaceBackend:
         prompt_style: PromptStyle,
         eos_token_ids: list[int],
         pad_token_id: int | None,
+        lean_forward: bool = True,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -146,6 +148,8 @@ class HuggingFaceBackend:
         self.eos_token_ids = eos_token_ids
         self.pad_token_id = pad_token_id
         self.device: torch.device = next(model.parameters()).device
+        self.lean_forward = lean_forward
+        """Whether a batch may run the lean forward pass (``RuntimeConfig.dialogue_forward``)."""
         self._marker_ids = ReferenceMarkerIds.of(tokenizer) if prompt_style == "gameai" else None
         """Our prompt style: the reference markers' token ids (those a prompt gives nothing to
         stand for are banned from its reply)."""
@@ -155,12 +159,16 @@ class HuggingFaceBackend:
         )
 
     @classmethod
-    def load(cls, directory: Path | str, device: torch.device | str = "cpu") -> HuggingFaceBackend:
+    def load(
+        cls, directory: Path | str, device: torch.device | str = "cpu", lean_forward: bool = True
+    ) -> HuggingFaceBackend:
         """Load a model directory.
 
         Args:
             directory: A directory written by ``save_pretrained`` (model and tokenizer).
             device: Where to run the model.
+            lean_forward: Let batches run :class:`~gameai.dialogue.llama_forward.LlamaForward`
+                where it supports the model (False: always the model's own forward).
 
         Returns:
             The backend.
@@ -230,6 +238,7 @@ class HuggingFaceBackend:
             prompt_style=style,
             eos_token_ids=eos_ids,
             pad_token_id=pad_id,
+            lean_forward=lean_forward,
         )
 
     def build_prompt(self, context: DialogueContext) -> tuple[str, tuple[str, ...]]:
@@ -266,8 +275,15 @@ class HuggingFaceBackend:
 
     def open_batch(self) -> DialogueBatch | None:
         """A new :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch`; None if this model's KV cache
-        cannot be batched that way (see :func:`~gameai.dialogue.hf_batch.can_batch`)."""
-        return HuggingFaceBatch(self) if can_batch(self.model) else None
+        cannot be batched that way (see :func:`~gameai.dialogue.hf_batch.can_batch`). It runs the
+        lean forward pass where :attr:`lean_forward` allows and the model supports it."""
+        return HuggingFaceBatch(self, self.lean_forward) if can_batch(self.model) else None
+
+    @property
+    def forward_pass_name(self) -> str:
+        """What a batch runs: ``"lean"`` (:class:`~gameai.dialogue.llama_forward.LlamaForward`) or
+        ``"transformers"`` (the model's own forward)."""
+        return "lean" if self.lean_forward and llama_forward.supports(self.model) else "transformers"
 
     def stream(
         self, context: DialogueContext, params: GenerationParams, cancel: threading.Event

@@ -5,8 +5,8 @@
 
 1. drops the replies that were cancelled;
 2. feeds every running reply its last token in one forward pass over the shared KV cache
-   (a ``DynamicCache``; ``attention_mask`` hides each row's left padding, ``position_ids``
-   count each row's own tokens) and picks each row's next token;
+   (``attention_mask`` hides each row's left padding, ``position_ids`` count each row's own
+   tokens) and picks each row's next token;
 3. prefills the replies that joined since the last step (their prompts left-padded into one
    forward pass), picks their first token, and appends their rows to the cache, left-padding
    whichever side is shorter so that every row's newest token sits in the last column;
@@ -23,6 +23,11 @@ streamer, stop sequences, token counts and finish reason
 not depend on the other rows beyond float rounding (padding is masked out), so a seeded
 reply is the same alone or in a batch; ``tests/gameai/dialogue/test_dialogue_hf_batch.py``
 checks that, sampled and greedy, on a tiny model and on the shipped one.
+
+The forward pass (:func:`forward_pass`) is :class:`~gameai.dialogue.llama_forward.LlamaForward`
+for plain Llama models, the shipped one included (its logits equal transformers' own, at a
+fraction of the Python per token), and the model's own ``forward`` with a ``DynamicCache``
+for any other.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any, Protocol
 import torch
 from torch.nn import functional
 
+from gameai.dialogue import llama_forward
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
@@ -69,10 +75,13 @@ class BatchableModel(Protocol):
 def can_batch(model: Any) -> bool:
     """Whether :class:`HuggingFaceBatch` can run ``model``.
 
-    It needs a ``DynamicCache`` whose layers are all plain ``DynamicLayer`` (no sliding
+    A model :mod:`~gameai.dialogue.llama_forward` supports can; any other needs a
+    ``DynamicCache`` whose layers are all plain ``DynamicLayer`` (no sliding
     window: rows are re-aligned by editing the cached keys and values) and a ``forward``
     that takes ``position_ids``.
     """
+    if llama_forward.supports(model):
+        return True
     try:
         from transformers import DynamicCache
         from transformers.cache_utils import DynamicLayer
@@ -85,6 +94,63 @@ def can_batch(model: Any) -> bool:
         and all(type(layer) is DynamicLayer for layer in layers)
         and "position_ids" in inspect.signature(model.forward).parameters
     )
+
+
+class ForwardPass(Protocol):
+    """One forward pass of the batch's rows: what :class:`HuggingFaceBatch` asks of a model."""
+
+    def new_cache(self) -> Any:
+        """An empty KV cache (``layers``, each with ``keys`` and ``values`` of shape (B, H, L, D))."""
+        ...
+
+    def __call__(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor, cache: Any
+    ) -> torch.Tensor:
+        """Feed (B, T) tokens after ``cache`` (updated in place); (B, V) float32 logits of the last column."""
+        ...
+
+
+class TransformersForward:
+    """:class:`ForwardPass` through the model's own ``forward`` and a ``DynamicCache``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        parameters = inspect.signature(model.forward).parameters
+        self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
+        """transformers 5.x names the cache ``cache`` (``past_key_values`` is deprecated there)."""
+
+    def new_cache(self) -> Any:
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.model.config)
+
+    def __call__(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor, cache: Any
+    ) -> torch.Tensor:
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=1,
+            **{self._cache_argument: cache},
+        )
+        logits: torch.Tensor = out.logits[:, -1, :].float()  # (B, V)
+        return logits
+
+
+def forward_pass(model: Any, lean: bool = True) -> ForwardPass:
+    """The batch's forward pass for ``model``.
+
+    Args:
+        model: The causal LM.
+        lean: Use :class:`~gameai.dialogue.llama_forward.LlamaForward` where it supports the
+            model (same logits, a fraction of the Python per token); False: always the model's
+            own forward.
+    """
+    if lean and llama_forward.supports(model):
+        return llama_forward.LlamaForward(model)
+    return TransformersForward(model)
 
 
 @dataclass(eq=False)
@@ -120,10 +186,13 @@ class HuggingFaceBatch:
 
     Args:
         backend: The loaded model, tokenizer and prompt encoding.
+        lean: Run the model through :class:`~gameai.dialogue.llama_forward.LlamaForward` where
+            it can (see :func:`forward_pass`).
     """
 
-    def __init__(self, backend: BatchableModel) -> None:
+    def __init__(self, backend: BatchableModel, lean: bool = True) -> None:
         self.backend = backend
+        self._forward = forward_pass(backend.model, lean)
         self._keys = itertools.count()
         self._joining: list[_Row] = []
         self._rows: list[_Row] = []
@@ -182,22 +251,12 @@ class HuggingFaceBatch:
         """Feed every row its pending token; the next-token logits, shape (B, V) float32."""
         assert self._mask is not None and self._positions is not None and self._pending is not None
         self._mask = functional.pad(self._mask, (0, 1), value=1)  # (B, L + 1)
-        out = self.backend.model(
-            input_ids=self._pending[:, None],  # (B, 1)
-            attention_mask=self._mask,
-            position_ids=self._positions[:, None],  # (B, 1)
-            past_key_values=self._cache,
-            use_cache=True,
-        )
-        self._cache = out.past_key_values
+        logits = self._forward(self._pending[:, None], self._mask, self._positions[:, None], self._cache)
         self._positions = self._positions + 1
-        logits: torch.Tensor = out.logits[:, -1, :].float()  # (B, V)
         return logits
 
     def _prefill(self, rows: list[_Row]) -> list[ReplyProgress]:
         """Run the prompts of ``rows``, pick their first tokens and add them to the batch."""
-        from transformers import DynamicCache
-
         device = self.backend.device
         length = max(len(row.prompt) for row in rows)
         pad_id = self.backend.pad_token_id if self.backend.pad_token_id is not None else 0
@@ -207,16 +266,10 @@ class HuggingFaceBatch:
             input_ids[index, length - len(row.prompt) :] = row.prompt
             mask[index, length - len(row.prompt) :] = 1
         input_ids, mask = input_ids.to(device), mask.to(device)
-        out = self.backend.model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-            past_key_values=DynamicCache(config=self.backend.model.config),
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        tokens = self._pick(rows, out.logits[:, -1, :].float())
-        self._append(rows, out.past_key_values, mask, torch.tensor(tokens, device=device))
+        cache = self._forward.new_cache()
+        logits = self._forward(input_ids, mask, (mask.cumsum(-1) - 1).clamp(min=0), cache)
+        tokens = self._pick(rows, logits)
+        self._append(rows, cache, mask, torch.tensor(tokens, device=device))
         return self._advance(rows, tokens)
 
     def _append(self, rows: list[_Row], cache: Any, mask: torch.Tensor, pending: torch.Tensor) -> None:

@@ -7,6 +7,7 @@ directory when they exist there, else from the project root where ``assets/`` sh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class RuntimeConfig:
     """Threads generating dialogue replies (each runs a batch, or one reply at a time)."""
     dialogue_max_batch: int = 16
     """Most dialogue replies one thread generates together, one forward pass per token (1: no batching)."""
+    dialogue_forward: Literal["auto", "transformers"] = "auto"
+    """How a batch runs the dialogue model: auto (plain Llama models, the shipped one included,
+    through gameai's lean forward pass: the same logits for about 40% less CPU per reply; any
+    other model through its own forward) or transformers (always the model's own forward).
+    docs/dialogue.md, *Speed*."""
     dialogue_max_queue: int = 32
     """Replies waiting before new ones are refused with 'overloaded'."""
     record_dir: str = ""

@@ -190,10 +190,18 @@ class DialogueService(Service):
             from gameai.dialogue.hf_backend import HuggingFaceBackend
 
             try:
-                backend = HuggingFaceBackend.load(resolve_path(config.dialogue_model), device)
+                backend = HuggingFaceBackend.load(
+                    resolve_path(config.dialogue_model), device, config.dialogue_forward == "auto"
+                )
             except ModelLoadError as exc:
                 info = ModelInfo(service="dialogue", status="unavailable", reason=str(exc))
                 return cls(info, cards=cards, game_cards=game_cards, behaviour_texts=behaviour_texts)
+            logger.info(
+                "dialogue model %s: %s forward pass (dialogue_forward %s)",
+                backend.name,
+                backend.forward_pass_name,
+                config.dialogue_forward,
+            )
         worker = DialogueWorker(
             "dialogue",
             backend,

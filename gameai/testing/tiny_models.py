@@ -1,7 +1,7 @@
 """Small random-initialised models in the real serving formats, for tests and benchmarks.
 
-They are the real classes (BehaviourNet, ActorNet, a transformers GPT-2 with a tokenizer
-trained on the fly by ``tokenizers``), just untrained; nothing is downloaded.
+They are the real classes (BehaviourNet, ActorNet, a transformers GPT-2 or Llama with a
+tokenizer trained on the fly by ``tokenizers``), just untrained; nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -89,9 +89,13 @@ def garble_middle(path: Path) -> None:
 
 
 def write_tiny_dialogue_model(
-    directory: Path | str, style: str = "plain", n_positions: int = 128, seed: int = 0
+    directory: Path | str,
+    style: str = "plain",
+    n_positions: int = 128,
+    seed: int = 0,
+    architecture: str = "gpt2",
 ) -> Path:
-    """Save a tiny random GPT-2 and a freshly trained byte-level BPE tokenizer.
+    """Save a tiny random causal LM and a freshly trained byte-level BPE tokenizer.
 
     Args:
         directory: Target directory (a Hugging Face model directory).
@@ -99,12 +103,20 @@ def write_tiny_dialogue_model(
             ``"gameai"`` (our prompt markers as special tokens and ``gameai_dialogue.json``).
         n_positions: The model's context length.
         seed: Seed of the initialisation.
+        architecture: ``"gpt2"`` (one layer), or ``"llama"`` (two layers, grouped-query
+            attention: four query heads share two key/value heads; the shipped model's kind).
 
     Returns:
         The directory.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from transformers import (
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
 
     from gameai.dialogue.prompt import END, MARKERS, PAD
 
@@ -127,24 +139,45 @@ def write_tiny_dialogue_model(
     if style == "chat":
         fast.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
-    config = GPT2Config(
-        vocab_size=len(fast),
-        n_positions=n_positions,
-        n_embd=32,
-        n_layer=1,
-        n_head=2,
-        bos_token_id=fast.eos_token_id,
-        eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id,
-    )
-    model = GPT2LMHeadModel(config)
+    model: Any
+    if architecture == "llama":
+        model = LlamaForCausalLM(
+            LlamaConfig(
+                vocab_size=len(fast),
+                max_position_embeddings=n_positions,
+                hidden_size=32,
+                intermediate_size=48,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                tie_word_embeddings=True,
+                bos_token_id=fast.eos_token_id,
+                eos_token_id=fast.eos_token_id,
+                pad_token_id=fast.pad_token_id,
+            )
+        )
+    elif architecture == "gpt2":
+        model = GPT2LMHeadModel(
+            GPT2Config(
+                vocab_size=len(fast),
+                n_positions=n_positions,
+                n_embd=32,
+                n_layer=1,
+                n_head=2,
+                bos_token_id=fast.eos_token_id,
+                eos_token_id=fast.eos_token_id,
+                pad_token_id=fast.pad_token_id,
+            )
+        )
+    else:
+        raise ValueError(f"architecture must be 'gpt2' or 'llama', not {architecture!r}")
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
     if style == "gameai":
         card = {
             "format": 1,
             "eos_token": END,
-            "name": "tiny-gameai-gpt2",
+            "name": f"tiny-gameai-{architecture}",
             "serve_dtype": "float32",
             WEIGHTS_HASH_KEY: sha256_of(directory / "model.safetensors"),  # as an exported card records
         }

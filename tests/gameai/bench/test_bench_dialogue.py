@@ -36,6 +36,7 @@ def test_bench_dialogue_reports_both_paths_side_by_side(
     assert report["benchmark"] == "dialogue" and report["device"] == "cpu" and report["torch_threads"] == 1
     assert report["config"]["streams"] == 3 and report["config"]["max_batch"] == 3
     assert report["model"]["name"] == "tiny-gameai-gpt2" and report["model"]["can_batch"] is True
+    assert report["model"]["forward_pass"] == "transformers" and report["lean_over_transformers"] is None
     assert report["model"]["parameters"] > 0 and report["model"]["prompt_style"] == "gameai"
     assert set(report["results"]) == {"sequential", "batched"}
     for path in report["results"].values():
@@ -72,3 +73,28 @@ def test_bench_dialogue_reports_both_paths_side_by_side(
         "met": False,
     }  # 3 streams
     assert "cpu_count" in report["machine"] and "load_average_1min" in report["machine"]
+
+
+def test_bench_dialogue_times_the_lean_forward_beside_transformers_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tiny_dialogue_model(tmp_path / "model", "gameai", architecture="llama")
+    args = ["bench", "dialogue", "--json", "--model-dir", str(tmp_path / "model"), "--streams", "2",
+            "--max-batch", "2", "--max-new-tokens", "6", "--seconds", "0.05", "--rounds", "1",
+            "--threads", "1"]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"]["forward_pass"] == "lean"
+    assert set(report["results"]) == {"sequential", "batched", "batched_transformers"}
+    ratios = report["lean_over_transformers"]
+    assert set(ratios) == {
+        "aggregate_tokens_per_s_concurrent",
+        "tokens_per_s_one_stream",
+        "ttft_ms_p50_one_stream",
+    }
+    assert ratios["tokens_per_s_one_stream"] == pytest.approx(
+        report["results"]["batched"]["one_stream"]["aggregate_tokens_per_s"]
+        / report["results"]["batched_transformers"]["one_stream"]["aggregate_tokens_per_s"],
+        abs=0.01,
+    )
+    assert report["same_replies"] is True  # the lean pass changes no reply either

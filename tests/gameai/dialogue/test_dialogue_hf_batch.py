@@ -45,6 +45,7 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("batch")
     dirs = {style: write_tiny_dialogue_model(root / style, style) for style in ("plain", "chat", "gameai")}
     dirs["short"] = write_tiny_dialogue_model(root / "short", "chat", n_positions=48)
+    dirs["llama"] = write_tiny_dialogue_model(root / "llama", "gameai", architecture="llama")
     return dirs
 
 
@@ -86,7 +87,7 @@ def _run(
     return list(zip(texts, tokens, reasons, strict=True)), widest
 
 
-@pytest.mark.parametrize("style", ["plain", "chat", "gameai"])
+@pytest.mark.parametrize("style", ["plain", "chat", "gameai", "llama"])
 @pytest.mark.parametrize("join_per_step", [8, 3, 1])
 def test_a_reply_is_the_same_alone_or_in_a_batch(
     model_dirs: dict[str, Path], style: str, join_per_step: int
