@@ -85,7 +85,7 @@ class ServiceLink(PluginLink):
         return welcome.default_agent if info is None or info.status == "ready" else None
 
     def request_enemy_actions(self, game: ArenaGame) -> None:
-        """Every few ticks, ask the served agent what each living enemy does next."""
+        """Every few ticks, ask the served agent what each living enemy does next (one ``act.batch``)."""
         plugin = self.plugin
         agent = self.agent
         if plugin is None or agent is None or game.tick % NPC_DECISION_TICKS:
@@ -96,11 +96,14 @@ class ServiceLink(PluginLink):
         s = sim.state
         difficulty = np.array([0.5 if self.difficulty is None else self.difficulty])
         alive = np.ones(1, dtype=np.bool_)
+        observations = {}
         for actor in range(1, s.actors.shape[1]):
             if s.actors[0, actor, ActorField.ALIVE] < 0.5:
                 continue
             observe(actor, difficulty, self._obs, s.arena, s.actors, s.bullets, s.pickups, sim.rules, alive)
-            plugin.request_action(enemy_npc_id(actor), self._obs[0], agent=agent)
+            observations[enemy_npc_id(actor)] = self._obs[0].copy()
+        if observations:
+            plugin.request_actions(observations, agent=agent)
 
     def enemy_action(self, actor: int) -> npt.NDArray[np.int64] | None:
         """The latest served action of enemy ``actor`` while the agent is reachable, else None."""

@@ -126,9 +126,11 @@ export interface DialogueDone {
 }
 
 export interface Action { type: "action"; id: string; npc_id: string; agent: string; action: number[]; difficulty: number; latency_ms: number }
+export interface ActionBatch { type: "action.batch"; id: string; actions: { npc_id: string; agent: string; action: number[]; difficulty: number }[]; latency_ms: number }
+export interface ActItem { npc_id: string; observation: ArrayLike<number>; difficulty?: number; agent?: string }
 export interface Pong { type: "pong"; id: string; t: number; server_time: number }
 export interface ErrorMessage { type: "error"; code: string; message: string; id?: string; seq?: number; fatal: boolean }
-export type ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Pong | ErrorMessage;
+export type ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | ActionBatch | Pong | ErrorMessage;
 
 /** Client -> server, in a recorded session: what the player is doing from the next frame on. */
 export interface LabelMessage {
@@ -257,6 +259,7 @@ export declare class GameAIClient {
   start(): this;
   nextId(): string;
   act(npcId: string, observation: ArrayLike<number>, options?: { difficulty?: number; agent?: string; id?: string; timeoutMs?: number }): Promise<Action>;
+  actBatch(acts: Record<string, ArrayLike<number>> | ActItem[], options?: { difficulty?: number; agent?: string; id?: string; timeoutMs?: number }): Promise<ActionBatch>;
   dialogue(npcId: string, persona?: string | null, playerLine?: string, options?: DialogueOptions): DialogueStream;
   matchResult(outcome: "win" | "loss" | "draw", fields?: MatchResultFields): boolean;
   events(events: string[]): boolean;

@@ -91,16 +91,18 @@ class PlatformerServiceLink(PluginLink):
         return fitting[0] if fitting else None
 
     def request_goblin_actions(self, game: PlatformerGame) -> None:
-        """Every few ticks, ask the served agent what each living goblin does next."""
+        """Every few ticks, ask the served agent what each living goblin does next (one ``act.batch``)."""
         plugin, agent = self.plugin, self.agent
         if plugin is None or agent is None or game.tick % NPC_DECISION_TICKS:
             return
         state, rules = game.sim.state, game.sim.rules
-        for goblin, body in enumerate(state.goblins):
-            if body.alive:
-                plugin.request_action(
-                    goblin_npc_id(goblin), observe(state, goblin, rules, self._obs), agent=agent
-                )
+        observations = {
+            goblin_npc_id(goblin): observe(state, goblin, rules, self._obs).copy()
+            for goblin, body in enumerate(state.goblins)
+            if body.alive
+        }
+        if observations:
+            plugin.request_actions(observations, agent=agent)
 
     def goblin_action(self, goblin: int) -> npt.NDArray[np.int64] | None:
         """The latest served action of goblin ``goblin`` while a fitting agent is reachable, else None."""

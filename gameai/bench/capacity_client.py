@@ -13,13 +13,15 @@ commands on its stdin and answers on its stdout, one ramp step at a time:
 
 Any exception is answered ``["failed", traceback]``. A demo-like session (every number a field
 of :class:`~gameai.bench.capacity.CapacityBenchConfig`): random frames at the behaviour model's
-``sample_fps``; ``npcs`` NPCs each sending ``act`` at ``act_hz``; ``events`` every
+``sample_fps``; ``npcs`` NPCs each asking for an action at ``act_hz``, together in one
+``act.batch`` per tick (``act_batch``, as the demo games do) or one ``act`` each; ``events`` every
 ``events_every_s``; a dialogue request every ``dialogue_every_s`` (staggered over the
 sessions) with a card-sized context (:func:`dialogue_fields`); a match result every
-``match_every_s``. Latencies: ``act`` -> its action; a frame -> its behaviour result; a
-dialogue request -> its first delta. Errors, by kind: ``server_error:<code>`` (a refused
-request), ``error_message:<code>`` (an error tied to no request: rate limits, frames),
-``timeout``, ``connection_lost``, ``session_closed`` and ``refused_connect``.
+``match_every_s``. Latencies: ``act`` -> its action (an ``act.batch``'s, once per action in
+it); a frame -> its behaviour result; a dialogue request -> its first delta. Errors, by kind:
+``server_error:<code>`` (a refused request), ``error_message:<code>`` (an error tied to no
+request: rate limits, frames), ``timeout``, ``connection_lost``, ``session_closed`` and
+``refused_connect``.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class _LiveSession:
         self.sample_fps = behaviour.sample_fps if behaviour else 0.0
         self.first_result_seq = (behaviour.frames_per_window - 1) if behaviour else 0
         self.observation = rng.standard_normal(agent.obs_dim if agent else 0).astype(np.float32)
+        self.batch_observations = {f"npc-{npc}": self.observation for npc in range(config.npcs)}
         self.window = _Window(0.0, 0.0)
         self.latencies: dict[str, list[float]] = {name: [] for name in LATENCIES}
         self.errors: collections.Counter[str] = collections.Counter()
@@ -157,6 +160,18 @@ class _LiveSession:
         if self.window.holds(sent):
             self.latencies["act"].append(time.perf_counter() - sent)
 
+    async def act_batch(self) -> None:
+        """Every NPC's action in one ``act.batch``; its latency counts once per action."""
+        sent = time.perf_counter()
+        try:
+            await self.client.act_batch(self.batch_observations)
+        except Exception as exc:
+            if not self._failed(exc):
+                raise
+            return
+        if self.window.holds(sent):
+            self.latencies["act"].extend([time.perf_counter() - sent] * self.config.npcs)
+
     async def talk(self) -> None:
         fields = dialogue_fields(self.index, self.turn)
         npc = f"npc-{self.turn % max(1, self.config.npcs)}"
@@ -188,7 +203,9 @@ class _LiveSession:
         """Everything a demo session sends, each stream staggered by ``offset`` (0..1) of its period."""
         config = self.config
         streams = [every(self.sample_fps, offset, over, self.send_frame)]
-        if self.observation.size:
+        if self.observation.size and config.act_batch and config.npcs > 0:
+            streams.append(every(config.act_hz, offset, over, self.act_batch))
+        elif self.observation.size:
             for npc in range(config.npcs):
                 phase = (offset + npc / config.npcs) % 1.0
                 streams.append(every(config.act_hz, phase, over, lambda n=npc: self.act(n)))  # type: ignore[misc]

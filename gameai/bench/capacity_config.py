@@ -20,9 +20,12 @@ class CapacityBenchConfig:
     client_processes: int = 2
     """OS processes the sessions are spread over (each an asyncio loop)."""
     npcs: int = 2
-    """NPC agents per session, each sending ``act``."""
+    """NPC agents per session, each asking for an action ``act_hz`` times a second."""
     act_hz: float = 15.0
-    """``act`` requests per second of each NPC."""
+    """Actions asked per second of each NPC."""
+    act_batch: bool = True
+    """A session's NPCs ask together in one ``act.batch`` per tick, as the demo games do (False:
+    one ``act`` each, their ticks spread over the period)."""
     behaviour_every: int = 1
     """A behaviour result every this many frames (frames go at the model's sample_fps)."""
     dialogue_every_s: float = 10.0

@@ -6,6 +6,7 @@ Usage::
     print(client.welcome.models)
     await client.send_frame(pixels)                       # (H, W, 3) uint8, the model's size
     action = await client.act("npc-1", observation)       # -> Action
+    batch = await client.act_batch({"npc-1": obs1, "npc-2": obs2})  # -> ActionBatch, one message
     stream = await client.dialogue("blacksmith", player_line="Hello!")  # a card of welcome.npcs
     async for delta in stream:                            # DialogueDelta pieces
         print(delta.text, end="")
@@ -30,7 +31,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,9 +46,13 @@ from gameai.protocol.fields import build_dataclass
 from gameai.protocol.frames import FrameEncoding, encode_frame
 from gameai.protocol.messages import (
     ALL_SERVICES,
+    MAX_BATCH_ACTS,
     PROTOCOL_VERSION,
     Act,
+    ActBatch,
     Action,
+    ActionBatch,
+    ActItem,
     BehaviourResult,
     DialogueCancel,
     DialogueDelta,
@@ -69,6 +74,12 @@ from gameai.protocol.messages import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def observation_values(observation: np.ndarray | list[float] | tuple[float, ...]) -> tuple[float, ...]:
+    """An observation as the protocol's tuple of floats (flattened)."""
+    values: list[float] = np.asarray(observation, dtype=np.float64).ravel().tolist()
+    return tuple(values)
 
 
 def npc_card(value: NpcCard | Mapping[str, Any]) -> NpcCard:
@@ -387,7 +398,7 @@ class GameAIClient:
             raise ConnectionLostError(exc.rcvd.code if exc.rcvd else None, str(exc)) from None
         return seq
 
-    async def _request(self, message: Act | Ping, request_id: str) -> Any:
+    async def _request(self, message: Act | ActBatch | Ping, request_id: str) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         timeout_s = self.config.request_timeout_s
@@ -425,12 +436,56 @@ class GameAIClient:
             ConnectionLostError: If the connection closed first.
         """
         request_id = request_id or self.next_id()
-        observation_tuple = tuple(float(x) for x in np.asarray(observation, dtype=np.float64).ravel())
         message = Act(
-            id=request_id, npc_id=npc_id, observation=observation_tuple, difficulty=difficulty, agent=agent
+            id=request_id,
+            npc_id=npc_id,
+            observation=observation_values(observation),
+            difficulty=difficulty,
+            agent=agent,
         )
         action: Action = await self._request(message, request_id)
         return action
+
+    async def act_batch(
+        self,
+        acts: Mapping[str, np.ndarray | list[float] | tuple[float, ...]] | Sequence[ActItem],
+        difficulty: float | None = None,
+        agent: str | None = None,
+        request_id: str | None = None,
+    ) -> ActionBatch:
+        """Ask for several NPCs' actions in one message (``act.batch``: one message each way).
+
+        Args:
+            acts: Each NPC's observation by NPC id (played with ``difficulty`` and ``agent``), or
+                :class:`~gameai.protocol.messages.ActItem` s with their own.
+            difficulty: Difficulty of the NPCs given by id (default: the session's controller).
+            agent: Agent of the NPCs given by id (default: ``welcome.default_agent``).
+            request_id: Request id (default: a fresh one).
+
+        Returns:
+            The actions, in the order of ``acts``.
+
+        Raises:
+            ValueError: If ``acts`` is empty or has more than ``MAX_BATCH_ACTS`` (64) items.
+            ServerError: If the server refused the batch (its message names the bad item).
+            ConnectionLostError: If the connection closed first.
+        """
+        if not 1 <= len(acts) <= MAX_BATCH_ACTS:
+            raise ValueError(
+                f"an act.batch needs at least one and at most {MAX_BATCH_ACTS} acts, got {len(acts)}"
+            )
+        request_id = request_id or self.next_id()
+        if isinstance(acts, Mapping):
+            items = tuple(
+                ActItem(
+                    npc_id=npc_id, observation=observation_values(obs), difficulty=difficulty, agent=agent
+                )
+                for npc_id, obs in acts.items()
+            )
+        else:
+            items = tuple(acts)
+        batch: ActionBatch = await self._request(ActBatch(id=request_id, acts=items), request_id)
+        return batch
 
     async def dialogue(
         self,
@@ -546,7 +601,7 @@ class GameAIClient:
             stream = self._streams.get(message.id)
             if stream is not None and stream._on_done(message):
                 del self._streams[message.id]
-        elif isinstance(message, Action | Pong):
+        elif isinstance(message, Action | ActionBatch | Pong):
             future = self._pending.get(message.id or "")
             if future is not None and not future.done():
                 future.set_result(message)

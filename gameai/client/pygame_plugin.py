@@ -30,7 +30,15 @@ import numpy as np
 from gameai.client.async_client import ClientConfig
 from gameai.client.frames import downscale_frame
 from gameai.client.threaded import ConnectionChanged, ConnectionState, RequestLost, ThreadedGameAIClient
-from gameai.protocol.messages import Action, BehaviourResult, DialogueDelta, DialogueDone, Error, NpcCard
+from gameai.protocol.messages import (
+    Action,
+    ActionBatch,
+    BehaviourResult,
+    DialogueDelta,
+    DialogueDone,
+    Error,
+    NpcCard,
+)
 
 if TYPE_CHECKING:
     import pygame
@@ -167,6 +175,16 @@ class GameAIPlugin:
                     line.on_done(event)
             elif isinstance(event, Action):
                 self.actions[event.npc_id] = event
+            elif isinstance(event, ActionBatch):
+                for item in event.actions:
+                    self.actions[item.npc_id] = Action(
+                        id=event.id,
+                        npc_id=item.npc_id,
+                        agent=item.agent,
+                        action=item.action,
+                        difficulty=item.difficulty,
+                        latency_ms=event.latency_ms,
+                    )
             elif isinstance(event, Error):
                 self.errors.append(event)
                 self._fail(event.id, f"{event.code.value}: {event.message}")
@@ -214,6 +232,15 @@ class GameAIPlugin:
     ) -> str:
         """Ask for an NPC's next action; read it later with :meth:`action_for`."""
         return self.client.act(npc_id, observation, difficulty, agent)
+
+    def request_actions(
+        self,
+        observations: Mapping[str, np.ndarray | list[float] | tuple[float, ...]],
+        difficulty: float | None = None,
+        agent: str | None = None,
+    ) -> str:
+        """Ask for several NPCs' next actions in one message; read each later with :meth:`action_for`."""
+        return self.client.act_batch(observations, difficulty, agent)
 
     def action_for(self, npc_id: str) -> Action | None:
         """The latest action received for this NPC."""

@@ -260,6 +260,33 @@ class ThreadedGameAIClient:
         self._submit(request_id, run)
         return request_id
 
+    def act_batch(
+        self,
+        observations: Mapping[str, np.ndarray | list[float] | tuple[float, ...]],
+        difficulty: float | None = None,
+        agent: str | None = None,
+    ) -> str:
+        """Ask for several NPCs' actions in one message (``act.batch``); the
+        :class:`~gameai.protocol.messages.ActionBatch` arrives on :attr:`results`.
+
+        Args:
+            observations: Each NPC's observation by NPC id.
+            difficulty: Their difficulty (default: the session's controller).
+            agent: Their agent (default: ``welcome.default_agent``).
+
+        Returns:
+            The request id (the answer echoes it).
+        """
+        request_id = self._next_id()
+        copies = {npc_id: np.asarray(obs, dtype=np.float64).copy() for npc_id, obs in observations.items()}
+
+        async def run(client: GameAIClient) -> None:
+            batch = await client.act_batch(copies, difficulty, agent, request_id=request_id)
+            del batch  # delivered through on_message
+
+        self._submit(request_id, run)
+        return request_id
+
     def request_dialogue(
         self,
         npc_id: str,

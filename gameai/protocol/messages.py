@@ -6,10 +6,10 @@ validation and serialisation all live in :mod:`gameai.protocol.codec`; the JSON
 Schema in :mod:`gameai.protocol.schema` is generated from these classes.
 
 Client to server: :class:`Hello`, :class:`Events`, :class:`DialogueRequest`,
-:class:`DialogueCancel`, :class:`Act`, :class:`MatchResult`, :class:`Label`, :class:`Ping`
-(and binary frames, :mod:`gameai.protocol.frames`).
+:class:`DialogueCancel`, :class:`Act`, :class:`ActBatch`, :class:`MatchResult`, :class:`Label`,
+:class:`Ping` (and binary frames, :mod:`gameai.protocol.frames`).
 Server to client: :class:`Welcome`, :class:`BehaviourResult`, :class:`DialogueDelta`,
-:class:`DialogueDone`, :class:`Action`, :class:`Error`, :class:`Pong`.
+:class:`DialogueDone`, :class:`Action`, :class:`ActionBatch`, :class:`Error`, :class:`Pong`.
 """
 
 from __future__ import annotations
@@ -370,6 +370,41 @@ class Act(Message):
     """Which agent (a key of ``welcome.agents``); default ``welcome.default_agent``."""
 
 
+#: Most NPCs one ``act.batch`` may ask for.
+MAX_BATCH_ACTS: Final = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActItem:
+    """One NPC's part of an ``act.batch``: the fields of an ``act`` but its ``id``."""
+
+    npc_id: str = constrained(**_NAME)
+    """The NPC the action is for."""
+    observation: tuple[float, ...] = constrained(min_length=1, max_length=4096)
+    """The agent's observation vector (length ``welcome.agents[agent].obs_dim``)."""
+    difficulty: float | None = constrained(None, minimum=0.0, maximum=1.0)
+    """Difficulty in [0, 1]; default: the session's difficulty controller decides."""
+    agent: str | None = constrained(None, **_NAME)
+    """Which agent (a key of ``welcome.agents``); default ``welcome.default_agent``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActBatch(Message):
+    """Ask for the next action of several NPCs in one message (one ``action.batch`` answers).
+
+    What a game with several NPCs deciding on the same tick sends instead of one ``act`` each:
+    one message each way instead of one per NPC (the server's and the client's cost per message
+    is most of an act's: docs/operations.md, *Capacity*). Every item is checked before any is
+    played: one bad item refuses the whole batch with one ``error`` naming it (``acts[2]: ...``).
+    """
+
+    TYPE: ClassVar[str] = "act.batch"
+    id: str = constrained(**_ID)
+    """Request id, echoed by ``action.batch``."""
+    acts: tuple[ActItem, ...] = constrained(min_length=1, max_length=MAX_BATCH_ACTS)
+    """The NPCs' requests; the answer keeps their order."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class MatchResult(Message):
     """A match or round ended; kept per session, it feeds the difficulty controller."""
@@ -538,6 +573,33 @@ class Action(Message):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ActionItem:
+    """One NPC's action in an ``action.batch``: the fields of an ``action`` but its ``id`` and latency."""
+
+    npc_id: str
+    """The NPC the action is for."""
+    agent: str
+    """The agent that chose it."""
+    action: tuple[int | float, ...]
+    """The action (as ``action.action``)."""
+    difficulty: float
+    """The difficulty the action was chosen at."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionBatch(Message):
+    """The actions of an ``act.batch``, in the order of its ``acts``."""
+
+    TYPE: ClassVar[str] = "action.batch"
+    id: str
+    """The request's id."""
+    actions: tuple[ActionItem, ...]
+    """One per item of the request's ``acts``, in that order."""
+    latency_ms: float
+    """Server time from receiving ``act.batch`` to sending this, in milliseconds."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Error(Message):
     """Something was wrong; fatal errors are followed by a close."""
 
@@ -573,12 +635,16 @@ CORE_CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
 }
 #: Messages a client may send to the built-in services, by ``type``.
 CLIENT_MESSAGES: Final[dict[str, type[Message]]] = {
-    cls.TYPE: cls for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, MatchResult, Label, Ping)
+    cls.TYPE: cls
+    for cls in (Hello, Events, DialogueRequest, DialogueCancel, Act, ActBatch, MatchResult, Label, Ping)
 }
 #: Messages the server sends, by ``type``.
 SERVER_MESSAGES: Final[dict[str, type[Message]]] = {
-    cls.TYPE: cls for cls in (Welcome, BehaviourResult, DialogueDelta, DialogueDone, Action, Error, Pong)
+    cls.TYPE: cls
+    for cls in (Welcome, BehaviourResult, DialogueDelta, DialogueDone, Action, ActionBatch, Error, Pong)
 }
 
-ClientMessage = Hello | Events | DialogueRequest | DialogueCancel | Act | MatchResult | Label | Ping
-ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | Error | Pong
+ClientMessage = (
+    Hello | Events | DialogueRequest | DialogueCancel | Act | ActBatch | MatchResult | Label | Ping
+)
+ServerMessage = Welcome | BehaviourResult | DialogueDelta | DialogueDone | Action | ActionBatch | Error | Pong

@@ -1,4 +1,5 @@
-"""The agents service: ``act`` -> ``action`` from RL actors, at the session's difficulty.
+"""The agents service: ``act`` -> ``action`` (``act.batch`` -> ``action.batch`` for several NPCs
+at once) from RL actors, at the session's difficulty.
 
 :meth:`AgentsService.load` loads, for every game of the models directory
 (:mod:`~gameai.services.game_models`) and for the default set (``gameai serve --agents-dir``,
@@ -31,7 +32,18 @@ from gameai.compute_threads import limit_numpy_blas_threads, share_torch_threads
 from gameai.model_files import ModelLoadError
 from gameai.observability.metrics import ServiceMetrics
 from gameai.protocol.errors import ErrorCode
-from gameai.protocol.messages import Act, Action, AgentSpec, Hello, Message, ModelInfo
+from gameai.protocol.messages import (
+    Act,
+    ActBatch,
+    Action,
+    ActionBatch,
+    ActionItem,
+    ActItem,
+    AgentSpec,
+    Hello,
+    Message,
+    ModelInfo,
+)
 from gameai.runtime.batching import (
     BatchingConfig,
     BatchingWorker,
@@ -94,8 +106,8 @@ class AgentsService(Service):
     """
 
     name: ClassVar[str] = "agents"
-    message_types: ClassVar[tuple[type[Message], ...]] = (Act,)
-    request_types: ClassVar[tuple[type[Message], ...]] = (Act,)
+    message_types: ClassVar[tuple[type[Message], ...]] = (Act, ActBatch)
+    request_types: ClassVar[tuple[type[Message], ...]] = (Act, ActBatch)
 
     def __init__(
         self,
@@ -287,7 +299,7 @@ class AgentsService(Service):
 
 
 class AgentsSession(SessionService):
-    """One session's ``act`` requests.
+    """One session's ``act`` and ``act.batch`` requests.
 
     Args:
         service: The agents of the session's game.
@@ -300,33 +312,69 @@ class AgentsSession(SessionService):
         self._latency = context.metrics.request_latency_seconds.labels("agents")
 
     def handle(self, message: Message, received_at: float) -> RequestJob | None:
-        """Submit an ``act``'s observation to its agent; the job sends the ``action``."""
+        """Submit the observations of an ``act`` or ``act.batch``; the job sends the answer.
+
+        Every item of a batch is checked before any is submitted: one bad item refuses the
+        whole batch, its error naming the item (``acts[2]: ...``).
+        """
+        if isinstance(message, ActBatch):
+            checked = []
+            for index, item in enumerate(message.acts):
+                try:
+                    checked.append(self._check(item))
+                except RequestRefusedError as refused:
+                    raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
+            futures = []
+            for index, (agent, observation, difficulty) in enumerate(checked):
+                try:
+                    futures.append(self._submit(agent, observation, difficulty))
+                except RequestRefusedError as refused:
+                    for future in futures:  # their actions are not wanted any more
+                        future.add_done_callback(_retrieve)
+                    raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
+            return self._reply_batch(message, checked, futures, received_at)
         assert isinstance(message, Act)
-        agent = self._agent(message.agent)
-        if len(message.observation) != agent.config.obs_dim:
+        agent, observation, difficulty = self._check(message)
+        future = self._submit(agent, observation, difficulty)
+        return self._reply(message, agent.name, difficulty, future, received_at)
+
+    def _check(self, request: Act | ActItem) -> tuple[ServedAgent, np.ndarray, float]:
+        """The request's agent, its observation as float32 ``(obs_dim,)`` and its difficulty.
+
+        Raises:
+            RequestRefusedError: For an unknown or unavailable agent, or an observation of the
+                wrong length or beyond float32.
+        """
+        agent = self._agent(request.agent)
+        if len(request.observation) != agent.config.obs_dim:
             raise RequestRefusedError(
                 ErrorCode.BAD_OBSERVATION,
                 f"agent {agent.name!r} takes {agent.config.obs_dim} observation values, "
-                f"got {len(message.observation)}",
+                f"got {len(request.observation)}",
             )
-        difficulty = message.difficulty
+        difficulty = request.difficulty
         if difficulty is None:
-            difficulty = self.context.session.difficulty.difficulty(message.npc_id)
+            difficulty = self.context.session.difficulty.difficulty(request.npc_id)
         with np.errstate(over="ignore"):
-            observation = np.asarray(message.observation, dtype=np.float32)
+            observation = np.asarray(request.observation, dtype=np.float32)
         if not np.all(np.isfinite(observation)):
             raise RequestRefusedError(
                 ErrorCode.BAD_OBSERVATION,
                 "observation values must fit a 32-bit float (|x| < 3.4e38); "
                 f"value {int(np.argmin(np.isfinite(observation)))} does not",
             )
+        return agent, observation, difficulty
+
+    @staticmethod
+    def _submit(
+        agent: ServedAgent, observation: np.ndarray, difficulty: float
+    ) -> asyncio.Future[ActionValues]:
         try:
-            future = agent.worker.submit(ActRequest(observation, difficulty))
+            return agent.worker.submit(ActRequest(observation, difficulty))
         except OverloadedError as exc:
             raise RequestRefusedError(ErrorCode.OVERLOADED, f"agent {agent.name!r} busy: {exc}") from None
         except WorkerStoppedError:
             raise RequestRefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down") from None
-        return self._reply(message, agent.name, difficulty, future, received_at)
 
     def _agent(self, requested: str | None) -> ServedAgent:
         service = self.service
@@ -373,3 +421,32 @@ class AgentsSession(SessionService):
             )
         )
         self._latency.observe(latency)
+
+    async def _reply_batch(
+        self,
+        request: ActBatch,
+        checked: list[tuple[ServedAgent, np.ndarray, float]],
+        futures: list[asyncio.Future[ActionValues]],
+        received_at: float,
+    ) -> None:
+        try:
+            actions = [await future for future in futures]  # one turn of the loop for inline agents
+        except (ModelTimeoutError, ModelOutputError) as exc:
+            for future in futures:
+                future.add_done_callback(_retrieve)
+            raise RequestRefusedError(ErrorCode.INTERNAL_ERROR, str(exc)) from None
+        latency = time.perf_counter() - received_at
+        items = tuple(
+            ActionItem(npc_id=item.npc_id, agent=agent.name, action=action, difficulty=difficulty)
+            for item, (agent, _, difficulty), action in zip(request.acts, checked, actions, strict=True)
+        )
+        await self.context.send(
+            ActionBatch(id=request.id, actions=items, latency_ms=round(latency * 1000.0, 3))
+        )
+        self._latency.observe(latency)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Take a dropped future's outcome, so that asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()

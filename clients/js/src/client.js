@@ -449,6 +449,7 @@ export class GameAIClient {
         break;
       }
       case "action":
+      case "action.batch":
       case "pong": {
         const pending = id === null ? undefined : this._pending.get(id);
         if (pending) {
@@ -538,6 +539,29 @@ export class GameAIClient {
     if (difficulty !== undefined && difficulty !== null) message.difficulty = difficulty;
     if (agent !== undefined && agent !== null) message.agent = agent;
     return this._request(message, timeoutMs);
+  }
+
+  /**
+   * Ask for several NPCs' next actions in one message each way (`act.batch` -> `action.batch`).
+   * @param {Record<string, ArrayLike<number>> | Array<{npc_id: string, observation: ArrayLike<number>, difficulty?: number, agent?: string}>} acts
+   *   Each NPC's observation by NPC id (played with `options.difficulty` and `options.agent`), or items with their own.
+   * @param {{difficulty?: number, agent?: string, id?: string, timeoutMs?: number}} [options]
+   * @returns {Promise<any>} The `action.batch` message: `actions` in the order of `acts`.
+   * @throws {GameAIError} (rejects) as `act`; one bad item refuses the batch (its message names the item: `acts[1]: ...`).
+   */
+  actBatch(acts, options = {}) {
+    const { difficulty, agent, id = this.nextId(), timeoutMs = this.options.requestTimeoutMs } = options;
+    const given = Array.isArray(acts)
+      ? acts
+      : Object.entries(acts).map(([npcId, observation]) => ({ npc_id: npcId, observation, difficulty, agent }));
+    const items = given.map((item) => {
+      /** @type {Record<string, any>} */
+      const out = { npc_id: item.npc_id, observation: Array.from(item.observation, Number) };
+      if (item.difficulty !== undefined && item.difficulty !== null) out.difficulty = item.difficulty;
+      if (item.agent !== undefined && item.agent !== null) out.agent = item.agent;
+      return out;
+    });
+    return this._request({ type: "act.batch", id, acts: items }, timeoutMs);
   }
 
   /**

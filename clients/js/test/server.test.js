@@ -115,6 +115,25 @@ test("act: an action per branch; a bad observation is a typed error with the id"
   assert.equal(client.state, "connected");
 });
 
+test("actBatch: one action per NPC in order; one bad item refuses the batch naming it", opts, async () => {
+  const [name, agent] = Object.entries(client.welcome.agents)[0];
+  const observation = new Float32Array(agent.obs_dim).fill(0.25);
+  const batch = await client.actBatch({ "npc-1": observation, "npc-2": observation }, { agent: name, difficulty: 1 });
+  assert.equal(batch.type, "action.batch");
+  assert.deepEqual(batch.actions.map((item) => item.npc_id), ["npc-1", "npc-2"]);
+  const single = await client.act("npc-3", observation, { agent: name, difficulty: 1 });
+  batch.actions.forEach((item) => assert.deepEqual(item.action, single.action)); // difficulty 1: the policy's own choice
+  const refused = await client.actBatch([{ npc_id: "a", observation }, { npc_id: "b", observation: [1, 2] }], { id: "bad-batch" }).then(
+    () => null,
+    (error) => error,
+  );
+  assert.ok(refused instanceof GameAIError);
+  assert.equal(refused.code, "bad_observation");
+  assert.equal(refused.id, "bad-batch");
+  assert.match(refused.message, /^acts\[1\]: /);
+  assert.equal(client.state, "connected");
+});
+
 test("dialogue streams deltas, then done; text is their concatenation", opts, async () => {
   const stream = client.dialogue("smith-1", "blacksmith", "Can you fix my sword?", { max_new_tokens: 12, seed: 5, temperature: 0.7, events: ["hurt"] });
   let text = "";

@@ -69,6 +69,23 @@ async def test_act_through_the_real_server_is_answered_by_the_shipped_actor() ->
     assert all(a.agent == "arena" and a.difficulty == 1.0 for a in answers)
 
 
+async def test_act_batch_answers_every_npc_as_the_shipped_actor_does() -> None:
+    actor = load_actor(SHIPPED)
+    observations = _observations()
+    async with running_server(ServerConfig(port=0), _runtime()) as server:
+        client = await GameAIClient.connect(ClientConfig(url=server.url, services=("agents",)))
+        batch = await client.act_batch(
+            {f"npc-{i}": obs for i, obs in enumerate(observations)}, difficulty=1.0
+        )
+        await client.close()
+    with torch.no_grad():
+        expected = actor.net.choose(torch.from_numpy(observations), torch.ones(len(observations))).numpy()
+    assert [item.npc_id for item in batch.actions] == [f"npc-{i}" for i in range(len(observations))]
+    assert [item.action for item in batch.actions] == [tuple(int(x) for x in row) for row in expected]
+    assert all(item.agent == "arena" and item.difficulty == 1.0 for item in batch.actions)
+    assert batch.latency_ms > 0
+
+
 async def test_match_results_move_the_served_difficulty() -> None:
     obs = _observations(1, 5)[0]
     async with running_server(ServerConfig(port=0), _runtime()) as server:

@@ -30,9 +30,10 @@ def test_plugin_captures_downscales_and_exposes_results(client_assets: Path) -> 
         line = plugin.say("smith", "blacksmith", "Hello", max_new_tokens=6, seed=1)
         pair = plugin.say("scout", "scout", "Hello", max_new_tokens=6, seed=1, n=2)
         request = plugin.request_action("rival", np.zeros(8))
+        together = plugin.request_actions({"goblin-0": np.zeros(8), "goblin-1": np.ones(8)})
         frame = 0
         while time.monotonic() < deadline and (
-            plugin.latest_behaviour is None or not line.done or not pair.done or not plugin.actions
+            plugin.latest_behaviour is None or not line.done or not pair.done or len(plugin.actions) < 3
         ):
             world.fill(((frame * 5) % 255, 40, 90))
             plugin.on_frame(world)
@@ -45,6 +46,10 @@ def test_plugin_captures_downscales_and_exposes_results(client_assets: Path) -> 
         assert pair.text == pair.alternatives[0] and pair.alternatives[0] != pair.alternatives[1]
         action = plugin.action_for("rival")
         assert action is not None and action.id == request and len(action.action) == 3
+        for npc_id in ("goblin-0", "goblin-1"):  # each NPC of the batch, as if asked alone
+            batched = plugin.action_for(npc_id)
+            assert batched is not None and batched.id == together and batched.npc_id == npc_id
+            assert len(batched.action) == 3 and batched.latency_ms >= 0
         assert plugin.status_text.startswith("AI: connected")
         plugin.report_events(["kill"])
         plugin.report_match("loss", npc_id="rival")

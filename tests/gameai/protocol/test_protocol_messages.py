@@ -27,6 +27,7 @@ from gameai.protocol import (
     ModelInfo,
     Ping,
     Pong,
+    ProtocolError,
     Welcome,
     encode_message,
     parse_client_message,
@@ -34,7 +35,12 @@ from gameai.protocol import (
 )
 from gameai.protocol.messages import (
     CLIENT_MESSAGES,
+    MAX_BATCH_ACTS,
     SERVER_MESSAGES,
+    ActBatch,
+    ActionBatch,
+    ActionItem,
+    ActItem,
     Label,
     Message,
     RecordingInfo,
@@ -86,6 +92,13 @@ CLIENT_EXAMPLES: list[Message] = [
     DialogueCancel(id="d2"),
     Act(id="a1", npc_id="rival", observation=(0.0, 1.5, -2.0)),
     Act(id="a2", npc_id="rival", observation=(1.0,), difficulty=0.25, agent="arena"),
+    ActBatch(
+        id="b1",
+        acts=(
+            ActItem(npc_id="rival", observation=(0.0, 1.5)),
+            ActItem(npc_id="guard", observation=(1.0,), difficulty=0.25, agent="arena"),
+        ),
+    ),
     MatchResult(outcome="win"),
     MatchResult(outcome="loss", id="m1", npc_id="rival", player_score=3, npc_score=5.5, duration_s=61.2),
     Label(label="explorer"),
@@ -143,6 +156,14 @@ SERVER_EXAMPLES: list[Message] = [
         alternative=3,
     ),
     Action(id="a1", npc_id="rival", agent="arena", action=(3, 0, 1), difficulty=0.5, latency_ms=1.2),
+    ActionBatch(
+        id="b1",
+        actions=(
+            ActionItem(npc_id="rival", agent="arena", action=(3, 0, 1), difficulty=0.5),
+            ActionItem(npc_id="guard", agent="car", action=(0.25, -1.0), difficulty=1.0),
+        ),
+        latency_ms=0.8,
+    ),
     Error(code=ErrorCode.BAD_JSON, message="invalid JSON"),
     Error(code=ErrorCode.BAD_TOKEN, message="missing", id="x", seq=3, fatal=True),
     Pong(id="p1", t=12.5, server_time=1700000000.0),
@@ -216,3 +237,31 @@ def test_random_client_messages_round_trip(message: Message) -> None:
 @given(message_strategy(SERVER_MESSAGES.values()))
 def test_random_server_messages_round_trip(message: Message) -> None:
     assert parse_server_message(encode_message(message)) == message
+
+
+def test_an_act_batch_holds_one_to_max_batch_acts_each_checked_like_an_act() -> None:
+    def batch(acts: list[dict[str, object]]) -> str:
+        return json.dumps({"type": "act.batch", "id": "b", "acts": acts})
+
+    item = {"npc_id": "n", "observation": [0.5, 1]}
+    parsed = parse_client_message(batch([item] * MAX_BATCH_ACTS))
+    assert isinstance(parsed, ActBatch) and len(parsed.acts) == MAX_BATCH_ACTS
+    assert parsed.acts[0] == ActItem(npc_id="n", observation=(0.5, 1.0))
+    for acts, code, where in (
+        ([], ErrorCode.OUT_OF_RANGE, "act.batch.acts"),
+        ([item] * (MAX_BATCH_ACTS + 1), ErrorCode.OUT_OF_RANGE, "act.batch.acts"),
+        (
+            [item, {"npc_id": "n", "observation": [1, "x"]}],
+            ErrorCode.WRONG_TYPE,
+            "act.batch.acts[1].observation[1]",
+        ),
+        (
+            [item, {"npc_id": "n", "observation": [1], "difficulty": 2}],
+            ErrorCode.OUT_OF_RANGE,
+            "acts[1].difficulty",
+        ),
+        ([{"observation": [1]}], ErrorCode.MISSING_FIELD, "acts[0]"),
+    ):
+        with pytest.raises(ProtocolError) as refused:
+            parse_client_message(batch(acts))
+        assert refused.value.code == code and where in refused.value.message

@@ -19,6 +19,7 @@ from gameai.client.async_client import ClientConfig, GameAIClient, HelloRefusedE
 from gameai.event_loops import running_event_loop_name
 from gameai.observability.logs import SessionIdFilter
 from gameai.protocol import CloseCode, ErrorCode, FrameEncoding, encode_frame
+from gameai.protocol.messages import ActItem
 from gameai.server.app import GameAIServer
 from gameai.server.config import ServerConfig
 from gameai.server.connection import ConnectionHandler
@@ -148,6 +149,39 @@ async def test_act_returns_valid_actions_at_the_session_difficulty(assets: Path)
         with pytest.raises(ServerError) as unknown:
             await client.act("rival", np.zeros(8), agent="ghost")
         assert unknown.value.code == ErrorCode.UNKNOWN_AGENT
+        await client.close()
+
+
+async def test_act_batch_answers_each_npc_in_order_or_refuses_the_whole_batch(assets: Path) -> None:
+    async with running_server(_config(), runtime_config_for(assets)) as server:
+        client = await _client(server, services=("agents",))
+        items = (
+            ActItem(npc_id="rival", observation=tuple(np.linspace(-1, 1, 8).tolist())),
+            ActItem(npc_id="guard", observation=(0.0,) * 8, difficulty=0.9, agent="ladder"),
+            ActItem(npc_id="rival", observation=(0.5,) * 8),  # the same NPC twice: answered twice
+        )
+        batch = await client.act_batch(items)
+        assert [(a.npc_id, a.agent, a.difficulty) for a in batch.actions] == [
+            ("rival", "arena", 0.5),
+            ("guard", "ladder", 0.9),
+            ("rival", "arena", 0.5),
+        ]
+        assert all(len(a.action) == 3 for a in batch.actions)
+        same = await client.act_batch({"a": np.zeros(8), "b": np.zeros(8)}, difficulty=1.0, agent="ladder")
+        alone = await client.act("c", np.zeros(8), difficulty=1.0, agent="ladder")
+        assert [a.action for a in same.actions] == [alone.action, alone.action]  # d = 1: the policy's choice
+        with pytest.raises(ServerError) as bad_obs:
+            await client.act_batch({"a": np.zeros(8), "b": np.zeros(3)}, request_id="bad-1")
+        assert bad_obs.value.code == ErrorCode.BAD_OBSERVATION and bad_obs.value.error.id == "bad-1"
+        assert bad_obs.value.error.message.startswith("acts[1]: agent 'arena' takes 8 observation values")
+        with pytest.raises(ServerError) as unknown:
+            await client.act_batch({"a": np.zeros(8)}, agent="ghost")
+        assert unknown.value.code == ErrorCode.UNKNOWN_AGENT and unknown.value.error.message.startswith(
+            "acts[0]: "
+        )
+        with pytest.raises(ValueError, match="at least one"):
+            await client.act_batch({})
+        assert len((await client.act("rival", np.zeros(8))).action) == 3  # the session goes on
         await client.close()
 
 
