@@ -110,14 +110,18 @@ class ForwardPass(Protocol):
         ...
 
 
+def cache_argument(model: Any) -> str:
+    """The name ``model.forward`` takes its KV cache by: ``cache`` in transformers 5.x (where
+    ``past_key_values`` is deprecated), ``past_key_values`` before."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
 class TransformersForward:
     """:class:`ForwardPass` through the model's own ``forward`` and a ``DynamicCache``."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        parameters = inspect.signature(model.forward).parameters
-        self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
-        """transformers 5.x names the cache ``cache`` (``past_key_values`` is deprecated there)."""
+        self._cache_argument = cache_argument(model)
 
     def new_cache(self) -> Any:
         from transformers import DynamicCache

@@ -318,25 +318,28 @@ class AgentsSession(SessionService):
         whole batch, its error naming the item (``acts[2]: ...``).
         """
         if isinstance(message, ActBatch):
-            checked = []
-            for index, item in enumerate(message.acts):
-                try:
-                    checked.append(self._check(item))
-                except RequestRefusedError as refused:
-                    raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
-            futures = []
-            for index, (agent, observation, difficulty) in enumerate(checked):
-                try:
-                    futures.append(self._submit(agent, observation, difficulty))
-                except RequestRefusedError as refused:
-                    for future in futures:  # their actions are not wanted any more
-                        future.add_done_callback(_retrieve)
-                    raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
-            return self._reply_batch(message, checked, futures, received_at)
+            return self._handle_batch(message, received_at)
         assert isinstance(message, Act)
         agent, observation, difficulty = self._check(message)
         future = self._submit(agent, observation, difficulty)
         return self._reply(message, agent.name, difficulty, future, received_at)
+
+    def _handle_batch(self, message: ActBatch, received_at: float) -> RequestJob:
+        checked = []
+        for index, item in enumerate(message.acts):
+            try:
+                checked.append(self._check(item))
+            except RequestRefusedError as refused:
+                raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
+        futures: list[asyncio.Future[ActionValues]] = []
+        for index, (agent, observation, difficulty) in enumerate(checked):
+            try:
+                futures.append(self._submit(agent, observation, difficulty))
+            except RequestRefusedError as refused:
+                for future in futures:  # their actions are not wanted any more
+                    future.add_done_callback(_retrieve)
+                raise RequestRefusedError(refused.code, f"acts[{index}]: {refused.message}") from None
+        return self._reply_batch(message, checked, futures, received_at)
 
     def _check(self, request: Act | ActItem) -> tuple[ServedAgent, np.ndarray, float]:
         """The request's agent, its observation as float32 ``(obs_dim,)`` and its difficulty.

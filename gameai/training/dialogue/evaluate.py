@@ -48,6 +48,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokeni
 
 from gameai.dialogue.behaviour_text import load_behaviour_texts
 from gameai.dialogue.hf_backend import MODEL_CARD_FILE, HuggingFaceBackend
+from gameai.dialogue.hf_batch import cache_argument
 from gameai.dialogue.npc_card import parse_card
 from gameai.dialogue.prompt import BEHAVIOUR_REF, behaviour_in_prompt, expand_references, facts_in_prompt
 from gameai.dialogue.tokenizer import ReferenceMarkerIds, load_tokenizer
@@ -150,8 +151,9 @@ def measure_speed(
         token = out.logits[:, -1].argmax(-1, keepdim=True)  # (1, 1)
         first = time.perf_counter()
         past = out.past_key_values
+        argument = cache_argument(model)
         for _ in range(new_tokens - 1):
-            out = model(input_ids=token, past_key_values=past, use_cache=True)
+            out = model(input_ids=token, use_cache=True, **{argument: past})
             past = out.past_key_values
             token = out.logits[:, -1].argmax(-1, keepdim=True)
         end = time.perf_counter()

@@ -185,6 +185,18 @@ async def test_act_batch_answers_each_npc_in_order_or_refuses_the_whole_batch(as
         await client.close()
 
 
+async def test_an_act_batch_beyond_the_agents_queue_is_refused_whole(assets: Path) -> None:
+    runtime = runtime_config_for(assets, model_max_queue=2, behaviour_model="", dialogue_model="")
+    async with running_server(_config(), runtime) as server:
+        client = await _client(server, services=("agents",))
+        with pytest.raises(ServerError) as busy:
+            await client.act_batch({f"npc{i}": np.zeros(8) for i in range(3)})
+        assert busy.value.code == ErrorCode.OVERLOADED
+        assert busy.value.error.message.startswith("acts[2]: agent 'arena' busy")
+        assert len((await client.act_batch({"a": np.zeros(8), "b": np.zeros(8)})).actions) == 2
+        await client.close()
+
+
 async def test_dialogue_streams_and_is_remembered_per_npc(assets: Path) -> None:
     async with running_server(_config(), runtime_config_for(assets)) as server:
         client = await _client(server, services=("dialogue",))
