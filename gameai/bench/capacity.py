@@ -241,6 +241,15 @@ def _cpu_split(before: dict[str, Any], after: dict[str, Any], session_seconds: f
     return report
 
 
+def _server_cpu_per_action(split: dict[str, float | None], actions_per_session_s: float) -> float | None:
+    """The server's CPU per action answered, ms: its loop and protocol plus the agents, over the
+    actions; an upper bound (the loop's share also carries frames' reading, events and the rest)."""
+    loop, agents = split["loop_and_protocol"], split["acts_model"]
+    if loop is None or agents is None or actions_per_session_s <= 0:
+        return None
+    return round((loop + agents) / actions_per_session_s, 4)
+
+
 # ---------------------------------------------------------------------------- the ramp
 
 
@@ -347,6 +356,7 @@ def _step(
         latency[name]["max_ms"] = round(max(values) * 1000.0, 2) if values else None
     session_seconds = max(1, connected) * config.seconds
     slo = _slo(config, latency, sum(errors.values()))
+    cpu = _cpu_split(before, after, session_seconds)
     return {
         "sessions": n,
         "connected": connected,
@@ -359,7 +369,10 @@ def _step(
             for key in ("frames_sent", "frames_unanswered", "frames_dropped_by_server")
         },
         "errors": errors,
-        **_cpu_split(before, after, session_seconds),
+        **cpu,
+        "server_cpu_ms_per_action_at_most": _server_cpu_per_action(
+            cpu["cpu_ms_per_session_s"], latency["act"]["count"] / session_seconds
+        ),
         "slo": slo,
         "held": all(entry["held"] for entry in slo.values()),
     }

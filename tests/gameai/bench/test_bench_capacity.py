@@ -52,3 +52,6 @@ def test_bench_capacity_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert isinstance(cpu[name], float) and cpu[name] >= 0, name
     assert cpu["dialogue_threads"] is None or cpu["dialogue_threads"] >= 0
     assert cpu["server_total"] > 0 and cpu["clients"] > 0
+    per_action = step["server_cpu_ms_per_action_at_most"]
+    actions = step["answered_per_session_s"]["act"]
+    assert per_action == pytest.approx((cpu["loop_and_protocol"] + cpu["acts_model"]) / actions, rel=5e-3)
