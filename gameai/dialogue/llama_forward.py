@@ -14,7 +14,9 @@ It serves :class:`~gameai.dialogue.hf_batch.HuggingFaceBatch` (the server's path
 keeps its own rows, mask and positions and hands this pass a :class:`KeyValueCache` of the same
 layout as transformers' ``DynamicCache`` (per layer, keys and values of shape (B, H_kv, L,
 D)). :func:`supports` says which models it takes: ``model_type`` llama, SiLU, no biases,
-default RoPE, float32, bfloat16 or float16; anything else goes through transformers.
+default RoPE (read from transformers 5's ``rope_parameters``; a config without it, as written
+by transformers 4, is not taken), float32, bfloat16 or float16; anything else goes through
+transformers.
 """
 
 from __future__ import annotations
