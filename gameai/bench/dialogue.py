@@ -211,20 +211,26 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
+def _path_ratios(
+    over: dict[str, Any], under: dict[str, Any], figures: dict[str, tuple[str, str]]
+) -> dict[str, float | None]:
+    """One path's figures over another's: each output name's (load, figure) of ``over`` / ``under``."""
+    return {name: _ratio(over[load][key], under[load][key]) for name, (load, key) in figures.items()}
+
+
 def _lean_over_transformers(results: dict[str, Any]) -> dict[str, float | None] | None:
     """The batched path's figures with the lean forward pass over those with transformers' own."""
     if "batched_transformers" not in results:
         return None
-    lean, own = results["batched"], results["batched_transformers"]
-    return {
-        "aggregate_tokens_per_s_concurrent": _ratio(
-            lean["concurrent"]["aggregate_tokens_per_s"], own["concurrent"]["aggregate_tokens_per_s"]
-        ),
-        "tokens_per_s_one_stream": _ratio(
-            lean["one_stream"]["aggregate_tokens_per_s"], own["one_stream"]["aggregate_tokens_per_s"]
-        ),
-        "ttft_ms_p50_one_stream": _ratio(lean["one_stream"]["ttft_ms_p50"], own["one_stream"]["ttft_ms_p50"]),
-    }
+    return _path_ratios(
+        results["batched"],
+        results["batched_transformers"],
+        {
+            "aggregate_tokens_per_s_concurrent": ("concurrent", "aggregate_tokens_per_s"),
+            "tokens_per_s_one_stream": ("one_stream", "aggregate_tokens_per_s"),
+            "ttft_ms_p50_one_stream": ("one_stream", "ttft_ms_p50"),
+        },
+    )
 
 
 def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
@@ -274,23 +280,16 @@ def run_dialogue_benchmark(config: DialogueBenchConfig) -> dict[str, Any]:
         "torch_threads": threads,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "results": results,
-        "batched_over_sequential": {
-            "aggregate_tokens_per_s_concurrent": _ratio(
-                batched["concurrent"]["aggregate_tokens_per_s"],
-                sequential["concurrent"]["aggregate_tokens_per_s"],
-            ),
-            "per_stream_tokens_per_s_concurrent": _ratio(
-                batched["concurrent"]["per_stream_tokens_per_s_mean"],
-                sequential["concurrent"]["per_stream_tokens_per_s_mean"],
-            ),
-            "ttft_ms_p50_concurrent": _ratio(
-                batched["concurrent"]["ttft_ms_p50"], sequential["concurrent"]["ttft_ms_p50"]
-            ),
-            "tokens_per_s_one_stream": _ratio(
-                batched["one_stream"]["aggregate_tokens_per_s"],
-                sequential["one_stream"]["aggregate_tokens_per_s"],
-            ),
-        },
+        "batched_over_sequential": _path_ratios(
+            batched,
+            sequential,
+            {
+                "aggregate_tokens_per_s_concurrent": ("concurrent", "aggregate_tokens_per_s"),
+                "per_stream_tokens_per_s_concurrent": ("concurrent", "per_stream_tokens_per_s_mean"),
+                "ttft_ms_p50_concurrent": ("concurrent", "ttft_ms_p50"),
+                "tokens_per_s_one_stream": ("one_stream", "aggregate_tokens_per_s"),
+            },
+        ),
         "lean_over_transformers": _lean_over_transformers(results),
         "same_replies": same,
         "goals": goals,

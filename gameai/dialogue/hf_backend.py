@@ -41,7 +41,6 @@ from typing import Any, Final, Literal
 import torch
 
 from gameai.compute_threads import name_os_thread, share_torch_threads
-from gameai.dialogue import llama_forward
 from gameai.dialogue.generation import (
     EncodedPrompt,
     StreamedReply,
@@ -51,7 +50,7 @@ from gameai.dialogue.generation import (
     seeded_generator,
 )
 from gameai.dialogue.generic_prompt import PLAIN_STOPS, chat_messages, plain_prompt
-from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch
+from gameai.dialogue.hf_batch import HuggingFaceBatch, can_batch, runs_lean
 from gameai.dialogue.prompt import behaviour_in_prompt, facts_in_prompt
 from gameai.dialogue.stop_sequences import StopSequenceBuffer
 from gameai.dialogue.tokenizer import ReferenceMarkerIds
@@ -283,7 +282,7 @@ class HuggingFaceBackend:
     def forward_pass_name(self) -> str:
         """What a batch runs: ``"lean"`` (:class:`~gameai.dialogue.llama_forward.LlamaForward`) or
         ``"transformers"`` (the model's own forward)."""
-        return "lean" if self.lean_forward and llama_forward.supports(self.model) else "transformers"
+        return "lean" if runs_lean(self.model, self.lean_forward) else "transformers"
 
     def stream(
         self, context: DialogueContext, params: GenerationParams, cancel: threading.Event

@@ -35,6 +35,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -143,18 +144,32 @@ class TransformersForward:
         return logits
 
 
+def runs_lean(model: Any, lean: bool = True) -> bool:
+    """Whether :func:`forward_pass` gives ``model`` the lean pass (``lean`` allows it and
+    :func:`~gameai.dialogue.llama_forward.supports` the model)."""
+    return lean and llama_forward.supports(model)
+
+
+_LEAN_PASSES: weakref.WeakKeyDictionary[Any, llama_forward.LlamaForward] = weakref.WeakKeyDictionary()
+"""Each model's lean pass, built once: every batch of a model (one per dialogue thread, a new one
+after a failed batch) shares its stacked weights."""
+
+
 def forward_pass(model: Any, lean: bool = True) -> ForwardPass:
     """The batch's forward pass for ``model``.
 
     Args:
-        model: The causal LM.
+        model: The causal LM (its weights are not expected to change while it is served).
         lean: Use :class:`~gameai.dialogue.llama_forward.LlamaForward` where it supports the
             model (same logits, a fraction of the Python per token); False: always the model's
             own forward.
     """
-    if lean and llama_forward.supports(model):
-        return llama_forward.LlamaForward(model)
-    return TransformersForward(model)
+    if not runs_lean(model, lean):
+        return TransformersForward(model)
+    lean_pass = _LEAN_PASSES.get(model)
+    if lean_pass is None:
+        lean_pass = _LEAN_PASSES[model] = llama_forward.LlamaForward(model)
+    return lean_pass
 
 
 @dataclass(eq=False)
