@@ -647,6 +647,30 @@ def ensemble_of(nets: Sequence[BehaviourNet], mirror_average: bool) -> Behaviour
     return combined.eval()
 
 
+def member_of(net: BehaviourNet, index: int) -> BehaviourNet:
+    """Member ``index`` of an ensemble as a single network: the inverse of :func:`ensemble_of`.
+
+    Args:
+        net: A keypoints network (an ensemble, or a single network: its member 0).
+        index: Which member, ``0 <= index < net.config.ensemble_members``.
+
+    Returns:
+        A new single network (``mirror_average`` off) holding a copy of that member's weights.
+
+    Raises:
+        ValueError: If ``net`` is not a keypoints network or has no member ``index``.
+    """
+    members = net._members()
+    if not members or not 0 <= index < len(members):
+        raise ValueError(
+            f"no member {index} in a {net.config.architecture} network of {len(members)} member(s)"
+        )
+    single = BehaviourNet(replace(net.config, ensemble_members=1, mirror_average=False))
+    assert single.keypoint_net is not None  # a keypoints config
+    single.keypoint_net.load_state_dict(members[index].state_dict())
+    return single
+
+
 def frames_to_input(windows: np.ndarray) -> np.ndarray:
     """Turn frame windows into the network's input layout.
 

@@ -135,7 +135,7 @@ def shipped_service() -> Iterator[ServerProcess]:
 def test_the_demos_service_holds_bot_like_to_the_shipped_calibration(shipped_service: ServerProcess) -> None:
     # docs/behaviour.md, section Serving: the server's default, precision 0.97, and the shipped
     # model's schedule for it.
-    chosen = "shown: not sent to 5 s, 0.9 to 10 s, 0.65 to 20 s, 0.6 to 30 s, 0.55 after 30 s"
+    chosen = "shown: 0.95 to 5 s, 0.9 to 10 s, 0.6 to 20 s, 0 to 30 s, 0 after 30 s"
     chosen += " (calibrated for precision 0.97 on 200 players per style; the default"
     assert any(chosen in line for line in shipped_service.log_lines), shipped_service.log_lines[-20:]
     assert demo_service_args(DemoConfig(bot_like_min_precision=0.98))[-2:] == [

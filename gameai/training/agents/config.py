@@ -97,11 +97,12 @@ class AgentTrainConfig:
     """Handicap: chance at d = 0 that a shot's lead choice is replaced by a random one (scaled by 1 - d)."""
     slip_move: float = 0.3
     """Handicap: chance at d = 0 that the move is replaced by a random one (scaled by 1 - d)."""
-    served_handicap: tuple[float, float, float, float] = (0.8, 1.0, 0.3, 0.0)
-    """The arena actor's handicap when served (hold_fire, scramble_aim, slip_move, freeze at d = 0).
-    The shipped agent serves the training chances; (1, 1, 1, 0.8) makes d = 0 easy for beginners but
-    changes the play the shipped behaviour model was recorded on (docs/difficulty.md, Serving and
-    adaptation)."""
+    served_handicap: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.8)
+    """The arena actor's handicap when served (hold_fire, scramble_aim, slip_move, freeze at d = 0):
+    the beginner handicap, which reaches further down than the training chances (at d = 0 the agent
+    never shoots, wanders and stands still 80% of its decisions; d = 1 is unchanged). The
+    behaviour model is recorded against the served agent, so a change here means recording and
+    fitting it again (docs/difficulty.md, Serving and adaptation)."""
     random_action: float = 0.5
     """Handicap (a Gymnasium env's served actor): chance at difficulty 0 that each element of the served
     action is replaced by a random valid one; scaled by 1 - difficulty."""

@@ -235,6 +235,15 @@ class BehaviourTrainConfig(RecordConfig):
     comparisons behind two: ``docs/log/behaviour.md``); 1: a single network."""
     warmup_steps: int = 100
     """Linear learning-rate warm-up, optimisation steps."""
+    init_from: str = ""
+    """An exported behaviour model (a directory such as ``assets/behaviour``) to start the fit from
+    instead of new weights: a fine-tune. Member ``m`` starts from the model's member ``m`` (from its
+    only network if it has one), with the model's shape and pixel statistics (the width options are
+    then the model's); the recording's classes, frame size, rate and ``frames_per_window`` must be
+    the model's. Meant for play that changed a little (the shipped model after the served agent's
+    handicap changed), with a lower ``lr`` and fewer ``max_epochs``; empty: new weights."""
+    member_index: int = 0
+    """Which ensemble member these options fit (set by :meth:`member`; not a command-line option)."""
     export_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
     """Storage dtype of the shipped weights (served in float32)."""
 
@@ -276,7 +285,9 @@ class BehaviourTrainConfig(RecordConfig):
         if not 0 <= index < self.ensemble_members:
             raise ValueError(f"member {index} of an ensemble of {self.ensemble_members}")
         work_dir = self.work_dir if index == 0 else str(PurePath(self.work_dir) / f"member{index}")
-        return replace(self, seed=self.seed + index, work_dir=work_dir, ensemble_members=1)
+        return replace(
+            self, seed=self.seed + index, work_dir=work_dir, ensemble_members=1, member_index=index
+        )
 
 
 @dataclass(frozen=True)

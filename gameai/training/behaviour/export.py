@@ -72,6 +72,7 @@ def export(config: BehaviourTrainConfig) -> dict[str, Any]:
         training.append(
             {
                 "seed": state["config"]["seed"],
+                "init_from": state.get("init_from"),
                 "epochs": state["epoch"],
                 "best_epoch": state["best_epoch"],
                 "best_val_loss": state["best_val_loss"],

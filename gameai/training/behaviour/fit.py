@@ -2,8 +2,9 @@
 
 1. Load the ``train`` and ``val`` splits (:mod:`.dataset`; each frame held compressed, so a
    split takes a twelfth of its size in memory); windows of K frames of one match.
-2. Start (pixel statistics from the training frames, a new :class:`BehaviourNet`, AdamW) or
-   resume from ``<work_dir>/last`` (weights, AdamW moments, epoch, early-stopping counters).
+2. Start (pixel statistics from the training frames, a new :class:`BehaviourNet`, AdamW; with
+   ``init_from``, an exported model's member instead: a fine-tune) or resume from
+   ``<work_dir>/last`` (weights, AdamW moments, epoch, early-stopping counters).
 3. Each epoch: ``windows_per_epoch`` training windows in an order fixed by ``(seed, epoch)``,
    half of them mirrored left-right; linear warm-up then cosine learning rate; cross-entropy.
    The keypoints architecture trains on clips of ``clip_frames`` frames: each frame is encoded
@@ -34,7 +35,13 @@ from torch.nn import functional
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from gameai.behaviour.model import BehaviourNet, BehaviourNetConfig, fine_keypoint_xy
+from gameai.behaviour.model import (
+    BehaviourNet,
+    BehaviourNetConfig,
+    fine_keypoint_xy,
+    load_behaviour_model,
+    member_of,
+)
 from gameai.errors import StepOrderError
 from gameai.runtime.device import select_device
 from gameai.training.behaviour.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
@@ -77,6 +84,50 @@ def net_config(
         relative_motion=config.relative_motion,
         near_player_keypoints=config.near_player_keypoints,
     )  # mirror_average is a serving choice: export sets it (the fit validates single windows)
+
+
+def fine_tune_start(
+    config: BehaviourTrainConfig, recorded: BehaviourNetConfig
+) -> tuple[BehaviourNet, dict[str, Any]]:
+    """Member ``config.member_index`` of the exported model ``config.init_from``, to fit further.
+
+    Args:
+        config: The fit's options (``init_from``, ``member_index`` and the keypoint losses asked).
+        recorded: The config a new network would get from the recording (its classes and shapes).
+
+    Returns:
+        The network (the model's shape and pixel statistics, that member's weights in float32)
+        and where it came from: ``path``, ``version`` (the weights' content hash), ``member``.
+
+    Raises:
+        ModelLoadError: If the model is missing or corrupt.
+        ValueError: If it is not a keypoints model, was made for other classes, frame size, rate or
+            window length than the recording, or lacks the keypoints a loss asked for needs.
+    """
+    source = load_behaviour_model(config.init_from)
+    model = source.config
+    if model.architecture != "keypoints":
+        raise ValueError(
+            f"--init-from {config.init_from}: a {model.architecture} model; "
+            "only keypoints models are fine-tuned"
+        )
+    for name in ("class_names", "frame_size", "sample_fps", "frames_per_window"):
+        if getattr(model, name) != getattr(recorded, name):
+            raise ValueError(
+                f"--init-from {config.init_from} has {name} {getattr(model, name)}, the recording and "
+                f"options {getattr(recorded, name)}: fine-tune it on play recorded as it was"
+            )
+    if (config.position_weight > 0 and model.fine_keypoints < 1) or (
+        config.near_enemy_weight > 0 and model.near_player_keypoints < 1
+    ):
+        raise ValueError(
+            f"--init-from {config.init_from} has {model.fine_keypoints} fine and "
+            f"{model.near_player_keypoints} near-player keypoints: too few for the position or "
+            "near-enemy loss asked (set its weight to 0)"
+        )
+    member = config.member_index % model.ensemble_members
+    start = {"path": config.init_from, "version": source.version, "member": member}
+    return member_of(source.net, member), start
 
 
 def make_optimizer(net: torch.nn.Module, config: BehaviourTrainConfig) -> torch.optim.AdamW:
@@ -293,9 +344,16 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
             raise StepOrderError(f"{resume} was trained on another recording; delete {out} to start over")
     else:
         torch.manual_seed(config.seed)
-        net = BehaviourNet(net_config(config, manifest, train.frames)).to(device)
+        recorded = net_config(config, manifest, train.frames)
+        init_from = None
+        if config.init_from:
+            net, init_from = fine_tune_start(config, recorded)
+        else:
+            net = BehaviourNet(recorded)
+        net = net.to(device)
         optimizer = make_optimizer(net, config)
         state = {
+            "init_from": init_from,
             "epoch": 0,
             "step": 0,
             "best_val_loss": None,

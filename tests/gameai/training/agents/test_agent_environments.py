@@ -181,6 +181,14 @@ def test_the_arena_is_the_default_environment() -> None:
     assert gym.spec("CartPole-v1") is not None
 
 
+def test_the_shipped_arena_agent_serves_the_default_served_handicap() -> None:
+    """A rebuild (``gameai train agent all``) exports what is shipped: the beginner handicap."""
+    root = Path(__file__).resolve().parents[4]
+    shipped = json.loads((root / "assets" / "agents" / "arena" / "actor.json").read_text())["config"]
+    chances = tuple(shipped[name] for name in ("hold_fire", "scramble_aim", "slip_move", "freeze"))
+    assert chances == AgentTrainConfig().served_handicap == (1.0, 1.0, 1.0, 0.8)
+
+
 def test_the_arena_agent_is_exported_with_its_served_handicap_not_the_training_one() -> None:
     from gameai.training.agents.arena import ArenaEnvironment
 

@@ -106,13 +106,14 @@ def test_arenas_against_an_independent_player_finish_matches() -> None:
 
 @pytest.mark.slow
 def test_the_shipped_agents_range_covers_the_weakest_players() -> None:
-    """At d = 0 the weakest players score most of the points; every player scores less at d = 1 (~20 s)."""
+    """At d = 0 every player, the weakest first, scores most of the points (the served beginner
+    handicap); every player scores less at d = 1 (~20 s)."""
     from gameai.training.agents.adapt import agent_range
     from gameai.training.agents.config import EvalAdaptConfig
 
     agents = Path(__file__).resolve().parents[4] / "assets" / "agents"
     report = agent_range(EvalAdaptConfig(agents_dir=str(agents), range_matches=40))
     rates = {p["player"]: [level["win_rate"] for level in p["levels"]] for p in report["players"]}
-    assert rates["rusher@0"][0] >= 0.9 and rates["kiter@0"][0] >= 0.6, rates
+    assert rates["rusher@0"][0] >= 0.9 and all(at_0 >= 0.75 for at_0, _ in rates.values()), rates
     assert all(at_0 > at_1 for at_0, at_1 in rates.values()), rates
     assert rates["rusher@0"][1] <= 0.1 and rates["kiter@1"][1] <= 0.4, rates

@@ -154,3 +154,20 @@ def test_all_makes_a_look_that_never_calls_the_games_own_players_unknown(trained
         look.metadata["data_manifest_sha256"]
         == load_behaviour_model(trained / "assets" / "toy" / "behaviour").metadata["data_manifest_sha256"]
     )
+
+
+def test_a_games_model_is_fine_tuned_on_new_play_from_its_exported_weights(trained: Path) -> None:
+    """After a game update: new sessions, the same classes; --init-from starts from the shipped model."""
+    write_toy_dataset(trained / "data-update", players=20, seed=7)
+    model_dir = trained / "assets" / "toy" / "behaviour"
+    common = ["--dataset", str(trained / "data-update"), *TINY_MODEL, "--max-epochs", "1",
+              "--windows-per-epoch", "400"]  # fmt: skip
+    losses = []
+    for name, extra in (("new", []), ("tuned", ["--init-from", str(model_dir), "--lr", "1e-4"])):
+        work = trained / f"checkpoints-{name}"
+        assert main(["train", "behaviour", "fit", *common, "--work-dir", str(work), *extra]) == 0
+        losses.append(json.loads((work / "last" / "state.json").read_text())["history"][-1]["val_loss"])
+    new_loss, tuned_loss = losses
+    assert tuned_loss < 0.7 * new_loss, losses
+    state = json.loads((trained / "checkpoints-tuned" / "last" / "state.json").read_text())
+    assert state["init_from"]["version"] == load_behaviour_model(model_dir).version

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
 import os
@@ -18,12 +20,21 @@ import torch
 from safetensors import safe_open
 
 from gameai.behaviour.calibration import CALIBRATION_KEY
-from gameai.behaviour.model import fine_keypoint_xy, load_behaviour_model, set_behaviour_metadata
+from gameai.behaviour.model import (
+    ensemble_of,
+    fine_keypoint_xy,
+    load_behaviour_model,
+    member_of,
+    save_behaviour_model,
+    set_behaviour_metadata,
+)
 from gameai.cli import main
 from gameai.errors import StepOrderError
 from gameai.training.behaviour.calibrate import CALIBRATION_MINIMA
+from gameai.training.behaviour.config import BehaviourTrainConfig
 from gameai.training.behaviour.evaluate import guard_report
 from gameai.training.behaviour.export import stored_copy
+from gameai.training.behaviour.fit import fine_tune_start
 from gameai.training.behaviour.record import manifest_sha256, read_manifest
 
 # One xdist worker runs the whole module (`make test` passes `--dist loadgroup`), so the `trained`
@@ -361,7 +372,7 @@ def test_the_near_enemy_loss_is_fitted_logged_and_exported(trained: Path, tmp_pa
 
 def test_the_position_loss_teaches_a_fine_keypoint_where_the_player_is(trained: Path, tmp_path: Path) -> None:
     options = [*TINY_DATA, *TINY_MODEL, *_paths(tmp_path), "--data-dir", str(trained / "data"),
-               "--fine-keypoints", "2", "--position-weight", "10", "--motion-features", "--max-epochs", "4",
+               "--fine-keypoints", "2", "--position-weight", "10", "--motion-features", "--max-epochs", "6",
                "--windows-per-epoch", "1500"]  # fmt: skip
     assert main(["train", "behaviour", "fit", *options]) == 0
     history = json.loads((tmp_path / "checkpoints" / "last" / "state.json").read_text())["history"]
@@ -380,3 +391,54 @@ def test_the_position_loss_teaches_a_fine_keypoint_where_the_player_is(trained: 
     error = np.sqrt(((found - where[drawn]) ** 2).sum(axis=1).mean())
     guess = np.sqrt(((where[drawn] - where[drawn].mean(axis=0)) ** 2).sum(axis=1).mean())
     assert error < 0.5 * guess, (error, guess)
+
+
+def test_a_fit_from_an_exported_model_starts_from_its_weights(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--init-from: a fine-tune starts where the exported model is (after one short epoch at a low
+    rate its validation loss is far below a new network's), records where it started, and refuses
+    a model made for other windows with a one-line error."""
+    base = [*TINY_DATA, *TINY_MODEL, "--max-epochs", "1", "--windows-per-epoch", "240"]
+
+    def fit_from(root: Path, *extra: str) -> tuple[list[str], float]:
+        options = [*base, *_paths(root), "--data-dir", str(trained / "data"), *extra]
+        assert main(["train", "behaviour", "fit", *options]) == 0
+        state = json.loads((root / "checkpoints" / "last" / "state.json").read_text())
+        return options, state["history"][-1]["val_loss"]
+
+    _, new_loss = fit_from(tmp_path / "new")
+    source = load_behaviour_model(trained / "assets")
+    options, tuned_loss = fit_from(tmp_path / "tuned", "--init-from", str(trained / "assets"), "--lr", "1e-4")
+    assert tuned_loss < 0.7 * new_loss, (tuned_loss, new_loss)
+    assert main(["train", "behaviour", "export", *options]) == 0
+    (member,) = load_behaviour_model(tmp_path / "tuned" / "assets").metadata["training"]
+    assert member["init_from"] == {"path": str(trained / "assets"), "version": source.version, "member": 0}
+
+    capsys.readouterr()
+    wrong = [*base, *_paths(tmp_path / "wrong"), "--data-dir", str(trained / "data"),
+             "--init-from", str(trained / "assets"), "--frames-per-window", "4"]  # fmt: skip
+    assert main(["train", "behaviour", "fit", *wrong]) == 2
+    assert "has frames_per_window 8, the recording and options 4" in capsys.readouterr().err
+
+
+def test_each_member_of_a_fine_tune_starts_from_its_own_member_of_the_model(
+    trained: Path, tmp_path: Path
+) -> None:
+    single = load_behaviour_model(trained / "assets").net
+    other = copy.deepcopy(single)
+    with torch.no_grad():
+        for tensor in other.parameters():
+            tensor.add_(0.01)
+    save_behaviour_model(tmp_path / "pair", ensemble_of([single, other], mirror_average=False), {})
+    recorded = dataclasses.replace(single.config, pixel_mean=(0.0, 0.0, 0.0))  # the model's statistics win
+    config = BehaviourTrainConfig(init_from=str(tmp_path / "pair"), ensemble_members=2)
+    for index, expected in enumerate((single, other)):
+        net, start = fine_tune_start(config.member(index), recorded)
+        assert start["member"] == index
+        assert net.config.ensemble_members == 1 and net.config.pixel_mean == single.config.pixel_mean
+        got, want = net.state_dict(), expected.state_dict()
+        assert got.keys() == want.keys()
+        assert all(torch.equal(got[name], want[name]) for name in got)
+    with pytest.raises(ValueError, match="no member 2 in a keypoints network of 2"):
+        member_of(load_behaviour_model(tmp_path / "pair").net, 2)
