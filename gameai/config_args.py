@@ -126,12 +126,11 @@ def add_config_arguments(
 
 
 def config_from_args(cls: type[ConfigT], args: argparse.Namespace, prefix: str = "") -> ConfigT:
-    """Build the dataclass ``cls`` from options added by :func:`add_config_arguments` (a field no
-    parser added an option for keeps its default)."""
+    """Build the dataclass ``cls`` from options added by :func:`add_config_arguments`."""
     values: dict[str, Any] = {}
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if not field.init or not hasattr(args, prefix + field.name):  # skipped: the field's default
+        if not field.init:
             continue
         value = getattr(args, prefix + field.name)
         annotation, _ = unwrap_optional(hints[field.name])

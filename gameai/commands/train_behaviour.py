@@ -36,7 +36,7 @@ def register(cli: CommandLine) -> None:
         "calibration players), eval, all (those five). import: fill a dataset from image folders or "
         "videos and a labels file (--from, --labels, --dataset, --game-id, --fps, --size)",
     )
-    add_config_arguments(parser, BehaviourTrainConfig, skip=("member_index",))
+    add_config_arguments(parser, BehaviourTrainConfig)
     imports = parser.add_argument_group("import options")
     imports.add_argument(
         "--from", dest="source_dir", default="", help=field_docstrings(ImportConfig)["source_dir"]

@@ -242,8 +242,6 @@ class BehaviourTrainConfig(RecordConfig):
     then the model's); the recording's classes, frame size, rate and ``frames_per_window`` must be
     the model's. Meant for play that changed a little (the shipped model after the served agent's
     handicap changed), with a lower ``lr`` and fewer ``max_epochs``; empty: new weights."""
-    member_index: int = 0
-    """Which ensemble member these options fit (set by :meth:`member`; not a command-line option)."""
     export_dtype: Literal["float16", "bfloat16", "float32"] = "float16"
     """Storage dtype of the shipped weights (served in float32)."""
 
@@ -285,9 +283,7 @@ class BehaviourTrainConfig(RecordConfig):
         if not 0 <= index < self.ensemble_members:
             raise ValueError(f"member {index} of an ensemble of {self.ensemble_members}")
         work_dir = self.work_dir if index == 0 else str(PurePath(self.work_dir) / f"member{index}")
-        return replace(
-            self, seed=self.seed + index, work_dir=work_dir, ensemble_members=1, member_index=index
-        )
+        return replace(self, seed=self.seed + index, work_dir=work_dir, ensemble_members=1)
 
 
 @dataclass(frozen=True)

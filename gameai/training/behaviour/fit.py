@@ -87,13 +87,14 @@ def net_config(
 
 
 def fine_tune_start(
-    config: BehaviourTrainConfig, recorded: BehaviourNetConfig
+    config: BehaviourTrainConfig, recorded: BehaviourNetConfig, member_index: int
 ) -> tuple[BehaviourNet, dict[str, Any]]:
-    """Member ``config.member_index`` of the exported model ``config.init_from``, to fit further.
+    """Member ``member_index`` of the exported model ``config.init_from``, to fit further.
 
     Args:
-        config: The fit's options (``init_from``, ``member_index`` and the keypoint losses asked).
+        config: The fit's options (``init_from`` and the keypoint losses asked).
         recorded: The config a new network would get from the recording (its classes and shapes).
+        member_index: The ensemble member being fitted (the model's only network if it has one).
 
     Returns:
         The network (the model's shape and pixel statistics, that member's weights in float32)
@@ -125,7 +126,7 @@ def fine_tune_start(
             f"{model.near_player_keypoints} near-player keypoints: too few for the position or "
             "near-enemy loss asked (set its weight to 0)"
         )
-    member = config.member_index % model.ensemble_members
+    member = member_index % model.ensemble_members
     start = {"path": config.init_from, "version": source.version, "member": member}
     return member_of(source.net, member), start
 
@@ -298,16 +299,18 @@ def fit_ensemble(config: BehaviourTrainConfig) -> list[dict[str, Any]]:
     Returns:
         Each member's final training state, member 0 first.
     """
-    return [fit(config.member(index)) for index in range(config.ensemble_members)]
+    return [fit(config.member(index), index) for index in range(config.ensemble_members)]
 
 
-def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
+def fit(config: BehaviourTrainConfig, member_index: int = 0) -> dict[str, Any]:
     """Train (or resume training) one behaviour CNN; see the module docstring.
 
     Args:
         config: Data location, network widths, optimisation and stopping options
             (``ensemble_members`` aside: this fits one network, into ``work_dir``;
             :func:`fit_ensemble` fits them all).
+        member_index: Which ensemble member this is (with ``init_from``: the model's member it
+            starts from).
 
     Returns:
         The final training state (epochs, losses, best epoch, timing).
@@ -347,7 +350,7 @@ def fit(config: BehaviourTrainConfig) -> dict[str, Any]:
         recorded = net_config(config, manifest, train.frames)
         init_from = None
         if config.init_from:
-            net, init_from = fine_tune_start(config, recorded)
+            net, init_from = fine_tune_start(config, recorded, member_index)
         else:
             net = BehaviourNet(recorded)
         net = net.to(device)

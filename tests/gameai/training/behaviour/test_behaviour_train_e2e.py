@@ -434,7 +434,7 @@ def test_each_member_of_a_fine_tune_starts_from_its_own_member_of_the_model(
     recorded = dataclasses.replace(single.config, pixel_mean=(0.0, 0.0, 0.0))  # the model's statistics win
     config = BehaviourTrainConfig(init_from=str(tmp_path / "pair"), ensemble_members=2)
     for index, expected in enumerate((single, other)):
-        net, start = fine_tune_start(config.member(index), recorded)
+        net, start = fine_tune_start(config.member(index), recorded, index)
         assert start["member"] == index
         assert net.config.ensemble_members == 1 and net.config.pixel_mean == single.config.pixel_mean
         got, want = net.state_dict(), expected.state_dict()
